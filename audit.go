@@ -1,0 +1,26 @@
+package custos
+
+import "time"
+
+// Audit event types.
+const (
+	EventSignup         = "signup"
+	EventLoginSuccess   = "login.success"
+	EventLoginFailure   = "login.failure"
+	EventLogout         = "logout"
+	EventSessionRevoked = "session.revoked"
+	EventPasswordRehash = "password.rehashed"
+)
+
+// AuditEvent is one security event. It is written in the same transaction as
+// the change it records.
+type AuditEvent struct {
+	ID         string
+	At         time.Time
+	AccountID  string // "" when no account is involved (a login for an unknown email)
+	Type       string
+	Identifier string // the normalised login identifier involved, if any
+	RemoteAddr string
+	UserAgent  string
+	Detail     map[string]string
+}

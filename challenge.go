@@ -1,0 +1,25 @@
+package custos
+
+import "time"
+
+// Challenge purposes.
+const (
+	PurposeSignup = "signup"
+)
+
+// Challenge is a one-time code sent to an address (email or phone) and
+// waiting to be proven. The code itself is never stored: CodeHash is its
+// keyed hash.
+type Challenge struct {
+	ID          string
+	Purpose     string // one of the Purpose constants; a code never serves another
+	Target      string // where the code went (normalised email or E.164 phone)
+	AccountID   string // the account the challenge belongs to, "" before one exists
+	CodeHash    []byte
+	Data        []byte // purpose-specific state (JSON), never a plaintext secret
+	Attempts    int
+	MaxAttempts int
+	CreatedAt   time.Time
+	ExpiresAt   time.Time
+	UsedAt      time.Time // zero while unused
+}

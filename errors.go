@@ -1,0 +1,127 @@
+package custos
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+)
+
+// Error codes. They are part of the public API (../shared/API.md): never
+// rename one.
+const (
+	EInvalidRequest       = "invalid_request"        // malformed or unknown input
+	EUnsupportedMediaType = "unsupported_media_type" // body is not JSON
+	ETooLarge             = "request_too_large"      // body over the limit
+	ENotFound             = "not_found"
+	EMethodNotAllowed     = "method_not_allowed"
+	EConflict             = "conflict"
+	EEmailTaken           = "email_taken"
+	EWeakPassword         = "weak_password"
+	EInvalidEmail         = "invalid_email"
+	EInvalidCode          = "invalid_code"
+	EExpired              = "expired"
+	EInvalidCredentials   = "invalid_credentials"
+	ECaptchaRequired      = "captcha_required"
+	EAccountLocked        = "account_locked"
+	ETooManyRequests      = "too_many_requests"
+	EUnauthenticated      = "unauthenticated"
+	EForbidden            = "forbidden"
+	EVerificationRequired = "verification_required"
+	ENoSecondFactor       = "no_second_factor"
+	EInvalidPhone         = "invalid_phone"
+	EUnavailable          = "unavailable" // a dependency (database, mail) failed
+	EInternal             = "internal"
+)
+
+// statusByCode is the one table that maps error codes to HTTP status. Both
+// transports (api and web) use it through Status.
+var statusByCode = map[string]int{
+	EInvalidRequest:       http.StatusBadRequest,
+	EUnsupportedMediaType: http.StatusUnsupportedMediaType,
+	ETooLarge:             http.StatusRequestEntityTooLarge,
+	ENotFound:             http.StatusNotFound,
+	EMethodNotAllowed:     http.StatusMethodNotAllowed,
+	EConflict:             http.StatusConflict,
+	EEmailTaken:           http.StatusConflict,
+	EWeakPassword:         http.StatusUnprocessableEntity,
+	EInvalidEmail:         http.StatusUnprocessableEntity,
+	EInvalidCode:          http.StatusUnprocessableEntity,
+	EExpired:              http.StatusGone,
+	EInvalidCredentials:   http.StatusUnauthorized,
+	ECaptchaRequired:      http.StatusUnauthorized,
+	EAccountLocked:        http.StatusLocked,
+	ETooManyRequests:      http.StatusTooManyRequests,
+	EUnauthenticated:      http.StatusUnauthorized,
+	EForbidden:            http.StatusForbidden,
+	EVerificationRequired: http.StatusForbidden,
+	ENoSecondFactor:       http.StatusUnprocessableEntity,
+	EInvalidPhone:         http.StatusUnprocessableEntity,
+	EUnavailable:          http.StatusServiceUnavailable,
+	EInternal:             http.StatusInternalServerError,
+}
+
+// Error is the one error type the services return. Code is stable and
+// machine-readable; Message is for people; Fields are extra members of the
+// JSON error object (for example "captcha_required" or "locked_until").
+type Error struct {
+	Code    string
+	Message string
+	Fields  map[string]any
+	// Status overrides the status of Code when non-zero, for the few answers
+	// whose status depends on the situation rather than the code (the 401 for
+	// invalid_code on the second-factor step).
+	Status int
+}
+
+// Error implements error.
+func (e *Error) Error() string {
+	return fmt.Sprintf("%s: %s", e.Code, e.Message)
+}
+
+// Errorf returns an *Error with code and a formatted message.
+func Errorf(code, format string, args ...any) *Error {
+	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
+}
+
+// With returns a copy of e with one more field.
+func (e *Error) With(key string, value any) *Error {
+	c := *e
+	c.Fields = make(map[string]any, len(e.Fields)+1)
+	for k, v := range e.Fields {
+		c.Fields[k] = v
+	}
+	c.Fields[key] = value
+	return &c
+}
+
+// ErrorCode returns the code of err when it is (or wraps) an *Error, and
+// EInternal otherwise.
+func ErrorCode(err error) string {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Code
+	}
+	return EInternal
+}
+
+// IsCode reports whether err is (or wraps) an *Error with the given code.
+func IsCode(err error, code string) bool {
+	var e *Error
+	return errors.As(err, &e) && e.Code == code
+}
+
+// Status returns the HTTP status for err: the table entry for its code, 500
+// for anything that is not an *Error.
+func Status(err error) int {
+	var e *Error
+	if !errors.As(err, &e) {
+		return http.StatusInternalServerError
+	}
+	if e.Status != 0 {
+		return e.Status
+	}
+	if s, ok := statusByCode[e.Code]; ok {
+		return s
+	}
+	return http.StatusInternalServerError
+}

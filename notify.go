@@ -1,0 +1,31 @@
+package custos
+
+import "context"
+
+// Message channels.
+const (
+	ChannelEmail = "email"
+	ChannelSMS   = "sms"
+)
+
+// Message purposes, each with its own template in package notify.
+const (
+	MsgSignupCode   = "signup_code"   // the code that proves a new account's email
+	MsgSignupExists = "signup_exists" // someone tried to sign up with an address that has an account
+)
+
+// Message is one outgoing email or SMS before it is rendered. Data fills the
+// purpose's template; Code, when set, is the one-time code it carries.
+type Message struct {
+	Channel string
+	To      string
+	Purpose string
+	Code    string
+	Data    map[string]string
+}
+
+// Notifier renders and delivers messages. Send returns EUnavailable when the
+// message could not be handed to the delivery channel.
+type Notifier interface {
+	Send(ctx context.Context, m Message) error
+}

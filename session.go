@@ -1,0 +1,19 @@
+package custos
+
+import "time"
+
+// Session is a signed-in session. The bearer token itself is never stored:
+// TokenHash is its SHA-256.
+type Session struct {
+	ID              string // public handle, used to list and revoke
+	TokenHash       []byte
+	AccountID       string
+	CreatedAt       time.Time
+	AuthenticatedAt time.Time
+	LastSeenAt      time.Time
+	ExpiresAt       time.Time // absolute end, whatever the activity
+	SecondFactor    bool      // a second factor was passed at sign-in
+	VerifiedUntil   time.Time // operation-protection window; zero when none
+	RemoteAddr      string
+	UserAgent       string
+}

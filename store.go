@@ -1,0 +1,78 @@
+package custos
+
+import (
+	"context"
+	"time"
+)
+
+// Stores return *Error values with these codes: ENotFound when a row does not
+// exist, EConflict or a more specific code when a uniqueness rule would
+// break, EUnavailable when the database cannot be reached. Every method is
+// atomic; a method that takes an AuditEvent writes it in the same
+// transaction as the change.
+
+// AccountStore keeps accounts.
+type AccountStore interface {
+	// CreateAccount inserts a and the event; EEmailTaken if the email is used.
+	CreateAccount(ctx context.Context, a Account, ev AuditEvent) error
+	// AccountByID returns the account or ENotFound.
+	AccountByID(ctx context.Context, id string) (Account, error)
+	// AccountByEmail looks up a normalised account email; ENotFound if none.
+	AccountByEmail(ctx context.Context, email string) (Account, error)
+	// SetPasswordHash replaces the stored hash only if it still equals old
+	// (so a concurrent password change is never overwritten by a rehash).
+	// ENotFound if the account is gone; EConflict if the hash changed.
+	SetPasswordHash(ctx context.Context, accountID, old, hash string) error
+}
+
+// SessionStore keeps sessions. Sessions are deleted, not flagged, when they
+// end, so a revoked token is dead for every replica at once.
+type SessionStore interface {
+	// CreateSession inserts s and the event.
+	CreateSession(ctx context.Context, s Session, ev AuditEvent) error
+	// SessionByTokenHash returns the session or ENotFound.
+	SessionByTokenHash(ctx context.Context, tokenHash []byte) (Session, error)
+	// TouchSession sets LastSeenAt; ENotFound if the session is gone.
+	TouchSession(ctx context.Context, id string, at time.Time) error
+	// DeleteSession removes one of the account's sessions and writes ev;
+	// ENotFound if it is not there (already ended, or another account's).
+	DeleteSession(ctx context.Context, accountID, id string, ev AuditEvent) error
+	// ListSessions returns the account's sessions, newest first.
+	ListSessions(ctx context.Context, accountID string) ([]Session, error)
+	// DeleteExpiredSessions removes sessions whose absolute end is before
+	// now or that have been idle since before idleBefore; it returns how many.
+	DeleteExpiredSessions(ctx context.Context, now, idleBefore time.Time) (int, error)
+}
+
+// ChallengeStore keeps one-time-code challenges.
+type ChallengeStore interface {
+	// CreateChallenge inserts c.
+	CreateChallenge(ctx context.Context, c Challenge) error
+	// ConsumeChallenge checks codeHash against the live challenge id of the
+	// given purpose in one atomic statement. A match marks it used and
+	// returns it. A mismatch counts one attempt and returns EInvalidCode.
+	// A used, expired (ExpiresAt <= now) or exhausted (Attempts >=
+	// MaxAttempts) challenge returns EExpired without counting; an unknown id
+	// or one of another purpose returns ENotFound.
+	ConsumeChallenge(ctx context.Context, id, purpose string, codeHash []byte, now time.Time) (Challenge, error)
+}
+
+// AuditStore keeps the security-event log.
+type AuditStore interface {
+	// AppendAudit writes one event on its own.
+	AppendAudit(ctx context.Context, ev AuditEvent) error
+	// ListAudit returns the account's events, newest first, at most limit.
+	ListAudit(ctx context.Context, accountID string, limit int) ([]AuditEvent, error)
+}
+
+// Store is everything the services need from the database.
+type Store interface {
+	AccountStore
+	SessionStore
+	ChallengeStore
+	AuditStore
+	// Ping reports whether the database is reachable (for /readyz).
+	Ping(ctx context.Context) error
+	// Close releases the database.
+	Close() error
+}
