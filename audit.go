@@ -9,6 +9,7 @@ const (
 	EventLoginFailure   = "login.failure"
 	EventLogout         = "logout"
 	EventSessionRevoked = "session.revoked"
+	EventSessionExpired = "session.expired"
 	EventPasswordRehash = "password.rehashed"
 )
 

@@ -1,0 +1,173 @@
+package api
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/custos/custos"
+	"github.com/custos/custos/auth"
+)
+
+type signupRequest struct {
+	Email    string             `json:"email"`
+	Password string             `json:"password"`
+	Kind     custos.AccountKind `json:"kind"`
+}
+
+func (a *API) signup(w http.ResponseWriter, r *http.Request) error {
+	var req signupRequest
+	if err := decode(w, r, &req); err != nil {
+		return err
+	}
+	id, err := a.auth.Signup(r.Context(), req.Email, req.Password, req.Kind, client(r))
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusAccepted, map[string]string{"verification_id": id})
+}
+
+type verifyRequest struct {
+	VerificationID string `json:"verification_id"`
+	Code           string `json:"code"`
+}
+
+func (a *API) signupVerify(w http.ResponseWriter, r *http.Request) error {
+	var req verifyRequest
+	if err := decode(w, r, &req); err != nil {
+		return err
+	}
+	id, err := a.auth.VerifySignup(r.Context(), req.VerificationID, req.Code, client(r))
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusCreated, map[string]string{"account_id": id})
+}
+
+type loginRequest struct {
+	Email    string         `json:"email"`
+	Password string         `json:"password"`
+	Captcha  *captchaAnswer `json:"captcha"`
+}
+
+type captchaAnswer struct {
+	ID     string `json:"id"`
+	Answer string `json:"answer"`
+}
+
+func (a *API) login(w http.ResponseWriter, r *http.Request) error {
+	var req loginRequest
+	if err := decode(w, r, &req); err != nil {
+		return err
+	}
+	res, err := a.auth.Login(r.Context(), auth.LoginRequest{Email: req.Email, Password: req.Password, Client: client(r)})
+	if err != nil {
+		a.logins.WithLabelValues(custos.ErrorCode(err)).Inc()
+		return err
+	}
+	a.logins.WithLabelValues("success").Inc()
+	return writeJSON(w, http.StatusOK, map[string]any{
+		"session_token": res.Token,
+		"expires_at":    rfc3339(a.auth.ExpiresAt(res.Session)),
+		"account_id":    res.Session.AccountID,
+	})
+}
+
+func (a *API) getSession(w http.ResponseWriter, r *http.Request, sess custos.Session) error {
+	return writeJSON(w, http.StatusOK, map[string]any{
+		"account_id":       sess.AccountID,
+		"authenticated_at": rfc3339(sess.AuthenticatedAt),
+		"second_factor":    sess.SecondFactor,
+		"verified_until":   optionalTime(sess.VerifiedUntil, a.clock.Now()),
+		"expires_at":       rfc3339(a.auth.ExpiresAt(sess)),
+	})
+}
+
+func (a *API) deleteSession(w http.ResponseWriter, r *http.Request, sess custos.Session) error {
+	if err := a.auth.Logout(r.Context(), sess, client(r)); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+type sessionView struct {
+	ID         string `json:"id"`
+	CreatedAt  string `json:"created_at"`
+	LastSeenAt string `json:"last_seen_at"`
+	ExpiresAt  string `json:"expires_at"`
+	RemoteAddr string `json:"remote_addr"`
+	UserAgent  string `json:"user_agent"`
+	Current    bool   `json:"current"`
+}
+
+func (a *API) listSessions(w http.ResponseWriter, r *http.Request, cur custos.Session) error {
+	all, err := a.auth.Sessions(r.Context(), cur.AccountID)
+	if err != nil {
+		return err
+	}
+	out := make([]sessionView, 0, len(all))
+	for _, s := range all {
+		out = append(out, sessionView{
+			ID: s.ID, CreatedAt: rfc3339(s.CreatedAt), LastSeenAt: rfc3339(s.LastSeenAt),
+			ExpiresAt: rfc3339(a.auth.ExpiresAt(s)), RemoteAddr: s.RemoteAddr, UserAgent: s.UserAgent,
+			Current: s.ID == cur.ID,
+		})
+	}
+	return writeJSON(w, http.StatusOK, map[string]any{"sessions": out})
+}
+
+func (a *API) revokeSession(w http.ResponseWriter, r *http.Request, cur custos.Session) error {
+	if err := a.auth.RevokeSession(r.Context(), cur.AccountID, r.PathValue("id"), client(r)); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+func (a *API) getAccount(w http.ResponseWriter, r *http.Request, sess custos.Session) error {
+	acct, err := a.auth.Account(r.Context(), sess.AccountID)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, map[string]any{
+		"account_id":           acct.ID,
+		"kind":                 acct.Kind,
+		"account_email":        acct.Email,
+		"secure_email":         nil,
+		"phone":                nil,
+		"created_at":           rfc3339(acct.CreatedAt),
+		"login_protection":     false,
+		"operation_protection": false,
+		"mfa_devices":          []any{},
+	})
+}
+
+type eventView struct {
+	ID         string            `json:"id"`
+	At         string            `json:"at"`
+	Type       string            `json:"type"`
+	RemoteAddr string            `json:"remote_addr"`
+	UserAgent  string            `json:"user_agent"`
+	Detail     map[string]string `json:"detail,omitempty"`
+}
+
+func (a *API) activity(w http.ResponseWriter, r *http.Request, sess custos.Session) error {
+	events, err := a.auth.Activity(r.Context(), sess.AccountID, 100)
+	if err != nil {
+		return err
+	}
+	out := make([]eventView, 0, len(events))
+	for _, e := range events {
+		out = append(out, eventView{ID: e.ID, At: rfc3339(e.At), Type: e.Type, RemoteAddr: e.RemoteAddr, UserAgent: e.UserAgent, Detail: e.Detail})
+	}
+	return writeJSON(w, http.StatusOK, map[string]any{"events": out})
+}
+
+func rfc3339(t time.Time) string { return t.UTC().Format(time.RFC3339) }
+
+func optionalTime(t, now time.Time) any {
+	if t.IsZero() || !t.After(now) {
+		return nil
+	}
+	return rfc3339(t)
+}

@@ -1,0 +1,120 @@
+package api
+
+import (
+	_ "embed"
+	"net/http"
+	"strings"
+
+	"github.com/custos/custos"
+	"github.com/custos/custos/auth"
+	"github.com/custos/custos/requestinfo"
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// OpenAPI is the OpenAPI 3 document describing every route of this package.
+//
+//go:embed openapi.yaml
+var OpenAPI []byte
+
+// Deps are what the API calls.
+type Deps struct {
+	Auth    *auth.Service
+	Clock   custos.Clock
+	Metrics prometheus.Registerer // may be nil
+}
+
+// API serves /api/v1.
+type API struct {
+	auth   *auth.Service
+	clock  custos.Clock
+	logins *prometheus.CounterVec
+}
+
+// New returns the API, registering its metrics with d.Metrics.
+func New(d Deps) *API {
+	a := &API{
+		auth:  d.Auth,
+		clock: d.Clock,
+		logins: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "custos_logins_total",
+			Help: "Password login attempts by outcome (success, or the error code).",
+		}, []string{"outcome"}),
+	}
+	if d.Metrics != nil {
+		d.Metrics.MustRegister(a.logins)
+	}
+	return a
+}
+
+// Route is one method and path the API serves, in http.ServeMux pattern form.
+type Route struct {
+	Method  string
+	Path    string
+	handler func(a *API) http.Handler
+}
+
+// Pattern is the ServeMux pattern of the route.
+func (rt Route) Pattern() string { return rt.Method + " " + rt.Path }
+
+// Routes lists everything the API serves.
+func Routes() []Route {
+	return []Route{
+		{"POST", "/api/v1/signup", func(a *API) http.Handler { return a.handle(a.signup) }},
+		{"POST", "/api/v1/signup/verify", func(a *API) http.Handler { return a.handle(a.signupVerify) }},
+		{"POST", "/api/v1/login", func(a *API) http.Handler { return a.handle(a.login) }},
+		{"GET", "/api/v1/session", func(a *API) http.Handler { return a.authed(a.getSession) }},
+		{"DELETE", "/api/v1/session", func(a *API) http.Handler { return a.authed(a.deleteSession) }},
+		{"GET", "/api/v1/sessions", func(a *API) http.Handler { return a.authed(a.listSessions) }},
+		{"DELETE", "/api/v1/sessions/{id}", func(a *API) http.Handler { return a.authed(a.revokeSession) }},
+		{"GET", "/api/v1/account", func(a *API) http.Handler { return a.authed(a.getAccount) }},
+		{"GET", "/api/v1/activity", func(a *API) http.Handler { return a.authed(a.activity) }},
+		{"GET", "/api/v1/openapi.yaml", func(a *API) http.Handler { return a.handle(a.openapi) }},
+	}
+}
+
+// Register adds every route to mux, and a JSON 404 for other /api/ paths.
+func (a *API) Register(mux *http.ServeMux) {
+	for _, rt := range Routes() {
+		mux.Handle(rt.Pattern(), rt.handler(a))
+	}
+	mux.Handle("/api/", a.handle(func(w http.ResponseWriter, r *http.Request) error {
+		return custos.Errorf(custos.ENotFound, "No such endpoint: %s %s.", r.Method, r.URL.Path)
+	}))
+}
+
+type handlerFunc func(w http.ResponseWriter, r *http.Request) error
+
+func (a *API) handle(h handlerFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := h(w, r); err != nil {
+			a.writeError(w, r, err)
+		}
+	})
+}
+
+type authedFunc func(w http.ResponseWriter, r *http.Request, sess custos.Session) error
+
+// authed requires a live session named by the Authorization bearer token.
+func (a *API) authed(h authedFunc) http.Handler {
+	return a.handle(func(w http.ResponseWriter, r *http.Request) error {
+		scheme, token, _ := strings.Cut(r.Header.Get("Authorization"), " ")
+		if !strings.EqualFold(scheme, "Bearer") || token == "" {
+			return custos.Errorf(custos.EUnauthenticated, "Send Authorization: Bearer <session_token>.")
+		}
+		sess, err := a.auth.Authenticate(r.Context(), strings.TrimSpace(token))
+		if err != nil {
+			return err
+		}
+		return h(w, r, sess)
+	})
+}
+
+func client(r *http.Request) auth.Client {
+	return auth.Client{Addr: requestinfo.From(r.Context()).ClientAddr, UserAgent: r.UserAgent()}
+}
+
+func (a *API) openapi(w http.ResponseWriter, r *http.Request) error {
+	w.Header().Set("Content-Type", "application/yaml")
+	_, err := w.Write(OpenAPI)
+	return err
+}

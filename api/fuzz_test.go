@@ -1,0 +1,36 @@
+package api_test
+
+import (
+	"bytes"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+
+	"github.com/custos/custos/internal/testserver"
+)
+
+// FuzzJSONBodies throws arbitrary bodies at every JSON endpoint: the answer
+// is always a 4xx (or a success), never a 500 or a panic.
+func FuzzJSONBodies(f *testing.F) {
+	for _, seed := range []string{
+		`{"email":"a@b.co","password":"x","kind":"personal"}`,
+		`{"verification_id":"ver_1","code":"123456"}`,
+		`{"email":"a@b.co","password":"x","captcha":{"id":"c","answer":"a"}}`,
+		`{"email":null}`, `[]`, `""`, `{"a":`, "\x00", `{"email":"\ud800"}`,
+	} {
+		f.Add([]byte(seed))
+	}
+	env := testserver.Start(f, testserver.Options{})
+	h := env.App.Handler
+	f.Fuzz(func(t *testing.T, body []byte) {
+		for _, path := range []string{"/api/v1/signup", "/api/v1/signup/verify", "/api/v1/login"} {
+			req := httptest.NewRequest("POST", path, bytes.NewReader(body))
+			req.Header.Set("Content-Type", "application/json")
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, req)
+			if rec.Code >= 500 && rec.Code != http.StatusServiceUnavailable {
+				t.Fatalf("%s answered %d to %q: %s", path, rec.Code, body, rec.Body.String())
+			}
+		}
+	})
+}

@@ -1,0 +1,114 @@
+package app
+
+import (
+	"context"
+	"crypto/tls"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/netip"
+	"net/url"
+	"strings"
+
+	"github.com/custos/custos"
+	"github.com/custos/custos/api"
+	"github.com/custos/custos/auth"
+	"github.com/custos/custos/keyring"
+	"github.com/custos/custos/notify"
+	"github.com/custos/custos/password"
+	"github.com/custos/custos/requestinfo"
+	"github.com/custos/custos/server"
+	"github.com/custos/custos/sqlstore"
+	"github.com/custos/custos/web"
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// Config is the validated configuration of one server process.
+type Config struct {
+	DB             string   // sqlite:PATH or postgres://…
+	PublicURL      *url.URL // where people reach the server
+	Dev            bool
+	Deliver        string      // notify.ParseDeliver spec
+	DeliverTLS     *tls.Config // optional roots for SMTP (tests)
+	MailFrom       string
+	Captcha        string // "image" or "test"
+	Keys           *keyring.Ring
+	Argon2         password.Params
+	HashWorkers    int // 0: one per core
+	Auth           auth.Config
+	TrustedProxies []netip.Prefix
+	Clock          custos.Clock
+	Rand           io.Reader
+	Logger         *slog.Logger
+}
+
+// App is a built server process.
+type App struct {
+	Handler   http.Handler
+	Store     *sqlstore.DB
+	Auth      *auth.Service
+	Hasher    *password.Hasher
+	Registry  *prometheus.Registry
+	OutboxDir string // "" unless delivering to a dir: outbox
+}
+
+// Build opens and migrates the database and wires everything.
+func Build(ctx context.Context, cfg Config) (*App, error) {
+	if cfg.Clock == nil {
+		cfg.Clock = custos.SystemClock{}
+	}
+	if cfg.Rand == nil {
+		cfg.Rand = custos.SystemRandom
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	transport, err := notify.ParseDeliver(cfg.Deliver, cfg.DeliverTLS)
+	if err != nil {
+		return nil, fmt.Errorf("--deliver: %w", err)
+	}
+	if l, ok := transport.(*notify.Log); ok && l.Logger == nil {
+		l.Logger = cfg.Logger
+	}
+	notifier, err := notify.New(transport, notify.Config{
+		From: cfg.MailFrom, PublicURL: strings.TrimRight(cfg.PublicURL.String(), "/"), Product: "Custos", Clock: cfg.Clock,
+	})
+	if err != nil {
+		return nil, err
+	}
+	store, err := sqlstore.Open(ctx, cfg.DB)
+	if err != nil {
+		return nil, fmt.Errorf("--db: %w", err)
+	}
+	if err := store.Migrate(ctx); err != nil {
+		store.Close()
+		return nil, fmt.Errorf("migrate: %w", err)
+	}
+	hasher := password.NewHasher(cfg.Argon2, cfg.HashWorkers, cfg.Rand)
+	svc := auth.New(auth.Deps{
+		Store: store, Clock: cfg.Clock, Rand: cfg.Rand, Notifier: notifier, Hasher: hasher,
+		CodeMAC: func(b []byte) []byte { return cfg.Keys.MAC("one-time-code", b) },
+		Logger:  cfg.Logger,
+	}, cfg.Auth)
+
+	reg := server.NewRegistry()
+	a := &App{Store: store, Auth: svc, Hasher: hasher, Registry: reg}
+	if d, ok := transport.(*notify.Dir); ok {
+		a.OutboxDir = d.Path()
+	}
+	apiT := api.New(api.Deps{Auth: svc, Clock: cfg.Clock, Metrics: reg})
+	webT := web.New(web.Deps{
+		Auth: svc, Clock: cfg.Clock, OutboxDir: a.OutboxDir,
+		SecureCookies: cfg.PublicURL.Scheme == "https",
+	})
+	a.Handler = server.New(server.Config{
+		Store: store, Hasher: hasher, Rand: cfg.Rand, Logger: cfg.Logger,
+		Resolver: requestinfo.Resolver{TrustedProxies: cfg.TrustedProxies},
+		Registry: reg, Transports: []server.Registrar{apiT, webT},
+	})
+	return a, nil
+}
+
+// Close releases the database.
+func (a *App) Close() error { return a.Store.Close() }

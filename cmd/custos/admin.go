@@ -1,0 +1,50 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/custos/custos"
+	"github.com/custos/custos/app"
+	"github.com/custos/custos/sqlstore"
+)
+
+const adminUsage = `usage: custos admin [flags] COMMAND
+commands:
+  account EMAIL   show an account and its live sessions`
+
+func admin(ctx context.Context, cfg app.Config, args []string, out io.Writer) error {
+	if len(args) == 0 {
+		return errors.New(adminUsage)
+	}
+	db, err := sqlstore.Open(ctx, cfg.DB)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	if err := db.Migrate(ctx); err != nil {
+		return err
+	}
+	switch {
+	case args[0] == "account" && len(args) == 2:
+		acct, err := db.AccountByEmail(ctx, custos.NormalizeEmail(args[1]))
+		if custos.IsCode(err, custos.ENotFound) {
+			return fmt.Errorf("no account has the email %s", args[1])
+		}
+		if err != nil {
+			return err
+		}
+		sessions, err := db.ListSessions(ctx, acct.ID)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(out, "account  %s\nkind     %s\nemail    %s\ncreated  %s\nsessions %d\n",
+			acct.ID, acct.Kind, acct.Email, acct.CreatedAt.Format(time.RFC3339), len(sessions))
+		return nil
+	default:
+		return errors.New(adminUsage)
+	}
+}

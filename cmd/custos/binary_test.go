@@ -1,0 +1,197 @@
+package main_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/custos/custos/internal/testdb"
+	"github.com/custos/custos/notify"
+)
+
+// TestBinary builds the real custos binary, starts it as the README says
+// (plus a free port and a temporary data folder), and drives the sign-up,
+// login and logout flow over HTTP, then stops it with SIGTERM.
+func TestBinary(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary")
+	}
+	bin := filepath.Join(t.TempDir(), "custos")
+	build := exec.Command("go", "build", "-o", bin, ".")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	for _, d := range testdb.Dialects() {
+		t.Run(d, func(t *testing.T) {
+			data := t.TempDir()
+			args := []string{"--data-dir", data, "--argon2", "64,1,1"}
+			if d == "postgres" {
+				args = append(args, "--db", testdb.DSN(t, d))
+			}
+			base, stop := startBinary(t, bin, args...)
+			flow(t, base, filepath.Join(data, "outbox"))
+			if code := stop(); code != 0 {
+				t.Fatalf("exit code after SIGTERM = %d, want 0", code)
+			}
+			if d == "sqlite" {
+				if _, err := os.Stat(filepath.Join(data, "custos.db")); err != nil {
+					t.Fatalf("no SQLite file in the data folder: %v", err)
+				}
+				if fi, err := os.Stat(filepath.Join(data, "keys")); err != nil || fi.Mode().Perm() != 0o600 {
+					t.Fatalf("generated key ring missing or not 0600: %v", err)
+				}
+			}
+		})
+	}
+	t.Run("refuses a bad flag with one line", func(t *testing.T) {
+		var stderr bytes.Buffer
+		cmd := exec.Command(bin, "--data-dir", t.TempDir(), "--addr", "0.0.0.0:0")
+		cmd.Stderr = &stderr
+		err := cmd.Run()
+		if err == nil || !strings.Contains(stderr.String(), "--public-url") || strings.Count(strings.TrimSpace(stderr.String()), "\n") != 0 {
+			t.Fatalf("err=%v stderr=%q", err, stderr.String())
+		}
+	})
+	t.Run("migrate subcommand", func(t *testing.T) {
+		out, err := exec.Command(bin, "migrate", "--data-dir", t.TempDir()).CombinedOutput()
+		if err != nil || !strings.Contains(string(out), "migrations applied") {
+			t.Fatalf("migrate: %v\n%s", err, out)
+		}
+	})
+}
+
+func startBinary(t *testing.T, bin string, args ...string) (string, func() int) {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	var logs bytes.Buffer
+	cmd := exec.Command(bin, append([]string{"--addr", addr}, args...)...)
+	cmd.Stdout, cmd.Stderr = &logs, &logs
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan int, 1)
+	go func() {
+		cmd.Wait()
+		done <- cmd.ProcessState.ExitCode()
+	}()
+	base := "http://" + addr
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		resp, err := http.Get(base + "/readyz")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == 200 {
+				break
+			}
+		}
+		select {
+		case code := <-done:
+			t.Fatalf("custos exited with %d before it was ready:\n%s", code, logs.String())
+		default:
+		}
+		if time.Now().After(deadline) {
+			cmd.Process.Kill()
+			t.Fatalf("custos not ready after 30s:\n%s", logs.String())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	stopped := false
+	stop := func() int {
+		stopped = true
+		cmd.Process.Signal(syscall.SIGTERM)
+		select {
+		case code := <-done:
+			return code
+		case <-time.After(30 * time.Second):
+			cmd.Process.Kill()
+			t.Fatalf("custos did not stop after SIGTERM:\n%s", logs.String())
+			return -1
+		}
+	}
+	t.Cleanup(func() {
+		if !stopped {
+			cmd.Process.Kill()
+			<-done
+		}
+		if t.Failed() {
+			t.Logf("custos logs:\n%s", logs.String())
+		}
+		if strings.Contains(logs.String(), "correct horse") {
+			t.Errorf("a password reached the logs")
+		}
+	})
+	return base, stop
+}
+
+func flow(t *testing.T, base, outbox string) {
+	t.Helper()
+	post := func(path, token string, body any) (int, map[string]any) {
+		b, _ := json.Marshal(body)
+		req, _ := http.NewRequest("POST", base+path, bytes.NewReader(b))
+		req.Header.Set("Content-Type", "application/json")
+		if token != "" {
+			req.Header.Set("Authorization", "Bearer "+token)
+		}
+		return send(t, req)
+	}
+	status, body := post("/api/v1/signup", "", map[string]string{"email": "kim@example.com", "password": "correct horse battery staple", "kind": "personal"})
+	if status != 202 {
+		t.Fatalf("signup: %d %v", status, body)
+	}
+	msgs, err := notify.ReadOutbox(outbox)
+	if err != nil || len(msgs) != 1 || msgs[0].Code == "" {
+		t.Fatalf("outbox: %v %+v", err, msgs)
+	}
+	status, body = post("/api/v1/signup/verify", "", map[string]string{"verification_id": body["verification_id"].(string), "code": msgs[0].Code})
+	if status != 201 {
+		t.Fatalf("verify: %d %v", status, body)
+	}
+	status, body = post("/api/v1/login", "", map[string]string{"email": "kim@example.com", "password": "correct horse battery staple"})
+	if status != 200 {
+		t.Fatalf("login: %d %v", status, body)
+	}
+	token := body["session_token"].(string)
+	req, _ := http.NewRequest("DELETE", base+"/api/v1/session", nil)
+	req.Header.Set("Authorization", "Bearer "+token)
+	if status, _ := send(t, req); status != 204 {
+		t.Fatalf("logout: %d", status)
+	}
+	for _, page := range []string{"/login", "/signup"} {
+		resp, err := http.Get(base + page)
+		if err != nil || resp.StatusCode != 200 {
+			t.Fatalf("GET %s: %v %v", page, err, resp)
+		}
+		resp.Body.Close()
+	}
+}
+
+func send(t *testing.T, req *http.Request) (int, map[string]any) {
+	t.Helper()
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	var m map[string]any
+	if len(raw) > 0 {
+		if err := json.Unmarshal(raw, &m); err != nil {
+			t.Fatalf("%s: %v: %s", req.URL.Path, err, raw)
+		}
+	}
+	return resp.StatusCode, m
+}

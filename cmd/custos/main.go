@@ -1,0 +1,158 @@
+// Command custos runs the Custos account center.
+//
+//	custos [serve] [flags]   run the server (the default)
+//	custos migrate [flags]   apply database migrations and exit
+//	custos admin …           operator commands
+//
+// Every flag can also be set as an environment variable CUSTOS_<NAME>.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/custos/custos"
+	"github.com/custos/custos/app"
+	"github.com/custos/custos/sqlstore"
+)
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Getenv, os.Stdout, os.Stderr))
+}
+
+func run(args []string, getenv func(string) string, stdout, stderr io.Writer) int {
+	cmd := "serve"
+	if len(args) > 0 && (args[0] == "serve" || args[0] == "migrate" || args[0] == "admin" || args[0] == "help") {
+		cmd, args = args[0], args[1:]
+	}
+	var o options
+	fs := newFlagSet("custos "+cmd, &o)
+	fs.SetOutput(stderr)
+	if cmd == "help" {
+		fmt.Fprintln(stdout, "usage: custos [serve|migrate|admin] [flags]")
+		fs.SetOutput(stdout)
+		fs.PrintDefaults()
+		return 0
+	}
+	if err := parseFlags(fs, args, getenv); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		fmt.Fprintln(stderr, "custos:", err)
+		return 2
+	}
+	cfg, err := buildConfig(o, custos.SystemRandom)
+	if err != nil {
+		fmt.Fprintln(stderr, "custos:", err)
+		return 2
+	}
+	level := slog.LevelInfo
+	if err := level.UnmarshalText([]byte(o.logLevel)); err != nil {
+		fmt.Fprintln(stderr, "custos: --log-level: want debug, info, warn or error")
+		return 2
+	}
+	cfg.Logger = slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: level}))
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	switch cmd {
+	case "migrate":
+		err = migrate(ctx, cfg)
+	case "admin":
+		err = admin(ctx, cfg, fs.Args(), stdout)
+	default:
+		err = serve(ctx, cfg, o.addr)
+	}
+	if err != nil {
+		fmt.Fprintln(stderr, "custos:", err)
+		return 1
+	}
+	return 0
+}
+
+func migrate(ctx context.Context, cfg app.Config) error {
+	db, err := sqlstore.Open(ctx, cfg.DB)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	if err := db.Migrate(ctx); err != nil {
+		return err
+	}
+	cfg.Logger.Info("migrations applied", "dialect", db.Dialect())
+	return nil
+}
+
+func serve(ctx context.Context, cfg app.Config, addr string) error {
+	a, err := app.Build(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("--addr: %v", err)
+	}
+	if cfg.Dev {
+		cfg.Logger.Warn("DEVELOPMENT MODE: production checks are relaxed")
+	}
+	if cfg.Captcha == "test" {
+		cfg.Logger.Warn("TEST CAPTCHA IS ON: every captcha's answer is \"test\"; never use this in production")
+	}
+	srv := &http.Server{
+		Handler:           a.Handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		ErrorLog:          slog.NewLogLogger(cfg.Logger.Handler(), slog.LevelWarn),
+	}
+	go sweepSessions(ctx, a, cfg)
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	cfg.Logger.Info("custos listening", "addr", ln.Addr().String(), "public_url", cfg.PublicURL.String(),
+		"db", a.Store.Dialect(), "outbox", a.OutboxDir)
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	cfg.Logger.Info("shutting down: finishing in-flight requests")
+	shutCtx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutCtx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	return nil
+}
+
+// sweepSessions deletes ended sessions now and then. Dead sessions are
+// refused on lookup anyway; this only keeps the table small.
+func sweepSessions(ctx context.Context, a *app.App, cfg app.Config) {
+	t := time.NewTicker(10 * time.Minute)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			now := cfg.Clock.Now()
+			n, err := a.Store.DeleteExpiredSessions(ctx, now, now.Add(-cfg.Auth.SessionIdle))
+			if err != nil {
+				cfg.Logger.Warn("session sweep failed", "err", err)
+			} else if n > 0 {
+				cfg.Logger.Info("session sweep", "deleted", n)
+			}
+		}
+	}
+}

@@ -1,0 +1,45 @@
+// Package testclock is the fake custos.Clock tests move instead of sleeping.
+package testclock
+
+import (
+	"sync"
+	"time"
+)
+
+// Start is where a new test clock stands unless told otherwise.
+var Start = time.Date(2026, 11, 27, 9, 0, 0, 0, time.UTC)
+
+// Clock is a settable clock, safe for concurrent use.
+type Clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+// New returns a clock standing at t (Start when t is zero).
+func New(t time.Time) *Clock {
+	if t.IsZero() {
+		t = Start
+	}
+	return &Clock{t: t.UTC().Truncate(time.Millisecond)}
+}
+
+// Now returns the clock's time.
+func (c *Clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+// Advance moves the clock forward by d.
+func (c *Clock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(d).Truncate(time.Millisecond)
+}
+
+// Set puts the clock at t.
+func (c *Clock) Set(t time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = t.UTC().Truncate(time.Millisecond)
+}

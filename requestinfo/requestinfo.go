@@ -1,0 +1,99 @@
+package requestinfo
+
+import (
+	"context"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/netip"
+	"strings"
+)
+
+// Info is what the server knows about one request.
+type Info struct {
+	ID         string       // request id, also sent as X-Request-Id
+	ClientAddr string       // client IP address, without port
+	Logger     *slog.Logger // tagged with the request id
+}
+
+type key struct{}
+
+// With returns ctx carrying info.
+func With(ctx context.Context, info Info) context.Context {
+	return context.WithValue(ctx, key{}, info)
+}
+
+// From returns the Info in ctx, or a zero Info with a discarding logger.
+func From(ctx context.Context) Info {
+	info, _ := ctx.Value(key{}).(Info)
+	if info.Logger == nil {
+		info.Logger = slog.New(slog.DiscardHandler)
+	}
+	return info
+}
+
+// Resolver finds a request's client address: the socket peer, or — only when
+// that peer is a trusted proxy — the right-most untrusted address of
+// X-Forwarded-For.
+type Resolver struct {
+	TrustedProxies []netip.Prefix
+}
+
+// ParsePrefixes reads a comma-separated list of CIDR prefixes or addresses.
+func ParsePrefixes(s string) ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for _, part := range strings.Split(s, ",") {
+		part = strings.TrimSpace(part)
+		if part == "" {
+			continue
+		}
+		if p, err := netip.ParsePrefix(part); err == nil {
+			out = append(out, p.Masked())
+			continue
+		}
+		a, err := netip.ParseAddr(part)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, netip.PrefixFrom(a.Unmap(), a.Unmap().BitLen()))
+	}
+	return out, nil
+}
+
+func (rs Resolver) trusted(a netip.Addr) bool {
+	for _, p := range rs.TrustedProxies {
+		if p.Contains(a) {
+			return true
+		}
+	}
+	return false
+}
+
+// ClientAddr returns the client's IP address for r.
+func (rs Resolver) ClientAddr(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		host = r.RemoteAddr
+	}
+	peer, err := netip.ParseAddr(host)
+	if err != nil {
+		return host
+	}
+	peer = peer.Unmap()
+	if !rs.trusted(peer) {
+		return peer.String()
+	}
+	hops := strings.Split(strings.Join(r.Header.Values("X-Forwarded-For"), ","), ",")
+	for i := len(hops) - 1; i >= 0; i-- {
+		a, err := netip.ParseAddr(strings.TrimSpace(hops[i]))
+		if err != nil {
+			return peer.String()
+		}
+		a = a.Unmap()
+		if !rs.trusted(a) {
+			return a.String()
+		}
+		peer = a
+	}
+	return peer.String()
+}
