@@ -1,0 +1,317 @@
+package notify_test
+
+import (
+	"context"
+	"errors"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/custos/custos"
+	"github.com/custos/custos/notify"
+	"github.com/google/go-cmp/cmp"
+)
+
+// fakeClock is a Clock the test moves by hand.
+type fakeClock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func newFakeClock() *fakeClock {
+	return &fakeClock{now: time.Date(2026, 11, 27, 0, 1, 2, 123_000_000, time.UTC)}
+}
+
+func (c *fakeClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *fakeClock) Add(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
+}
+
+// recorder is a Transport that keeps what it is given and fails with err.
+type recorder struct {
+	mu  sync.Mutex
+	got []notify.Rendered
+	err error
+}
+
+func (r *recorder) Deliver(_ context.Context, m notify.Rendered) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.err != nil {
+		return r.err
+	}
+	r.got = append(r.got, m)
+	return nil
+}
+
+func (r *recorder) messages() []notify.Rendered {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]notify.Rendered(nil), r.got...)
+}
+
+const (
+	testFrom      = "Custos <no-reply@id.example.com>"
+	testPublicURL = "https://id.example.com"
+)
+
+func testConfig(clock custos.Clock) notify.Config {
+	return notify.Config{From: testFrom, PublicURL: testPublicURL, Clock: clock}
+}
+
+func newNotifier(t *testing.T, tr notify.Transport, clock custos.Clock) *notify.Notifier {
+	t.Helper()
+	n, err := notify.New(tr, testConfig(clock))
+	if err != nil {
+		t.Fatalf("New: %v", err)
+	}
+	return n
+}
+
+// samples holds one sample message per purpose. Every template must have
+// one, so a new template is rendered by TestEveryTemplateRenders.
+var samples = map[string]custos.Message{
+	custos.MsgSignupCode:   {To: "alice@example.com", Code: "123456"},
+	custos.MsgSignupExists: {To: "alice@example.com"},
+}
+
+// TestEveryTemplateRenders renders every file in templates/ (the directory
+// that is embedded) so a broken or unreachable template fails here.
+func TestEveryTemplateRenders(t *testing.T) {
+	entries, err := os.ReadDir("templates")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(entries) == 0 {
+		t.Fatal("no templates")
+	}
+	for _, e := range entries {
+		t.Run(e.Name(), func(t *testing.T) {
+			base, ok := strings.CutSuffix(e.Name(), ".tmpl")
+			if !ok {
+				t.Fatalf("%s: templates/ holds only .tmpl files", e.Name())
+			}
+			purpose, channel, _ := strings.Cut(base, ".")
+			m, ok := samples[purpose]
+			if !ok {
+				t.Fatalf("no sample message for purpose %q: add one to samples", purpose)
+			}
+			m.Purpose, m.Channel = purpose, channel
+			if channel == custos.ChannelSMS {
+				m.To = "+8613800138000"
+			}
+			rec := &recorder{}
+			if err := newNotifier(t, rec, newFakeClock()).Send(t.Context(), m); err != nil {
+				t.Fatalf("Send: %v", err)
+			}
+			got := rec.messages()
+			if len(got) != 1 {
+				t.Fatalf("delivered %d messages, want 1", len(got))
+			}
+			r := got[0]
+			if strings.Contains(r.Subject+r.Text, "<no value>") {
+				t.Errorf("unfilled field in %q / %q", r.Subject, r.Text)
+			}
+			if r.Text == "" {
+				t.Error("empty text")
+			}
+			if m.Code != "" && !strings.Contains(r.Text, m.Code) {
+				t.Errorf("text %q lacks the code", r.Text)
+			}
+			switch channel {
+			case custos.ChannelEmail:
+				if r.Subject == "" {
+					t.Error("email without subject")
+				}
+			case custos.ChannelSMS:
+				if r.Subject != "" {
+					t.Errorf("SMS with subject %q", r.Subject)
+				}
+				if strings.Contains(r.Text, "\n") || len(r.Text) > 160 {
+					t.Errorf("SMS is not one short text: %q", r.Text)
+				}
+			default:
+				t.Fatalf("unknown channel %q in template name", channel)
+			}
+		})
+	}
+}
+
+func TestSendRendersWording(t *testing.T) {
+	tests := []struct {
+		name string
+		cfg  notify.Config
+		msg  custos.Message
+		want notify.Rendered
+	}{
+		{
+			name: "signup code email",
+			msg:  custos.Message{Channel: custos.ChannelEmail, To: "alice@example.com", Purpose: custos.MsgSignupCode, Code: "123456"},
+			want: notify.Rendered{
+				Subject: "Your Custos verification code",
+				Text: "Your Custos verification code is 123456. It expires in 10 minutes.\n\n" +
+					"If you did not sign up, ignore this email.",
+			},
+		},
+		{
+			name: "signup code sms with ExpiresIn from data",
+			msg: custos.Message{Channel: custos.ChannelSMS, To: "+8613800138000", Purpose: custos.MsgSignupCode, Code: "654321",
+				Data: map[string]string{"ExpiresIn": "15 minutes"}},
+			want: notify.Rendered{Text: "Your Custos verification code is 654321. It expires in 15 minutes."},
+		},
+		{
+			name: "signup exists with trailing slash in PublicURL and another product",
+			cfg:  notify.Config{PublicURL: "https://accounts.example.org/", Product: "Zeta ID"},
+			msg:  custos.Message{Channel: custos.ChannelEmail, To: "bob@example.com", Purpose: custos.MsgSignupExists},
+			want: notify.Rendered{
+				Subject: "Sign-up attempt with your Zeta ID address",
+				Text: "Someone tried to create a Zeta ID account with this address, which already has one.\n\n" +
+					"If it was you, log in or reset your password at https://accounts.example.org/login.\n\n" +
+					"If not, you can ignore this email.",
+			},
+		},
+		{
+			name: "data cannot replace the code or the link",
+			msg: custos.Message{Channel: custos.ChannelEmail, To: "alice@example.com", Purpose: custos.MsgSignupCode, Code: "111111",
+				Data: map[string]string{"Code": "999999", "PublicURL": "https://evil.example"}},
+			want: notify.Rendered{
+				Subject: "Your Custos verification code",
+				Text: "Your Custos verification code is 111111. It expires in 10 minutes.\n\n" +
+					"If you did not sign up, ignore this email.",
+			},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			clock := newFakeClock()
+			cfg := testConfig(clock)
+			if tt.cfg.PublicURL != "" {
+				cfg.PublicURL = tt.cfg.PublicURL
+			}
+			cfg.Product = tt.cfg.Product
+			rec := &recorder{}
+			n, err := notify.New(rec, cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := n.Send(t.Context(), tt.msg); err != nil {
+				t.Fatalf("Send: %v", err)
+			}
+			want := tt.want
+			want.Channel, want.To, want.Purpose, want.Code = tt.msg.Channel, tt.msg.To, tt.msg.Purpose, tt.msg.Code
+			want.SentAt = clock.Now()
+			want.From = testFrom
+			if diff := cmp.Diff([]notify.Rendered{want}, rec.messages()); diff != "" {
+				t.Errorf("delivered (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestSendRejectsBadMessages(t *testing.T) {
+	tests := []struct {
+		name string
+		msg  custos.Message
+	}{
+		{name: "unknown purpose", msg: custos.Message{Channel: custos.ChannelEmail, To: "a@example.com", Purpose: "birthday"}},
+		{name: "unknown channel", msg: custos.Message{Channel: "pigeon", To: "a@example.com", Purpose: custos.MsgSignupCode, Code: "123456"}},
+		{name: "no template for channel", msg: custos.Message{Channel: custos.ChannelSMS, To: "+8613800138000", Purpose: custos.MsgSignupExists}},
+		{name: "no recipient", msg: custos.Message{Channel: custos.ChannelEmail, Purpose: custos.MsgSignupCode, Code: "123456"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			rec := &recorder{}
+			err := newNotifier(t, rec, newFakeClock()).Send(t.Context(), tt.msg)
+			if !custos.IsCode(err, custos.EInternal) {
+				t.Fatalf("Send = %v, want an %s error", err, custos.EInternal)
+			}
+			if len(rec.messages()) != 0 {
+				t.Error("a message was delivered")
+			}
+		})
+	}
+}
+
+func TestSendDeliveryFailureIsUnavailableWithoutSecrets(t *testing.T) {
+	// A transport whose error echoes the code, as a careless server might.
+	rec := &recorder{err: errors.New("550 rejected: Your Custos verification code is 424242")}
+	n := newNotifier(t, rec, newFakeClock())
+	err := n.Send(t.Context(), custos.Message{
+		Channel: custos.ChannelEmail, To: "alice@example.com", Purpose: custos.MsgSignupCode, Code: "424242",
+	})
+	var ce *custos.Error
+	if !errors.As(err, &ce) || ce.Code != custos.EUnavailable {
+		t.Fatalf("Send = %v, want a *custos.Error with code %s", err, custos.EUnavailable)
+	}
+	if strings.Contains(err.Error(), "424242") {
+		t.Errorf("error %q contains the code", err)
+	}
+	if custos.Status(err) != 503 {
+		t.Errorf("status = %d, want 503", custos.Status(err))
+	}
+}
+
+func TestNewValidatesConfig(t *testing.T) {
+	tests := []struct {
+		name    string
+		noTr    bool
+		cfg     notify.Config
+		wantErr string
+	}{
+		{name: "ok", cfg: notify.Config{From: testFrom, PublicURL: testPublicURL}},
+		{name: "ok bare address and http", cfg: notify.Config{From: "noreply@localhost", PublicURL: "http://localhost:8080"}},
+		{name: "no transport", noTr: true, cfg: notify.Config{From: testFrom, PublicURL: testPublicURL}, wantErr: "transport"},
+		{name: "no from", cfg: notify.Config{PublicURL: testPublicURL}, wantErr: "From"},
+		{name: "bad from", cfg: notify.Config{From: "not an address", PublicURL: testPublicURL}, wantErr: "From"},
+		{name: "no public url", cfg: notify.Config{From: testFrom}, wantErr: "PublicURL"},
+		{name: "relative public url", cfg: notify.Config{From: testFrom, PublicURL: "/login"}, wantErr: "PublicURL"},
+		{name: "ftp public url", cfg: notify.Config{From: testFrom, PublicURL: "ftp://id.example.com"}, wantErr: "PublicURL"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var tr notify.Transport = &recorder{}
+			if tt.noTr {
+				tr = nil
+			}
+			_, err := notify.New(tr, tt.cfg)
+			if tt.wantErr == "" {
+				if err != nil {
+					t.Fatalf("New: %v", err)
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+				t.Fatalf("New = %v, want an error mentioning %q", err, tt.wantErr)
+			}
+		})
+	}
+}
+
+func TestNotifierIsSafeForConcurrentUse(t *testing.T) {
+	rec := &recorder{}
+	n := newNotifier(t, rec, newFakeClock())
+	var wg sync.WaitGroup
+	for range 20 {
+		wg.Go(func() {
+			err := n.Send(t.Context(), custos.Message{
+				Channel: custos.ChannelEmail, To: "alice@example.com", Purpose: custos.MsgSignupCode, Code: "123456",
+			})
+			if err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	wg.Wait()
+	if got := len(rec.messages()); got != 20 {
+		t.Errorf("delivered %d, want 20", got)
+	}
+}
