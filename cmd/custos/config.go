@@ -124,6 +124,9 @@ func buildConfig(o options, rnd io.Reader) (app.Config, error) {
 	c.MailFrom = o.mailFrom
 	if c.MailFrom == "" {
 		c.MailFrom = "custos@" + u.Hostname()
+		if strings.Contains(u.Hostname(), ":") {
+			c.MailFrom = "custos@localhost" // an IPv6 literal is no mail domain
+		}
 	}
 	switch o.captcha {
 	case "image":
