@@ -1,0 +1,142 @@
+package captcha
+
+import (
+	"context"
+	"crypto/subtle"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/custos/custos"
+	dchest "github.com/dchest/captcha"
+)
+
+// Mode says how answers are checked.
+type Mode string
+
+// The modes. ModeTest accepts the answer "test" for every captcha; it is
+// for automated tests and only allowed with --dev.
+const (
+	ModeImage Mode = "image"
+	ModeTest  Mode = "test"
+)
+
+// TestAnswer is the answer every captcha takes in ModeTest.
+const TestAnswer = "test"
+
+const (
+	digits = 6
+	width  = 240
+	height = 80
+)
+
+// Service makes, draws and checks captchas.
+type Service struct {
+	store custos.CaptchaStore
+	clock custos.Clock
+	rand  io.Reader
+	mode  Mode
+	ttl   time.Duration
+}
+
+// New returns a Service; captchas live for ttl (5 minutes when zero).
+func New(store custos.CaptchaStore, clock custos.Clock, rnd io.Reader, mode Mode, ttl time.Duration) *Service {
+	if ttl <= 0 {
+		ttl = 5 * time.Minute
+	}
+	return &Service{store: store, clock: clock, rand: rnd, mode: mode, ttl: ttl}
+}
+
+// Create makes a new captcha and returns its id.
+func (s *Service) Create(ctx context.Context) (string, error) {
+	id, err := custos.NewID(s.rand, "cap")
+	if err != nil {
+		return "", err
+	}
+	code, err := custos.NewCode(s.rand, digits)
+	if err != nil {
+		return "", err
+	}
+	d := make([]byte, digits)
+	for i := range code {
+		d[i] = code[i] - '0'
+	}
+	now := s.clock.Now()
+	if err := s.store.CreateCaptcha(ctx, custos.Captcha{ID: id, Digits: d, CreatedAt: now, ExpiresAt: now.Add(s.ttl)}); err != nil {
+		return "", err
+	}
+	return id, nil
+}
+
+// ImageURL is where a captcha's picture is served.
+func ImageURL(id string) string { return "/api/v1/captcha/" + id + "/image" }
+
+// AudioURL is where a captcha's spoken form is served.
+func AudioURL(id string) string { return "/api/v1/captcha/" + id + "/audio" }
+
+// WriteImage draws the captcha as a PNG; ENotFound if it is not live.
+func (s *Service) WriteImage(ctx context.Context, id string, w io.Writer) error {
+	c, err := s.store.CaptchaByID(ctx, id, s.clock.Now())
+	if err != nil {
+		return err
+	}
+	_, err = dchest.NewImage(id, c.Digits, width, height).WriteTo(w)
+	return err
+}
+
+// WriteAudio speaks the captcha as a WAV file; ENotFound if it is not live.
+func (s *Service) WriteAudio(ctx context.Context, id, lang string, w io.Writer) error {
+	c, err := s.store.CaptchaByID(ctx, id, s.clock.Now())
+	if err != nil {
+		return err
+	}
+	_, err = dchest.NewAudio(id, c.Digits, lang).WriteTo(w)
+	return err
+}
+
+// Solve checks an answer and uses the captcha up, right or wrong. It
+// reports whether the answer was right; an unknown, expired or used
+// captcha is never right.
+func (s *Service) Solve(ctx context.Context, id, answer string) (bool, error) {
+	if id == "" || len(id) > 64 || len(answer) > 64 {
+		return false, nil
+	}
+	c, err := s.store.ConsumeCaptcha(ctx, id, s.clock.Now())
+	if custos.IsCode(err, custos.ENotFound) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	if s.mode == ModeTest {
+		return answer == TestAnswer, nil
+	}
+	got := make([]byte, 0, digits)
+	for _, r := range answer {
+		switch {
+		case r >= '0' && r <= '9':
+			got = append(got, byte(r-'0'))
+		case r == ' ' || r == '-':
+		default:
+			return false, nil
+		}
+	}
+	return subtle.ConstantTimeCompare(got, c.Digits) == 1, nil
+}
+
+// normalizeLang picks a language dchest/captcha can speak.
+func normalizeLang(lang string) string {
+	lang = strings.ToLower(lang)
+	for _, l := range []string{"zh", "en", "ja", "ru", "pt"} {
+		if strings.HasPrefix(lang, l) {
+			return l
+		}
+	}
+	return "en"
+}
+
+// LangFromHeader picks the audio language from an Accept-Language header.
+func LangFromHeader(h string) string {
+	first, _, _ := strings.Cut(h, ",")
+	return normalizeLang(strings.TrimSpace(first))
+}
