@@ -7,5 +7,5 @@
 // refunded when the password turns out right, so concurrent attempts can
 // never check more passwords than the rule allows.
 //
-// It imports only the standard library.
+// It imports only the standard library and the root package.
 package lockout

@@ -1,6 +1,10 @@
 package lockout
 
-import "time"
+import (
+	"time"
+
+	"github.com/custos/custos"
+)
 
 // Policy is a counting rule: after CaptchaAfter counted failures in a window
 // every attempt needs a solved captcha; the LockAfter-th failure locks until
@@ -27,11 +31,7 @@ var Identifier = Policy{CaptchaAfter: 3, LockAfter: 10, Window: 24 * time.Hour}
 var Source = Policy{CaptchaAfter: 30, LockAfter: 100, Window: 10 * time.Minute, LockFor: 15 * time.Minute}
 
 // State is one counter as stored. The zero State is an empty counter.
-type State struct {
-	Start       time.Time // first counted failure of the series; zero when none
-	Failures    int       // counted attempts in the series, including ones in flight
-	LockedUntil time.Time // zero unless locked
-}
+type State = custos.Counter
 
 // Verdict says what to do with an attempt.
 type Verdict int
