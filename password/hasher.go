@@ -1,0 +1,145 @@
+package password
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"runtime"
+	"sync/atomic"
+)
+
+// Hasher runs Hash and Verify on at most a fixed number of workers at once.
+// Every argon2id computation holds Params.Memory KiB for its duration, so
+// bounding concurrency bounds memory: under a flood of logins, callers wait
+// in line (or give up when their context ends) instead of the process
+// allocating without limit. A Hasher is safe for concurrent use.
+type Hasher struct {
+	params Params
+	rnd    io.Reader
+	sem    chan struct{} // one token per running computation
+	dummy  decoded       // VerifyDummy's target, shaped like a real hash
+
+	waiting  atomic.Int64
+	inFlight atomic.Int64
+	hashes   atomic.Uint64
+}
+
+// NewHasher returns a Hasher that makes new hashes with p, reads salts from
+// rnd, and runs at most workers computations at once (runtime.NumCPU() when
+// workers ≤ 0). It panics when p is outside the bounds of ParseParams or rnd
+// is nil: both are wiring mistakes to catch at start-up, not per login.
+func NewHasher(p Params, workers int, rnd io.Reader) *Hasher {
+	if err := p.validate(); err != nil {
+		panic(fmt.Sprintf("password.NewHasher: %v", err))
+	}
+	if rnd == nil {
+		panic("password.NewHasher: nil random source")
+	}
+	if workers <= 0 {
+		workers = runtime.NumCPU()
+	}
+	return &Hasher{
+		params: p,
+		rnd:    rnd,
+		sem:    make(chan struct{}, workers),
+		// The dummy's salt and key need not be secret or random: its
+		// answer is thrown away. Only its cost matters, and that is set by
+		// the params and sizes, which are those of a fresh hash.
+		dummy: decoded{params: p, salt: make([]byte, saltLen), key: make([]byte, keyLen)},
+	}
+}
+
+// Params returns the parameters new hashes are made with.
+func (h *Hasher) Params() Params { return h.params }
+
+// QueueDepth returns the number of callers waiting for a worker.
+func (h *Hasher) QueueDepth() int { return int(h.waiting.Load()) }
+
+// InFlight returns the number of callers holding a worker.
+func (h *Hasher) InFlight() int { return int(h.inFlight.Load()) }
+
+// Hashes returns the number of argon2id computations done so far by Hash,
+// Verify and VerifyDummy together: one per call that got as far as
+// computing. Tests use it to prove that no password was checked.
+func (h *Hasher) Hashes() uint64 { return h.hashes.Load() }
+
+// Hash is the package-level Hash with the Hasher's params and random
+// source, run on a worker. The salt is read while holding the worker. It
+// returns ctx.Err() when ctx ends before a worker is free.
+func (h *Hasher) Hash(ctx context.Context, pw string) (string, error) {
+	if err := h.acquire(ctx); err != nil {
+		return "", err
+	}
+	defer h.release()
+	salt := make([]byte, saltLen)
+	if _, err := io.ReadFull(h.rnd, salt); err != nil {
+		return "", fmt.Errorf("password: reading salt: %w", err)
+	}
+	key := derive(pw, h.params, salt, keyLen)
+	h.hashes.Add(1)
+	return encode(h.params, salt, key), nil
+}
+
+// Verify is the package-level Verify run on a worker. needsRehash is true
+// when pw matched but encoded was made with other params (or salt or key
+// sizes) than the Hasher's, so the caller should store a fresh Hash of pw;
+// it is never true when ok is false. A malformed encoded hash is reported
+// at once, without waiting for a worker or computing anything. It returns
+// ctx.Err() when ctx ends before a worker is free.
+func (h *Hasher) Verify(ctx context.Context, pw, encoded string) (ok, needsRehash bool, err error) {
+	d, err := decode(encoded)
+	if err != nil {
+		return false, false, err
+	}
+	if err := h.run(ctx, func() { ok = d.check(pw) }); err != nil {
+		return false, false, err
+	}
+	return ok, ok && !d.sameShape(h.params), nil
+}
+
+// VerifyDummy costs what a Verify of a wrong password against a hash made
+// with the Hasher's params costs, and always fails to match. Call it when
+// there is no account for a login name, so that the answer takes as long as
+// for a wrong password and does not reveal which accounts exist. It returns
+// ctx.Err() when ctx ends before a worker is free, and nil otherwise.
+func (h *Hasher) VerifyDummy(ctx context.Context, pw string) error {
+	return h.run(ctx, func() { _ = h.dummy.check(pw) })
+}
+
+// run does one counted computation on a worker.
+func (h *Hasher) run(ctx context.Context, f func()) error {
+	if err := h.acquire(ctx); err != nil {
+		return err
+	}
+	defer h.release()
+	f()
+	h.hashes.Add(1)
+	return nil
+}
+
+// acquire takes a worker, waiting in line while all are busy.
+func (h *Hasher) acquire(ctx context.Context) error {
+	// An ended context never gets a worker, even when one is free.
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	select {
+	case h.sem <- struct{}{}:
+	default:
+		h.waiting.Add(1)
+		select {
+		case h.sem <- struct{}{}:
+			h.waiting.Add(-1)
+		case <-ctx.Done():
+			h.waiting.Add(-1)
+			return ctx.Err()
+		}
+	}
+	h.inFlight.Add(1)
+	return nil
+}
+
+func (h *Hasher) release() {
+	h.inFlight.Add(-1)
+	<-h.sem
+}
