@@ -1,0 +1,120 @@
+package web
+
+import (
+	"net/http"
+	"slices"
+
+	"github.com/custos/custos"
+)
+
+// accountView is Account Information.
+type accountView struct {
+	page
+	Account custos.Account
+}
+
+func (wb *Web) account(w http.ResponseWriter, r *http.Request, sess custos.Session) error {
+	acct, err := wb.auth.Account(r.Context(), sess.AccountID)
+	if err != nil {
+		return err
+	}
+	return wb.render(w, http.StatusOK, "account", accountView{
+		page: wb.signedInPage(r, "account"), Account: acct,
+	})
+}
+
+// deviceRow is one signed-in session on the devices page.
+type deviceRow struct {
+	custos.Session
+	Current bool // the session of the browser looking at the page
+}
+
+// devicesView is Signed-in devices.
+type devicesView struct {
+	page
+	Sessions []deviceRow // this device first, then newest first
+}
+
+func (wb *Web) devices(w http.ResponseWriter, r *http.Request, sess custos.Session) error {
+	all, err := wb.auth.Sessions(r.Context(), sess.AccountID)
+	if err != nil {
+		return err
+	}
+	v := devicesView{page: wb.signedInPage(r, "devices")}
+	for _, s := range all {
+		v.Sessions = append(v.Sessions, deviceRow{Session: s, Current: s.ID == sess.ID})
+	}
+	slices.SortStableFunc(v.Sessions, func(a, b deviceRow) int {
+		switch {
+		case a.Current == b.Current:
+			return 0
+		case a.Current:
+			return -1
+		}
+		return 1
+	})
+	if r.URL.Query().Get("revoked") == "1" {
+		v.Notice = "devices.revoked"
+	}
+	return wb.render(w, http.StatusOK, "devices", v)
+}
+
+// revokeView asks once more before signing a device out.
+type revokeView struct {
+	page
+	Session custos.Session
+}
+
+// otherSession returns the account's live session id, refusing the
+// request's own: that one ends with Log out.
+func (wb *Web) otherSession(r *http.Request, sess custos.Session, id string) (custos.Session, error) {
+	if id == sess.ID {
+		return custos.Session{}, custos.Errorf(custos.EInvalidRequest, "%s", catalogues[language(r)].must("devices.is_current"))
+	}
+	all, err := wb.auth.Sessions(r.Context(), sess.AccountID)
+	if err != nil {
+		return custos.Session{}, err
+	}
+	for _, s := range all {
+		if s.ID == id {
+			return s, nil
+		}
+	}
+	return custos.Session{}, custos.Errorf(custos.ENotFound, "%s", catalogues[language(r)].must("devices.gone"))
+}
+
+func (wb *Web) revokeConfirm(w http.ResponseWriter, r *http.Request, sess custos.Session) error {
+	other, err := wb.otherSession(r, sess, r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	return wb.render(w, http.StatusOK, "revoke", revokeView{page: wb.signedInPage(r, "devices"), Session: other})
+}
+
+func (wb *Web) revoke(w http.ResponseWriter, r *http.Request, sess custos.Session) error {
+	id := r.PathValue("id")
+	if id == sess.ID {
+		return custos.Errorf(custos.EInvalidRequest, "%s", catalogues[language(r)].must("devices.is_current"))
+	}
+	if err := wb.auth.RevokeSession(r.Context(), sess.AccountID, id, client(r)); err != nil {
+		return err
+	}
+	return redirect(w, r, "/account/devices?revoked=1")
+}
+
+// activityView is Security activity.
+type activityView struct {
+	page
+	Events []custos.AuditEvent // newest first
+}
+
+// activityLimit is how many events the page shows.
+const activityLimit = 100
+
+func (wb *Web) activity(w http.ResponseWriter, r *http.Request, sess custos.Session) error {
+	events, err := wb.auth.Activity(r.Context(), sess.AccountID, activityLimit)
+	if err != nil {
+		return err
+	}
+	return wb.render(w, http.StatusOK, "activity", activityView{page: wb.signedInPage(r, "activity"), Events: events})
+}

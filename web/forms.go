@@ -1,0 +1,45 @@
+package web
+
+import (
+	"errors"
+	"slices"
+
+	"github.com/custos/custos"
+)
+
+// formProblem adds err to f when it is a problem with what was entered (a
+// custos.Error with a 4xx status) and reports whether it did; anything else
+// is for serveError. The problem sits next to its field when the code or
+// the error's "field" names one of fields, the fields the page shows, and
+// only in the summary otherwise.
+func formProblem(f *formErrors, err error, fields ...string) bool {
+	var ce *custos.Error
+	if !errors.As(err, &ce) || custos.Status(err) >= 500 {
+		return false
+	}
+	field := ""
+	switch ce.Code {
+	case custos.EInvalidEmail:
+		field = "email"
+	case custos.EWeakPassword:
+		field = "password"
+	case custos.EInvalidCode:
+		field = "code"
+	default:
+		field, _ = ce.Fields["field"].(string)
+	}
+	if !slices.Contains(fields, field) {
+		field = ""
+	}
+	f.add(field, ce.Message)
+	return true
+}
+
+// errorMessage is the people-facing message of a custos.Error, or "".
+func errorMessage(err error) string {
+	var ce *custos.Error
+	if errors.As(err, &ce) {
+		return ce.Message
+	}
+	return ""
+}

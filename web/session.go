@@ -1,0 +1,85 @@
+package web
+
+import (
+	"net/http"
+
+	"github.com/custos/custos"
+)
+
+// The session cookie's names. A __Host- cookie must be Secure, have Path=/
+// and no Domain, so a browser refuses one set over plain HTTP; development
+// over http://localhost uses the plain name instead.
+const (
+	// SecureCookieName is the session cookie's name when Deps.SecureCookies is set.
+	SecureCookieName = "__Host-custos_session"
+	// InsecureCookieName is the session cookie's name over plain HTTP.
+	InsecureCookieName = "custos_session"
+)
+
+// cookieConfig says how the session cookie is named and marked.
+type cookieConfig struct {
+	name   string
+	secure bool
+}
+
+func newCookieConfig(secure bool) cookieConfig {
+	if secure {
+		return cookieConfig{name: SecureCookieName, secure: true}
+	}
+	return cookieConfig{name: InsecureCookieName}
+}
+
+// set stores the session token. The cookie has no Expires or Max-Age: it
+// lives as long as the browser session, and the server ends the session
+// itself after the idle and absolute limits.
+func (c cookieConfig) set(w http.ResponseWriter, token string) {
+	http.SetCookie(w, &http.Cookie{
+		Name: c.name, Value: token, Path: "/",
+		Secure: c.secure, HttpOnly: true, SameSite: http.SameSiteLaxMode,
+	})
+}
+
+// clear tells the browser to drop the session cookie.
+func (c cookieConfig) clear(w http.ResponseWriter) {
+	http.SetCookie(w, &http.Cookie{
+		Name: c.name, Value: "", Path: "/", MaxAge: -1,
+		Secure: c.secure, HttpOnly: true, SameSite: http.SameSiteLaxMode,
+	})
+}
+
+// session returns the live session the request's cookie names. ok is false
+// when there is none; a cookie naming a dead session is cleared. err is set
+// only when the session could not be checked (the database is down).
+func (wb *Web) session(w http.ResponseWriter, r *http.Request) (sess custos.Session, ok bool, err error) {
+	c, cerr := r.Cookie(wb.cookie.name)
+	if cerr != nil {
+		return custos.Session{}, false, nil
+	}
+	sess, err = wb.auth.Authenticate(r.Context(), c.Value)
+	if custos.IsCode(err, custos.EUnauthenticated) {
+		wb.cookie.clear(w)
+		return custos.Session{}, false, nil
+	}
+	if err != nil {
+		return custos.Session{}, false, err
+	}
+	return sess, true, nil
+}
+
+// signedInFunc is a handler for a page behind the login.
+type signedInFunc func(w http.ResponseWriter, r *http.Request, sess custos.Session) error
+
+// signedIn runs h with the request's live session, or sends the browser to
+// the login page (303) when there is none.
+func (wb *Web) signedIn(h signedInFunc) http.Handler {
+	return wb.handle(func(w http.ResponseWriter, r *http.Request) error {
+		sess, ok, err := wb.session(w, r)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return redirect(w, r, "/login")
+		}
+		return h(w, r, sess)
+	})
+}

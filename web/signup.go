@@ -1,0 +1,115 @@
+package web
+
+import (
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/custos/custos"
+	"github.com/custos/custos/auth"
+	"github.com/custos/custos/password"
+)
+
+// signupView is the sign-up form.
+type signupView struct {
+	page
+	Email     string // kept on a re-render; the password never is
+	Kind      string
+	MinLength int
+	Form      formErrors
+}
+
+func (wb *Web) signupForm(w http.ResponseWriter, r *http.Request) error {
+	return wb.render(w, http.StatusOK, "signup", signupView{
+		page: wb.newPage(r), Kind: string(custos.KindPersonal), MinLength: password.MinLength,
+	})
+}
+
+func (wb *Web) signup(w http.ResponseWriter, r *http.Request) error {
+	if err := parseForm(w, r); err != nil {
+		return err
+	}
+	v := signupView{
+		page:      wb.newPage(r),
+		Email:     strings.TrimSpace(r.PostForm.Get("email")),
+		Kind:      r.PostForm.Get("kind"),
+		MinLength: password.MinLength,
+	}
+	pw := r.PostForm.Get("password")
+	kind := custos.AccountKind(v.Kind)
+
+	// Check every field first so that one answer names every problem; the
+	// service checks again and has the last word.
+	if _, err := auth.ValidateEmail(v.Email); err != nil && !formProblem(&v.Form, err, "email") {
+		return err
+	}
+	if err := password.Check(pw, v.Email); err != nil && !formProblem(&v.Form, err, "password") {
+		return err
+	}
+	if !kind.Valid() {
+		v.Form.add("kind", catalogues[v.Lang].must("signup.kind_invalid"))
+		v.Kind = string(custos.KindPersonal)
+	}
+	if v.Form.Any() {
+		return wb.render(w, http.StatusBadRequest, "signup", v)
+	}
+
+	id, err := wb.auth.Signup(r.Context(), v.Email, pw, kind, client(r))
+	if err != nil {
+		if !formProblem(&v.Form, err, "email", "password", "kind") {
+			return err
+		}
+		return wb.render(w, http.StatusBadRequest, "signup", v)
+	}
+	return redirect(w, r, withQuery("/signup/verify", "id", id))
+}
+
+// verifyView is the page that takes the emailed code.
+type verifyView struct {
+	page
+	ID      string // the verification id from the sign-up answer
+	Minutes int    // how long a code lives
+	Form    formErrors
+	// Expired replaces the form: the verification can never succeed now.
+	Expired        bool
+	ExpiredMessage string
+}
+
+func (wb *Web) newVerifyView(r *http.Request, id string) verifyView {
+	return verifyView{page: wb.newPage(r), ID: id, Minutes: int(wb.auth.Config().CodeTTL / time.Minute)}
+}
+
+func (wb *Web) verifyForm(w http.ResponseWriter, r *http.Request) error {
+	id := r.URL.Query().Get("id")
+	if id == "" {
+		return custos.Errorf(custos.EInvalidRequest, "%s", catalogues[language(r)].must("verify.missing_id"))
+	}
+	return wb.render(w, http.StatusOK, "verify", wb.newVerifyView(r, id))
+}
+
+func (wb *Web) verify(w http.ResponseWriter, r *http.Request) error {
+	if err := parseForm(w, r); err != nil {
+		return err
+	}
+	id := r.PostForm.Get("id")
+	if id == "" {
+		return custos.Errorf(custos.EInvalidRequest, "%s", catalogues[language(r)].must("verify.missing_id"))
+	}
+	v := wb.newVerifyView(r, id)
+	code := cleanCode(r.PostForm.Get("code"))
+	if code == "" {
+		v.Form.add("code", catalogues[v.Lang].must("verify.code_missing"))
+		return wb.render(w, http.StatusBadRequest, "verify", v)
+	}
+	_, err := wb.auth.VerifySignup(r.Context(), id, code, client(r))
+	switch {
+	case err == nil:
+		return redirect(w, r, "/login?created=1")
+	case custos.IsCode(err, custos.EExpired):
+		v.Expired, v.ExpiredMessage = true, errorMessage(err)
+		return wb.render(w, http.StatusGone, "verify", v)
+	case formProblem(&v.Form, err, "code"):
+		return wb.render(w, http.StatusBadRequest, "verify", v)
+	}
+	return err
+}

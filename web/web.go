@@ -1,0 +1,203 @@
+package web
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"html/template"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/custos/custos"
+	"github.com/custos/custos/auth"
+	"github.com/custos/custos/requestinfo"
+)
+
+// maxFormBytes bounds a form body; no page posts more than a few fields.
+const maxFormBytes = 64 << 10
+
+// Deps are what the pages need.
+type Deps struct {
+	Auth  *auth.Service
+	Clock custos.Clock
+	// OutboxDir is the directory of the dir: delivery transport. When it is
+	// empty there is no /dev/outbox page.
+	OutboxDir string
+	// SecureCookies marks the session cookie Secure and gives it the
+	// __Host- prefix. Set it whenever people reach the server over HTTPS.
+	SecureCookies bool
+}
+
+// Web serves the HTML pages.
+type Web struct {
+	auth      *auth.Service
+	clock     custos.Clock
+	outboxDir string
+	cookie    cookieConfig
+	pages     map[string]map[string]*template.Template // language → page → template
+}
+
+// New returns the pages, parsing every template once. It panics when a
+// template does not parse: they are embedded, so that is a build mistake.
+func New(d Deps) *Web {
+	if d.Clock == nil {
+		d.Clock = custos.SystemClock{}
+	}
+	return &Web{
+		auth:      d.Auth,
+		clock:     d.Clock,
+		outboxDir: d.OutboxDir,
+		cookie:    newCookieConfig(d.SecureCookies),
+		pages:     mustParsePages(),
+	}
+}
+
+// Register adds the pages to mux. It registers only method-qualified
+// patterns, GET /{$} for the root and GET /static/, so that it never
+// shadows another transport's paths such as /api/.
+func (wb *Web) Register(mux *http.ServeMux) {
+	mux.Handle("GET /{$}", wb.handle(wb.root))
+	mux.Handle("GET /static/", http.HandlerFunc(serveStatic))
+
+	mux.Handle("GET /signup", wb.handle(wb.signupForm))
+	mux.Handle("POST /signup", wb.handle(wb.signup))
+	mux.Handle("GET /signup/verify", wb.handle(wb.verifyForm))
+	mux.Handle("POST /signup/verify", wb.handle(wb.verify))
+	mux.Handle("GET /login", wb.handle(wb.loginForm))
+	mux.Handle("POST /login", wb.handle(wb.login))
+	mux.Handle("POST /logout", wb.handle(wb.logout))
+
+	mux.Handle("GET /account", wb.signedIn(wb.account))
+	mux.Handle("GET /account/devices", wb.signedIn(wb.devices))
+	mux.Handle("GET /account/devices/{id}/revoke", wb.signedIn(wb.revokeConfirm))
+	mux.Handle("POST /account/devices/{id}/revoke", wb.signedIn(wb.revoke))
+	mux.Handle("GET /account/activity", wb.signedIn(wb.activity))
+
+	if wb.outboxDir != "" {
+		mux.Handle("GET /dev/outbox", wb.handle(wb.outbox))
+	}
+}
+
+// handlerFunc is a page handler. It writes a page or a redirect, or returns
+// an error for serveError to show; it never writes an error status itself.
+type handlerFunc func(w http.ResponseWriter, r *http.Request) error
+
+func (wb *Web) handle(h handlerFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := h(w, r); err != nil {
+			wb.serveError(w, r, err)
+		}
+	})
+}
+
+// root sends people where they belong: their account when signed in, the
+// login page otherwise.
+func (wb *Web) root(w http.ResponseWriter, r *http.Request) error {
+	if _, ok, err := wb.session(w, r); err != nil {
+		return err
+	} else if ok {
+		return redirect(w, r, "/account")
+	}
+	return redirect(w, r, "/login")
+}
+
+// errorView is the error page.
+type errorView struct {
+	page
+	Status    int
+	Message   string // the error's own message; empty for a 500
+	RequestID string // shown on a 500 so support can find the log line
+}
+
+// serveError is the one place that turns an error into a response. A
+// custos.Error shows its message with its status; anything else is a 500
+// that shows only the request id and logs the detail.
+func (wb *Web) serveError(w http.ResponseWriter, r *http.Request, err error) {
+	info := requestinfo.From(r.Context())
+	status := custos.Status(err)
+	v := errorView{page: wb.newPage(r), Status: status, RequestID: info.ID}
+	var ce *custos.Error
+	if status >= 500 || !errors.As(err, &ce) {
+		info.Logger.ErrorContext(r.Context(), "page failed", "path", r.URL.Path, "err", err)
+	} else {
+		v.Message = ce.Message
+	}
+	var buf bytes.Buffer
+	if rerr := wb.template(v.Lang, "error").ExecuteTemplate(&buf, "layout", v); rerr != nil {
+		info.Logger.ErrorContext(r.Context(), "error page failed", "err", rerr)
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		w.WriteHeader(status)
+		io.WriteString(w, http.StatusText(status)+", request id "+info.ID+"\n")
+		return
+	}
+	writeHTML(w, status, buf.Bytes())
+}
+
+// render executes a page into a buffer first, so that a template failure
+// becomes a clean error page instead of half a page.
+func (wb *Web) render(w http.ResponseWriter, status int, name string, view interface{ language() string }) error {
+	var buf bytes.Buffer
+	if err := wb.template(view.language(), name).ExecuteTemplate(&buf, "layout", view); err != nil {
+		return fmt.Errorf("rendering %s: %w", name, err)
+	}
+	writeHTML(w, status, buf.Bytes())
+	return nil
+}
+
+func (wb *Web) template(lang, name string) *template.Template {
+	set, ok := wb.pages[lang]
+	if !ok {
+		set = wb.pages[defaultLanguage]
+	}
+	return set[name]
+}
+
+func writeHTML(w http.ResponseWriter, status int, body []byte) {
+	h := w.Header()
+	h.Set("Content-Type", "text/html; charset=utf-8")
+	// Pages show personal data and answers to forms: keep them out of
+	// shared and back-button caches.
+	h.Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	w.Write(body)
+}
+
+// redirect answers 303 See Other, so that a POST is followed by a GET.
+func redirect(w http.ResponseWriter, r *http.Request, to string) error {
+	http.Redirect(w, r, to, http.StatusSeeOther)
+	return nil
+}
+
+// parseForm reads a posted form, bounded in size.
+func parseForm(w http.ResponseWriter, r *http.Request) error {
+	r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
+	if err := r.ParseForm(); err != nil {
+		var tooLarge *http.MaxBytesError
+		if errors.As(err, &tooLarge) {
+			return custos.Errorf(custos.ETooLarge, "The form was too large.")
+		}
+		return custos.Errorf(custos.EInvalidRequest, "The form could not be read.")
+	}
+	return nil
+}
+
+func client(r *http.Request) auth.Client {
+	return auth.Client{Addr: requestinfo.From(r.Context()).ClientAddr, UserAgent: r.UserAgent()}
+}
+
+// withQuery returns path?key=value.
+func withQuery(path, key, value string) string {
+	return path + "?" + url.Values{key: {value}}.Encode()
+}
+
+// cleanCode drops what people paste around a code: spaces, dashes.
+func cleanCode(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r == ' ' || r == '-' || r == '\t' || r == '\u00a0' {
+			return -1
+		}
+		return r
+	}, s)
+}
