@@ -1,0 +1,103 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+
+	"github.com/custos/custos"
+)
+
+const accountColumns = "id, kind, email, password_hash, created_at"
+
+// CreateAccount inserts a and ev in one transaction; EEmailTaken if the
+// email is used, EConflict if the id (of the account or the event) is.
+func (db *DB) CreateAccount(ctx context.Context, a custos.Account, ev custos.AuditEvent) error {
+	return db.inTx(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, db.q(
+			"INSERT INTO accounts ("+accountColumns+") VALUES (?, ?, ?, ?, ?)"),
+			a.ID, string(a.Kind), a.Email, a.PasswordHash, millis(a.CreatedAt))
+		if err != nil {
+			switch v, onEmail := classify(err, "accounts", "email"); {
+			case v == uniqueViolation && onEmail:
+				return custos.Errorf(custos.EEmailTaken, "the email is already used by an account")
+			case v == uniqueViolation:
+				return custos.Errorf(custos.EConflict, "account %q already exists", a.ID)
+			}
+			return fmt.Errorf("sqlstore: create account: %w", err)
+		}
+		return db.insertAudit(ctx, tx, ev)
+	})
+}
+
+// AccountByID returns the account or ENotFound.
+func (db *DB) AccountByID(ctx context.Context, id string) (custos.Account, error) {
+	row := db.r.QueryRowContext(ctx, db.q("SELECT "+accountColumns+" FROM accounts WHERE id = ?"), id)
+	a, err := scanAccount(row)
+	if errors.Is(err, sql.ErrNoRows) {
+		return custos.Account{}, custos.Errorf(custos.ENotFound, "account not found")
+	}
+	if err != nil {
+		return custos.Account{}, fmt.Errorf("sqlstore: account by id: %w", err)
+	}
+	return a, nil
+}
+
+// AccountByEmail returns the account with exactly this (normalised) email,
+// or ENotFound.
+func (db *DB) AccountByEmail(ctx context.Context, email string) (custos.Account, error) {
+	row := db.r.QueryRowContext(ctx, db.q("SELECT "+accountColumns+" FROM accounts WHERE email = ?"), email)
+	a, err := scanAccount(row)
+	if errors.Is(err, sql.ErrNoRows) {
+		return custos.Account{}, custos.Errorf(custos.ENotFound, "account not found")
+	}
+	if err != nil {
+		return custos.Account{}, fmt.Errorf("sqlstore: account by email: %w", err)
+	}
+	return a, nil
+}
+
+// SetPasswordHash replaces the hash only if it still equals old, in one
+// compare-and-set UPDATE. ENotFound if the account is gone; EConflict if
+// the hash changed meanwhile.
+func (db *DB) SetPasswordHash(ctx context.Context, accountID, old, hash string) error {
+	res, err := db.w.ExecContext(ctx, db.q(
+		"UPDATE accounts SET password_hash = ? WHERE id = ? AND password_hash = ?"),
+		hash, accountID, old)
+	if err != nil {
+		return fmt.Errorf("sqlstore: set password hash: %w", err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return fmt.Errorf("sqlstore: set password hash: %w", err)
+	}
+	if n == 1 {
+		return nil
+	}
+	// Nothing matched: tell a missing account from a changed hash. Accounts
+	// are never deleted here, so the answer cannot flip in between.
+	var one int
+	err = db.r.QueryRowContext(ctx, db.q("SELECT 1 FROM accounts WHERE id = ?"), accountID).Scan(&one)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return custos.Errorf(custos.ENotFound, "account not found")
+	case err != nil:
+		return fmt.Errorf("sqlstore: set password hash: %w", err)
+	}
+	return custos.Errorf(custos.EConflict, "the password hash changed meanwhile")
+}
+
+func scanAccount(row scanner) (custos.Account, error) {
+	var (
+		a       custos.Account
+		kind    string
+		created int64
+	)
+	if err := row.Scan(&a.ID, &kind, &a.Email, &a.PasswordHash, &created); err != nil {
+		return custos.Account{}, err
+	}
+	a.Kind = custos.AccountKind(kind)
+	a.CreatedAt = fromMillis(created)
+	return a, nil
+}

@@ -1,0 +1,90 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"github.com/custos/custos"
+)
+
+const auditColumns = "id, at, account_id, type, identifier, remote_addr, user_agent, detail"
+
+// AppendAudit writes one event on its own; EConflict if its id is taken.
+// An event without an id is a caller bug and fails with a plain error.
+func (db *DB) AppendAudit(ctx context.Context, ev custos.AuditEvent) error {
+	return db.insertAudit(ctx, db.w, ev)
+}
+
+// insertAudit writes ev through ex, a transaction or the write pool.
+func (db *DB) insertAudit(ctx context.Context, ex execer, ev custos.AuditEvent) error {
+	if ev.ID == "" {
+		return errors.New("sqlstore: audit event has no ID")
+	}
+	var detail any // NULL when there is none, so nil and empty read back as nil
+	if len(ev.Detail) > 0 {
+		b, err := json.Marshal(ev.Detail)
+		if err != nil {
+			return fmt.Errorf("sqlstore: audit detail: %w", err)
+		}
+		detail = string(b)
+	}
+	_, err := ex.ExecContext(ctx, db.q(
+		"INSERT INTO audit_events ("+auditColumns+") VALUES (?, ?, ?, ?, ?, ?, ?, ?)"),
+		ev.ID, millis(ev.At), ev.AccountID, ev.Type, ev.Identifier, ev.RemoteAddr, ev.UserAgent, detail)
+	if err != nil {
+		if v, _ := classify(err, "audit_events", "id"); v == uniqueViolation {
+			return custos.Errorf(custos.EConflict, "audit event %q already exists", ev.ID)
+		}
+		return fmt.Errorf("sqlstore: append audit: %w", err)
+	}
+	return nil
+}
+
+// ListAudit returns the account's events, newest first (ties broken by id,
+// descending), at most limit; none when limit <= 0.
+func (db *DB) ListAudit(ctx context.Context, accountID string, limit int) ([]custos.AuditEvent, error) {
+	out := []custos.AuditEvent{}
+	if limit <= 0 {
+		return out, nil
+	}
+	rows, err := db.r.QueryContext(ctx, db.q(
+		"SELECT "+auditColumns+" FROM audit_events WHERE account_id = ? ORDER BY at DESC, id DESC LIMIT ?"),
+		accountID, limit)
+	if err != nil {
+		return nil, fmt.Errorf("sqlstore: list audit: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		ev, err := scanAudit(rows)
+		if err != nil {
+			return nil, fmt.Errorf("sqlstore: list audit: %w", err)
+		}
+		out = append(out, ev)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlstore: list audit: %w", err)
+	}
+	return out, nil
+}
+
+func scanAudit(row scanner) (custos.AuditEvent, error) {
+	var (
+		ev     custos.AuditEvent
+		at     int64
+		detail sql.NullString
+	)
+	if err := row.Scan(&ev.ID, &at, &ev.AccountID, &ev.Type, &ev.Identifier,
+		&ev.RemoteAddr, &ev.UserAgent, &detail); err != nil {
+		return custos.AuditEvent{}, err
+	}
+	ev.At = fromMillis(at)
+	if detail.Valid && detail.String != "" {
+		if err := json.Unmarshal([]byte(detail.String), &ev.Detail); err != nil {
+			return custos.AuditEvent{}, fmt.Errorf("audit event %q detail: %w", ev.ID, err)
+		}
+	}
+	return ev, nil
+}

@@ -1,0 +1,26 @@
+// Package sqlstore is the database adapter: it implements custos.Store on an
+// SQLite file (the embedded default, through the pure-Go modernc.org/sqlite
+// driver) and on PostgreSQL (through pgx), with one set of queries written
+// with ? placeholders and rebound to $n for PostgreSQL.
+//
+// It owns the schema: per-dialect .sql migrations embedded in the binary and
+// applied by (*DB).Migrate, never by Open. On PostgreSQL, Migrate holds an
+// advisory lock so many replicas can start at once.
+//
+// Times are stored as Unix milliseconds (UTC) so both databases agree;
+// optional times (Session.VerifiedUntil, Challenge.UsedAt) are NULL when
+// zero. Counters that must be exact (challenge attempts, one-time use) change
+// in one atomic statement.
+//
+// On SQLite all writes go through one connection (transactions begin
+// IMMEDIATE) and reads through a separate pool, so concurrent writers queue
+// instead of failing with "database is locked".
+//
+// The package holds no business rules: it stores and fetches, and reports
+// *custos.Error codes only for the outcomes the custos.Store interfaces
+// document (not found, uniqueness, challenge state). Any other failure is a
+// plain wrapped error, which the transports answer with a 500.
+//
+// It imports only the root package custos, the standard library and the two
+// database drivers. Its conformance suite lives in sqlstore/storetest.
+package sqlstore

@@ -1,0 +1,144 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/custos/custos"
+)
+
+const sessionColumns = "id, token_hash, account_id, created_at, authenticated_at, last_seen_at, " +
+	"expires_at, second_factor, verified_until, remote_addr, user_agent"
+
+// CreateSession inserts s and ev in one transaction. EConflict if the id or
+// token hash is taken (or ev's id); ENotFound if the account does not exist.
+func (db *DB) CreateSession(ctx context.Context, s custos.Session, ev custos.AuditEvent) error {
+	return db.inTx(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, db.q(
+			"INSERT INTO sessions ("+sessionColumns+") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"),
+			s.ID, s.TokenHash, s.AccountID, millis(s.CreatedAt), millis(s.AuthenticatedAt),
+			millis(s.LastSeenAt), millis(s.ExpiresAt), s.SecondFactor, optMillis(s.VerifiedUntil),
+			s.RemoteAddr, s.UserAgent)
+		if err != nil {
+			switch v, _ := classify(err, "sessions", "token_hash"); v {
+			case uniqueViolation:
+				return custos.Errorf(custos.EConflict, "session %q or its token already exists", s.ID)
+			case foreignKeyViolation:
+				return custos.Errorf(custos.ENotFound, "account not found")
+			}
+			return fmt.Errorf("sqlstore: create session: %w", err)
+		}
+		return db.insertAudit(ctx, tx, ev)
+	})
+}
+
+// SessionByTokenHash returns the session or ENotFound. It does not judge
+// expiry: that is the caller's rule.
+func (db *DB) SessionByTokenHash(ctx context.Context, tokenHash []byte) (custos.Session, error) {
+	row := db.r.QueryRowContext(ctx, db.q("SELECT "+sessionColumns+" FROM sessions WHERE token_hash = ?"), tokenHash)
+	s, err := scanSession(row)
+	if errors.Is(err, sql.ErrNoRows) {
+		return custos.Session{}, custos.Errorf(custos.ENotFound, "session not found")
+	}
+	if err != nil {
+		return custos.Session{}, fmt.Errorf("sqlstore: session by token: %w", err)
+	}
+	return s, nil
+}
+
+// TouchSession sets LastSeenAt; ENotFound if the session is gone.
+func (db *DB) TouchSession(ctx context.Context, id string, at time.Time) error {
+	res, err := db.w.ExecContext(ctx, db.q("UPDATE sessions SET last_seen_at = ? WHERE id = ?"), millis(at), id)
+	if err != nil {
+		return fmt.Errorf("sqlstore: touch session: %w", err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return fmt.Errorf("sqlstore: touch session: %w", err)
+	}
+	if n == 0 {
+		return custos.Errorf(custos.ENotFound, "session not found")
+	}
+	return nil
+}
+
+// DeleteSession removes one of the account's sessions and writes ev in the
+// same transaction; ENotFound (and no event) if the account has no such
+// session.
+func (db *DB) DeleteSession(ctx context.Context, accountID, id string, ev custos.AuditEvent) error {
+	return db.inTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, db.q("DELETE FROM sessions WHERE id = ? AND account_id = ?"), id, accountID)
+		if err != nil {
+			return fmt.Errorf("sqlstore: delete session: %w", err)
+		}
+		n, err := res.RowsAffected()
+		if err != nil {
+			return fmt.Errorf("sqlstore: delete session: %w", err)
+		}
+		if n == 0 {
+			return custos.Errorf(custos.ENotFound, "session not found")
+		}
+		return db.insertAudit(ctx, tx, ev)
+	})
+}
+
+// ListSessions returns the account's sessions, newest (by CreatedAt) first;
+// an empty slice when there are none.
+func (db *DB) ListSessions(ctx context.Context, accountID string) ([]custos.Session, error) {
+	rows, err := db.r.QueryContext(ctx, db.q(
+		"SELECT "+sessionColumns+" FROM sessions WHERE account_id = ? ORDER BY created_at DESC, id DESC"),
+		accountID)
+	if err != nil {
+		return nil, fmt.Errorf("sqlstore: list sessions: %w", err)
+	}
+	defer rows.Close()
+	out := []custos.Session{}
+	for rows.Next() {
+		s, err := scanSession(rows)
+		if err != nil {
+			return nil, fmt.Errorf("sqlstore: list sessions: %w", err)
+		}
+		out = append(out, s)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlstore: list sessions: %w", err)
+	}
+	return out, nil
+}
+
+// DeleteExpiredSessions removes sessions with ExpiresAt before now or
+// LastSeenAt before idleBefore, and returns how many.
+func (db *DB) DeleteExpiredSessions(ctx context.Context, now, idleBefore time.Time) (int, error) {
+	res, err := db.w.ExecContext(ctx, db.q(
+		"DELETE FROM sessions WHERE expires_at < ? OR last_seen_at < ?"),
+		millis(now), millis(idleBefore))
+	if err != nil {
+		return 0, fmt.Errorf("sqlstore: delete expired sessions: %w", err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return 0, fmt.Errorf("sqlstore: delete expired sessions: %w", err)
+	}
+	return int(n), nil
+}
+
+func scanSession(row scanner) (custos.Session, error) {
+	var (
+		s                                  custos.Session
+		created, authed, lastSeen, expires int64
+		verifiedUntil                      sql.NullInt64
+	)
+	if err := row.Scan(&s.ID, &s.TokenHash, &s.AccountID, &created, &authed, &lastSeen,
+		&expires, &s.SecondFactor, &verifiedUntil, &s.RemoteAddr, &s.UserAgent); err != nil {
+		return custos.Session{}, err
+	}
+	s.CreatedAt = fromMillis(created)
+	s.AuthenticatedAt = fromMillis(authed)
+	s.LastSeenAt = fromMillis(lastSeen)
+	s.ExpiresAt = fromMillis(expires)
+	s.VerifiedUntil = fromOptMillis(verifiedUntil)
+	return s, nil
+}

@@ -1,0 +1,277 @@
+package sqlstore_test
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/custos/custos"
+	"github.com/custos/custos/internal/testdb"
+	"github.com/custos/custos/sqlstore"
+	"github.com/custos/custos/sqlstore/storetest"
+	"github.com/jackc/pgx/v5"
+)
+
+// TestStore runs the conformance suite on every dialect the run can reach.
+func TestStore(t *testing.T) {
+	for _, dialect := range testdb.Dialects() {
+		t.Run(dialect, func(t *testing.T) {
+			t.Parallel()
+			storetest.Run(t, func(t *testing.T) custos.Store {
+				return testdb.Open(t, dialect)
+			})
+		})
+	}
+}
+
+func TestOpen(t *testing.T) {
+	dir := t.TempDir()
+	tests := []struct {
+		name        string
+		dsn         string
+		wantErr     bool
+		wantDialect string
+		mustNotSay  string // a secret the error must not repeat
+	}{
+		{name: "sqlite creates missing directories", dsn: "sqlite:" + filepath.Join(dir, "a", "b", "custos.db"), wantDialect: sqlstore.DialectSQLite},
+		{name: "sqlite empty path", dsn: "sqlite:", wantErr: true},
+		{name: "sqlite in memory", dsn: "sqlite::memory:", wantErr: true},
+		{name: "sqlite URI", dsn: "sqlite:file:x.db?mode=ro", wantErr: true},
+		{name: "unknown scheme", dsn: "mysql://root:hunter2@localhost/custos", wantErr: true, mustNotSay: "hunter2"},
+		{name: "postgres unreachable", dsn: "postgres://custos:hunter2@127.0.0.1:1/custos?connect_timeout=5", wantErr: true, mustNotSay: "hunter2"},
+		{name: "postgresql scheme unreachable", dsn: "postgresql://127.0.0.1:1/custos?connect_timeout=5", wantErr: true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			db, err := sqlstore.Open(t.Context(), tc.dsn)
+			if tc.wantErr {
+				if err == nil {
+					db.Close()
+					t.Fatalf("Open(%q): got no error, want one", tc.dsn)
+				}
+				if tc.mustNotSay != "" && strings.Contains(err.Error(), tc.mustNotSay) {
+					t.Errorf("Open error repeats the password: %v", err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("Open(%q): %v", tc.dsn, err)
+			}
+			defer db.Close()
+			if got := db.Dialect(); got != tc.wantDialect {
+				t.Errorf("Dialect() = %q, want %q", got, tc.wantDialect)
+			}
+			if err := db.Ping(t.Context()); err != nil {
+				t.Errorf("Ping: %v", err)
+			}
+		})
+	}
+}
+
+// TestOpenDoesNotMigrate checks Open leaves the schema to Migrate.
+func TestOpenDoesNotMigrate(t *testing.T) {
+	for _, dialect := range testdb.Dialects() {
+		t.Run(dialect, func(t *testing.T) {
+			dsn := testdb.DSN(t, dialect)
+			db, err := sqlstore.Open(t.Context(), dsn)
+			if err != nil {
+				t.Fatalf("Open: %v", err)
+			}
+			defer db.Close()
+			if got := db.Dialect(); got != dialect {
+				t.Errorf("Dialect() = %q, want %q", got, dialect)
+			}
+			if n := countMigrations(t, dsn); n != -1 {
+				t.Errorf("schema_migrations has %d rows before Migrate, want no table", n)
+			}
+		})
+	}
+}
+
+// TestMigrateTwice checks a second Migrate changes nothing.
+func TestMigrateTwice(t *testing.T) {
+	for _, dialect := range testdb.Dialects() {
+		t.Run(dialect, func(t *testing.T) {
+			t.Parallel()
+			dsn := testdb.DSN(t, dialect)
+			db, err := sqlstore.Open(t.Context(), dsn)
+			if err != nil {
+				t.Fatalf("Open: %v", err)
+			}
+			defer db.Close()
+			if err := db.Migrate(t.Context()); err != nil {
+				t.Fatalf("Migrate: %v", err)
+			}
+			want := countMigrations(t, dsn)
+			if want < 1 {
+				t.Fatalf("schema_migrations has %d rows after Migrate, want at least 1", want)
+			}
+			a := custos.Account{ID: "acct-1", Kind: custos.KindPersonal, Email: "a@example.test", PasswordHash: "h",
+				CreatedAt: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)}
+			ev := custos.AuditEvent{ID: "ev-1", At: a.CreatedAt, AccountID: a.ID, Type: custos.EventSignup}
+			if err := db.CreateAccount(t.Context(), a, ev); err != nil {
+				t.Fatalf("CreateAccount: %v", err)
+			}
+			if err := db.Migrate(t.Context()); err != nil {
+				t.Fatalf("second Migrate: %v", err)
+			}
+			if got := countMigrations(t, dsn); got != want {
+				t.Errorf("schema_migrations has %d rows after the second Migrate, want %d", got, want)
+			}
+			if _, err := db.AccountByID(t.Context(), a.ID); err != nil {
+				t.Errorf("AccountByID after the second Migrate: %v", err)
+			}
+		})
+	}
+}
+
+// TestMigrateConcurrently starts replicas together on one fresh database:
+// every Open+Migrate succeeds and the schema is applied once.
+func TestMigrateConcurrently(t *testing.T) {
+	const replicas = 4
+	for _, dialect := range testdb.Dialects() {
+		t.Run(dialect, func(t *testing.T) {
+			t.Parallel()
+			dsn := testdb.DSN(t, dialect)
+			errs := make([]error, replicas)
+			start := make(chan struct{})
+			var wg sync.WaitGroup
+			for i := range replicas {
+				wg.Go(func() {
+					<-start
+					db, err := sqlstore.Open(t.Context(), dsn)
+					if err != nil {
+						errs[i] = err
+						return
+					}
+					defer db.Close()
+					errs[i] = db.Migrate(t.Context())
+				})
+			}
+			close(start)
+			wg.Wait()
+			for i, err := range errs {
+				if err != nil {
+					t.Errorf("replica %d: %v", i, err)
+				}
+			}
+			if got := countMigrations(t, dsn); got != 1 {
+				t.Errorf("schema_migrations has %d rows, want 1", got)
+			}
+		})
+	}
+}
+
+// countMigrations reads schema_migrations behind the store's back: the
+// number of rows, or -1 when the table does not exist.
+func countMigrations(t *testing.T, dsn string) int {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	const (
+		exists = "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = current_schema() AND table_name = 'schema_migrations'"
+		count  = "SELECT COUNT(*) FROM schema_migrations"
+	)
+	var n int
+	if path, ok := strings.CutPrefix(dsn, "sqlite:"); ok {
+		if _, err := os.Stat(path); err != nil {
+			t.Fatalf("sqlite file: %v", err)
+		}
+		db, err := sql.Open("sqlite", path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer db.Close()
+		if err := db.QueryRowContext(ctx, "SELECT COUNT(*) FROM sqlite_schema WHERE name = 'schema_migrations'").Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		if n == 0 {
+			return -1
+		}
+		if err := db.QueryRowContext(ctx, count).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	conn, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	if err := conn.QueryRow(ctx, exists).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	if n == 0 {
+		return -1
+	}
+	if err := conn.QueryRow(ctx, count).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+// TestSQLiteSharedFile is two custos processes on one SQLite file: each has
+// its own write connection, and busy_timeout makes them take turns instead
+// of failing with "database is locked".
+func TestSQLiteSharedFile(t *testing.T) {
+	const (
+		workers = 16
+		writes  = 10
+	)
+	dsn := testdb.DSN(t, sqlstore.DialectSQLite)
+	var dbs [2]*sqlstore.DB
+	for i := range dbs {
+		db, err := sqlstore.Open(t.Context(), dsn)
+		if err != nil {
+			t.Fatalf("Open: %v", err)
+		}
+		t.Cleanup(func() { db.Close() })
+		if err := db.Migrate(t.Context()); err != nil {
+			t.Fatalf("Migrate: %v", err)
+		}
+		dbs[i] = db
+	}
+	at := time.Date(2026, 5, 6, 7, 8, 9, 0, time.UTC)
+	a := custos.Account{ID: "acct-shared", Kind: custos.KindPersonal, Email: "s@example.test", PasswordHash: "h", CreatedAt: at}
+	if err := dbs[0].CreateAccount(t.Context(), a, custos.AuditEvent{ID: "ev-signup", At: at, AccountID: a.ID, Type: custos.EventSignup}); err != nil {
+		t.Fatalf("CreateAccount: %v", err)
+	}
+	errs := make(chan error, 2*workers*writes)
+	var wg sync.WaitGroup
+	for w := range 2 * workers {
+		db := dbs[w%2]
+		wg.Go(func() {
+			for i := range writes {
+				id := fmt.Sprintf("s-%02d-%02d", w, i)
+				s := custos.Session{ID: id, TokenHash: []byte(id), AccountID: a.ID, CreatedAt: at,
+					AuthenticatedAt: at, LastSeenAt: at, ExpiresAt: at.Add(time.Hour)}
+				ev := custos.AuditEvent{ID: "ev-" + id, At: at, AccountID: a.ID, Type: custos.EventLoginSuccess}
+				if err := db.CreateSession(t.Context(), s, ev); err != nil {
+					errs <- err
+					continue
+				}
+				if err := db.TouchSession(t.Context(), id, at.Add(time.Minute)); err != nil {
+					errs <- err
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	got, err := dbs[1].ListSessions(t.Context(), a.ID)
+	if err != nil {
+		t.Fatalf("ListSessions: %v", err)
+	}
+	if len(got) != 2*workers*writes {
+		t.Errorf("ListSessions: %d sessions, want %d", len(got), 2*workers*writes)
+	}
+}

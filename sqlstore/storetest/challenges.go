@@ -1,0 +1,242 @@
+package storetest
+
+import (
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/custos/custos"
+	"github.com/google/go-cmp/cmp"
+)
+
+func mustCreateChallenge(t *testing.T, s custos.Store, c custos.Challenge) {
+	t.Helper()
+	if err := s.CreateChallenge(t.Context(), c); err != nil {
+		t.Fatalf("CreateChallenge(%s): %v", c.ID, err)
+	}
+}
+
+// testConsumeChallenge checks that the right code returns every field as
+// written, marked used, exactly once.
+func testConsumeChallenge(t *testing.T, s custos.Store) {
+	ctx := t.Context()
+	a := mustCreateAccount(t, s, "acct-chal")
+	withAccount := newChallenge("chal-account", "123456")
+	withAccount.AccountID = a.ID
+	withAccount.Target = "+8613800138000"
+	noData := newChallenge("chal-nodata", "654321")
+	noData.Data = nil
+	noData.MaxAttempts = 1
+	tests := []struct {
+		name string
+		c    custos.Challenge
+		code string
+	}{
+		{"with account and data", withAccount, "123456"},
+		{"before an account exists, no data", noData, "654321"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			mustCreateChallenge(t, s, tc.c)
+			now := t0.Add(time.Minute + 3*time.Millisecond)
+			got, err := s.ConsumeChallenge(ctx, tc.c.ID, tc.c.Purpose, hash(tc.code), now)
+			if err != nil {
+				t.Fatalf("ConsumeChallenge: %v", err)
+			}
+			want := tc.c
+			want.UsedAt = now
+			if diff := cmp.Diff(want, got, opts); diff != "" {
+				t.Errorf("ConsumeChallenge mismatch (-want +got):\n%s", diff)
+			}
+			_, err = s.ConsumeChallenge(ctx, tc.c.ID, tc.c.Purpose, hash(tc.code), now.Add(time.Second))
+			wantCode(t, "ConsumeChallenge(used)", err, custos.EExpired)
+		})
+	}
+}
+
+// testConsumeChallengeErrors gives each case its own fresh challenge.
+func testConsumeChallengeErrors(t *testing.T, s custos.Store) {
+	ctx := t.Context()
+	const code = "424242"
+	tests := []struct {
+		name     string
+		id       string // "" to consume the case's own challenge
+		purpose  string // "" for the challenge's purpose
+		code     string
+		now      time.Time
+		wantCode string // "" for success
+	}{
+		{name: "unknown id", id: "chal-absent", code: code, now: t0, wantCode: custos.ENotFound},
+		{name: "other purpose", purpose: "recovery", code: code, now: t0, wantCode: custos.ENotFound},
+		{name: "other purpose, wrong code", purpose: "recovery", code: "000000", now: t0, wantCode: custos.ENotFound},
+		{name: "wrong code", code: "000000", now: t0, wantCode: custos.EInvalidCode},
+		{name: "expires exactly now", code: code, now: t0.Add(10 * time.Minute), wantCode: custos.EExpired},
+		{name: "expired, wrong code", code: "000000", now: t0.Add(10 * time.Minute), wantCode: custos.EExpired},
+		{name: "long expired", code: code, now: t0.Add(24 * time.Hour), wantCode: custos.EExpired},
+		{name: "last millisecond", code: code, now: t0.Add(10*time.Minute - time.Millisecond)},
+	}
+	for i, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			c := newChallenge(seq("chal-err", i), code)
+			mustCreateChallenge(t, s, c)
+			id, purpose := c.ID, c.Purpose
+			if tc.id != "" {
+				id = tc.id
+			}
+			if tc.purpose != "" {
+				purpose = tc.purpose
+			}
+			_, err := s.ConsumeChallenge(ctx, id, purpose, hash(tc.code), tc.now)
+			if tc.wantCode == "" {
+				if err != nil {
+					t.Fatalf("ConsumeChallenge: %v", err)
+				}
+				return
+			}
+			wantCode(t, "ConsumeChallenge", err, tc.wantCode)
+			if tc.wantCode == custos.ENotFound || tc.wantCode == custos.EExpired {
+				// A refusal that is not a wrong code counted nothing: the
+				// challenge, if live, still takes its code with 0 attempts.
+				got, err := s.ConsumeChallenge(ctx, c.ID, c.Purpose, hash(code), t0)
+				if err != nil {
+					t.Fatalf("ConsumeChallenge(right code, afterwards): %v", err)
+				}
+				if got.Attempts != 0 {
+					t.Errorf("Attempts = %d after a refusal, want 0", got.Attempts)
+				}
+			}
+		})
+	}
+}
+
+// testConsumeChallengeAttempts steps through wrong codes: each counts, the
+// MaxAttempts-th is still EInvalidCode, and after it even the right code is
+// EExpired.
+func testConsumeChallengeAttempts(t *testing.T, s custos.Store) {
+	ctx := t.Context()
+	const right, wrong = "111111", "999999"
+	t.Run("right code after some wrong ones", func(t *testing.T) {
+		c := newChallenge("chal-some", right)
+		c.MaxAttempts = 3
+		mustCreateChallenge(t, s, c)
+		for i := range 2 {
+			_, err := s.ConsumeChallenge(ctx, c.ID, c.Purpose, hash(wrong), t0.Add(time.Duration(i)*time.Second))
+			wantCode(t, "wrong code", err, custos.EInvalidCode)
+		}
+		got, err := s.ConsumeChallenge(ctx, c.ID, c.Purpose, hash(right), t0.Add(time.Minute))
+		if err != nil {
+			t.Fatalf("right code: %v", err)
+		}
+		if got.Attempts != 2 {
+			t.Errorf("Attempts = %d, want 2", got.Attempts)
+		}
+	})
+	t.Run("exhausted", func(t *testing.T) {
+		c := newChallenge("chal-exhaust", right)
+		c.MaxAttempts = 3
+		mustCreateChallenge(t, s, c)
+		steps := []struct {
+			name     string
+			code     string
+			wantCode string
+		}{
+			{"wrong 1", wrong, custos.EInvalidCode},
+			{"wrong 2", wrong, custos.EInvalidCode},
+			{"wrong 3 (the last allowed)", wrong, custos.EInvalidCode},
+			{"right code after exhaustion", right, custos.EExpired},
+			{"wrong code after exhaustion", wrong, custos.EExpired},
+		}
+		for _, step := range steps {
+			_, err := s.ConsumeChallenge(ctx, c.ID, c.Purpose, hash(step.code), t0)
+			wantCode(t, step.name, err, step.wantCode)
+		}
+	})
+}
+
+// testConsumeChallengeConcurrent fires 100 tries at one challenge at once:
+// at most MaxAttempts wrong codes count and at most one try succeeds, and
+// the winner saw exactly the wrong codes answered before it.
+func testConsumeChallengeConcurrent(t *testing.T, s custos.Store) {
+	ctx := t.Context()
+	const right, wrong, n, maxAttempts = "271828", "314159", 100, 5
+	tests := []struct {
+		name       string
+		rightEvery int // every rightEvery-th try has the right code; 0 for none
+	}{
+		{"all wrong", 0},
+		{"half right", 2},
+		{"mostly wrong", 10},
+		{"one right, last", n},
+	}
+	for ti, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			c := newChallenge(seq("chal-race", ti), right)
+			c.MaxAttempts = maxAttempts
+			mustCreateChallenge(t, s, c)
+			type result struct {
+				c   custos.Challenge
+				err error
+			}
+			results := make([]result, n)
+			start := make(chan struct{})
+			var wg sync.WaitGroup
+			for i := range n {
+				wg.Go(func() {
+					code := wrong
+					if tc.rightEvery > 0 && (i+1)%tc.rightEvery == 0 {
+						code = right
+					}
+					<-start
+					got, err := s.ConsumeChallenge(ctx, c.ID, c.Purpose, hash(code), t0)
+					results[i] = result{got, err}
+				})
+			}
+			close(start)
+			wg.Wait()
+			var ok, invalid, expired int
+			var won custos.Challenge
+			for i, r := range results {
+				switch {
+				case r.err == nil:
+					ok++
+					won = r.c
+				case custos.IsCode(r.err, custos.EInvalidCode):
+					invalid++
+				case custos.IsCode(r.err, custos.EExpired):
+					expired++
+				default:
+					t.Errorf("try %d: unexpected error %v", i, r.err)
+				}
+			}
+			t.Logf("%d succeeded, %d invalid, %d expired", ok, invalid, expired)
+			if ok > 1 {
+				t.Errorf("%d tries succeeded, want at most 1", ok)
+			}
+			if invalid > maxAttempts {
+				t.Errorf("%d wrong codes counted, want at most %d", invalid, maxAttempts)
+			}
+			if ok == 0 && invalid != maxAttempts {
+				t.Errorf("no success, but %d wrong codes counted: want exactly %d", invalid, maxAttempts)
+			}
+			if ok == 1 && won.Attempts != invalid {
+				t.Errorf("winner saw Attempts = %d, but %d wrong codes were answered EInvalidCode", won.Attempts, invalid)
+			}
+			// Spent either way: used, or out of attempts.
+			_, err := s.ConsumeChallenge(ctx, c.ID, c.Purpose, hash(right), t0)
+			wantCode(t, "ConsumeChallenge(right code, after the race)", err, custos.EExpired)
+		})
+	}
+}
+
+func testCreateChallengeConflict(t *testing.T, s custos.Store) {
+	ctx := t.Context()
+	c := newChallenge("chal-dup", "123123")
+	mustCreateChallenge(t, s, c)
+	other := newChallenge("chal-dup", "999999")
+	other.Target = "someone@example.test"
+	wantCode(t, "CreateChallenge(duplicate id)", s.CreateChallenge(ctx, other), custos.EConflict)
+	// The original is untouched: its own code still works.
+	if _, err := s.ConsumeChallenge(ctx, c.ID, c.Purpose, hash("123123"), t0); err != nil {
+		t.Errorf("ConsumeChallenge(original): %v", err)
+	}
+}

@@ -1,0 +1,293 @@
+package storetest
+
+import (
+	"testing"
+	"time"
+
+	"github.com/custos/custos"
+	"github.com/google/go-cmp/cmp"
+)
+
+func testCreateSession(t *testing.T, s custos.Store) {
+	ctx := t.Context()
+	a := mustCreateAccount(t, s, "acct-sess")
+	plain := newSession("sess-plain", a.ID)
+	strong := newSession("sess-strong", a.ID)
+	strong.CreatedAt = t0.Add(time.Second)
+	strong.AuthenticatedAt = t0.Add(2 * time.Second)
+	strong.LastSeenAt = t0.Add(3 * time.Second)
+	strong.ExpiresAt = t0.Add(12 * time.Hour)
+	strong.SecondFactor = true
+	strong.VerifiedUntil = t0.Add(5 * time.Minute)
+	strong.RemoteAddr = "2001:db8::1"
+
+	evPlain := newEvent("ev-login-1", a.ID, custos.EventLoginSuccess, t0)
+	evStrong := newEvent("ev-login-2", a.ID, custos.EventLoginSuccess, t0.Add(time.Second))
+	tests := []struct {
+		name    string
+		session custos.Session
+		event   custos.AuditEvent
+	}{
+		{"password only, no verification window", plain, evPlain},
+		{"second factor and verification window", strong, evStrong},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if err := s.CreateSession(ctx, tc.session, tc.event); err != nil {
+				t.Fatalf("CreateSession: %v", err)
+			}
+			got, err := s.SessionByTokenHash(ctx, tc.session.TokenHash)
+			if err != nil {
+				t.Fatalf("SessionByTokenHash: %v", err)
+			}
+			if diff := cmp.Diff(tc.session, got, opts); diff != "" {
+				t.Errorf("SessionByTokenHash mismatch (-want +got):\n%s", diff)
+			}
+			if tc.session.VerifiedUntil.IsZero() && !got.VerifiedUntil.IsZero() {
+				t.Errorf("VerifiedUntil = %v, want zero", got.VerifiedUntil)
+			}
+		})
+	}
+	// Newest first; the two events at t0 by id, descending.
+	wantEvents(t, s, a.ID, evStrong, newEvent("ev-signup-"+a.ID, a.ID, custos.EventSignup, t0), evPlain)
+}
+
+// testCreateSessionErrors checks each refusal and that a refused create
+// writes neither the session nor its event.
+func testCreateSessionErrors(t *testing.T, s custos.Store) {
+	ctx := t.Context()
+	a := mustCreateAccount(t, s, "acct-sesserr")
+	existing := newSession("sess-existing", a.ID)
+	if err := s.CreateSession(ctx, existing, newEvent("ev-existing", a.ID, custos.EventLoginSuccess, t0)); err != nil {
+		t.Fatalf("CreateSession: %v", err)
+	}
+	sameToken := newSession("sess-same-token", a.ID)
+	sameToken.TokenHash = existing.TokenHash
+	sameID := newSession(existing.ID, a.ID)
+	sameID.TokenHash = hash("another token")
+	tests := []struct {
+		name     string
+		session  custos.Session
+		event    custos.AuditEvent
+		wantCode string // "" for a plain failure
+	}{
+		{"id taken", sameID, newEvent("ev-1", a.ID, custos.EventLoginSuccess, t0), custos.EConflict},
+		{"token hash taken", sameToken, newEvent("ev-2", a.ID, custos.EventLoginSuccess, t0), custos.EConflict},
+		{"event id taken", newSession("sess-3", a.ID), newEvent("ev-existing", a.ID, custos.EventLoginSuccess, t0), custos.EConflict},
+		{"unknown account", newSession("sess-4", "acct-absent"), newEvent("ev-4", "acct-absent", custos.EventLoginSuccess, t0), custos.ENotFound},
+		{"event without id", newSession("sess-5", a.ID), newEvent("", a.ID, custos.EventLoginSuccess, t0), ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			err := s.CreateSession(ctx, tc.session, tc.event)
+			if tc.wantCode != "" {
+				wantCode(t, "CreateSession", err, tc.wantCode)
+			} else if err == nil {
+				t.Errorf("CreateSession: got no error, want one")
+			}
+			if tc.session.ID != existing.ID && string(tc.session.TokenHash) != string(existing.TokenHash) {
+				_, err := s.SessionByTokenHash(ctx, tc.session.TokenHash)
+				wantCode(t, "SessionByTokenHash after refused create", err, custos.ENotFound)
+			}
+		})
+	}
+	got, err := s.SessionByTokenHash(ctx, existing.TokenHash)
+	if err != nil {
+		t.Fatalf("SessionByTokenHash: %v", err)
+	}
+	if diff := cmp.Diff(existing, got, opts); diff != "" {
+		t.Errorf("existing session changed (-want +got):\n%s", diff)
+	}
+	wantEvents(t, s, a.ID,
+		newEvent("ev-signup-"+a.ID, a.ID, custos.EventSignup, t0),
+		newEvent("ev-existing", a.ID, custos.EventLoginSuccess, t0))
+	_, err = s.SessionByTokenHash(ctx, hash("never issued"))
+	wantCode(t, "SessionByTokenHash(unknown)", err, custos.ENotFound)
+}
+
+func testTouchSession(t *testing.T, s custos.Store) {
+	ctx := t.Context()
+	a := mustCreateAccount(t, s, "acct-touch")
+	sess := newSession("sess-touch", a.ID)
+	if err := s.CreateSession(ctx, sess, newEvent("ev-touch", a.ID, custos.EventLoginSuccess, t0)); err != nil {
+		t.Fatalf("CreateSession: %v", err)
+	}
+	tests := []struct {
+		name     string
+		id       string
+		at       time.Time
+		wantCode string
+		wantSeen time.Time
+	}{
+		{"later", sess.ID, t0.Add(90 * time.Second), "", t0.Add(90 * time.Second)},
+		{"later again", sess.ID, t0.Add(time.Hour + 7*time.Millisecond), "", t0.Add(time.Hour + 7*time.Millisecond)},
+		{"unknown session", "sess-absent", t0.Add(2 * time.Hour), custos.ENotFound, t0.Add(time.Hour + 7*time.Millisecond)},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			err := s.TouchSession(ctx, tc.id, tc.at)
+			if tc.wantCode == "" && err != nil {
+				t.Fatalf("TouchSession: %v", err)
+			} else if tc.wantCode != "" {
+				wantCode(t, "TouchSession", err, tc.wantCode)
+			}
+			got, err := s.SessionByTokenHash(ctx, sess.TokenHash)
+			if err != nil {
+				t.Fatalf("SessionByTokenHash: %v", err)
+			}
+			want := sess
+			want.LastSeenAt = tc.wantSeen
+			if diff := cmp.Diff(want, got, opts); diff != "" {
+				t.Errorf("session after touch (-want +got):\n%s", diff)
+			}
+		})
+	}
+	if err := s.DeleteSession(ctx, a.ID, sess.ID, newEvent("ev-logout", a.ID, custos.EventLogout, t0)); err != nil {
+		t.Fatalf("DeleteSession: %v", err)
+	}
+	wantCode(t, "TouchSession(deleted)", s.TouchSession(ctx, sess.ID, t0.Add(3*time.Hour)), custos.ENotFound)
+}
+
+// testDeleteSession runs its steps in order against two accounts.
+func testDeleteSession(t *testing.T, s custos.Store) {
+	ctx := t.Context()
+	alice := mustCreateAccount(t, s, "acct-alice")
+	bob := mustCreateAccount(t, s, "acct-bob")
+	as := newSession("sess-alice", alice.ID)
+	bs := newSession("sess-bob", bob.ID)
+	for _, sess := range []custos.Session{as, bs} {
+		if err := s.CreateSession(ctx, sess, newEvent("ev-login-"+sess.ID, sess.AccountID, custos.EventLoginSuccess, t0)); err != nil {
+			t.Fatalf("CreateSession: %v", err)
+		}
+	}
+	logout := newEvent("ev-logout-alice", alice.ID, custos.EventLogout, t0.Add(time.Minute))
+	tests := []struct {
+		name       string
+		accountID  string
+		id         string
+		event      custos.AuditEvent
+		wantCode   string
+		gone, kept []custos.Session
+	}{
+		{"another account's session", alice.ID, bs.ID, newEvent("ev-x1", alice.ID, custos.EventSessionRevoked, t0), custos.ENotFound, nil, []custos.Session{as, bs}},
+		{"unknown session", alice.ID, "sess-absent", newEvent("ev-x2", alice.ID, custos.EventSessionRevoked, t0), custos.ENotFound, nil, []custos.Session{as, bs}},
+		{"own session", alice.ID, as.ID, logout, "", []custos.Session{as}, []custos.Session{bs}},
+		{"own session again", alice.ID, as.ID, newEvent("ev-x3", alice.ID, custos.EventLogout, t0), custos.ENotFound, []custos.Session{as}, []custos.Session{bs}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			err := s.DeleteSession(ctx, tc.accountID, tc.id, tc.event)
+			if tc.wantCode == "" && err != nil {
+				t.Fatalf("DeleteSession: %v", err)
+			} else if tc.wantCode != "" {
+				wantCode(t, "DeleteSession", err, tc.wantCode)
+			}
+			for _, sess := range tc.gone {
+				_, err := s.SessionByTokenHash(ctx, sess.TokenHash)
+				wantCode(t, "SessionByTokenHash("+sess.ID+")", err, custos.ENotFound)
+			}
+			for _, sess := range tc.kept {
+				if _, err := s.SessionByTokenHash(ctx, sess.TokenHash); err != nil {
+					t.Errorf("SessionByTokenHash(%s): %v", sess.ID, err)
+				}
+			}
+		})
+	}
+	// Only the successful delete wrote its event.
+	wantEvents(t, s, alice.ID, logout,
+		newEvent("ev-signup-"+alice.ID, alice.ID, custos.EventSignup, t0),
+		newEvent("ev-login-"+as.ID, alice.ID, custos.EventLoginSuccess, t0))
+}
+
+func testListSessions(t *testing.T, s custos.Store) {
+	ctx := t.Context()
+	a := mustCreateAccount(t, s, "acct-list")
+	b := mustCreateAccount(t, s, "acct-other")
+	mk := func(id, accountID string, created time.Time) custos.Session {
+		sess := newSession(id, accountID)
+		sess.CreatedAt, sess.AuthenticatedAt, sess.LastSeenAt = created, created, created
+		return sess
+	}
+	oldest := mk("sess-1", a.ID, t0)
+	tieLow := mk("sess-2", a.ID, t0.Add(time.Minute))
+	tieHigh := mk("sess-3", a.ID, t0.Add(time.Minute))
+	newest := mk("sess-4", a.ID, t0.Add(time.Hour))
+	others := mk("sess-5", b.ID, t0.Add(2*time.Hour))
+	for i, sess := range []custos.Session{tieLow, newest, oldest, others, tieHigh} {
+		if err := s.CreateSession(ctx, sess, newEvent(seq("ev-list", i), sess.AccountID, custos.EventLoginSuccess, sess.CreatedAt)); err != nil {
+			t.Fatalf("CreateSession(%s): %v", sess.ID, err)
+		}
+	}
+	tests := []struct {
+		name      string
+		accountID string
+		want      []custos.Session
+	}{
+		{"newest first, ties by id descending", a.ID, []custos.Session{newest, tieHigh, tieLow, oldest}},
+		{"only the account's own", b.ID, []custos.Session{others}},
+		{"none", "acct-absent", []custos.Session{}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := s.ListSessions(ctx, tc.accountID)
+			if err != nil {
+				t.Fatalf("ListSessions: %v", err)
+			}
+			if diff := cmp.Diff(tc.want, got, opts); diff != "" {
+				t.Errorf("ListSessions mismatch (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func testDeleteExpiredSessions(t *testing.T, s custos.Store) {
+	ctx := t.Context()
+	a := mustCreateAccount(t, s, "acct-expiry")
+	now := t0.Add(48 * time.Hour)
+	idleBefore := now.Add(-30 * time.Minute)
+	tests := []struct {
+		name     string
+		expires  time.Time
+		lastSeen time.Time
+		deleted  bool
+	}{
+		{"past its absolute end", now.Add(-time.Millisecond), now, true},
+		{"ends exactly now", now, now, false},
+		{"ends later", now.Add(time.Hour), now, false},
+		{"idle since before the cut-off", now.Add(time.Hour), idleBefore.Add(-time.Millisecond), true},
+		{"seen exactly at the cut-off", now.Add(time.Hour), idleBefore, false},
+		{"both", now.Add(-time.Hour), idleBefore.Add(-time.Hour), true},
+	}
+	wantDeleted := 0
+	for i, tc := range tests {
+		sess := newSession(seq("sess-exp", i), a.ID)
+		sess.ExpiresAt, sess.LastSeenAt = tc.expires, tc.lastSeen
+		if err := s.CreateSession(ctx, sess, newEvent(seq("ev-exp", i), a.ID, custos.EventLoginSuccess, t0)); err != nil {
+			t.Fatalf("CreateSession: %v", err)
+		}
+		if tc.deleted {
+			wantDeleted++
+		}
+	}
+	n, err := s.DeleteExpiredSessions(ctx, now, idleBefore)
+	if err != nil {
+		t.Fatalf("DeleteExpiredSessions: %v", err)
+	}
+	if n != wantDeleted {
+		t.Errorf("DeleteExpiredSessions = %d, want %d", n, wantDeleted)
+	}
+	for i, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := s.SessionByTokenHash(ctx, newSession(seq("sess-exp", i), a.ID).TokenHash)
+			if tc.deleted {
+				wantCode(t, "SessionByTokenHash", err, custos.ENotFound)
+			} else if err != nil {
+				t.Errorf("SessionByTokenHash: %v, want it kept", err)
+			}
+		})
+	}
+	n, err = s.DeleteExpiredSessions(ctx, now, idleBefore)
+	if err != nil || n != 0 {
+		t.Errorf("DeleteExpiredSessions again = %d, %v; want 0, nil", n, err)
+	}
+}
