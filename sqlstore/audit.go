@@ -43,15 +43,15 @@ func (db *DB) insertAudit(ctx context.Context, ex execer, ev custos.AuditEvent) 
 	return nil
 }
 
-// ListAudit returns the account's events, newest first (ties broken by id,
-// descending), at most limit; none when limit <= 0.
+// ListAudit returns the account's events, newest first (events of the same
+// millisecond latest-written first), at most limit; none when limit <= 0.
 func (db *DB) ListAudit(ctx context.Context, accountID string, limit int) ([]custos.AuditEvent, error) {
 	out := []custos.AuditEvent{}
 	if limit <= 0 {
 		return out, nil
 	}
 	rows, err := db.r.QueryContext(ctx, db.q(
-		"SELECT "+auditColumns+" FROM audit_events WHERE account_id = ? ORDER BY at DESC, id DESC LIMIT ?"),
+		"SELECT "+auditColumns+" FROM audit_events WHERE account_id = ? ORDER BY at DESC, "+db.insertOrder()+" DESC LIMIT ?"),
 		accountID, limit)
 	if err != nil {
 		return nil, fmt.Errorf("sqlstore: list audit: %w", err)
@@ -87,4 +87,13 @@ func scanAudit(row scanner) (custos.AuditEvent, error) {
 		}
 	}
 	return ev, nil
+}
+
+// insertOrder names the column that grows with every insert: SQLite's rowid,
+// PostgreSQL's identity column seq.
+func (db *DB) insertOrder() string {
+	if db.dialect == DialectPostgres {
+		return "seq"
+	}
+	return "rowid"
 }

@@ -31,7 +31,7 @@ func testAudit(t *testing.T, s custos.Store) {
 		limit     int
 		want      []custos.AuditEvent
 	}{
-		{"newest first, ties by id descending", acct, 10, []custos.AuditEvent{late, tieHigh, tieLow, early}},
+		{"newest first, ties latest-written first", acct, 10, []custos.AuditEvent{late, tieHigh, tieLow, early}},
 		{"limit", acct, 2, []custos.AuditEvent{late, tieHigh}},
 		{"limit one", acct, 1, []custos.AuditEvent{late}},
 		{"zero limit", acct, 0, []custos.AuditEvent{}},

@@ -48,8 +48,8 @@ func testCreateSession(t *testing.T, s custos.Store) {
 			}
 		})
 	}
-	// Newest first; the two events at t0 by id, descending.
-	wantEvents(t, s, a.ID, evStrong, newEvent("ev-signup-"+a.ID, a.ID, custos.EventSignup, t0), evPlain)
+	// Newest first; of the two events at t0 the later written first.
+	wantEvents(t, s, a.ID, evStrong, evPlain, newEvent("ev-signup-"+a.ID, a.ID, custos.EventSignup, t0))
 }
 
 // testCreateSessionErrors checks each refusal and that a refused create
@@ -99,8 +99,8 @@ func testCreateSessionErrors(t *testing.T, s custos.Store) {
 		t.Errorf("existing session changed (-want +got):\n%s", diff)
 	}
 	wantEvents(t, s, a.ID,
-		newEvent("ev-signup-"+a.ID, a.ID, custos.EventSignup, t0),
-		newEvent("ev-existing", a.ID, custos.EventLoginSuccess, t0))
+		newEvent("ev-existing", a.ID, custos.EventLoginSuccess, t0),
+		newEvent("ev-signup-"+a.ID, a.ID, custos.EventSignup, t0))
 	_, err = s.SessionByTokenHash(ctx, hash("never issued"))
 	wantCode(t, "SessionByTokenHash(unknown)", err, custos.ENotFound)
 }
@@ -195,8 +195,8 @@ func testDeleteSession(t *testing.T, s custos.Store) {
 	}
 	// Only the successful delete wrote its event.
 	wantEvents(t, s, alice.ID, logout,
-		newEvent("ev-signup-"+alice.ID, alice.ID, custos.EventSignup, t0),
-		newEvent("ev-login-"+as.ID, alice.ID, custos.EventLoginSuccess, t0))
+		newEvent("ev-login-"+as.ID, alice.ID, custos.EventLoginSuccess, t0),
+		newEvent("ev-signup-"+alice.ID, alice.ID, custos.EventSignup, t0))
 }
 
 func testListSessions(t *testing.T, s custos.Store) {

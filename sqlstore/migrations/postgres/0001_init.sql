@@ -50,6 +50,7 @@ CREATE TABLE challenges (
 CREATE INDEX challenges_expires_idx ON challenges (expires_at);
 
 CREATE TABLE audit_events (
+    seq         BIGINT  GENERATED ALWAYS AS IDENTITY,
     id          TEXT COLLATE "C" NOT NULL,
     at          BIGINT NOT NULL,
     account_id  TEXT COLLATE "C" NOT NULL,
@@ -61,4 +62,4 @@ CREATE TABLE audit_events (
     CONSTRAINT audit_events_pkey PRIMARY KEY (id)
 );
 
-CREATE INDEX audit_events_account_idx ON audit_events (account_id, at DESC, id DESC);
+CREATE INDEX audit_events_account_idx ON audit_events (account_id, at DESC, seq DESC);

@@ -56,4 +56,4 @@ CREATE TABLE audit_events (
     detail      TEXT
 ) STRICT;
 
-CREATE INDEX audit_events_account_idx ON audit_events (account_id, at DESC, id DESC);
+CREATE INDEX audit_events_account_idx ON audit_events (account_id, at DESC);
