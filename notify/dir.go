@@ -13,6 +13,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/custos/custos"
@@ -49,6 +50,9 @@ type Dir struct {
 	path   string
 	mu     sync.Mutex // guards random, which need not be safe for concurrent use
 	random io.Reader
+	// seq orders the messages this process writes within one millisecond
+	// (a fake clock in tests sends many at the same instant).
+	seq atomic.Uint64
 }
 
 var _ Transport = (*Dir)(nil)
@@ -107,7 +111,7 @@ func (d *Dir) Deliver(_ context.Context, r Rendered) error {
 		return fmt.Errorf("outbox: writing %s: %w", tmpName, err)
 	}
 
-	stamp := r.SentAt.UTC().Format(outboxTimeName)
+	stamp := r.SentAt.UTC().Format(outboxTimeName) + fmt.Sprintf("-%010d", d.seq.Add(1))
 	for range 8 {
 		suffix, err := d.randomHex()
 		if err != nil {

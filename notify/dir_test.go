@@ -18,7 +18,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 )
 
-var outboxName = regexp.MustCompile(`^\d{8}T\d{6}\.\d{3}Z-[0-9a-f]{8}\.json$`)
+var outboxName = regexp.MustCompile(`^\d{8}T\d{6}\.\d{3}Z-\d{10}-[0-9a-f]{8}\.json$`)
 
 func newDir(t *testing.T) (*notify.Dir, string) {
 	t.Helper()
