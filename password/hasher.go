@@ -6,6 +6,7 @@ import (
 	"io"
 	"runtime"
 	"sync/atomic"
+	"time"
 )
 
 // Hasher runs Hash and Verify on at most a fixed number of workers at once.
@@ -22,6 +23,10 @@ type Hasher struct {
 	waiting  atomic.Int64
 	inFlight atomic.Int64
 	hashes   atomic.Uint64
+	// typical is a moving average of one computation's duration in
+	// nanoseconds, for Pace. It measures the machine, not a rule, so it
+	// reads the wall clock rather than an injected Clock.
+	typical atomic.Int64
 }
 
 // NewHasher returns a Hasher that makes new hashes with p, reads salts from
@@ -38,7 +43,7 @@ func NewHasher(p Params, workers int, rnd io.Reader) *Hasher {
 	if workers <= 0 {
 		workers = runtime.NumCPU()
 	}
-	return &Hasher{
+	h := &Hasher{
 		params: p,
 		rnd:    rnd,
 		sem:    make(chan struct{}, workers),
@@ -46,6 +51,27 @@ func NewHasher(p Params, workers int, rnd io.Reader) *Hasher {
 		// answer is thrown away. Only its cost matters, and that is set by
 		// the params and sizes, which are those of a fresh hash.
 		dummy: decoded{params: p, salt: make([]byte, saltLen), key: make([]byte, keyLen)},
+	}
+	// Calibrate Pace once, uncounted, so it is right from the first request.
+	start := time.Now()
+	_ = h.dummy.check("calibration")
+	h.typical.Store(int64(time.Since(start)))
+	return h
+}
+
+// Pace waits about as long as one computation takes, without computing
+// anything or holding a worker: an answer refused before its password is
+// checked (a lock, a missing captcha) then takes as long as a wrong
+// password, yet a flood of refused attempts costs no CPU or memory. It
+// returns early with ctx.Err() when ctx ends.
+func (h *Hasher) Pace(ctx context.Context) error {
+	t := time.NewTimer(time.Duration(h.typical.Load()))
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
 	}
 }
 
@@ -112,9 +138,27 @@ func (h *Hasher) run(ctx context.Context, f func()) error {
 		return err
 	}
 	defer h.release()
+	start := time.Now()
 	f()
+	h.observe(time.Since(start))
 	h.hashes.Add(1)
 	return nil
+}
+
+// Typical returns the moving average of one computation's duration, which
+// Pace waits.
+func (h *Hasher) Typical() time.Duration { return time.Duration(h.typical.Load()) }
+
+// observe folds one computation's duration into the moving average
+// (weight 1/8).
+func (h *Hasher) observe(d time.Duration) {
+	for {
+		old := h.typical.Load()
+		next := old + (int64(d)-old)/8
+		if h.typical.CompareAndSwap(old, next) {
+			return
+		}
+	}
 }
 
 // acquire takes a worker, waiting in line while all are busy.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"runtime"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -356,4 +357,31 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 		time.Sleep(time.Millisecond)
 	}
 	t.Fatalf("timed out waiting for %s", what)
+}
+
+func TestPaceWaitsWithoutHashing(t *testing.T) {
+	h := password.NewHasher(password.Params{Memory: 1024, Time: 1, Threads: 1}, 1, strings.NewReader(strings.Repeat("s", 1<<10)))
+	if h.Typical() <= 0 {
+		t.Fatalf("Typical() = %v after calibration, want > 0", h.Typical())
+	}
+	if err := h.VerifyDummy(t.Context(), "x"); err != nil {
+		t.Fatal(err)
+	}
+	before := h.Hashes()
+	want := h.Typical()
+	start := time.Now()
+	if err := h.Pace(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if waited := time.Since(start); waited < want {
+		t.Fatalf("Pace waited %v, less than one typical hash (%v)", waited, want)
+	}
+	if h.Hashes() != before {
+		t.Fatalf("Pace computed a hash")
+	}
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	if err := h.Pace(ctx); err == nil {
+		t.Fatal("Pace ignored a cancelled context")
+	}
 }
