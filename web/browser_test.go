@@ -155,6 +155,16 @@ func (b *tab) eval(expr string) string {
 	return run(b, expr, chromedp.Evaluate[string](expr))
 }
 
+// waitFor polls a JavaScript expression until it is true, for at most five
+// seconds, and reports whether it became true.
+func (b *tab) waitFor(expr string) bool {
+	b.t.Helper()
+	ctx, cancel := context.WithTimeout(b.ctx, stepTimeout)
+	defer cancel()
+	ok, err := chromedp.Run(ctx, chromedp.Poll[bool](expr, chromedp.WithPollingTimeout(5*time.Second)))
+	return err == nil && ok
+}
+
 // screenshot saves the viewport as name when envScreenshots names a
 // directory.
 func (b *tab) screenshot(name string) {
@@ -184,8 +194,10 @@ func TestBrowserSignupLoginLogout(t *testing.T) {
 		chromedp.SendKeys(chromedp.ID("password"), "short"),
 	)
 	b.click(`form[action="/signup"] button[type=submit]`)
-	if got := b.eval(`document.activeElement.getAttribute("role") || ""`); got != "alert" {
-		t.Errorf("after a failed sign-up the focus is on %q, want the error summary", got)
+	// autofocus applies after the load event, so wait for it briefly.
+	if !b.waitFor(`document.activeElement && document.activeElement.getAttribute("role") === "alert"`) {
+		t.Errorf("after a failed sign-up the focus is on %q, want the error summary",
+			b.eval(`document.activeElement.getAttribute("role") || ""`))
 	}
 	if got := b.text("#password-error"); !strings.Contains(got, "at least 8 characters") {
 		t.Errorf("password error %q", got)
