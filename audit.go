@@ -7,6 +7,9 @@ const (
 	EventSignup         = "signup"
 	EventLoginSuccess   = "login.success"
 	EventLoginFailure   = "login.failure"
+	EventLoginRefused   = "login.refused"  // turned away before the password was checked
+	EventLoginLocked    = "login.locked"   // the failure that locked password login
+	EventLoginUnlocked  = "login.unlocked" // a staff unlock
 	EventLogout         = "logout"
 	EventSessionRevoked = "session.revoked"
 	EventSessionExpired = "session.expired"

@@ -10,8 +10,9 @@ const (
 
 // Message purposes, each with its own template in package notify.
 const (
-	MsgSignupCode   = "signup_code"   // the code that proves a new account's email
-	MsgSignupExists = "signup_exists" // someone tried to sign up with an address that has an account
+	MsgSignupCode    = "signup_code"    // the code that proves a new account's email
+	MsgSignupExists  = "signup_exists"  // someone tried to sign up with an address that has an account
+	MsgAccountLocked = "account_locked" // password login was locked after too many wrong passwords
 )
 
 // Message is one outgoing email or SMS before it is rendered. Data fills the

@@ -71,6 +71,8 @@ type Store interface {
 	SessionStore
 	ChallengeStore
 	AuditStore
+	CounterStore
+	CaptchaStore
 	// Ping reports whether the database is reachable (for /readyz).
 	Ping(ctx context.Context) error
 	// Close releases the database.

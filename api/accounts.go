@@ -59,7 +59,11 @@ func (a *API) login(w http.ResponseWriter, r *http.Request) error {
 	if err := decode(w, r, &req); err != nil {
 		return err
 	}
-	res, err := a.auth.Login(r.Context(), auth.LoginRequest{Email: req.Email, Password: req.Password, Client: client(r)})
+	lr := auth.LoginRequest{Email: req.Email, Password: req.Password, Client: client(r)}
+	if req.Captcha != nil {
+		lr.Captcha = &auth.CaptchaAnswer{ID: req.Captcha.ID, Answer: req.Captcha.Answer}
+	}
+	res, err := a.auth.Login(r.Context(), lr)
 	if err != nil {
 		a.logins.WithLabelValues(custos.ErrorCode(err)).Inc()
 		return err

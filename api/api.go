@@ -7,6 +7,7 @@ import (
 
 	"github.com/custos/custos"
 	"github.com/custos/custos/auth"
+	"github.com/custos/custos/captcha"
 	"github.com/custos/custos/requestinfo"
 	"github.com/prometheus/client_golang/prometheus"
 )
@@ -19,22 +20,25 @@ var OpenAPI []byte
 // Deps are what the API calls.
 type Deps struct {
 	Auth    *auth.Service
+	Captcha *captcha.Service
 	Clock   custos.Clock
 	Metrics prometheus.Registerer // may be nil
 }
 
 // API serves /api/v1.
 type API struct {
-	auth   *auth.Service
-	clock  custos.Clock
-	logins *prometheus.CounterVec
+	auth    *auth.Service
+	captcha *captcha.Service
+	clock   custos.Clock
+	logins  *prometheus.CounterVec
 }
 
 // New returns the API, registering its metrics with d.Metrics.
 func New(d Deps) *API {
 	a := &API{
-		auth:  d.Auth,
-		clock: d.Clock,
+		auth:    d.Auth,
+		captcha: d.Captcha,
+		clock:   d.Clock,
 		logins: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "custos_logins_total",
 			Help: "Password login attempts by outcome (success, or the error code).",
@@ -68,6 +72,9 @@ func Routes() []Route {
 		{"DELETE", "/api/v1/sessions/{id}", func(a *API) http.Handler { return a.authed(a.revokeSession) }},
 		{"GET", "/api/v1/account", func(a *API) http.Handler { return a.authed(a.getAccount) }},
 		{"GET", "/api/v1/activity", func(a *API) http.Handler { return a.authed(a.activity) }},
+		{"POST", "/api/v1/captcha", func(a *API) http.Handler { return a.handle(a.newCaptcha) }},
+		{"GET", "/api/v1/captcha/{id}/image", func(a *API) http.Handler { return a.handle(a.captchaImage) }},
+		{"GET", "/api/v1/captcha/{id}/audio", func(a *API) http.Handler { return a.handle(a.captchaAudio) }},
 		{"GET", "/api/v1/openapi.yaml", func(a *API) http.Handler { return a.handle(a.openapi) }},
 	}
 }

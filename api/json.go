@@ -83,6 +83,9 @@ func (a *API) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	}
 	body := map[string]any{}
 	for k, v := range e.Fields {
+		if t, ok := v.(time.Time); ok {
+			v = rfc3339(t)
+		}
 		body[k] = v
 	}
 	body["code"] = e.Code

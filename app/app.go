@@ -14,6 +14,7 @@ import (
 	"github.com/custos/custos"
 	"github.com/custos/custos/api"
 	"github.com/custos/custos/auth"
+	"github.com/custos/custos/captcha"
 	"github.com/custos/custos/keyring"
 	"github.com/custos/custos/notify"
 	"github.com/custos/custos/password"
@@ -48,6 +49,7 @@ type App struct {
 	Handler   http.Handler
 	Store     *sqlstore.DB
 	Auth      *auth.Service
+	Captcha   *captcha.Service
 	Hasher    *password.Hasher
 	Registry  *prometheus.Registry
 	OutboxDir string // "" unless delivering to a dir: outbox
@@ -86,20 +88,21 @@ func Build(ctx context.Context, cfg Config) (*App, error) {
 		return nil, fmt.Errorf("migrate: %w", err)
 	}
 	hasher := password.NewHasher(cfg.Argon2, cfg.HashWorkers, cfg.Rand)
+	captchas := captcha.New(store, cfg.Clock, cfg.Rand, captcha.Mode(cfg.Captcha), 0)
 	svc := auth.New(auth.Deps{
-		Store: store, Clock: cfg.Clock, Rand: cfg.Rand, Notifier: notifier, Hasher: hasher,
+		Store: store, Clock: cfg.Clock, Rand: cfg.Rand, Notifier: notifier, Hasher: hasher, Captcha: captchas,
 		CodeMAC: func(b []byte) []byte { return cfg.Keys.MAC("one-time-code", b) },
 		Logger:  cfg.Logger,
 	}, cfg.Auth)
 
 	reg := server.NewRegistry()
-	a := &App{Store: store, Auth: svc, Hasher: hasher, Registry: reg}
+	a := &App{Store: store, Auth: svc, Captcha: captchas, Hasher: hasher, Registry: reg}
 	if d, ok := transport.(*notify.Dir); ok {
 		a.OutboxDir = d.Path()
 	}
-	apiT := api.New(api.Deps{Auth: svc, Clock: cfg.Clock, Metrics: reg})
+	apiT := api.New(api.Deps{Auth: svc, Captcha: captchas, Clock: cfg.Clock, Metrics: reg})
 	webT := web.New(web.Deps{
-		Auth: svc, Clock: cfg.Clock, OutboxDir: a.OutboxDir,
+		Auth: svc, Captcha: captchas, Clock: cfg.Clock, OutboxDir: a.OutboxDir,
 		SecureCookies: cfg.PublicURL.Scheme == "https",
 	})
 	a.Handler = server.New(server.Config{

@@ -2,9 +2,14 @@ package auth
 
 import (
 	"context"
+	"errors"
+	"net/netip"
+	"strconv"
 	"time"
 
 	"github.com/custos/custos"
+	"github.com/custos/custos/captcha"
+	"github.com/custos/custos/lockout"
 )
 
 // maxPasswordBytes bounds what a login will hash. No valid password is
@@ -12,10 +17,17 @@ import (
 // without costing a hash.
 const maxPasswordBytes = 4 * 128
 
+// CaptchaAnswer is a captcha id and what the person read from it.
+type CaptchaAnswer struct {
+	ID     string
+	Answer string
+}
+
 // LoginRequest is one password login attempt.
 type LoginRequest struct {
 	Email    string
 	Password string
+	Captcha  *CaptchaAnswer // nil when none was sent
 	Client   Client
 }
 
@@ -35,50 +47,267 @@ func (s *Service) ExpiresAt(sess custos.Session) time.Time {
 	return sess.ExpiresAt
 }
 
-// Login checks a password and opens a session. A wrong password and an
-// unknown email answer the same EInvalidCredentials after the same work.
+// Login checks a password and opens a session, under the login-security
+// rule (R4) for the identifier and the throttle for the client's address.
+//
+// Each attempt is counted before its password is checked and refunded if
+// the password is right, so concurrent attempts on any number of replicas
+// never check more passwords than the rule allows. An attempt the rule
+// refuses (captcha needed, locked, throttled) is not counted, checks no
+// password, and is paced to take as long as one that did. A wrong password
+// and an unknown email answer alike.
 func (s *Service) Login(ctx context.Context, req LoginRequest) (LoginResult, error) {
 	identifier := custos.NormalizeEmail(req.Email)
 	if identifier == "" || len(identifier) > 254 || len(req.Password) > maxPasswordBytes {
-		return LoginResult{}, s.invalidCredentials()
+		s.d.Hasher.Pace(ctx)
+		return LoginResult{}, s.invalidCredentials(false)
 	}
-	acct, err := s.d.Store.AccountByEmail(ctx, identifier)
-	if custos.IsCode(err, custos.ENotFound) {
-		if err := s.d.Hasher.VerifyDummy(ctx, req.Password); err != nil {
+	solved := false
+	if req.Captcha != nil {
+		var err error
+		if solved, err = s.d.Captcha.Solve(ctx, req.Captcha.ID, req.Captcha.Answer); err != nil {
 			return LoginResult{}, err
 		}
-		return LoginResult{}, s.loginFailed(ctx, "", identifier, req.Client)
 	}
+	now := s.d.Clock.Now()
+	srcKey, idKey := sourceKey(req.Client.Addr), "id:"+identifier
+
+	// The per-address throttle counts only wrong passwords (checked before,
+	// counted after): people behind one address log in at once all day,
+	// and their attempts in flight must not hold each other up.
+	src, err := s.d.Store.GetCounter(ctx, srcKey)
 	if err != nil {
 		return LoginResult{}, err
 	}
-	ok, rehash, err := s.d.Hasher.Verify(ctx, req.Password, acct.PasswordHash)
+	if v, until := s.cfg.Source.Check(src, now, solved); v != lockout.Allow {
+		return LoginResult{}, s.refuse(ctx, v, until, identifier, req, "source")
+	}
+	// The identifier's rule is exact: the attempt is counted before its
+	// password is checked.
+	v, counted, until, err := s.reserve(ctx, idKey, s.cfg.Lockout, now, solved)
 	if err != nil {
+		return LoginResult{}, err
+	}
+	if v != lockout.Allow {
+		return LoginResult{}, s.refuse(ctx, v, until, identifier, req, "identifier")
+	}
+
+	acct, ok, err := s.checkPassword(ctx, identifier, req.Password)
+	if err != nil {
+		// Nothing was learnt about the password: give the attempt back.
+		s.refund(ctx, idKey, s.cfg.Lockout, now)
 		return LoginResult{}, err
 	}
 	if !ok {
-		return LoginResult{}, s.loginFailed(ctx, acct.ID, identifier, req.Client)
+		if err := s.countSource(ctx, srcKey); err != nil {
+			return LoginResult{}, err
+		}
+		return LoginResult{}, s.loginFailed(ctx, acct, identifier, counted, req.Client)
 	}
-	if rehash {
-		s.rehash(ctx, acct, req.Password)
-	}
+	s.refund(ctx, idKey, s.cfg.Lockout, now)
 	return s.openSession(ctx, acct, false, req.Client)
 }
 
-func (s *Service) invalidCredentials() error {
-	return custos.Errorf(custos.EInvalidCredentials, "The email or password is not right.").
-		With("captcha_required", false)
+// checkPassword verifies pw for the identifier's account, or runs a dummy
+// verification when there is none. acct is the zero Account then.
+func (s *Service) checkPassword(ctx context.Context, identifier, pw string) (custos.Account, bool, error) {
+	acct, err := s.d.Store.AccountByEmail(ctx, identifier)
+	if custos.IsCode(err, custos.ENotFound) {
+		return custos.Account{}, false, s.d.Hasher.VerifyDummy(ctx, pw)
+	}
+	if err != nil {
+		return custos.Account{}, false, err
+	}
+	ok, rehash, err := s.d.Hasher.Verify(ctx, pw, acct.PasswordHash)
+	if err != nil {
+		return custos.Account{}, false, err
+	}
+	if ok && rehash {
+		s.rehash(ctx, acct, pw)
+	}
+	return acct, ok, nil
 }
 
-func (s *Service) loginFailed(ctx context.Context, accountID, identifier string, c Client) error {
-	ev, err := s.event(custos.EventLoginFailure, accountID, identifier, c, map[string]string{"reason": "password"})
+// errNotAllowed aborts a counter update whose attempt the rule refused, so
+// nothing is written.
+var errNotAllowed = errors.New("attempt not allowed")
+
+// reserve counts one attempt on key if the policy allows it.
+func (s *Service) reserve(ctx context.Context, key string, p lockout.Policy, now time.Time, solved bool) (lockout.Verdict, custos.Counter, time.Time, error) {
+	var verdict lockout.Verdict
+	var until time.Time
+	c, err := s.d.Store.UpdateCounter(ctx, key, func(cur custos.Counter) (custos.Counter, error) {
+		v, next, lockedUntil := p.Reserve(cur, now, solved)
+		verdict, until = v, lockedUntil
+		if v != lockout.Allow {
+			return cur, errNotAllowed
+		}
+		return next, nil
+	})
+	if errors.Is(err, errNotAllowed) {
+		return verdict, custos.Counter{}, until, nil
+	}
+	return verdict, c, until, err
+}
+
+// countSource counts a wrong password against the client's address.
+func (s *Service) countSource(ctx context.Context, key string) error {
+	now := s.d.Clock.Now()
+	_, err := s.d.Store.UpdateCounter(ctx, key, func(cur custos.Counter) (custos.Counter, error) {
+		return s.cfg.Source.Count(cur, now), nil
+	})
+	return err
+}
+
+// refund gives back an attempt reserved at reservedAt whose password was
+// right (or never checked). A failed refund leaves the attempt counted,
+// which errs on the safe side; it is logged.
+func (s *Service) refund(ctx context.Context, key string, p lockout.Policy, reservedAt time.Time) {
+	now := s.d.Clock.Now()
+	_, err := s.d.Store.UpdateCounter(context.WithoutCancel(ctx), key, func(cur custos.Counter) (custos.Counter, error) {
+		return p.Refund(cur, now, reservedAt), nil
+	})
+	if err != nil {
+		s.d.Logger.WarnContext(ctx, "refunding a login attempt failed", "err", err)
+	}
+}
+
+// refuse answers an attempt the rule turned away before its password was
+// checked, after pacing it like a checked one.
+func (s *Service) refuse(ctx context.Context, v lockout.Verdict, until time.Time, identifier string, req LoginRequest, by string) error {
+	if err := s.d.Hasher.Pace(ctx); err != nil {
+		return err
+	}
+	reason := "captcha_required"
+	if v == lockout.Locked {
+		reason = "locked"
+	}
+	// The holder's activity shows refused attempts on their account too.
+	acct, err := s.d.Store.AccountByEmail(ctx, identifier)
+	if err != nil && !custos.IsCode(err, custos.ENotFound) {
+		return err
+	}
+	ev, err := s.event(custos.EventLoginRefused, acct.ID, identifier, req.Client, map[string]string{"reason": reason, "by": by})
 	if err != nil {
 		return err
 	}
 	if err := s.d.Store.AppendAudit(ctx, ev); err != nil {
 		return err
 	}
-	return s.invalidCredentials()
+	now := s.d.Clock.Now()
+	switch {
+	case v == lockout.Locked && by == "source":
+		secs := int(until.Sub(now).Seconds() + 0.999)
+		return custos.Errorf(custos.ETooManyRequests, "Too many failed logins from your network. Try again in %d minutes.", (secs+59)/60).
+			With("retry_after", max(secs, 1))
+	case v == lockout.Locked:
+		return custos.Errorf(custos.EAccountLocked,
+			"Password login for this account is paused after too many wrong passwords, until %s. You can reset your password to get in now.",
+			until.UTC().Format("2006-01-02 15:04 UTC")).With("locked_until", until)
+	default:
+		return s.captchaRequired(ctx, req.Captcha != nil)
+	}
+}
+
+// captchaRequired answers with a fresh captcha to solve.
+func (s *Service) captchaRequired(ctx context.Context, tried bool) error {
+	id, err := s.d.Captcha.Create(ctx)
+	if err != nil {
+		return err
+	}
+	msg := "Type the characters in the picture to continue."
+	if tried {
+		msg = "The picture's characters were not right, or the picture expired. Try this one."
+	}
+	return custos.Errorf(custos.ECaptchaRequired, "%s", msg).
+		With("captcha", map[string]string{"id": id, "image_url": captcha.ImageURL(id)})
+}
+
+func (s *Service) invalidCredentials(captchaNext bool) error {
+	return custos.Errorf(custos.EInvalidCredentials, "The email or password is not right.").
+		With("captcha_required", captchaNext)
+}
+
+// loginFailed records a wrong password already counted in `counted`, and
+// tells the holder when this failure locked the account.
+func (s *Service) loginFailed(ctx context.Context, acct custos.Account, identifier string, counted custos.Counter, c Client) error {
+	ev, err := s.event(custos.EventLoginFailure, acct.ID, identifier, c, map[string]string{"reason": "password"})
+	if err != nil {
+		return err
+	}
+	if err := s.d.Store.AppendAudit(ctx, ev); err != nil {
+		return err
+	}
+	if !counted.LockedUntil.IsZero() {
+		s.locked(ctx, acct, identifier, counted, c)
+	}
+	return s.invalidCredentials(s.cfg.Lockout.NeedsCaptcha(counted, s.d.Clock.Now()))
+}
+
+// locked records a new lock and emails the holder (when the identifier is
+// an account's). Failures here are logged: the lock itself already holds.
+func (s *Service) locked(ctx context.Context, acct custos.Account, identifier string, counted custos.Counter, c Client) {
+	ev, err := s.event(custos.EventLoginLocked, acct.ID, identifier, c, map[string]string{
+		"locked_until": counted.LockedUntil.UTC().Format(time.RFC3339),
+	})
+	if err == nil {
+		err = s.d.Store.AppendAudit(ctx, ev)
+	}
+	if err == nil && acct.ID != "" {
+		err = s.d.Notifier.Send(ctx, custos.Message{
+			Channel: custos.ChannelEmail, To: acct.Email, Purpose: custos.MsgAccountLocked,
+			Data: map[string]string{
+				"LockedAt":    s.d.Clock.Now().UTC().Format("2006-01-02 15:04 UTC"),
+				"LockedUntil": counted.LockedUntil.UTC().Format("2006-01-02 15:04 UTC"),
+				"Failures":    strconv.Itoa(counted.Failures),
+			},
+		})
+	}
+	if err != nil {
+		s.d.Logger.WarnContext(ctx, "recording a lock failed", "err", err)
+	}
+}
+
+// Unlock ends the lock and the failure series of a login identifier (a
+// staff action, audited with who did it).
+func (s *Service) Unlock(ctx context.Context, email, actor string) error {
+	identifier := custos.NormalizeEmail(email)
+	acct, err := s.d.Store.AccountByEmail(ctx, identifier)
+	if err != nil && !custos.IsCode(err, custos.ENotFound) {
+		return err
+	}
+	ev, err := s.event(custos.EventLoginUnlocked, acct.ID, identifier, Client{}, map[string]string{"by": actor})
+	if err != nil {
+		return err
+	}
+	return s.d.Store.ResetCounter(ctx, "id:"+identifier, ev)
+}
+
+// LoginStatus reports whether the identifier's next attempt needs a
+// captcha, for the login page to show one before the person types.
+func (s *Service) LoginStatus(ctx context.Context, email string) (captchaNeeded bool, lockedUntil time.Time, err error) {
+	c, err := s.d.Store.GetCounter(ctx, "id:"+custos.NormalizeEmail(email))
+	if err != nil {
+		return false, time.Time{}, err
+	}
+	now := s.d.Clock.Now()
+	cur := s.cfg.Lockout.Current(c, now)
+	return s.cfg.Lockout.NeedsCaptcha(c, now), cur.LockedUntil, nil
+}
+
+// sourceKey is the throttle key of a client address: the address for IPv4,
+// its /64 for IPv6 (one subscriber's usual allocation).
+func sourceKey(addr string) string {
+	a, err := netip.ParseAddr(addr)
+	if err != nil {
+		return "src:" + addr
+	}
+	a = a.Unmap()
+	if a.Is6() {
+		p, _ := a.Prefix(64)
+		return "src:" + p.String()
+	}
+	return "src:" + a.String()
 }
 
 // rehash moves a password to the current parameters. It is best effort: a

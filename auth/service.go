@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/custos/custos"
+	"github.com/custos/custos/captcha"
+	"github.com/custos/custos/lockout"
 	"github.com/custos/custos/password"
 )
 
@@ -19,6 +21,10 @@ type Config struct {
 	TouchEvery      time.Duration // how stale LastSeenAt may get before a request refreshes it (1 min)
 	CodeTTL         time.Duration // life of an emailed code (10 min)
 	CodeAttempts    int           // wrong tries that kill a code (5)
+	// Lockout is the login-security rule per login identifier (R4).
+	Lockout lockout.Policy
+	// Source is the throttle per client address (IPv4, or IPv6 /64).
+	Source lockout.Policy
 }
 
 // DefaultConfig is the policy with its documented defaults.
@@ -28,6 +34,8 @@ var DefaultConfig = Config{
 	TouchEvery:      time.Minute,
 	CodeTTL:         10 * time.Minute,
 	CodeAttempts:    5,
+	Lockout:         lockout.Identifier,
+	Source:          lockout.Source,
 }
 
 func (c Config) withDefaults() Config {
@@ -47,6 +55,12 @@ func (c Config) withDefaults() Config {
 	if c.CodeAttempts > 0 {
 		d.CodeAttempts = c.CodeAttempts
 	}
+	if c.Lockout.LockAfter > 0 {
+		d.Lockout = c.Lockout
+	}
+	if c.Source.LockAfter > 0 {
+		d.Source = c.Source
+	}
 	return d
 }
 
@@ -57,6 +71,7 @@ type Deps struct {
 	Rand     io.Reader
 	Notifier custos.Notifier
 	Hasher   *password.Hasher
+	Captcha  *captcha.Service
 	// CodeMAC hashes one-time codes with a server key (keyring.Ring.MAC with
 	// a fixed purpose), so a database dump does not reveal live codes.
 	CodeMAC func(code []byte) []byte

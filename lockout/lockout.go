@@ -91,6 +91,20 @@ func (p Policy) Reserve(s State, now time.Time, captchaSolved bool) (v Verdict, 
 	return Allow, next, time.Time{}
 }
 
+// Check decides an attempt like Reserve without counting it, for a counter
+// that counts only failures once they are known (Count).
+func (p Policy) Check(s State, now time.Time, captchaSolved bool) (Verdict, time.Time) {
+	v, _, until := p.Reserve(s, now, captchaSolved)
+	return v, until
+}
+
+// Count returns s with one more failure counted (locking at LockAfter); a
+// counter already locked stays as it is.
+func (p Policy) Count(s State, now time.Time) State {
+	_, next, _ := p.Reserve(s, now, true)
+	return next
+}
+
 // Refund takes back an attempt counted by Reserve at reservedAt whose
 // password was right. The refund applies only to the series it was counted
 // in; with ResetOnSuccess the series ends.

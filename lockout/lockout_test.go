@@ -137,3 +137,32 @@ func TestSourcePolicy(t *testing.T) {
 		t.Fatalf("at 15 min: %v %+v", v, next)
 	}
 }
+
+func TestCheckAndCount(t *testing.T) {
+	p := lockout.Source
+	var s lockout.State
+	for i := 0; i < 30; i++ {
+		if v, _ := p.Check(s, t0, false); v != lockout.Allow {
+			t.Fatalf("check before failure %d: %v", i+1, v)
+		}
+		s = p.Count(s, t0)
+	}
+	if v, _ := p.Check(s, t0, false); v != lockout.NeedCaptcha {
+		t.Fatalf("after 30 failures without captcha: %v", v)
+	}
+	if v, _ := p.Check(s, t0, true); v != lockout.Allow {
+		t.Fatalf("after 30 failures with captcha: %v", v)
+	}
+	if s.Failures != 30 {
+		t.Fatalf("Check counted: %d", s.Failures)
+	}
+	for i := 30; i < 100; i++ {
+		s = p.Count(s, t0)
+	}
+	if v, until := p.Check(s, t0, true); v != lockout.Locked || !until.Equal(t0.Add(15*time.Minute)) {
+		t.Fatalf("after 100: %v until %v", v, until)
+	}
+	if locked := p.Count(s, t0.Add(time.Minute)); locked != s {
+		t.Fatalf("Count changed a locked counter: %+v", locked)
+	}
+}

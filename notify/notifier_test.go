@@ -82,6 +82,8 @@ func newNotifier(t *testing.T, tr notify.Transport, clock custos.Clock) *notify.
 var samples = map[string]custos.Message{
 	custos.MsgSignupCode:   {To: "alice@example.com", Code: "123456"},
 	custos.MsgSignupExists: {To: "alice@example.com"},
+	custos.MsgAccountLocked: {To: "alice@example.com", Data: map[string]string{
+		"Failures": "10", "LockedAt": "2026-11-27 09:00 UTC", "LockedUntil": "2026-11-28 08:00 UTC"}},
 }
 
 // TestEveryTemplateRenders renders every file in templates/ (the directory

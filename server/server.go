@@ -185,6 +185,9 @@ func newMetrics(reg prometheus.Registerer, hasher *password.Hasher) *metrics {
 			prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 				Name: "custos_password_hash_in_flight", Help: "Password hashes running now.",
 			}, func() float64 { return float64(hasher.InFlight()) }),
+			prometheus.NewCounterFunc(prometheus.CounterOpts{
+				Name: "custos_password_hashes_total", Help: "argon2id computations done (hashes, verifications, dummy verifications).",
+			}, func() float64 { return float64(hasher.Hashes()) }),
 		)
 	}
 	return m

@@ -4,11 +4,13 @@ import (
 	"errors"
 	"math"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 
 	"github.com/custos/custos"
 	"github.com/custos/custos/auth"
+	"github.com/custos/custos/captcha"
 )
 
 // loginView is the login form.
@@ -19,6 +21,30 @@ type loginView struct {
 	// LockedUntil is when password login opens again, for account_locked.
 	LockedUntil *time.Time
 	LockedFor   int // minutes until then, rounded up; 0 when not locked
+	// Captcha is shown when the next attempt must carry a solved one.
+	Captcha *captchaView
+}
+
+// captchaView is a captcha to solve on the login form.
+type captchaView struct {
+	ID, ImageURL, AudioURL string
+	NewURL                 string // the form again with a fresh picture
+}
+
+// newCaptcha makes a captcha for the form of email.
+func (wb *Web) newCaptcha(r *http.Request, email string) (*captchaView, error) {
+	id, err := wb.captcha.Create(r.Context())
+	if err != nil {
+		return nil, err
+	}
+	return wb.captchaView(id, email), nil
+}
+
+func (wb *Web) captchaView(id, email string) *captchaView {
+	return &captchaView{
+		ID: id, ImageURL: captcha.ImageURL(id), AudioURL: captcha.AudioURL(id),
+		NewURL: "/login?" + url.Values{"email": {email}}.Encode(),
+	}
 }
 
 func (wb *Web) loginForm(w http.ResponseWriter, r *http.Request) error {
@@ -27,9 +53,24 @@ func (wb *Web) loginForm(w http.ResponseWriter, r *http.Request) error {
 	} else if ok {
 		return redirect(w, r, "/account")
 	}
-	v := loginView{page: wb.newPage(r)}
+	v := loginView{page: wb.newPage(r), Email: strings.TrimSpace(r.URL.Query().Get("email"))}
 	if r.URL.Query().Get("created") == "1" {
 		v.Notice = "login.created"
+	}
+	// With an email (the "new picture" link), show what its next attempt
+	// needs. The answer is the same for every address, account or not.
+	if v.Email != "" {
+		need, until, err := wb.auth.LoginStatus(r.Context(), v.Email)
+		if err != nil {
+			return err
+		}
+		if !until.IsZero() {
+			wb.setLocked(&v, until)
+		} else if need {
+			if v.Captcha, err = wb.newCaptcha(r, v.Email); err != nil {
+				return err
+			}
+		}
 	}
 	return wb.render(w, http.StatusOK, "login", v)
 }
@@ -42,11 +83,16 @@ func (wb *Web) login(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	v := loginView{page: wb.newPage(r), Email: strings.TrimSpace(r.PostForm.Get("email"))}
-	res, err := wb.auth.Login(r.Context(), auth.LoginRequest{
-		Email: v.Email, Password: r.PostForm.Get("password"), Client: client(r),
-	})
+	req := auth.LoginRequest{Email: v.Email, Password: r.PostForm.Get("password"), Client: client(r)}
+	if id := r.PostForm.Get("captcha_id"); id != "" {
+		req.Captcha = &auth.CaptchaAnswer{ID: id, Answer: r.PostForm.Get("captcha_answer")}
+	}
+	res, err := wb.auth.Login(r.Context(), req)
 	if err != nil {
 		if !wb.loginProblem(&v, err) {
+			return err
+		}
+		if err := wb.loginCaptcha(r, &v, err); err != nil {
 			return err
 		}
 		return wb.render(w, http.StatusBadRequest, "login", v)
@@ -62,12 +108,49 @@ func (wb *Web) loginProblem(v *loginView, err error) bool {
 		return false
 	}
 	if until, ok := lockedUntil(err); ok {
-		v.LockedUntil = &until
-		if left := until.Sub(wb.clock.Now()); left > 0 {
-			v.LockedFor = int(math.Ceil(left.Minutes()))
-		}
+		wb.setLocked(v, until)
 	}
 	return true
+}
+
+func (wb *Web) setLocked(v *loginView, until time.Time) {
+	v.LockedUntil = &until
+	if left := until.Sub(wb.clock.Now()); left > 0 {
+		v.LockedFor = int(math.Ceil(left.Minutes()))
+	}
+}
+
+// loginCaptcha puts a captcha on the form when the next attempt needs one:
+// the one a captcha_required answer carries, or a fresh one after a wrong
+// password that reached the captcha threshold.
+func (wb *Web) loginCaptcha(r *http.Request, v *loginView, err error) error {
+	var ce *custos.Error
+	if !errors.As(err, &ce) {
+		return nil
+	}
+	switch {
+	case ce.Code == custos.ECaptchaRequired:
+		if c, ok := ce.Fields["captcha"].(map[string]string); ok {
+			v.Captcha = wb.captchaView(c["id"], v.Email)
+		}
+	case ce.Code == custos.EInvalidCredentials && ce.Fields["captcha_required"] == true:
+		// The failure that locks still answers invalid_credentials; say so
+		// now rather than on the next try.
+		_, until, err := wb.auth.LoginStatus(r.Context(), v.Email)
+		if err != nil {
+			return err
+		}
+		if !until.IsZero() {
+			wb.setLocked(v, until)
+			return nil
+		}
+		c, err := wb.newCaptcha(r, v.Email)
+		if err != nil {
+			return err
+		}
+		v.Captcha = c
+	}
+	return nil
 }
 
 // lockedUntil reads the end of a lock from an account_locked error, which

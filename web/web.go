@@ -12,6 +12,7 @@ import (
 
 	"github.com/custos/custos"
 	"github.com/custos/custos/auth"
+	"github.com/custos/custos/captcha"
 	"github.com/custos/custos/requestinfo"
 )
 
@@ -20,8 +21,9 @@ const maxFormBytes = 64 << 10
 
 // Deps are what the pages need.
 type Deps struct {
-	Auth  *auth.Service
-	Clock custos.Clock
+	Auth    *auth.Service
+	Captcha *captcha.Service
+	Clock   custos.Clock
 	// OutboxDir is the directory of the dir: delivery transport. When it is
 	// empty there is no /dev/outbox page.
 	OutboxDir string
@@ -33,6 +35,7 @@ type Deps struct {
 // Web serves the HTML pages.
 type Web struct {
 	auth      *auth.Service
+	captcha   *captcha.Service
 	clock     custos.Clock
 	outboxDir string
 	cookie    cookieConfig
@@ -47,6 +50,7 @@ func New(d Deps) *Web {
 	}
 	return &Web{
 		auth:      d.Auth,
+		captcha:   d.Captcha,
 		clock:     d.Clock,
 		outboxDir: d.OutboxDir,
 		cookie:    newCookieConfig(d.SecureCookies),

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"time"
 
 	"github.com/custos/custos"
@@ -14,11 +15,28 @@ import (
 
 const adminUsage = `usage: custos admin [flags] COMMAND
 commands:
-  account EMAIL   show an account and its live sessions`
+  account EMAIL   show an account and its live sessions
+  unlock EMAIL    end the password-login lock and failure series of EMAIL (audited)`
 
 func admin(ctx context.Context, cfg app.Config, args []string, out io.Writer) error {
 	if len(args) == 0 {
 		return errors.New(adminUsage)
+	}
+	if args[0] == "unlock" && len(args) == 2 {
+		a, err := app.Build(ctx, cfg)
+		if err != nil {
+			return err
+		}
+		defer a.Close()
+		actor := "admin-cli"
+		if u := os.Getenv("USER"); u != "" {
+			actor = "admin-cli:" + u
+		}
+		if err := a.Auth.Unlock(ctx, args[1], actor); err != nil {
+			return err
+		}
+		fmt.Fprintf(out, "unlocked %s\n", custos.NormalizeEmail(args[1]))
+		return nil
 	}
 	db, err := sqlstore.Open(ctx, cfg.DB)
 	if err != nil {

@@ -25,11 +25,7 @@ func TestBinary(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the binary")
 	}
-	bin := filepath.Join(t.TempDir(), "custos")
-	build := exec.Command("go", "build", "-o", bin, ".")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
+	bin := buildBinary(t)
 	for _, d := range testdb.Dialects() {
 		t.Run(d, func(t *testing.T) {
 			data := t.TempDir()
@@ -41,6 +37,15 @@ func TestBinary(t *testing.T) {
 			flow(t, base, filepath.Join(data, "outbox"))
 			if code := stop(); code != 0 {
 				t.Fatalf("exit code after SIGTERM = %d, want 0", code)
+			}
+			adminArgs := append([]string{"admin"}, args...)
+			out, err := exec.Command(bin, append(adminArgs, "unlock", "KIM@example.com")...).CombinedOutput()
+			if err != nil || !strings.Contains(string(out), "unlocked kim@example.com") {
+				t.Fatalf("admin unlock: %v\n%s", err, out)
+			}
+			out, err = exec.Command(bin, append(adminArgs, "account", "kim@example.com")...).CombinedOutput()
+			if err != nil || !strings.Contains(string(out), "email    kim@example.com") {
+				t.Fatalf("admin account: %v\n%s", err, out)
 			}
 			if d == "sqlite" {
 				if _, err := os.Stat(filepath.Join(data, "custos.db")); err != nil {
@@ -67,6 +72,17 @@ func TestBinary(t *testing.T) {
 			t.Fatalf("migrate: %v\n%s", err, out)
 		}
 	})
+}
+
+// buildBinary builds cmd/custos into a temporary folder once per test.
+func buildBinary(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "custos")
+	build := exec.Command("go", "build", "-o", bin, ".")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	return bin
 }
 
 func startBinary(t *testing.T, bin string, args ...string) (string, func() int) {
