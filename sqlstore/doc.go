@@ -8,9 +8,11 @@
 // advisory lock so many replicas can start at once.
 //
 // Times are stored as Unix milliseconds (UTC) so both databases agree;
-// optional times (Session.VerifiedUntil, Challenge.UsedAt) are NULL when
-// zero. Counters that must be exact (challenge attempts, one-time use) change
-// in one atomic statement.
+// optional times (Session.VerifiedUntil, Challenge.UsedAt, Counter.Start and
+// LockedUntil) are NULL when zero. Counters that must be exact (challenge
+// attempts, one-time use of challenges and captchas) change in one atomic
+// statement; rate-limit counters, whose rule lives in Go, change in one
+// transaction holding the counter's row lock (UpdateCounter).
 //
 // On SQLite all writes go through one connection (transactions begin
 // IMMEDIATE) and reads through a separate pool, so concurrent writers queue

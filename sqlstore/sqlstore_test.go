@@ -161,25 +161,46 @@ func TestMigrateConcurrently(t *testing.T) {
 					t.Errorf("replica %d: %v", i, err)
 				}
 			}
-			if got := countMigrations(t, dsn); got != 1 {
-				t.Errorf("schema_migrations has %d rows, want 1", got)
+			if got, want := countMigrations(t, dsn), migrationFiles(t, dialect); got != want {
+				t.Errorf("schema_migrations has %d rows, want one per migration, %d", got, want)
 			}
 		})
 	}
+}
+
+// migrationFiles counts the dialect's migrations in the source tree.
+func migrationFiles(t *testing.T, dialect string) int {
+	t.Helper()
+	names, err := filepath.Glob(filepath.Join("migrations", dialect, "*.sql"))
+	if err != nil || len(names) == 0 {
+		t.Fatalf("no migrations for %s: %v", dialect, err)
+	}
+	return len(names)
 }
 
 // countMigrations reads schema_migrations behind the store's back: the
 // number of rows, or -1 when the table does not exist.
 func countMigrations(t *testing.T, dsn string) int {
 	t.Helper()
+	exists := "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = current_schema() AND table_name = 'schema_migrations'"
+	if strings.HasPrefix(dsn, "sqlite:") {
+		exists = "SELECT COUNT(*) FROM sqlite_schema WHERE name = 'schema_migrations'"
+	}
+	if queryInt(t, dsn, exists) == 0 {
+		return -1
+	}
+	return queryInt(t, dsn, "SELECT COUNT(*) FROM schema_migrations")
+}
+
+// queryInt runs a query answering one integer on a connection of its own,
+// behind the store's back.
+func queryInt(t *testing.T, dsn, query string) int {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	const (
-		exists = "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = current_schema() AND table_name = 'schema_migrations'"
-		count  = "SELECT COUNT(*) FROM schema_migrations"
-	)
 	var n int
 	if path, ok := strings.CutPrefix(dsn, "sqlite:"); ok {
+		// Opening a missing file would create it.
 		if _, err := os.Stat(path); err != nil {
 			t.Fatalf("sqlite file: %v", err)
 		}
@@ -188,14 +209,8 @@ func countMigrations(t *testing.T, dsn string) int {
 			t.Fatal(err)
 		}
 		defer db.Close()
-		if err := db.QueryRowContext(ctx, "SELECT COUNT(*) FROM sqlite_schema WHERE name = 'schema_migrations'").Scan(&n); err != nil {
-			t.Fatal(err)
-		}
-		if n == 0 {
-			return -1
-		}
-		if err := db.QueryRowContext(ctx, count).Scan(&n); err != nil {
-			t.Fatal(err)
+		if err := db.QueryRowContext(ctx, query).Scan(&n); err != nil {
+			t.Fatalf("%s: %v", query, err)
 		}
 		return n
 	}
@@ -204,28 +219,17 @@ func countMigrations(t *testing.T, dsn string) int {
 		t.Fatal(err)
 	}
 	defer conn.Close(ctx)
-	if err := conn.QueryRow(ctx, exists).Scan(&n); err != nil {
-		t.Fatal(err)
-	}
-	if n == 0 {
-		return -1
-	}
-	if err := conn.QueryRow(ctx, count).Scan(&n); err != nil {
-		t.Fatal(err)
+	if err := conn.QueryRow(ctx, query).Scan(&n); err != nil {
+		t.Fatalf("%s: %v", query, err)
 	}
 	return n
 }
 
-// TestSQLiteSharedFile is two custos processes on one SQLite file: each has
-// its own write connection, and busy_timeout makes them take turns instead
-// of failing with "database is locked".
-func TestSQLiteSharedFile(t *testing.T) {
-	const (
-		workers = 16
-		writes  = 10
-	)
-	dsn := testdb.DSN(t, sqlstore.DialectSQLite)
-	var dbs [2]*sqlstore.DB
+// openHandles opens n migrated DB handles on dsn, as n replicas (or n
+// processes on one SQLite file) would, closed when t ends.
+func openHandles(t *testing.T, dsn string, n int) []*sqlstore.DB {
+	t.Helper()
+	dbs := make([]*sqlstore.DB, n)
 	for i := range dbs {
 		db, err := sqlstore.Open(t.Context(), dsn)
 		if err != nil {
@@ -237,6 +241,18 @@ func TestSQLiteSharedFile(t *testing.T) {
 		}
 		dbs[i] = db
 	}
+	return dbs
+}
+
+// TestSQLiteSharedFile is two custos processes on one SQLite file: each has
+// its own write connection, and busy_timeout makes them take turns instead
+// of failing with "database is locked".
+func TestSQLiteSharedFile(t *testing.T) {
+	const (
+		workers = 16
+		writes  = 10
+	)
+	dbs := openHandles(t, testdb.DSN(t, sqlstore.DialectSQLite), 2)
 	at := time.Date(2026, 5, 6, 7, 8, 9, 0, time.UTC)
 	a := custos.Account{ID: "acct-shared", Kind: custos.KindPersonal, Email: "s@example.test", PasswordHash: "h", CreatedAt: at}
 	if err := dbs[0].CreateAccount(t.Context(), a, custos.AuditEvent{ID: "ev-signup", At: at, AccountID: a.ID, Type: custos.EventSignup}); err != nil {
@@ -273,5 +289,68 @@ func TestSQLiteSharedFile(t *testing.T) {
 	}
 	if len(got) != 2*workers*writes {
 		t.Errorf("ListSessions: %d sessions, want %d", len(got), 2*workers*writes)
+	}
+}
+
+// TestCounterRacesAcrossHandles runs the counter races on two DB handles
+// on one database, so the updates serialise in the database (row lock or
+// SQLite write lock) and not in one handle's connection pool.
+func TestCounterRacesAcrossHandles(t *testing.T) {
+	for _, dialect := range testdb.Dialects() {
+		t.Run(dialect, func(t *testing.T) {
+			t.Parallel()
+			dbs := openHandles(t, testdb.DSN(t, dialect), 2)
+			storetest.CounterRaces(t, dbs[0], dbs[1])
+		})
+	}
+}
+
+// TestCounterRows looks behind UpdateCounter and ResetCounter at the
+// counters table: no row for a zero counter, and NULL for a zero time.
+func TestCounterRows(t *testing.T) {
+	const key = "id:rows@example.test"
+	at := time.Date(2026, 5, 6, 7, 8, 9, 0, time.UTC)
+	errFn := custos.Errorf(custos.EAccountLocked, "locked")
+	set := func(c custos.Counter) func(custos.Counter) (custos.Counter, error) {
+		return func(custos.Counter) (custos.Counter, error) { return c, nil }
+	}
+	for _, dialect := range testdb.Dialects() {
+		t.Run(dialect, func(t *testing.T) {
+			t.Parallel()
+			dsn := testdb.DSN(t, dialect)
+			db := openHandles(t, dsn, 1)[0]
+			steps := []struct {
+				name    string
+				fn      func(custos.Counter) (custos.Counter, error) // nil to reset
+				wantErr error
+				query   string
+				want    int
+			}{
+				{name: "fn error on a new key", fn: func(custos.Counter) (custos.Counter, error) { return custos.Counter{Failures: 1}, errFn },
+					wantErr: errFn, query: "SELECT COUNT(*) FROM counters", want: 0},
+				{name: "zero result on a new key", fn: set(custos.Counter{}), query: "SELECT COUNT(*) FROM counters", want: 0},
+				{name: "zero times are NULL", fn: set(custos.Counter{Failures: 2}),
+					query: "SELECT COUNT(*) FROM counters WHERE start IS NULL AND failures = 2 AND locked_until IS NULL", want: 1},
+				{name: "times are milliseconds", fn: set(custos.Counter{Start: at, Failures: 3, LockedUntil: at.Add(time.Second)}),
+					query: fmt.Sprintf("SELECT COUNT(*) FROM counters WHERE start = %d AND locked_until = %d", at.UnixMilli(), at.UnixMilli()+1000), want: 1},
+				{name: "zero result deletes the row", fn: set(custos.Counter{}), query: "SELECT COUNT(*) FROM counters", want: 0},
+				{name: "counting again", fn: set(custos.Counter{Start: at, Failures: 1}), query: "SELECT COUNT(*) FROM counters", want: 1},
+				{name: "reset deletes the row", query: "SELECT COUNT(*) FROM counters", want: 0},
+			}
+			for i, st := range steps {
+				var err error
+				if st.fn != nil {
+					_, err = db.UpdateCounter(t.Context(), key, st.fn)
+				} else {
+					err = db.ResetCounter(t.Context(), key, custos.AuditEvent{ID: fmt.Sprintf("ev-reset-%d", i), At: at, Type: "login.unlocked"})
+				}
+				if err != st.wantErr {
+					t.Fatalf("%s: error %v, want %v", st.name, err, st.wantErr)
+				}
+				if got := queryInt(t, dsn, st.query); got != st.want {
+					t.Errorf("%s: %s = %d, want %d", st.name, st.query, got, st.want)
+				}
+			}
+		})
 	}
 }

@@ -40,6 +40,16 @@ func Run(t *testing.T, open func(t *testing.T) custos.Store) {
 		{"Audit/RoundTrip", testAudit},
 		{"Audit/Errors", testAuditErrors},
 		{"ConcurrentWrites", testConcurrentWrites},
+		{"UpdateCounter/RoundTrip", testCounterRoundTrip},
+		{"UpdateCounter/FnError", testCounterFnError},
+		{"UpdateCounter/ZeroDeletes", testCounterZeroDeletes},
+		{"UpdateCounter/Races", testCounterRaces},
+		{"ResetCounter", testResetCounter},
+		{"Captcha/RoundTrip", testCaptchaRoundTrip},
+		{"Captcha/Expiry", testCaptchaExpiry},
+		{"ConsumeCaptcha/Once", testConsumeCaptcha},
+		{"ConsumeCaptcha/Concurrent", testConsumeCaptchaConcurrent},
+		{"DeleteExpiredCaptchas", testDeleteExpiredCaptchas},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -1,0 +1,127 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/custos/custos"
+)
+
+var _ custos.CounterStore = (*DB)(nil)
+
+const counterColumns = "start, failures, locked_until"
+
+// lockCounterQuery returns the counter's row, inserting a zero one if
+// there is none, and locks it for the rest of the transaction: one upsert
+// whose DO UPDATE (a no-op change) takes the row lock. PostgreSQL guarantees
+// an upsert one of its two outcomes however many run at once, including
+// when the row it found is deleted meanwhile; the obvious INSERT … DO
+// NOTHING then SELECT … FOR UPDATE does not, since FOR UPDATE skips a row
+// deleted while it waited, and under contention every waiter loses that
+// race again and again. On SQLite the IMMEDIATE transaction already holds
+// the database's write lock, so the row lock adds nothing there.
+const lockCounterQuery = "INSERT INTO counters (key, start, failures, locked_until) VALUES (?, NULL, 0, NULL) " +
+	"ON CONFLICT (key) DO UPDATE SET failures = counters.failures " +
+	"RETURNING " + counterColumns
+
+// UpdateCounter applies fn to the counter's current value (the zero Counter
+// when there is none) and stores what it returns, in one transaction that
+// holds the counter's row lock from the read to the write, so concurrent
+// updates through any number of DB handles apply one after another.
+//
+// A missing row cannot be locked, so the transaction starts by inserting a
+// zero row if there is none, in the statement that locks the row (see
+// lockCounterQuery). A zero result deletes the row. An error from fn
+// rolls everything back and is returned as it is. The Counter returned is
+// the one stored: times in UTC, truncated to milliseconds.
+func (db *DB) UpdateCounter(ctx context.Context, key string, fn func(custos.Counter) (custos.Counter, error)) (custos.Counter, error) {
+	tx, err := db.w.BeginTx(ctx, nil)
+	if err != nil {
+		return custos.Counter{}, fmt.Errorf("sqlstore: update counter: begin: %w", err)
+	}
+	// Rolls back on every early return, and when fn panics, so the row lock
+	// (and on SQLite the only write connection) is never left held. A no-op
+	// after Commit.
+	defer tx.Rollback()
+
+	cur, err := scanCounter(tx.QueryRowContext(ctx, db.q(lockCounterQuery), key))
+	if err != nil {
+		return custos.Counter{}, fmt.Errorf("sqlstore: update counter: %w", err)
+	}
+	next, err := fn(cur)
+	if err != nil {
+		return custos.Counter{}, err
+	}
+	next = storedCounter(next)
+	if next == (custos.Counter{}) {
+		_, err = tx.ExecContext(ctx, db.q("DELETE FROM counters WHERE key = ?"), key)
+	} else {
+		_, err = tx.ExecContext(ctx, db.q(
+			"UPDATE counters SET start = ?, failures = ?, locked_until = ? WHERE key = ?"),
+			optMillis(next.Start), next.Failures, optMillis(next.LockedUntil), key)
+	}
+	if err != nil {
+		return custos.Counter{}, fmt.Errorf("sqlstore: update counter: %w", err)
+	}
+	if err := tx.Commit(); err != nil {
+		return custos.Counter{}, fmt.Errorf("sqlstore: update counter: commit: %w", err)
+	}
+	return next, nil
+}
+
+// GetCounter returns the counter, or the zero Counter when there is none.
+func (db *DB) GetCounter(ctx context.Context, key string) (custos.Counter, error) {
+	c, err := scanCounter(db.r.QueryRowContext(ctx, db.q("SELECT "+counterColumns+" FROM counters WHERE key = ?"), key))
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return custos.Counter{}, nil
+	case err != nil:
+		return custos.Counter{}, fmt.Errorf("sqlstore: get counter: %w", err)
+	}
+	return c, nil
+}
+
+// ResetCounter deletes the counter and writes ev in one transaction. The
+// event is written even when there was no counter: the staff unlock
+// happened either way. EConflict if ev's id is taken (and then the counter
+// stays).
+func (db *DB) ResetCounter(ctx context.Context, key string, ev custos.AuditEvent) error {
+	return db.inTx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, db.q("DELETE FROM counters WHERE key = ?"), key); err != nil {
+			return fmt.Errorf("sqlstore: reset counter: %w", err)
+		}
+		return db.insertAudit(ctx, tx, ev)
+	})
+}
+
+// storedCounter is c as it reads back: times in UTC and whole milliseconds,
+// and any zero time the zero time.Time itself, so a zero result compares
+// equal to the zero Counter.
+func storedCounter(c custos.Counter) custos.Counter {
+	c.Start = storedTime(c.Start)
+	c.LockedUntil = storedTime(c.LockedUntil)
+	return c
+}
+
+func storedTime(t time.Time) time.Time {
+	if t.IsZero() {
+		return time.Time{}
+	}
+	return fromMillis(millis(t))
+}
+
+func scanCounter(row scanner) (custos.Counter, error) {
+	var (
+		c                  custos.Counter
+		start, lockedUntil sql.NullInt64
+	)
+	if err := row.Scan(&start, &c.Failures, &lockedUntil); err != nil {
+		return custos.Counter{}, err
+	}
+	c.Start = fromOptMillis(start)
+	c.LockedUntil = fromOptMillis(lockedUntil)
+	return c, nil
+}
