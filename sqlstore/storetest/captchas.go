@@ -12,17 +12,6 @@ import (
 // consumers is how many goroutines race to consume one captcha.
 const consumers = 100
 
-// captchaStore returns s as a custos.CaptchaStore, failing t if it is not
-// one.
-func captchaStore(t *testing.T, s custos.Store) custos.CaptchaStore {
-	t.Helper()
-	cs, ok := any(s).(custos.CaptchaStore)
-	if !ok {
-		t.Fatalf("%T does not implement custos.CaptchaStore", s)
-	}
-	return cs
-}
-
 func newCaptcha(id string) custos.Captcha {
 	return custos.Captcha{
 		ID:        id,
@@ -54,7 +43,7 @@ func wantCaptcha(t *testing.T, what string, want, got custos.Captcha) {
 // to the millisecond) and that an id is used once.
 func testCaptchaRoundTrip(t *testing.T, s custos.Store) {
 	ctx := t.Context()
-	cs := captchaStore(t, s)
+	cs := s
 	c := newCaptcha("cap-round")
 	in := c
 	in.CreatedAt = c.CreatedAt.In(time.FixedZone("UTC-5", -5*60*60)).Add(999_999)
@@ -84,7 +73,7 @@ func testCaptchaRoundTrip(t *testing.T, s custos.Store) {
 // ExpiresAt and dead from ExpiresAt on, for reading and for consuming.
 func testCaptchaExpiry(t *testing.T, s custos.Store) {
 	ctx := t.Context()
-	cs := captchaStore(t, s)
+	cs := s
 	tests := []struct {
 		name string
 		now  time.Time
@@ -127,7 +116,7 @@ func testCaptchaExpiry(t *testing.T, s custos.Store) {
 // testConsumeCaptcha checks a captcha answers once.
 func testConsumeCaptcha(t *testing.T, s custos.Store) {
 	ctx := t.Context()
-	cs := captchaStore(t, s)
+	cs := s
 	c := newCaptcha("cap-once")
 	mustCreateCaptcha(t, cs, c)
 	now := t0.Add(time.Minute)
@@ -148,7 +137,7 @@ func testConsumeCaptcha(t *testing.T, s custos.Store) {
 // testConsumeCaptchaConcurrent races consumers goroutines for one captcha:
 // exactly one gets it.
 func testConsumeCaptchaConcurrent(t *testing.T, s custos.Store) {
-	cs := captchaStore(t, s)
+	cs := s
 	c := newCaptcha("cap-race")
 	mustCreateCaptcha(t, cs, c)
 	results := make([]custos.Captcha, consumers)
@@ -182,7 +171,7 @@ func testConsumeCaptchaConcurrent(t *testing.T, s custos.Store) {
 // the captchas expired at now (ExpiresAt <= now) and counts them.
 func testDeleteExpiredCaptchas(t *testing.T, s custos.Store) {
 	ctx := t.Context()
-	cs := captchaStore(t, s)
+	cs := s
 	expiries := []time.Duration{time.Minute, 2 * time.Minute, 2 * time.Minute, 3 * time.Minute, 10 * time.Minute}
 	for i, d := range expiries {
 		c := newCaptcha(seq("cap-gc", i))

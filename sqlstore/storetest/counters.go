@@ -18,20 +18,6 @@ const Racers = 200
 // raceCap is where the capped race's fn stops counting.
 const raceCap = 10
 
-// unlockType is the event type of a staff unlock, which resets a counter.
-const unlockType = "login.unlocked"
-
-// counterStore returns s as a custos.CounterStore, failing t if it is not
-// one.
-func counterStore(t *testing.T, s custos.Store) custos.CounterStore {
-	t.Helper()
-	cs, ok := any(s).(custos.CounterStore)
-	if !ok {
-		t.Fatalf("%T does not implement custos.CounterStore", s)
-	}
-	return cs
-}
-
 // mustSetCounter stores c under key, whatever was there.
 func mustSetCounter(t *testing.T, s custos.CounterStore, key string, c custos.Counter) {
 	t.Helper()
@@ -80,7 +66,7 @@ func wantUTC(t *testing.T, what string, c custos.Counter) {
 // testCounterRoundTrip stores counters with every mix of set and zero
 // times: zero reads back zero, anything else in UTC to the millisecond.
 func testCounterRoundTrip(t *testing.T, s custos.Store) {
-	cs := counterStore(t, s)
+	cs := s
 	east := time.FixedZone("UTC+8", 8*60*60)
 	tests := []struct {
 		name string
@@ -130,7 +116,7 @@ func testCounterRoundTrip(t *testing.T, s custos.Store) {
 // testCounterFnError checks an error from fn comes back as it is and
 // changes nothing, whether or not the counter existed.
 func testCounterFnError(t *testing.T, s custos.Store) {
-	cs := counterStore(t, s)
+	cs := s
 	before := custos.Counter{Start: t0, Failures: 7, LockedUntil: t0.Add(5 * time.Minute)}
 	tests := []struct {
 		name   string
@@ -166,7 +152,7 @@ func testCounterFnError(t *testing.T, s custos.Store) {
 
 // testCounterZeroDeletes checks a zero result leaves no counter behind.
 func testCounterZeroDeletes(t *testing.T, s custos.Store) {
-	cs := counterStore(t, s)
+	cs := s
 	tests := []struct {
 		name   string
 		result custos.Counter
@@ -197,26 +183,26 @@ func testCounterZeroDeletes(t *testing.T, s custos.Store) {
 // in one transaction, and writes the event when there was no counter.
 func testResetCounter(t *testing.T, s custos.Store) {
 	ctx := t.Context()
-	cs := counterStore(t, s)
+	cs := s
 	const acct = "acct-unlock"
 	key := "id:" + acct + "@example.test"
 	locked := custos.Counter{Start: t0, Failures: 10, LockedUntil: t0.Add(time.Hour)}
 	mustSetCounter(t, cs, key, locked)
 
-	ev1 := newEvent("ev-unlock-1", acct, unlockType, t0.Add(time.Minute))
+	ev1 := newEvent("ev-unlock-1", acct, custos.EventLoginUnlocked, t0.Add(time.Minute))
 	if err := cs.ResetCounter(ctx, key, ev1); err != nil {
 		t.Fatalf("ResetCounter: %v", err)
 	}
 	wantCounter(t, cs, key, custos.Counter{})
 
-	ev2 := newEvent("ev-unlock-2", acct, unlockType, t0.Add(2*time.Minute))
+	ev2 := newEvent("ev-unlock-2", acct, custos.EventLoginUnlocked, t0.Add(2*time.Minute))
 	if err := cs.ResetCounter(ctx, key, ev2); err != nil {
 		t.Fatalf("ResetCounter(no counter): %v", err)
 	}
 
 	// A taken event id fails the reset as a whole: the counter stays.
 	mustSetCounter(t, cs, key, locked)
-	err := cs.ResetCounter(ctx, key, newEvent("ev-unlock-2", acct, unlockType, t0.Add(3*time.Minute)))
+	err := cs.ResetCounter(ctx, key, newEvent("ev-unlock-2", acct, custos.EventLoginUnlocked, t0.Add(3*time.Minute)))
 	wantCode(t, "ResetCounter(taken event id)", err, custos.EConflict)
 	wantCounter(t, cs, key, locked)
 	wantEvents(t, s, acct, ev2, ev1)
@@ -224,7 +210,7 @@ func testResetCounter(t *testing.T, s custos.Store) {
 
 // testCounterRaces runs CounterRaces on the one store.
 func testCounterRaces(t *testing.T, s custos.Store) {
-	CounterRaces(t, counterStore(t, s))
+	CounterRaces(t, s)
 }
 
 // CounterRaces sets Racers goroutines at once on one counter, spread over
