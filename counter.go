@@ -21,11 +21,13 @@ type CounterStore interface {
 	// transaction holding the counter's row lock, so concurrent updates on
 	// any number of replicas apply one after another. fn must be pure and
 	// quick; an error from fn aborts the update and is returned. A zero
-	// result deletes the row.
+	// result deletes the row. It returns the value as stored (UTC, whole
+	// milliseconds).
 	UpdateCounter(ctx context.Context, key string, fn func(Counter) (Counter, error)) (Counter, error)
 	// GetCounter returns the counter (the zero Counter when there is none).
 	GetCounter(ctx context.Context, key string) (Counter, error)
-	// ResetCounter deletes the counter and writes ev (a staff unlock).
+	// ResetCounter deletes the counter and writes ev (a staff unlock);
+	// EConflict if ev's id is taken, and then the counter stays.
 	ResetCounter(ctx context.Context, key string, ev AuditEvent) error
 }
 
@@ -48,6 +50,6 @@ type CaptchaStore interface {
 	// ConsumeCaptcha deletes and returns a live captcha in one atomic
 	// statement, so it answers once; ENotFound as for CaptchaByID.
 	ConsumeCaptcha(ctx context.Context, id string, now time.Time) (Captcha, error)
-	// DeleteExpiredCaptchas removes captchas that expired before now.
+	// DeleteExpiredCaptchas removes captchas expired by now (ExpiresAt <= now).
 	DeleteExpiredCaptchas(ctx context.Context, now time.Time) (int, error)
 }
