@@ -7,8 +7,9 @@ import (
 
 // Stores return *Error values with these codes: ENotFound when a row does not
 // exist, EConflict or a more specific code when a uniqueness rule would
-// break, EUnavailable when the database cannot be reached. Every method is
-// atomic; a method that takes an AuditEvent writes it in the same
+// break. Any other failure (the database unreachable, a driver error) is a
+// plain error, which the transports answer as a 500 with a request id. Every
+// method is atomic; a method that takes an AuditEvent writes it in the same
 // transaction as the change.
 
 // AccountStore keeps accounts.

@@ -136,8 +136,8 @@ func serve(ctx context.Context, cfg app.Config, addr string) error {
 	return nil
 }
 
-// sweepSessions deletes ended sessions now and then. Dead sessions are
-// refused on lookup anyway; this only keeps the table small.
+// sweepSessions deletes ended sessions and expired captchas now and then.
+// Both are refused on lookup anyway; this only keeps the tables small.
 func sweepSessions(ctx context.Context, a *app.App, cfg app.Config) {
 	t := time.NewTicker(10 * time.Minute)
 	defer t.Stop()
@@ -152,6 +152,9 @@ func sweepSessions(ctx context.Context, a *app.App, cfg app.Config) {
 				cfg.Logger.Warn("session sweep failed", "err", err)
 			} else if n > 0 {
 				cfg.Logger.Info("session sweep", "deleted", n)
+			}
+			if _, err := a.Store.DeleteExpiredCaptchas(ctx, now); err != nil {
+				cfg.Logger.Warn("captcha sweep failed", "err", err)
 			}
 		}
 	}
