@@ -9,15 +9,16 @@ import (
 	"github.com/custos/custos"
 )
 
-const accountColumns = "id, kind, email, password_hash, created_at"
+const accountColumns = "id, kind, email, password_hash, created_at, login_protection, operation_protection"
 
 // CreateAccount inserts a and ev in one transaction; EEmailTaken if the
 // email is used, EConflict if the id (of the account or the event) is.
 func (db *DB) CreateAccount(ctx context.Context, a custos.Account, ev custos.AuditEvent) error {
 	return db.inTx(ctx, func(tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, db.q(
-			"INSERT INTO accounts ("+accountColumns+") VALUES (?, ?, ?, ?, ?)"),
-			a.ID, string(a.Kind), a.Email, a.PasswordHash, millis(a.CreatedAt))
+			"INSERT INTO accounts ("+accountColumns+") VALUES (?, ?, ?, ?, ?, ?, ?)"),
+			a.ID, string(a.Kind), a.Email, a.PasswordHash, millis(a.CreatedAt),
+			a.Protection.Login, a.Protection.Operation)
 		if err != nil {
 			switch v, onEmail := classify(err, "accounts", "email"); {
 			case v == uniqueViolation && onEmail:
@@ -88,13 +89,31 @@ func (db *DB) SetPasswordHash(ctx context.Context, accountID, old, hash string) 
 	return custos.Errorf(custos.EConflict, "the password hash changed meanwhile")
 }
 
+// SetProtection sets the account's protection switches and writes ev in the
+// same transaction; ENotFound (and no event) if the account is gone.
+func (db *DB) SetProtection(ctx context.Context, accountID string, p custos.Protection, ev custos.AuditEvent) error {
+	return db.inTx(ctx, func(tx *sql.Tx) error {
+		n, err := affected(tx.ExecContext(ctx, db.q(
+			"UPDATE accounts SET login_protection = ?, operation_protection = ? WHERE id = ?"),
+			p.Login, p.Operation, accountID))
+		if err != nil {
+			return fmt.Errorf("sqlstore: set protection: %w", err)
+		}
+		if n == 0 {
+			return custos.Errorf(custos.ENotFound, "account not found")
+		}
+		return db.insertAudit(ctx, tx, ev)
+	})
+}
+
 func scanAccount(row scanner) (custos.Account, error) {
 	var (
 		a       custos.Account
 		kind    string
 		created int64
 	)
-	if err := row.Scan(&a.ID, &kind, &a.Email, &a.PasswordHash, &created); err != nil {
+	if err := row.Scan(&a.ID, &kind, &a.Email, &a.PasswordHash, &created,
+		&a.Protection.Login, &a.Protection.Operation); err != nil {
 		return custos.Account{}, err
 	}
 	a.Kind = custos.AccountKind(kind)

@@ -13,6 +13,11 @@ import (
 const challengeColumns = "id, purpose, target, account_id, code_hash, data, attempts, max_attempts, " +
 	"created_at, expires_at, used_at"
 
+// liveChallenge is the condition a challenge meets while it can still be
+// answered: unused, unexpired and with attempts left. Arguments: id,
+// purpose, now.
+const liveChallenge = "id = ? AND purpose = ? AND used_at IS NULL AND attempts < max_attempts AND expires_at > ?"
+
 // consumeQuery checks the code and changes the challenge in one statement,
 // so concurrent tries on one challenge (from any replica) serialise on its
 // row: a match sets used_at, a mismatch counts one attempt, and a challenge
@@ -21,8 +26,7 @@ const challengeColumns = "id, purpose, target, account_id, code_hash, data, atte
 const consumeQuery = "UPDATE challenges SET " +
 	"attempts = attempts + CASE WHEN code_hash = ? THEN 0 ELSE 1 END, " +
 	"used_at = CASE WHEN code_hash = ? THEN ? ELSE used_at END " +
-	"WHERE id = ? AND purpose = ? AND used_at IS NULL AND attempts < max_attempts AND expires_at > ? " +
-	"RETURNING " + challengeColumns
+	"WHERE " + liveChallenge + " RETURNING " + challengeColumns
 
 // CreateChallenge inserts c; EConflict if its id is taken.
 func (db *DB) CreateChallenge(ctx context.Context, c custos.Challenge) error {
@@ -62,18 +66,82 @@ func (db *DB) ConsumeChallenge(ctx context.Context, id, purpose string, codeHash
 	case !errors.Is(err, sql.ErrNoRows):
 		return custos.Challenge{}, fmt.Errorf("sqlstore: consume challenge: %w", err)
 	}
-	// No live challenge matched: say why. Purpose never changes, and a
-	// challenge that stopped being live never becomes live again, so this
-	// second read cannot contradict the update.
-	var got string
-	err = db.r.QueryRowContext(ctx, db.q("SELECT purpose FROM challenges WHERE id = ?"), id).Scan(&got)
+	return custos.Challenge{}, db.deadChallenge(ctx, id, purpose)
+}
+
+// ChallengeByID returns the live challenge id of the purpose (unused,
+// ExpiresAt after now, attempts left); ENotFound otherwise, whatever the
+// reason.
+func (db *DB) ChallengeByID(ctx context.Context, id, purpose string, now time.Time) (custos.Challenge, error) {
+	row := db.r.QueryRowContext(ctx, db.q("SELECT "+challengeColumns+" FROM challenges WHERE "+liveChallenge),
+		id, purpose, millis(now))
+	c, err := scanChallenge(row)
 	switch {
-	case errors.Is(err, sql.ErrNoRows), err == nil && got != purpose:
+	case errors.Is(err, sql.ErrNoRows):
 		return custos.Challenge{}, custos.Errorf(custos.ENotFound, "challenge not found")
 	case err != nil:
-		return custos.Challenge{}, fmt.Errorf("sqlstore: consume challenge: %w", err)
+		return custos.Challenge{}, fmt.Errorf("sqlstore: challenge by id: %w", err)
 	}
-	return custos.Challenge{}, custos.Errorf(custos.EExpired, "the code has expired or was already used")
+	return c, nil
+}
+
+// FailChallenge counts one wrong attempt on the live challenge in one
+// UPDATE … RETURNING, so concurrent failures (on any replica) each count
+// once and none counts past MaxAttempts, and returns the attempts left
+// (0 after the last allowed one). EExpired without counting when the
+// challenge is used, expired or exhausted; ENotFound if the id is unknown
+// or of another purpose.
+func (db *DB) FailChallenge(ctx context.Context, id, purpose string, now time.Time) (int, error) {
+	var left int
+	err := db.w.QueryRowContext(ctx, db.q(
+		"UPDATE challenges SET attempts = attempts + 1 WHERE "+liveChallenge+" RETURNING max_attempts - attempts"),
+		id, purpose, millis(now)).Scan(&left)
+	switch {
+	case err == nil:
+		return left, nil
+	case !errors.Is(err, sql.ErrNoRows):
+		return 0, fmt.Errorf("sqlstore: fail challenge: %w", err)
+	}
+	return 0, db.deadChallenge(ctx, id, purpose)
+}
+
+// UseChallenge marks the live challenge used at now in one UPDATE, so of
+// any number of concurrent calls one succeeds. EExpired when it is already
+// used, expired or exhausted; ENotFound if the id is unknown or of another
+// purpose.
+func (db *DB) UseChallenge(ctx context.Context, id, purpose string, now time.Time) error {
+	if now.IsZero() {
+		// A zero now would be stored as a non-NULL used_at that reads back
+		// as zero: refuse it rather than confuse used with unused.
+		return errors.New("sqlstore: use challenge: zero time")
+	}
+	at := millis(now)
+	n, err := affected(db.w.ExecContext(ctx, db.q("UPDATE challenges SET used_at = ? WHERE "+liveChallenge),
+		at, id, purpose, at))
+	if err != nil {
+		return fmt.Errorf("sqlstore: use challenge: %w", err)
+	}
+	if n == 1 {
+		return nil
+	}
+	return db.deadChallenge(ctx, id, purpose)
+}
+
+// deadChallenge says why no live challenge matched: ENotFound when there
+// is no challenge id of the purpose, EExpired when there is one but it is
+// no longer live. Purpose never changes, and a challenge that stopped being
+// live never becomes live again, so this second read cannot contradict the
+// write before it.
+func (db *DB) deadChallenge(ctx context.Context, id, purpose string) error {
+	var got string
+	err := db.r.QueryRowContext(ctx, db.q("SELECT purpose FROM challenges WHERE id = ?"), id).Scan(&got)
+	switch {
+	case errors.Is(err, sql.ErrNoRows), err == nil && got != purpose:
+		return custos.Errorf(custos.ENotFound, "challenge not found")
+	case err != nil:
+		return fmt.Errorf("sqlstore: challenge state: %w", err)
+	}
+	return custos.Errorf(custos.EExpired, "the code has expired or was already used")
 }
 
 func scanChallenge(row scanner) (custos.Challenge, error) {

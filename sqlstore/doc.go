@@ -9,10 +9,13 @@
 //
 // Times are stored as Unix milliseconds (UTC) so both databases agree;
 // optional times (Session.VerifiedUntil, Challenge.UsedAt, Counter.Start and
-// LockedUntil) are NULL when zero. Counters that must be exact (challenge
-// attempts, one-time use of challenges and captchas) change in one atomic
-// statement; rate-limit counters, whose rule lives in Go, change in one
-// transaction holding the counter's row lock (UpdateCounter).
+// LockedUntil, Device.ConfirmedAt and LastUsedAt, a recovery code's use) are
+// NULL when zero. Counters that must be exact (challenge attempts, one-time
+// use of challenges, captchas, recovery codes and TOTP time steps, the
+// binding of a hardware token) change in one atomic statement whose WHERE
+// clause holds the rule's condition, so concurrent callers on any replica
+// serialise on the row; rate-limit counters, whose rule lives in Go, change
+// in one transaction holding the counter's row lock (UpdateCounter).
 //
 // On SQLite all writes go through one connection (transactions begin
 // IMMEDIATE) and reads through a separate pool, so concurrent writers queue

@@ -65,6 +65,23 @@ func (db *DB) TouchSession(ctx context.Context, id string, at time.Time) error {
 	return nil
 }
 
+// SetSessionVerified sets the end of the session's operation-protection
+// window (NULL, no window, when until is zero) and, when secondFactor is
+// true, marks a second factor passed; a false secondFactor leaves the mark
+// as it was. ENotFound if the session is gone.
+func (db *DB) SetSessionVerified(ctx context.Context, id string, until time.Time, secondFactor bool) error {
+	n, err := affected(db.w.ExecContext(ctx, db.q(
+		"UPDATE sessions SET verified_until = ?, second_factor = (second_factor OR ?) WHERE id = ?"),
+		optMillis(until), secondFactor, id))
+	if err != nil {
+		return fmt.Errorf("sqlstore: set session verified: %w", err)
+	}
+	if n == 0 {
+		return custos.Errorf(custos.ENotFound, "session not found")
+	}
+	return nil
+}
+
 // DeleteSession removes one of the account's sessions and writes ev in the
 // same transaction; ENotFound (and no event) if the account has no such
 // session.

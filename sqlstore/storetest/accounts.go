@@ -17,6 +17,7 @@ func testCreateAccount(t *testing.T, s custos.Store) {
 		Email:        "ops@example.test",
 		PasswordHash: "$argon2id$v=19$m=19456,t=2,p=1$YWJj$ZGVm",
 		CreatedAt:    t0,
+		Protection:   custos.Protection{Login: true, Operation: true},
 	}
 	ev := newEvent("ev-roundtrip", a.ID, custos.EventSignup, t0)
 	if err := s.CreateAccount(ctx, a, ev); err != nil {
@@ -198,4 +199,64 @@ func testSetPasswordHash(t *testing.T, s custos.Store) {
 			}
 		})
 	}
+}
+
+// testSetProtection steps through the switches on one account: each change
+// reads back through both lookups and writes its event; an unknown account
+// is ENotFound and writes none.
+func testSetProtection(t *testing.T, s custos.Store) {
+	ctx := t.Context()
+	a := newAccount("acct-prot")
+	a.Protection = custos.Protection{Operation: true}
+	signup := newEvent("ev-signup-prot", a.ID, custos.EventSignup, t0)
+	if err := s.CreateAccount(ctx, a, signup); err != nil {
+		t.Fatalf("CreateAccount: %v", err)
+	}
+	written := []custos.AuditEvent{signup}
+	tests := []struct {
+		name      string
+		accountID string
+		p         custos.Protection
+		wantCode  string
+	}{
+		{"as created", a.ID, a.Protection, ""},
+		{"both on", a.ID, custos.Protection{Login: true, Operation: true}, ""},
+		{"login only", a.ID, custos.Protection{Login: true}, ""},
+		{"unknown account", "acct-absent", custos.Protection{Login: true, Operation: true}, custos.ENotFound},
+		{"both off", a.ID, custos.Protection{}, ""},
+	}
+	for i, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			ev := newEvent(seq("ev-prot", i), tc.accountID, custos.EventProtection, t0.Add(time.Duration(i+1)*time.Second))
+			err := s.SetProtection(ctx, tc.accountID, tc.p, ev)
+			if tc.wantCode != "" {
+				wantCode(t, "SetProtection", err, tc.wantCode)
+				return
+			}
+			if err != nil {
+				t.Fatalf("SetProtection: %v", err)
+			}
+			written = append([]custos.AuditEvent{ev}, written...)
+			a.Protection = tc.p
+			// A refused change (its event id is taken) rolls back.
+			flipped := custos.Protection{Login: !tc.p.Login, Operation: !tc.p.Operation}
+			wantCode(t, "SetProtection(event id taken)", s.SetProtection(ctx, tc.accountID, flipped, ev), custos.EConflict)
+			byID, err := s.AccountByID(ctx, a.ID)
+			if err != nil {
+				t.Fatalf("AccountByID: %v", err)
+			}
+			if diff := cmp.Diff(a, byID, opts); diff != "" {
+				t.Errorf("AccountByID mismatch (-want +got):\n%s", diff)
+			}
+			byEmail, err := s.AccountByEmail(ctx, a.Email)
+			if err != nil {
+				t.Fatalf("AccountByEmail: %v", err)
+			}
+			if byEmail.Protection != tc.p {
+				t.Errorf("AccountByEmail: Protection %+v, want %+v", byEmail.Protection, tc.p)
+			}
+		})
+	}
+	wantEvents(t, s, a.ID, written...)
+	wantEvents(t, s, "acct-absent")
 }

@@ -240,3 +240,237 @@ func testCreateChallengeConflict(t *testing.T, s custos.Store) {
 		t.Errorf("ConsumeChallenge(original): %v", err)
 	}
 }
+
+// challengeRacers is how many goroutines race on one challenge in the
+// FailChallenge and UseChallenge races.
+const challengeRacers = 100
+
+// deadChallenges creates, with ids prefixed by prefix, one challenge in each
+// way a challenge stops being live at t0, and returns them by name.
+func deadChallenges(t *testing.T, s custos.Store, prefix string) map[string]custos.Challenge {
+	t.Helper()
+	ctx := t.Context()
+	expired := newChallenge(prefix+"-expired", "111111")
+	expired.ExpiresAt = t0 // expiry is exclusive: dead at exactly ExpiresAt
+	used := newChallenge(prefix+"-used", "222222")
+	exhausted := newChallenge(prefix+"-exhausted", "333333")
+	exhausted.MaxAttempts = 1
+	for _, c := range []custos.Challenge{expired, used, exhausted} {
+		mustCreateChallenge(t, s, c)
+	}
+	if _, err := s.ConsumeChallenge(ctx, used.ID, used.Purpose, hash("222222"), t0.Add(-time.Second)); err != nil {
+		t.Fatalf("ConsumeChallenge(%s): %v", used.ID, err)
+	}
+	_, err := s.ConsumeChallenge(ctx, exhausted.ID, exhausted.Purpose, hash("000000"), t0.Add(-time.Second))
+	wantCode(t, "ConsumeChallenge(exhausting)", err, custos.EInvalidCode)
+	return map[string]custos.Challenge{"expired": expired, "used": used, "exhausted": exhausted}
+}
+
+func testChallengeByID(t *testing.T, s custos.Store) {
+	ctx := t.Context()
+	live := newChallenge("chal-byid", "123456")
+	live.Purpose = custos.PurposeLoginToken
+	live.AccountID = "acct-byid"
+	live.Attempts = 2
+	mustCreateChallenge(t, s, live)
+	dead := deadChallenges(t, s, "chal-byid")
+	tests := []struct {
+		name     string
+		id       string
+		purpose  string
+		now      time.Time
+		wantCode string
+	}{
+		{"live", live.ID, live.Purpose, t0, ""},
+		{"last millisecond", live.ID, live.Purpose, live.ExpiresAt.Add(-time.Millisecond), ""},
+		{"expires exactly now", live.ID, live.Purpose, live.ExpiresAt, custos.ENotFound},
+		{"other purpose", live.ID, custos.PurposeLoginCode, t0, custos.ENotFound},
+		{"unknown id", "chal-absent", live.Purpose, t0, custos.ENotFound},
+		{"expired", dead["expired"].ID, custos.PurposeSignup, t0, custos.ENotFound},
+		{"used", dead["used"].ID, custos.PurposeSignup, t0, custos.ENotFound},
+		{"exhausted", dead["exhausted"].ID, custos.PurposeSignup, t0, custos.ENotFound},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := s.ChallengeByID(ctx, tc.id, tc.purpose, tc.now)
+			if tc.wantCode != "" {
+				wantCode(t, "ChallengeByID", err, tc.wantCode)
+				return
+			}
+			if err != nil {
+				t.Fatalf("ChallengeByID: %v", err)
+			}
+			if diff := cmp.Diff(live, got, opts); diff != "" {
+				t.Errorf("ChallengeByID mismatch (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// testFailChallenge counts wrong attempts down to none, then EExpired; a
+// refusal counts nothing.
+func testFailChallenge(t *testing.T, s custos.Store) {
+	ctx := t.Context()
+	c := newChallenge("chal-fail", "123456")
+	c.Purpose = custos.PurposeVerification
+	c.MaxAttempts = 3
+	mustCreateChallenge(t, s, c)
+	dead := deadChallenges(t, s, "chal-fail")
+	steps := []struct {
+		name     string
+		id       string
+		purpose  string
+		wantLeft int
+		wantCode string
+	}{
+		{"other purpose", c.ID, custos.PurposeSignup, 0, custos.ENotFound},
+		{"unknown id", "chal-absent", c.Purpose, 0, custos.ENotFound},
+		{"first", c.ID, c.Purpose, 2, ""},
+		{"second", c.ID, c.Purpose, 1, ""},
+		{"the last allowed", c.ID, c.Purpose, 0, ""},
+		{"exhausted", c.ID, c.Purpose, 0, custos.EExpired},
+		{"expired", dead["expired"].ID, custos.PurposeSignup, 0, custos.EExpired},
+		{"used", dead["used"].ID, custos.PurposeSignup, 0, custos.EExpired},
+		{"exhausted by ConsumeChallenge", dead["exhausted"].ID, custos.PurposeSignup, 0, custos.EExpired},
+	}
+	for _, st := range steps {
+		t.Run(st.name, func(t *testing.T) {
+			left, err := s.FailChallenge(ctx, st.id, st.purpose, t0)
+			if st.wantCode != "" {
+				wantCode(t, "FailChallenge", err, st.wantCode)
+			} else if err != nil {
+				t.Fatalf("FailChallenge: %v", err)
+			}
+			if left != st.wantLeft {
+				t.Errorf("FailChallenge = %d attempts left, want %d", left, st.wantLeft)
+			}
+			if st.id == c.ID && st.wantLeft > 0 {
+				got, err := s.ChallengeByID(ctx, c.ID, c.Purpose, t0)
+				if err != nil {
+					t.Fatalf("ChallengeByID: %v", err)
+				}
+				if got.Attempts != c.MaxAttempts-st.wantLeft {
+					t.Errorf("Attempts = %d, want %d", got.Attempts, c.MaxAttempts-st.wantLeft)
+				}
+			}
+		})
+	}
+	_, err := s.ChallengeByID(ctx, c.ID, c.Purpose, t0)
+	wantCode(t, "ChallengeByID(exhausted)", err, custos.ENotFound)
+	wantCode(t, "UseChallenge(exhausted)", s.UseChallenge(ctx, c.ID, c.Purpose, t0), custos.EExpired)
+}
+
+// testFailChallengeConcurrent races challengeRacers failures on one
+// challenge: exactly MaxAttempts count, each answer of attempts left given
+// once, and every other failure is EExpired.
+func testFailChallengeConcurrent(t *testing.T, s custos.Store) {
+	ctx := t.Context()
+	c := newChallenge("chal-fail-race", "123456")
+	mustCreateChallenge(t, s, c)
+	lefts := make([]int, challengeRacers)
+	errs := make([]error, challengeRacers)
+	start := make(chan struct{})
+	var wg sync.WaitGroup
+	for i := range challengeRacers {
+		wg.Go(func() {
+			<-start
+			lefts[i], errs[i] = s.FailChallenge(ctx, c.ID, c.Purpose, t0)
+		})
+	}
+	close(start)
+	wg.Wait()
+	seen := map[int]int{}
+	for i, err := range errs {
+		if err != nil {
+			wantCode(t, "FailChallenge(after the last)", err, custos.EExpired)
+			continue
+		}
+		seen[lefts[i]]++
+	}
+	want := map[int]int{}
+	for left := range c.MaxAttempts {
+		want[left] = 1
+	}
+	if diff := cmp.Diff(want, seen); diff != "" {
+		t.Errorf("attempts left answered (-want +got):\n%s", diff)
+	}
+}
+
+// testUseChallenge checks a live challenge is used once; a refusal changes
+// nothing.
+func testUseChallenge(t *testing.T, s custos.Store) {
+	ctx := t.Context()
+	c := newChallenge("chal-use", "123456")
+	c.Purpose = custos.PurposeLoginToken
+	c.Attempts = 1
+	mustCreateChallenge(t, s, c)
+	dead := deadChallenges(t, s, "chal-use")
+	now := t0.Add(time.Minute)
+	steps := []struct {
+		name     string
+		id       string
+		purpose  string
+		wantCode string
+	}{
+		{"other purpose", c.ID, custos.PurposeSignup, custos.ENotFound},
+		{"unknown id", "chal-absent", c.Purpose, custos.ENotFound},
+		{"live", c.ID, c.Purpose, ""},
+		{"used already", c.ID, c.Purpose, custos.EExpired},
+		{"expired", dead["expired"].ID, custos.PurposeSignup, custos.EExpired},
+		{"used by ConsumeChallenge", dead["used"].ID, custos.PurposeSignup, custos.EExpired},
+		{"exhausted", dead["exhausted"].ID, custos.PurposeSignup, custos.EExpired},
+	}
+	for _, st := range steps {
+		t.Run(st.name, func(t *testing.T) {
+			err := s.UseChallenge(ctx, st.id, st.purpose, now)
+			if st.wantCode != "" {
+				wantCode(t, "UseChallenge", err, st.wantCode)
+			} else if err != nil {
+				t.Fatalf("UseChallenge: %v", err)
+			}
+		})
+	}
+	_, err := s.ChallengeByID(ctx, c.ID, c.Purpose, now)
+	wantCode(t, "ChallengeByID(used)", err, custos.ENotFound)
+	_, err = s.ConsumeChallenge(ctx, c.ID, c.Purpose, hash("123456"), now)
+	wantCode(t, "ConsumeChallenge(used)", err, custos.EExpired)
+	_, err = s.FailChallenge(ctx, c.ID, c.Purpose, now)
+	wantCode(t, "FailChallenge(used)", err, custos.EExpired)
+	other := newChallenge("chal-use-zero", "123456")
+	mustCreateChallenge(t, s, other)
+	wantPlain(t, "UseChallenge(zero time)", s.UseChallenge(ctx, other.ID, other.Purpose, time.Time{}))
+	if _, err := s.ChallengeByID(ctx, other.ID, other.Purpose, t0); err != nil {
+		t.Errorf("ChallengeByID after a refused use: %v", err)
+	}
+}
+
+// testUseChallengeConcurrent races challengeRacers uses of one challenge:
+// exactly one succeeds, every other is EExpired.
+func testUseChallengeConcurrent(t *testing.T, s custos.Store) {
+	ctx := t.Context()
+	c := newChallenge("chal-use-race", "123456")
+	c.Purpose = custos.PurposeLoginToken
+	mustCreateChallenge(t, s, c)
+	errs := make([]error, challengeRacers)
+	start := make(chan struct{})
+	var wg sync.WaitGroup
+	for i := range challengeRacers {
+		wg.Go(func() {
+			<-start
+			errs[i] = s.UseChallenge(ctx, c.ID, c.Purpose, t0.Add(time.Duration(i+1)*time.Millisecond))
+		})
+	}
+	close(start)
+	wg.Wait()
+	ok := 0
+	for _, err := range errs {
+		if err == nil {
+			ok++
+			continue
+		}
+		wantCode(t, "UseChallenge(loser)", err, custos.EExpired)
+	}
+	if ok != 1 {
+		t.Errorf("%d uses of one challenge succeeded, want exactly 1", ok)
+	}
+}

@@ -291,3 +291,56 @@ func testDeleteExpiredSessions(t *testing.T, s custos.Store) {
 		t.Errorf("DeleteExpiredSessions again = %d, %v; want 0, nil", n, err)
 	}
 }
+
+// testSetSessionVerified steps through one session's verification window:
+// it is set and cleared as asked, and the second-factor mark is only ever
+// raised.
+func testSetSessionVerified(t *testing.T, s custos.Store) {
+	ctx := t.Context()
+	a := mustCreateAccount(t, s, "acct-verify")
+	sess := newSession("sess-verify", a.ID)
+	if err := s.CreateSession(ctx, sess, newEvent("ev-verify-login", a.ID, custos.EventLoginSuccess, t0)); err != nil {
+		t.Fatalf("CreateSession: %v", err)
+	}
+	tests := []struct {
+		name         string
+		id           string
+		until        time.Time
+		secondFactor bool
+		wantCode     string
+		wantUntil    time.Time
+		wantSecond   bool
+	}{
+		{"a window, no second factor", sess.ID, t0.Add(5 * time.Minute), false, "", t0.Add(5 * time.Minute), false},
+		{"a longer window with a second factor", sess.ID, t0.Add(15*time.Minute + 3*time.Millisecond), true, "", t0.Add(15*time.Minute + 3*time.Millisecond), true},
+		{"false keeps the mark", sess.ID, t0.Add(20 * time.Minute), false, "", t0.Add(20 * time.Minute), true},
+		{"zero clears the window", sess.ID, time.Time{}, false, "", time.Time{}, true},
+		{"unknown session", "sess-absent", t0.Add(time.Hour), true, custos.ENotFound, time.Time{}, true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			err := s.SetSessionVerified(ctx, tc.id, tc.until, tc.secondFactor)
+			if tc.wantCode != "" {
+				wantCode(t, "SetSessionVerified", err, tc.wantCode)
+			} else if err != nil {
+				t.Fatalf("SetSessionVerified: %v", err)
+			}
+			got, err := s.SessionByTokenHash(ctx, sess.TokenHash)
+			if err != nil {
+				t.Fatalf("SessionByTokenHash: %v", err)
+			}
+			want := sess
+			want.VerifiedUntil, want.SecondFactor = tc.wantUntil, tc.wantSecond
+			if diff := cmp.Diff(want, got, opts); diff != "" {
+				t.Errorf("session mismatch (-want +got):\n%s", diff)
+			}
+			if tc.wantUntil.IsZero() != got.VerifiedUntil.IsZero() {
+				t.Errorf("VerifiedUntil = %v, want %v", got.VerifiedUntil, tc.wantUntil)
+			}
+		})
+	}
+	if err := s.DeleteSession(ctx, a.ID, sess.ID, newEvent("ev-verify-logout", a.ID, custos.EventLogout, t0)); err != nil {
+		t.Fatalf("DeleteSession: %v", err)
+	}
+	wantCode(t, "SetSessionVerified(deleted)", s.SetSessionVerified(ctx, sess.ID, t0.Add(time.Hour), true), custos.ENotFound)
+}
