@@ -24,6 +24,7 @@ type Account struct {
 	Email        string // the account email, normalised; a login identifier (R5)
 	PasswordHash string // argon2id in PHC string form
 	CreatedAt    time.Time
+	Protection   Protection
 }
 
 // NormalizeEmail returns the form of an email address used as a login

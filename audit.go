@@ -14,6 +14,16 @@ const (
 	EventSessionRevoked = "session.revoked"
 	EventSessionExpired = "session.expired"
 	EventPasswordRehash = "password.rehashed"
+	EventDeviceBound    = "mfa.bound"
+	EventDeviceUnbound  = "mfa.unbound"
+	EventDeviceRenamed  = "mfa.renamed"
+	EventCodeReplayed   = "mfa.replay_refused" // a one-time code that was already used
+	EventRecoveryCodes  = "mfa.recovery_codes_generated"
+	EventRecoveryUsed   = "mfa.recovery_code_used"
+	EventProtection     = "protection.changed"
+	EventVerified       = "verification.passed"
+	EventSecondFactor   = "login.second_factor"
+	EventSecondFailure  = "login.second_factor_failure"
 )
 
 // AuditEvent is one security event. It is written in the same transaction as

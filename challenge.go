@@ -4,7 +4,11 @@ import "time"
 
 // Challenge purposes.
 const (
-	PurposeSignup = "signup"
+	PurposeSignup        = "signup"
+	PurposeLoginToken    = "login_token"    // a right password waiting for its second factor; ID is the token's hash
+	PurposeLoginCode     = "login_code"     // a code sent by email or SMS as a second factor
+	PurposeVerification  = "verification"   // identity verification before a sensitive change; its code, when one is sent
+	PurposeTrustedDevice = "trusted_device" // "trust this device for 7 days"; ID is the token's hash
 )
 
 // Challenge is a one-time code sent to an address (email or phone) and

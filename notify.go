@@ -10,9 +10,14 @@ const (
 
 // Message purposes, each with its own template in package notify.
 const (
-	MsgSignupCode    = "signup_code"    // the code that proves a new account's email
-	MsgSignupExists  = "signup_exists"  // someone tried to sign up with an address that has an account
-	MsgAccountLocked = "account_locked" // password login was locked after too many wrong passwords
+	MsgSignupCode        = "signup_code"        // the code that proves a new account's email
+	MsgSignupExists      = "signup_exists"      // someone tried to sign up with an address that has an account
+	MsgAccountLocked     = "account_locked"     // password login was locked after too many wrong passwords
+	MsgLoginCode         = "login_code"         // a code for the second step of login
+	MsgVerificationCode  = "verification_code"  // a code to confirm it's you before a sensitive change
+	MsgDeviceBound       = "mfa_bound"          // an MFA device was added
+	MsgDeviceUnbound     = "mfa_unbound"        // an MFA device was removed
+	MsgProtectionChanged = "protection_changed" // login or operation protection was switched
 )
 
 // Message is one outgoing email or SMS before it is rendered. Data fills the

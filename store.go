@@ -20,6 +20,9 @@ type AccountStore interface {
 	AccountByID(ctx context.Context, id string) (Account, error)
 	// AccountByEmail looks up a normalised account email; ENotFound if none.
 	AccountByEmail(ctx context.Context, email string) (Account, error)
+	// SetProtection sets the account's protection switches and writes ev;
+	// ENotFound if the account is gone.
+	SetProtection(ctx context.Context, accountID string, p Protection, ev AuditEvent) error
 	// SetPasswordHash replaces the stored hash only if it still equals old
 	// (so a concurrent password change is never overwritten by a rehash).
 	// ENotFound if the account is gone; EConflict if the hash changed.
@@ -35,6 +38,10 @@ type SessionStore interface {
 	SessionByTokenHash(ctx context.Context, tokenHash []byte) (Session, error)
 	// TouchSession sets LastSeenAt; ENotFound if the session is gone.
 	TouchSession(ctx context.Context, id string, at time.Time) error
+	// SetSessionVerified sets the end of the session's operation-protection
+	// window (and marks a second factor passed when secondFactor is true);
+	// ENotFound if the session is gone.
+	SetSessionVerified(ctx context.Context, id string, until time.Time, secondFactor bool) error
 	// DeleteSession removes one of the account's sessions and writes ev;
 	// ENotFound if it is not there (already ended, or another account's).
 	DeleteSession(ctx context.Context, accountID, id string, ev AuditEvent) error
@@ -49,6 +56,16 @@ type SessionStore interface {
 type ChallengeStore interface {
 	// CreateChallenge inserts c.
 	CreateChallenge(ctx context.Context, c Challenge) error
+	// ChallengeByID returns a live challenge of the purpose (unused,
+	// unexpired, attempts left); ENotFound otherwise.
+	ChallengeByID(ctx context.Context, id, purpose string, now time.Time) (Challenge, error)
+	// FailChallenge counts one wrong attempt on a live challenge in one
+	// atomic statement and returns the attempts left; EExpired when it was
+	// already dead, ENotFound if unknown.
+	FailChallenge(ctx context.Context, id, purpose string, now time.Time) (int, error)
+	// UseChallenge marks a live challenge used in one atomic statement, so
+	// it serves once; EExpired when it was already used or dead.
+	UseChallenge(ctx context.Context, id, purpose string, now time.Time) error
 	// ConsumeChallenge checks codeHash against the live challenge id of the
 	// given purpose in one atomic statement. A match marks it used and
 	// returns it. A mismatch counts one attempt and returns EInvalidCode.
@@ -74,6 +91,7 @@ type Store interface {
 	AuditStore
 	CounterStore
 	CaptchaStore
+	DeviceStore
 	// Ping reports whether the database is reachable (for /readyz).
 	Ping(ctx context.Context) error
 	// Close releases the database.

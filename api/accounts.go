@@ -68,7 +68,21 @@ func (a *API) login(w http.ResponseWriter, r *http.Request) error {
 		a.logins.WithLabelValues(custos.ErrorCode(err)).Inc()
 		return err
 	}
-	a.logins.WithLabelValues("success").Inc()
+	if res.Next != "" {
+		a.logins.WithLabelValues("second_factor").Inc()
+	} else {
+		a.logins.WithLabelValues("success").Inc()
+	}
+	return a.writeLogin(w, res)
+}
+
+// writeLogin answers a login step: a session, or the next step.
+func (a *API) writeLogin(w http.ResponseWriter, res auth.LoginResult) error {
+	if res.Next != "" {
+		return writeJSON(w, http.StatusOK, map[string]any{
+			"next": res.Next, "login_token": res.LoginToken, "methods": res.Methods,
+		})
+	}
 	return writeJSON(w, http.StatusOK, map[string]any{
 		"session_token": res.Token,
 		"expires_at":    rfc3339(a.auth.ExpiresAt(res.Session)),
@@ -133,6 +147,14 @@ func (a *API) getAccount(w http.ResponseWriter, r *http.Request, sess custos.Ses
 	if err != nil {
 		return err
 	}
+	devices, err := a.mfa.Devices(r.Context(), acct.ID)
+	if err != nil {
+		return err
+	}
+	views := make([]deviceView, 0, len(devices))
+	for _, d := range devices {
+		views = append(views, newDeviceView(d))
+	}
 	return writeJSON(w, http.StatusOK, map[string]any{
 		"account_id":           acct.ID,
 		"kind":                 acct.Kind,
@@ -140,9 +162,9 @@ func (a *API) getAccount(w http.ResponseWriter, r *http.Request, sess custos.Ses
 		"secure_email":         nil,
 		"phone":                nil,
 		"created_at":           rfc3339(acct.CreatedAt),
-		"login_protection":     false,
-		"operation_protection": false,
-		"mfa_devices":          []any{},
+		"login_protection":     acct.Protection.Login,
+		"operation_protection": acct.Protection.Operation,
+		"mfa_devices":          views,
 	})
 }
 

@@ -8,6 +8,7 @@ import (
 	"github.com/custos/custos"
 	"github.com/custos/custos/auth"
 	"github.com/custos/custos/captcha"
+	"github.com/custos/custos/mfa"
 	"github.com/custos/custos/requestinfo"
 	"github.com/prometheus/client_golang/prometheus"
 )
@@ -20,6 +21,7 @@ var OpenAPI []byte
 // Deps are what the API calls.
 type Deps struct {
 	Auth    *auth.Service
+	MFA     *mfa.Service
 	Captcha *captcha.Service
 	Clock   custos.Clock
 	Metrics prometheus.Registerer // may be nil
@@ -28,6 +30,7 @@ type Deps struct {
 // API serves /api/v1.
 type API struct {
 	auth    *auth.Service
+	mfa     *mfa.Service
 	captcha *captcha.Service
 	clock   custos.Clock
 	logins  *prometheus.CounterVec
@@ -37,6 +40,7 @@ type API struct {
 func New(d Deps) *API {
 	a := &API{
 		auth:    d.Auth,
+		mfa:     d.MFA,
 		captcha: d.Captcha,
 		clock:   d.Clock,
 		logins: prometheus.NewCounterVec(prometheus.CounterOpts{
@@ -72,6 +76,18 @@ func Routes() []Route {
 		{"DELETE", "/api/v1/sessions/{id}", func(a *API) http.Handler { return a.authed(a.revokeSession) }},
 		{"GET", "/api/v1/account", func(a *API) http.Handler { return a.authed(a.getAccount) }},
 		{"GET", "/api/v1/activity", func(a *API) http.Handler { return a.authed(a.activity) }},
+		{"POST", "/api/v1/login/second-factor", func(a *API) http.Handler { return a.handle(a.secondFactor) }},
+		{"POST", "/api/v1/login/second-factor/send", func(a *API) http.Handler { return a.handle(a.sendSecondFactor) }},
+		{"POST", "/api/v1/verifications", func(a *API) http.Handler { return a.authed(a.startVerification) }},
+		{"POST", "/api/v1/verifications/{id}", func(a *API) http.Handler { return a.authed(a.completeVerification) }},
+		{"PUT", "/api/v1/account/protection", func(a *API) http.Handler { return a.authed(a.setProtection) }},
+		{"POST", "/api/v1/mfa/totp", func(a *API) http.Handler { return a.authed(a.beginTOTP) }},
+		{"POST", "/api/v1/mfa/totp/{device_id}/confirm", func(a *API) http.Handler { return a.authed(a.confirmTOTP) }},
+		{"POST", "/api/v1/mfa/hardware", func(a *API) http.Handler { return a.authed(a.bindHardware) }},
+		{"POST", "/api/v1/mfa/hardware/{device_id}/resync", func(a *API) http.Handler { return a.authed(a.resyncHardware) }},
+		{"PATCH", "/api/v1/mfa/{device_id}", func(a *API) http.Handler { return a.authed(a.renameDevice) }},
+		{"DELETE", "/api/v1/mfa/{device_id}", func(a *API) http.Handler { return a.authed(a.unbindDevice) }},
+		{"POST", "/api/v1/mfa/recovery-codes", func(a *API) http.Handler { return a.authed(a.recoveryCodes) }},
 		{"POST", "/api/v1/captcha", func(a *API) http.Handler { return a.handle(a.newCaptcha) }},
 		{"GET", "/api/v1/captcha/{id}/image", func(a *API) http.Handler { return a.handle(a.captchaImage) }},
 		{"GET", "/api/v1/captcha/{id}/audio", func(a *API) http.Handler { return a.handle(a.captchaAudio) }},

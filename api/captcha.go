@@ -10,11 +10,8 @@ import (
 
 func (a *API) newCaptcha(w http.ResponseWriter, r *http.Request) error {
 	// The body, if any, must still be well-formed: an empty object.
-	if r.ContentLength != 0 {
-		var none struct{}
-		if err := decode(w, r, &none); err != nil {
-			return err
-		}
+	if err := decodeOptional(w, r, &struct{}{}); err != nil {
+		return err
 	}
 	id, err := a.captcha.Create(r.Context())
 	if err != nil {

@@ -41,6 +41,15 @@ func decode(w http.ResponseWriter, r *http.Request, v any) error {
 	return nil
 }
 
+// decodeOptional is decode for bodies that may be left out: an empty body
+// (with or without a JSON content type) leaves v as it is.
+func decodeOptional(w http.ResponseWriter, r *http.Request, v any) error {
+	if r.ContentLength == 0 {
+		return nil
+	}
+	return decode(w, r, v)
+}
+
 func decodeError(err error) error {
 	var tooBig *http.MaxBytesError
 	var syntax *json.SyntaxError

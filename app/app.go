@@ -16,6 +16,7 @@ import (
 	"github.com/custos/custos/auth"
 	"github.com/custos/custos/captcha"
 	"github.com/custos/custos/keyring"
+	"github.com/custos/custos/mfa"
 	"github.com/custos/custos/notify"
 	"github.com/custos/custos/password"
 	"github.com/custos/custos/requestinfo"
@@ -38,6 +39,7 @@ type Config struct {
 	Argon2         password.Params
 	HashWorkers    int // 0: one per core
 	Auth           auth.Config
+	MFA            mfa.Config
 	TrustedProxies []netip.Prefix
 	Clock          custos.Clock
 	Rand           io.Reader
@@ -50,6 +52,7 @@ type App struct {
 	Store     *sqlstore.DB
 	Auth      *auth.Service
 	Captcha   *captcha.Service
+	MFA       *mfa.Service
 	Hasher    *password.Hasher
 	Registry  *prometheus.Registry
 	OutboxDir string // "" unless delivering to a dir: outbox
@@ -89,20 +92,21 @@ func Build(ctx context.Context, cfg Config) (*App, error) {
 	}
 	hasher := password.NewHasher(cfg.Argon2, cfg.HashWorkers, cfg.Rand)
 	captchas := captcha.New(store, cfg.Clock, cfg.Rand, captcha.Mode(cfg.Captcha), 0)
+	mfas := mfa.New(mfa.Deps{Store: store, Clock: cfg.Clock, Rand: cfg.Rand, Keys: cfg.Keys, Notifier: notifier, Logger: cfg.Logger}, cfg.MFA)
 	svc := auth.New(auth.Deps{
-		Store: store, Clock: cfg.Clock, Rand: cfg.Rand, Notifier: notifier, Hasher: hasher, Captcha: captchas,
+		Store: store, Clock: cfg.Clock, Rand: cfg.Rand, Notifier: notifier, Hasher: hasher, Captcha: captchas, MFA: mfas,
 		CodeMAC: func(b []byte) []byte { return cfg.Keys.MAC("one-time-code", b) },
 		Logger:  cfg.Logger,
 	}, cfg.Auth)
 
 	reg := server.NewRegistry()
-	a := &App{Store: store, Auth: svc, Captcha: captchas, Hasher: hasher, Registry: reg}
+	a := &App{Store: store, Auth: svc, Captcha: captchas, MFA: mfas, Hasher: hasher, Registry: reg}
 	if d, ok := transport.(*notify.Dir); ok {
 		a.OutboxDir = d.Path()
 	}
-	apiT := api.New(api.Deps{Auth: svc, Captcha: captchas, Clock: cfg.Clock, Metrics: reg})
+	apiT := api.New(api.Deps{Auth: svc, MFA: mfas, Captcha: captchas, Clock: cfg.Clock, Metrics: reg})
 	webT := web.New(web.Deps{
-		Auth: svc, Captcha: captchas, Clock: cfg.Clock, OutboxDir: a.OutboxDir,
+		Auth: svc, MFA: mfas, Captcha: captchas, Clock: cfg.Clock, OutboxDir: a.OutboxDir,
 		SecureCookies: cfg.PublicURL.Scheme == "https",
 	})
 	a.Handler = server.New(server.Config{

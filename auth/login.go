@@ -28,14 +28,24 @@ type LoginRequest struct {
 	Email    string
 	Password string
 	Captcha  *CaptchaAnswer // nil when none was sent
-	Client   Client
+	// DeviceToken is a "trust this device" token (the web cookie); a live
+	// one for the account skips the second step of login protection.
+	DeviceToken string
+	Client      Client
 }
 
 // LoginResult is a successful login: the bearer token (shown once) and the
-// session it opens.
+// session it opens — or, under login protection, the login token and the
+// methods of the second step (Next is "second_factor").
 type LoginResult struct {
 	Token   string
 	Session custos.Session
+
+	Next       string
+	LoginToken string
+	Methods    []string
+	// DeviceToken is set when the person asked to trust this device.
+	DeviceToken string
 }
 
 // ExpiresAt is when the session ends if it is not used again.
@@ -105,6 +115,9 @@ func (s *Service) Login(ctx context.Context, req LoginRequest) (LoginResult, err
 		return LoginResult{}, s.loginFailed(ctx, acct, identifier, counted, req.Client)
 	}
 	s.refund(ctx, idKey, s.cfg.Lockout, now)
+	if acct.Protection.Login && !s.trusted(ctx, acct.ID, req.DeviceToken) {
+		return s.beginSecondFactor(ctx, acct, identifier)
+	}
 	return s.openSession(ctx, acct, false, req.Client)
 }
 

@@ -11,6 +11,7 @@ import (
 	"github.com/custos/custos"
 	"github.com/custos/custos/captcha"
 	"github.com/custos/custos/lockout"
+	"github.com/custos/custos/mfa"
 	"github.com/custos/custos/password"
 )
 
@@ -21,6 +22,7 @@ type Config struct {
 	TouchEvery      time.Duration // how stale LastSeenAt may get before a request refreshes it (1 min)
 	CodeTTL         time.Duration // life of an emailed code (10 min)
 	CodeAttempts    int           // wrong tries that kill a code (5)
+	VerifiedFor     time.Duration // how long a passed identity verification lasts (10 min)
 	// Lockout is the login-security rule per login identifier (R4).
 	Lockout lockout.Policy
 	// Source is the throttle per client address (IPv4, or IPv6 /64).
@@ -34,6 +36,7 @@ var DefaultConfig = Config{
 	TouchEvery:      time.Minute,
 	CodeTTL:         10 * time.Minute,
 	CodeAttempts:    5,
+	VerifiedFor:     10 * time.Minute,
 	Lockout:         lockout.Identifier,
 	Source:          lockout.Source,
 }
@@ -55,6 +58,9 @@ func (c Config) withDefaults() Config {
 	if c.CodeAttempts > 0 {
 		d.CodeAttempts = c.CodeAttempts
 	}
+	if c.VerifiedFor > 0 {
+		d.VerifiedFor = c.VerifiedFor
+	}
 	if c.Lockout.LockAfter > 0 {
 		d.Lockout = c.Lockout
 	}
@@ -72,6 +78,7 @@ type Deps struct {
 	Notifier custos.Notifier
 	Hasher   *password.Hasher
 	Captcha  *captcha.Service
+	MFA      *mfa.Service
 	// CodeMAC hashes one-time codes with a server key (keyring.Ring.MAC with
 	// a fixed purpose), so a database dump does not reveal live codes.
 	CodeMAC func(code []byte) []byte

@@ -84,6 +84,11 @@ var samples = map[string]custos.Message{
 	custos.MsgSignupExists: {To: "alice@example.com"},
 	custos.MsgAccountLocked: {To: "alice@example.com", Data: map[string]string{
 		"Failures": "10", "LockedAt": "2026-11-27 09:00 UTC", "LockedUntil": "2026-11-28 08:00 UTC"}},
+	custos.MsgLoginCode:         {To: "alice@example.com", Code: "123456"},
+	custos.MsgVerificationCode:  {To: "alice@example.com", Code: "123456"},
+	custos.MsgDeviceBound:       {To: "alice@example.com", Data: map[string]string{"Name": "Phone", "Kind": "authenticator app"}},
+	custos.MsgDeviceUnbound:     {To: "alice@example.com", Data: map[string]string{"Name": "Phone"}},
+	custos.MsgProtectionChanged: {To: "alice@example.com", Data: map[string]string{"Login": "on", "Operation": "off"}},
 }
 
 // TestEveryTemplateRenders renders every file in templates/ (the directory

@@ -16,11 +16,17 @@ import (
 const adminUsage = `usage: custos admin [flags] COMMAND
 commands:
   account EMAIL   show an account and its live sessions
-  unlock EMAIL    end the password-login lock and failure series of EMAIL (audited)`
+  unlock EMAIL    end the password-login lock and failure series of EMAIL (audited)
+  tokens import [--psk HEX] FILE
+                  add hardware OTP tokens from a PSKC (RFC 6030) or CSV file
+                  (serial,secret_base32,type,digits,period_or_counter,algorithm)`
 
 func admin(ctx context.Context, cfg app.Config, args []string, out io.Writer) error {
 	if len(args) == 0 {
 		return errors.New(adminUsage)
+	}
+	if len(args) >= 2 && args[0] == "tokens" && args[1] == "import" {
+		return importTokens(ctx, cfg, args[2:], out)
 	}
 	if args[0] == "unlock" && len(args) == 2 {
 		a, err := app.Build(ctx, cfg)

@@ -47,6 +47,20 @@ func TestBinary(t *testing.T) {
 			if err != nil || !strings.Contains(string(out), "email    kim@example.com") {
 				t.Fatalf("admin account: %v\n%s", err, out)
 			}
+			csv := filepath.Join(t.TempDir(), "tokens.csv")
+			os.WriteFile(csv, []byte("serial,secret_base32,type,digits,period_or_counter,algorithm\n"+
+				"T-1,GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ,totp,6,30,SHA1\n"+
+				"H-1,GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ,hotp,6,0,sha1\n"+
+				"BAD-1,not base32!,totp,6,30,SHA1\n"), 0o600)
+			for i, want := range []string{"imported 2 tokens, skipped 0 already present, rejected 1 rows", "imported 0 tokens, skipped 2 already present, rejected 1 rows"} {
+				out, err := exec.Command(bin, append(adminArgs, "tokens", "import", csv)...).CombinedOutput()
+				if err != nil || !strings.Contains(string(out), want) || !strings.Contains(string(out), `rejected row 4 (serial "BAD-1")`) {
+					t.Fatalf("tokens import %d: %v\n%s", i+1, err, out)
+				}
+				if strings.Contains(string(out), "GEZDGNBV") {
+					t.Fatalf("the import printed a seed:\n%s", out)
+				}
+			}
 			if d == "sqlite" {
 				if _, err := os.Stat(filepath.Join(data, "custos.db")); err != nil {
 					t.Fatalf("no SQLite file in the data folder: %v", err)

@@ -16,6 +16,7 @@ import (
 	"github.com/custos/custos/app"
 	"github.com/custos/custos/auth"
 	"github.com/custos/custos/keyring"
+	"github.com/custos/custos/mfa"
 	"github.com/custos/custos/password"
 	"github.com/custos/custos/requestinfo"
 )
@@ -24,7 +25,7 @@ import (
 // environment variable CUSTOS_<NAME> (upper case, dashes as underscores).
 type options struct {
 	addr, dataDir, db, publicURL, deliver, mailFrom, captcha, keys, argon2 string
-	trustedProxies, logLevel                                               string
+	trustedProxies, logLevel, mfaIssuer                                    string
 	dev                                                                    bool
 	hashWorkers                                                            int
 	sessionIdle, sessionLifetime                                           time.Duration
@@ -47,6 +48,7 @@ func newFlagSet(name string, o *options) *flag.FlagSet {
 	fs.DurationVar(&o.sessionIdle, "session-idle", auth.DefaultConfig.SessionIdle, "a session unused this long ends")
 	fs.DurationVar(&o.sessionLifetime, "session-lifetime", auth.DefaultConfig.SessionLifetime, "a session ends this long after sign-in")
 	fs.StringVar(&o.logLevel, "log-level", "info", "debug, info, warn or error")
+	fs.StringVar(&o.mfaIssuer, "mfa-issuer", "Custos", "the issuer name authenticator apps show")
 	return fs
 }
 
@@ -174,6 +176,10 @@ func buildConfig(o options, rnd io.Reader) (app.Config, error) {
 		return c, errors.New("--session-idle/--session-lifetime: idle must be at least 1m and not longer than the lifetime")
 	}
 	c.Auth = auth.Config{SessionIdle: o.sessionIdle, SessionLifetime: o.sessionLifetime}
+	if strings.TrimSpace(o.mfaIssuer) == "" || strings.ContainsAny(o.mfaIssuer, ":\n") {
+		return c, errors.New("--mfa-issuer: a short name without colons")
+	}
+	c.MFA = mfa.Config{Issuer: o.mfaIssuer}
 	c.Clock = custos.SystemClock{}
 	c.Rand = rnd
 	return c, nil

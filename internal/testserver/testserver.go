@@ -37,11 +37,15 @@ type Options struct {
 	Argon2  password.Params
 	Auth    auth.Config
 	Clock   *testclock.Clock
+	// Keys is the key ring; replicas of one deployment share it. A fresh
+	// one when nil.
+	Keys *keyring.Ring
 }
 
 // Env is a running test server.
 type Env struct {
 	URL    string
+	Keys   *keyring.Ring
 	App    *app.App
 	Clock  *testclock.Clock
 	Outbox string
@@ -63,9 +67,12 @@ func Start(t testing.TB, o Options) *Env {
 	if o.Clock == nil {
 		o.Clock = testclock.New(time.Time{})
 	}
-	keys, err := keyring.Generate(rand.Reader, "k1")
-	if err != nil {
-		t.Fatal(err)
+	keys := o.Keys
+	if keys == nil {
+		var err error
+		if keys, err = keyring.Generate(rand.Reader, "k1"); err != nil {
+			t.Fatal(err)
+		}
 	}
 	outbox := filepath.Join(t.TempDir(), "outbox")
 	srv := httptest.NewUnstartedServer(nil)
@@ -83,7 +90,7 @@ func Start(t testing.TB, o Options) *Env {
 		srv.Close()
 		a.Close()
 	})
-	return &Env{URL: srv.URL, App: a, Clock: o.Clock, Outbox: outbox, Client: srv.Client()}
+	return &Env{URL: srv.URL, Keys: keys, App: a, Clock: o.Clock, Outbox: outbox, Client: srv.Client()}
 }
 
 // Code returns the code of the newest message sent to `to` for purpose.

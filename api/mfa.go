@@ -1,0 +1,272 @@
+package api
+
+import (
+	"encoding/base64"
+	"net/http"
+
+	"github.com/custos/custos"
+	"github.com/custos/custos/auth"
+	"github.com/custos/custos/mfa"
+)
+
+func mfaClient(r *http.Request) mfa.Client {
+	c := client(r)
+	return mfa.Client{Addr: c.Addr, UserAgent: c.UserAgent}
+}
+
+// sensitive loads the session's account and requires a fresh verification
+// (firstDevice: not while the account has no MFA device yet).
+func (a *API) sensitive(r *http.Request, sess custos.Session, firstDevice bool) (custos.Account, error) {
+	acct, err := a.auth.Account(r.Context(), sess.AccountID)
+	if err != nil {
+		return custos.Account{}, err
+	}
+	return acct, a.auth.RequireVerification(r.Context(), sess, acct, firstDevice)
+}
+
+type nameRequest struct {
+	Name string `json:"name"`
+}
+
+func (a *API) beginTOTP(w http.ResponseWriter, r *http.Request, sess custos.Session) error {
+	var req nameRequest
+	if err := decodeOptional(w, r, &req); err != nil {
+		return err
+	}
+	acct, err := a.sensitive(r, sess, true)
+	if err != nil {
+		return err
+	}
+	p, err := a.mfa.BeginTOTP(r.Context(), acct, req.Name)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusCreated, map[string]string{
+		"device_id": p.DeviceID, "secret": p.Secret, "otpauth_uri": p.URI,
+		"qr_png": base64.StdEncoding.EncodeToString(p.QRPNG),
+	})
+}
+
+type codeRequest struct {
+	Code string `json:"code"`
+}
+
+func (a *API) confirmTOTP(w http.ResponseWriter, r *http.Request, sess custos.Session) error {
+	var req codeRequest
+	if err := decode(w, r, &req); err != nil {
+		return err
+	}
+	if err := a.mfa.ConfirmTOTP(r.Context(), sess.AccountID, r.PathValue("device_id"), req.Code, mfaClient(r)); err != nil {
+		return err
+	}
+	return a.writeDevice(w, r, sess.AccountID, r.PathValue("device_id"), http.StatusOK)
+}
+
+type hardwareRequest struct {
+	Serial string `json:"serial"`
+	Code1  string `json:"code1"`
+	Code2  string `json:"code2"`
+	Name   string `json:"name"`
+}
+
+func (a *API) bindHardware(w http.ResponseWriter, r *http.Request, sess custos.Session) error {
+	var req hardwareRequest
+	if err := decode(w, r, &req); err != nil {
+		return err
+	}
+	if _, err := a.sensitive(r, sess, true); err != nil {
+		return err
+	}
+	id, err := a.mfa.BindHardware(r.Context(), sess.AccountID, req.Serial, req.Code1, req.Code2, req.Name, mfaClient(r))
+	if err != nil {
+		return err
+	}
+	return a.writeDevice(w, r, sess.AccountID, id, http.StatusCreated)
+}
+
+type resyncRequest struct {
+	Code1 string `json:"code1"`
+	Code2 string `json:"code2"`
+}
+
+func (a *API) resyncHardware(w http.ResponseWriter, r *http.Request, sess custos.Session) error {
+	var req resyncRequest
+	if err := decode(w, r, &req); err != nil {
+		return err
+	}
+	if err := a.mfa.Resync(r.Context(), sess.AccountID, r.PathValue("device_id"), req.Code1, req.Code2); err != nil {
+		return err
+	}
+	return a.writeDevice(w, r, sess.AccountID, r.PathValue("device_id"), http.StatusOK)
+}
+
+func (a *API) renameDevice(w http.ResponseWriter, r *http.Request, sess custos.Session) error {
+	var req nameRequest
+	if err := decode(w, r, &req); err != nil {
+		return err
+	}
+	if err := a.mfa.Rename(r.Context(), sess.AccountID, r.PathValue("device_id"), req.Name); err != nil {
+		return err
+	}
+	return a.writeDevice(w, r, sess.AccountID, r.PathValue("device_id"), http.StatusOK)
+}
+
+func (a *API) unbindDevice(w http.ResponseWriter, r *http.Request, sess custos.Session) error {
+	if _, err := a.sensitive(r, sess, false); err != nil {
+		return err
+	}
+	if err := a.mfa.Unbind(r.Context(), sess.AccountID, r.PathValue("device_id"), mfaClient(r)); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+func (a *API) recoveryCodes(w http.ResponseWriter, r *http.Request, sess custos.Session) error {
+	if err := decodeOptional(w, r, &struct{}{}); err != nil {
+		return err
+	}
+	if _, err := a.sensitive(r, sess, false); err != nil {
+		return err
+	}
+	devices, err := a.mfa.Devices(r.Context(), sess.AccountID)
+	if err != nil {
+		return err
+	}
+	if len(devices) == 0 {
+		return custos.Errorf(custos.ENoSecondFactor, "Add an MFA device first: recovery codes stand in for it when it is lost.")
+	}
+	codes, err := a.mfa.GenerateRecoveryCodes(r.Context(), sess.AccountID, mfaClient(r))
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusCreated, map[string]any{"codes": codes})
+}
+
+type protectionRequest struct {
+	LoginProtection     *bool `json:"login_protection"`
+	OperationProtection *bool `json:"operation_protection"`
+}
+
+func (a *API) setProtection(w http.ResponseWriter, r *http.Request, sess custos.Session) error {
+	var req protectionRequest
+	if err := decode(w, r, &req); err != nil {
+		return err
+	}
+	acct, err := a.auth.Account(r.Context(), sess.AccountID)
+	if err != nil {
+		return err
+	}
+	p := acct.Protection
+	if req.LoginProtection != nil {
+		p.Login = *req.LoginProtection
+	}
+	if req.OperationProtection != nil {
+		p.Operation = *req.OperationProtection
+	}
+	if err := a.auth.SetProtection(r.Context(), sess, p, client(r)); err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, map[string]bool{"login_protection": p.Login, "operation_protection": p.Operation})
+}
+
+type methodRequest struct {
+	Method string `json:"method"`
+}
+
+func (a *API) startVerification(w http.ResponseWriter, r *http.Request, sess custos.Session) error {
+	var req methodRequest
+	if err := decode(w, r, &req); err != nil {
+		return err
+	}
+	v, err := a.auth.StartVerification(r.Context(), sess, req.Method)
+	if err != nil {
+		return err
+	}
+	var sentTo any
+	if v.SentTo != "" {
+		sentTo = v.SentTo
+	}
+	return writeJSON(w, http.StatusCreated, map[string]any{"id": v.ID, "method": v.Method, "sent_to": sentTo})
+}
+
+func (a *API) completeVerification(w http.ResponseWriter, r *http.Request, sess custos.Session) error {
+	var req codeRequest
+	if err := decode(w, r, &req); err != nil {
+		return err
+	}
+	until, err := a.auth.CompleteVerification(r.Context(), sess, r.PathValue("id"), req.Code, client(r))
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, map[string]string{"verified_until": rfc3339(until)})
+}
+
+type secondFactorRequest struct {
+	LoginToken string `json:"login_token"`
+	Method     string `json:"method"`
+	Code       string `json:"code"`
+}
+
+func (a *API) secondFactor(w http.ResponseWriter, r *http.Request) error {
+	var req secondFactorRequest
+	if err := decode(w, r, &req); err != nil {
+		return err
+	}
+	res, err := a.auth.SecondFactor(r.Context(), auth.SecondFactorRequest{
+		LoginToken: req.LoginToken, Method: req.Method, Code: req.Code, Client: client(r),
+	})
+	if err != nil {
+		return err
+	}
+	return a.writeLogin(w, res)
+}
+
+type sendRequest struct {
+	LoginToken string `json:"login_token"`
+	Method     string `json:"method"`
+}
+
+func (a *API) sendSecondFactor(w http.ResponseWriter, r *http.Request) error {
+	var req sendRequest
+	if err := decode(w, r, &req); err != nil {
+		return err
+	}
+	sentTo, err := a.auth.SendSecondFactorCode(r.Context(), req.LoginToken, req.Method)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusAccepted, map[string]string{"sent_to": sentTo})
+}
+
+type deviceView struct {
+	ID         string  `json:"id"`
+	Type       string  `json:"type"`
+	Name       string  `json:"name"`
+	Serial     string  `json:"serial,omitempty"`
+	CreatedAt  string  `json:"created_at"`
+	LastUsedAt *string `json:"last_used_at"`
+}
+
+func newDeviceView(d custos.Device) deviceView {
+	v := deviceView{ID: d.ID, Type: string(d.Type), Name: d.Name, Serial: d.Serial, CreatedAt: rfc3339(d.CreatedAt)}
+	if !d.LastUsedAt.IsZero() {
+		s := rfc3339(d.LastUsedAt)
+		v.LastUsedAt = &s
+	}
+	return v
+}
+
+func (a *API) writeDevice(w http.ResponseWriter, r *http.Request, accountID, id string, status int) error {
+	devices, err := a.mfa.Devices(r.Context(), accountID)
+	if err != nil {
+		return err
+	}
+	for _, d := range devices {
+		if d.ID == id {
+			out := newDeviceView(d)
+			return writeJSON(w, status, map[string]any{"device_id": d.ID, "device": out})
+		}
+	}
+	return custos.Errorf(custos.ENotFound, "No such device.")
+}

@@ -1,0 +1,12 @@
+// Package mfa owns an account's MFA devices — authenticator apps (TOTP),
+// hardware OTP tokens imported by the operator, security keys — and its
+// recovery codes: binding, confirming, renaming, unbinding, and checking a
+// code from any of them exactly once.
+//
+// A code is accepted at most once: the step (or HOTP counter) it used is
+// recorded with a compare-and-set in the store, so a replay is refused on
+// every replica. Seeds are sealed with the key ring.
+//
+// It imports the root package, the otp and tokenimport policy packages and
+// keyring.
+package mfa
