@@ -32,6 +32,7 @@ type visitor struct {
 	t      *testing.T
 	env    *testserver.Env
 	client *http.Client
+	secret []byte // the seed of the authenticator app bindApp added
 }
 
 func newVisitor(t *testing.T, env *testserver.Env) *visitor {

@@ -83,7 +83,10 @@ func (wb *Web) login(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	v := loginView{page: wb.newPage(r), Email: strings.TrimSpace(r.PostForm.Get("email"))}
-	req := auth.LoginRequest{Email: v.Email, Password: r.PostForm.Get("password"), Client: client(r)}
+	req := auth.LoginRequest{
+		Email: v.Email, Password: r.PostForm.Get("password"), Client: client(r),
+		DeviceToken: wb.cookie.trustedToken(r),
+	}
 	if id := r.PostForm.Get("captcha_id"); id != "" {
 		req.Captcha = &auth.CaptchaAnswer{ID: id, Answer: r.PostForm.Get("captcha_answer")}
 	}
@@ -96,6 +99,15 @@ func (wb *Web) login(w http.ResponseWriter, r *http.Request) error {
 			return err
 		}
 		return wb.render(w, http.StatusBadRequest, "login", v)
+	}
+	if res.Next == "second_factor" {
+		// The page answers the POST itself, so the login token travels
+		// only in the form's hidden field: never in a URL, a log line or
+		// the browser history.
+		sf := wb.newSecondFactorView(r, secondFactorState{
+			LoginToken: res.LoginToken, Methods: webMethods(res.Methods), Email: v.Email,
+		})
+		return wb.render(w, http.StatusOK, "secondfactor", sf)
 	}
 	wb.cookie.set(w, res.Token)
 	return redirect(w, r, "/account")

@@ -2,6 +2,7 @@ package web
 
 import (
 	"net/http"
+	"time"
 
 	"github.com/custos/custos"
 )
@@ -14,19 +15,51 @@ const (
 	SecureCookieName = "__Host-custos_session"
 	// InsecureCookieName is the session cookie's name over plain HTTP.
 	InsecureCookieName = "custos_session"
+
+	// SecureTrustedCookieName is the "trust this device" cookie's name when
+	// Deps.SecureCookies is set.
+	SecureTrustedCookieName = "__Host-custos_trusted"
+	// InsecureTrustedCookieName is the "trust this device" cookie's name
+	// over plain HTTP.
+	InsecureTrustedCookieName = "custos_trusted"
 )
 
-// cookieConfig says how the session cookie is named and marked.
+// trustedDeviceAge is how long the browser keeps the "trust this device"
+// cookie: the 7 days the auth service honours its token.
+const trustedDeviceAge = 7 * 24 * time.Hour
+
+// cookieConfig says how the session and trusted-device cookies are named
+// and marked.
 type cookieConfig struct {
-	name   string
-	secure bool
+	name    string
+	trusted string
+	secure  bool
 }
 
 func newCookieConfig(secure bool) cookieConfig {
 	if secure {
-		return cookieConfig{name: SecureCookieName, secure: true}
+		return cookieConfig{name: SecureCookieName, trusted: SecureTrustedCookieName, secure: true}
 	}
-	return cookieConfig{name: InsecureCookieName}
+	return cookieConfig{name: InsecureCookieName, trusted: InsecureTrustedCookieName}
+}
+
+// setTrusted stores a trusted-device token. Unlike the session cookie it
+// outlives the browser session and a logout: that is its point. It is
+// HttpOnly like the session cookie, and SameSite=Lax is enough because it
+// only ever skips the second step of a login that already had the password.
+func (c cookieConfig) setTrusted(w http.ResponseWriter, token string) {
+	http.SetCookie(w, &http.Cookie{
+		Name: c.trusted, Value: token, Path: "/", MaxAge: int(trustedDeviceAge / time.Second),
+		Secure: c.secure, HttpOnly: true, SameSite: http.SameSiteLaxMode,
+	})
+}
+
+// trustedToken returns the request's trusted-device token, or "".
+func (c cookieConfig) trustedToken(r *http.Request) string {
+	if k, err := r.Cookie(c.trusted); err == nil {
+		return k.Value
+	}
+	return ""
 }
 
 // set stores the session token. The cookie has no Expires or Max-Age: it

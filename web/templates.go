@@ -19,13 +19,15 @@ var templateFS embed.FS
 var pageNames = []string{
 	"error", "signup", "verify", "login",
 	"account", "devices", "revoke", "activity", "outbox",
+	"secondfactor", "confirm", "security", "protection",
+	"totp", "hardware", "remove", "rename", "recovery",
 }
 
 // page is what the shared layout needs. Every view struct embeds it.
 type page struct {
 	Lang     string
 	SignedIn bool   // show the left navigation
-	Nav      string // the current navigation item: "account", "devices" or "activity"
+	Nav      string // the current navigation item: "account", "security", "devices" or "activity"
 	Notice   string // catalogue key of a one-line notice at the top, or ""
 }
 
@@ -116,6 +118,13 @@ func funcs(cat catalogue) template.FuncMap {
 				return s
 			}
 			return typ
+		},
+		// deviceType names an MFA device type in words.
+		"deviceType": func(t custos.DeviceType) string {
+			if s, ok := cat["mfa.type."+string(t)]; ok {
+				return s
+			}
+			return string(t)
 		},
 		"kind": func(k custos.AccountKind) string {
 			if s, ok := cat["kind."+string(k)]; ok {

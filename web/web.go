@@ -13,6 +13,7 @@ import (
 	"github.com/custos/custos"
 	"github.com/custos/custos/auth"
 	"github.com/custos/custos/captcha"
+	"github.com/custos/custos/mfa"
 	"github.com/custos/custos/requestinfo"
 )
 
@@ -22,6 +23,7 @@ const maxFormBytes = 64 << 10
 // Deps are what the pages need.
 type Deps struct {
 	Auth    *auth.Service
+	MFA     *mfa.Service
 	Captcha *captcha.Service
 	Clock   custos.Clock
 	// OutboxDir is the directory of the dir: delivery transport. When it is
@@ -35,6 +37,7 @@ type Deps struct {
 // Web serves the HTML pages.
 type Web struct {
 	auth      *auth.Service
+	mfa       *mfa.Service
 	captcha   *captcha.Service
 	clock     custos.Clock
 	outboxDir string
@@ -50,6 +53,7 @@ func New(d Deps) *Web {
 	}
 	return &Web{
 		auth:      d.Auth,
+		mfa:       d.MFA,
 		captcha:   d.Captcha,
 		clock:     d.Clock,
 		outboxDir: d.OutboxDir,
@@ -71,6 +75,8 @@ func (wb *Web) Register(mux *http.ServeMux) {
 	mux.Handle("POST /signup/verify", wb.handle(wb.verify))
 	mux.Handle("GET /login", wb.handle(wb.loginForm))
 	mux.Handle("POST /login", wb.handle(wb.login))
+	mux.Handle("GET /login/second-factor", wb.handle(wb.secondFactorForm))
+	mux.Handle("POST /login/second-factor", wb.handle(wb.secondFactor))
 	mux.Handle("POST /logout", wb.handle(wb.logout))
 
 	mux.Handle("GET /account", wb.signedIn(wb.account))
@@ -78,6 +84,22 @@ func (wb *Web) Register(mux *http.ServeMux) {
 	mux.Handle("GET /account/devices/{id}/revoke", wb.signedIn(wb.revokeConfirm))
 	mux.Handle("POST /account/devices/{id}/revoke", wb.signedIn(wb.revoke))
 	mux.Handle("GET /account/activity", wb.signedIn(wb.activity))
+
+	mux.Handle("GET /account/verify", wb.signedIn(wb.confirmForm))
+	mux.Handle("POST /account/verify", wb.signedIn(wb.confirm))
+	mux.Handle("GET /account/security", wb.signedIn(wb.security))
+	mux.Handle("GET /account/security/protection", wb.signedIn(wb.protectionForm))
+	mux.Handle("POST /account/security/protection", wb.signedIn(wb.protection))
+	mux.Handle("GET /account/security/totp", wb.signedIn(wb.totpForm))
+	mux.Handle("POST /account/security/totp", wb.signedIn(wb.totp))
+	mux.Handle("GET /account/security/hardware", wb.signedIn(wb.hardwareForm))
+	mux.Handle("POST /account/security/hardware", wb.signedIn(wb.hardware))
+	mux.Handle("GET /account/security/devices/{id}/rename", wb.signedIn(wb.renameForm))
+	mux.Handle("POST /account/security/devices/{id}/rename", wb.signedIn(wb.rename))
+	mux.Handle("GET /account/security/devices/{id}/remove", wb.signedIn(wb.removeForm))
+	mux.Handle("POST /account/security/devices/{id}/remove", wb.signedIn(wb.remove))
+	mux.Handle("GET /account/security/recovery", wb.signedIn(wb.recoveryForm))
+	mux.Handle("POST /account/security/recovery", wb.signedIn(wb.recovery))
 
 	if wb.outboxDir != "" {
 		mux.Handle("GET /dev/outbox", wb.handle(wb.outbox))

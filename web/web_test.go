@@ -43,6 +43,17 @@ func TestPagesRender(t *testing.T) {
 			}},
 			{name: "devices", path: "/account/devices", signedIn: true, want: []string{"This device"}},
 			{name: "activity", path: "/account/activity", signedIn: true, want: []string{"Account created", "Logged in"}},
+			{name: "security", path: "/account/security", signedIn: true, want: []string{
+				"Security Settings", `href="/account/security" aria-current="page"`, "Changing it here is coming soon",
+				`href="/account/security/totp"`, `href="/account/security/hardware"`, `href="/account/security/recovery"`,
+				`name="login_protection" value="true"`, `name="operation_protection" value="true"`,
+			}},
+			{name: "confirm it's you", path: "/account/verify?next=/account/security", signedIn: true, want: []string{
+				"Confirm it&#39;s you", `name="next" value="/account/security"`, "Send code",
+			}},
+			{name: "hardware token", path: "/account/security/hardware", signedIn: true, want: []string{
+				`<label for="serial">`, `autocomplete="one-time-code"`,
+			}},
 		}
 		for _, tt := range tests {
 			t.Run(tt.name, func(t *testing.T) {
@@ -279,7 +290,7 @@ func TestLoginFailure(t *testing.T) {
 // to try the settings the test server does not use.
 func testWeb(t *testing.T, env *testserver.Env, d web.Deps) http.Handler {
 	t.Helper()
-	d.Auth, d.Clock = env.App.Auth, env.Clock
+	d.Auth, d.MFA, d.Clock = env.App.Auth, env.App.MFA, env.Clock
 	mux := http.NewServeMux()
 	web.New(d).Register(mux)
 	return mux

@@ -1,0 +1,198 @@
+package web
+
+import (
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/custos/custos"
+)
+
+// securityPath is Security Settings, where a confirmation returns when its
+// next parameter is not one it may follow.
+const securityPath = "/account/security"
+
+// safeNext returns next when it is a local path under /account that the
+// confirmation may send the browser to, and securityPath otherwise. Only a
+// path (and query) is kept: no scheme, host or fragment, no "//" or
+// backslash that a browser could read as another host, no dot segments,
+// and not the confirmation page itself.
+func safeNext(next string) string {
+	if next == "" || strings.ContainsAny(next, "\\\x00\r\n\t") || strings.HasPrefix(next, "//") {
+		return securityPath
+	}
+	u, err := url.Parse(next)
+	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil || u.Opaque != "" || u.Fragment != "" {
+		return securityPath
+	}
+	p := u.Path
+	if p != "/account" && !strings.HasPrefix(p, "/account/") {
+		return securityPath
+	}
+	if slices.Contains(strings.Split(p, "/"), "..") || slices.Contains(strings.Split(p, "/"), ".") ||
+		p == "/account/verify" || strings.HasPrefix(p, "/account/verify/") {
+		return securityPath
+	}
+	out := u.EscapedPath()
+	if u.RawQuery != "" {
+		out += "?" + u.RawQuery
+	}
+	return out
+}
+
+// verifyURL is the confirmation page that returns to next.
+func verifyURL(next string) string {
+	return withQuery("/account/verify", "next", next)
+}
+
+// toVerify sends the browser to confirm it's you, coming back to next.
+func toVerify(w http.ResponseWriter, r *http.Request, next string) error {
+	return redirect(w, r, verifyURL(next))
+}
+
+// verificationNeeded reports whether err asks for a fresh confirmation.
+func verificationNeeded(err error) bool {
+	return custos.IsCode(err, custos.EVerificationRequired)
+}
+
+// requireVerification checks that the session may make a sensitive change
+// now. It answers (true, nil) after sending the browser to the
+// confirmation page, which returns to next.
+func (wb *Web) requireVerification(w http.ResponseWriter, r *http.Request, sess custos.Session, acct custos.Account, firstDevice bool, next string) (bool, error) {
+	err := wb.auth.RequireVerification(r.Context(), sess, acct, firstDevice)
+	if verificationNeeded(err) {
+		return true, toVerify(w, r, next)
+	}
+	return false, err
+}
+
+// confirmView is "Confirm it's you": one method at a time, the others a
+// link away.
+type confirmView struct {
+	page
+	Next    string
+	Methods []string
+	Method  string
+	ID      string // the verification started (after an email was sent or a wrong code)
+	SentTo  string // masked address an email code went to
+	Minutes int    // how long an emailed code lives
+	Window  int    // how long the confirmation lasts, in minutes
+	Form    formErrors
+	// Expired replaces the form: this verification can never succeed now.
+	Expired        bool
+	ExpiredMessage string
+}
+
+// MethodURL is the page asking for method instead.
+func (v confirmView) MethodURL(method string) string {
+	return "/account/verify?" + url.Values{"next": {v.Next}, "method": {method}}.Encode()
+}
+
+// Others are the methods the person can switch to.
+func (v confirmView) Others() []string {
+	var out []string
+	for _, m := range v.Methods {
+		if m != v.Method {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+func (wb *Web) newConfirmView(r *http.Request, sess custos.Session, next, method string) (confirmView, error) {
+	cfg := wb.auth.Config()
+	v := confirmView{
+		page: wb.signedInPage(r, "security"), Next: next,
+		Minutes: int(cfg.CodeTTL / time.Minute), Window: int(cfg.VerifiedFor / time.Minute),
+	}
+	acct, err := wb.auth.Account(r.Context(), sess.AccountID)
+	if err != nil {
+		return v, err
+	}
+	methods, err := wb.auth.VerificationMethods(r.Context(), acct)
+	if err != nil {
+		return v, err
+	}
+	// Recovery codes stand in for a device at login only; the service does
+	// not offer them here, and the page would not know how to take one.
+	v.Methods = slices.DeleteFunc(webMethods(methods), func(m string) bool { return m == "recovery_code" })
+	if slices.Contains(v.Methods, method) {
+		v.Method = method
+	} else if len(v.Methods) > 0 {
+		v.Method = v.Methods[0]
+	}
+	return v, nil
+}
+
+func (wb *Web) confirmForm(w http.ResponseWriter, r *http.Request, sess custos.Session) error {
+	q := r.URL.Query()
+	next := safeNext(q.Get("next"))
+	if sess.VerifiedUntil.After(wb.clock.Now()) {
+		return redirect(w, r, next) // confirmed a moment ago: nothing to ask
+	}
+	v, err := wb.newConfirmView(r, sess, next, q.Get("method"))
+	if err != nil {
+		return err
+	}
+	return wb.render(w, http.StatusOK, "confirm", v)
+}
+
+// confirm sends an email code ("send") or checks a code. A device method
+// starts its verification here, with the code: starting one only records
+// which method it is.
+func (wb *Web) confirm(w http.ResponseWriter, r *http.Request, sess custos.Session) error {
+	if err := parseForm(w, r); err != nil {
+		return err
+	}
+	f := r.PostForm
+	v, err := wb.newConfirmView(r, sess, safeNext(f.Get("next")), f.Get("method"))
+	if err != nil {
+		return err
+	}
+	v.ID, v.SentTo = f.Get("id"), f.Get("sent_to")
+	if f.Get("action") == "send" {
+		started, err := wb.auth.StartVerification(r.Context(), sess, "email")
+		if err != nil {
+			return wb.confirmProblem(w, v, err)
+		}
+		v.Method, v.ID, v.SentTo = started.Method, started.ID, started.SentTo
+		return wb.render(w, http.StatusOK, "confirm", v)
+	}
+	code := cleanCode(f.Get("code"))
+	if code == "" {
+		v.Form.add("code", catalogues[v.Lang].must("confirm.code_missing"))
+		return wb.render(w, http.StatusBadRequest, "confirm", v)
+	}
+	if v.ID == "" {
+		if v.Method == "email" {
+			// The form for an email code always carries its id; without one
+			// there is no code to check.
+			v.Form.add("", catalogues[v.Lang].must("confirm.send_first"))
+			return wb.render(w, http.StatusBadRequest, "confirm", v)
+		}
+		started, err := wb.auth.StartVerification(r.Context(), sess, v.Method)
+		if err != nil {
+			return wb.confirmProblem(w, v, err)
+		}
+		v.ID = started.ID
+	}
+	if _, err := wb.auth.CompleteVerification(r.Context(), sess, v.ID, code, client(r)); err != nil {
+		return wb.confirmProblem(w, v, err)
+	}
+	return redirect(w, r, v.Next)
+}
+
+// confirmProblem shows a failed confirmation: 410 with a way to start
+// again when the verification is gone, 400 with the message otherwise.
+func (wb *Web) confirmProblem(w http.ResponseWriter, v confirmView, err error) error {
+	if custos.IsCode(err, custos.EExpired) || custos.IsCode(err, custos.ENotFound) {
+		v.Expired, v.ExpiredMessage = true, errorMessage(err)
+		return wb.render(w, http.StatusGone, "confirm", v)
+	}
+	if !formProblem(&v.Form, err, "code") {
+		return err
+	}
+	return wb.render(w, http.StatusBadRequest, "confirm", v)
+}
