@@ -82,6 +82,10 @@ type DeviceStore interface {
 	// greater than the stored LastStep. EInvalidCode when it is not (the
 	// step was used already: a replay); ENotFound if the device is gone.
 	UseDeviceStep(ctx context.Context, id string, step int64, drift int, at time.Time) error
+	// UpdateCredential replaces a confirmed WebAuthn device's credential
+	// (its sign counter moves with each use) and sets LastUsedAt;
+	// ENotFound if the device is gone or pending.
+	UpdateCredential(ctx context.Context, id string, credential []byte, at time.Time) error
 	// RenameDevice sets a confirmed device's name; ENotFound otherwise.
 	RenameDevice(ctx context.Context, accountID, id, name string) error
 	// DeleteDevice removes one of the account's devices and writes ev; a

@@ -143,6 +143,21 @@ func (db *DB) UseDeviceStep(ctx context.Context, id string, step int64, drift in
 	return custos.Errorf(custos.EInvalidCode, "the code was already used")
 }
 
+// UpdateCredential replaces a confirmed device's WebAuthn credential and
+// sets its last use; ENotFound if it is gone or pending.
+func (db *DB) UpdateCredential(ctx context.Context, id string, credential []byte, at time.Time) error {
+	n, err := affected(db.w.ExecContext(ctx, db.q(
+		"UPDATE mfa_devices SET credential = ?, last_used_at = ? WHERE id = ? AND confirmed_at IS NOT NULL"),
+		credential, at.UnixMilli(), id))
+	if err != nil {
+		return fmt.Errorf("sqlstore: update credential: %w", err)
+	}
+	if n == 0 {
+		return custos.Errorf(custos.ENotFound, "device not found")
+	}
+	return nil
+}
+
 // RenameDevice sets the name of one of the account's confirmed devices;
 // ENotFound if there is no such device or it is still pending.
 func (db *DB) RenameDevice(ctx context.Context, accountID, id, name string) error {

@@ -333,6 +333,24 @@ func testRenameDevice(t *testing.T, s custos.Store) {
 	wantDevice(t, s, bobs)
 }
 
+func testUpdateCredential(t *testing.T, s custos.Store) {
+	ctx := t.Context()
+	a := mustCreateAccount(t, s, "acct-cred")
+	d := newWebAuthnDevice("dev-cred", a.ID)
+	d = mustConfirmDevice(t, s, d, 0)
+	pending := newWebAuthnDevice("dev-cred-pending", a.ID)
+	mustCreateDevice(t, s, pending)
+	at := t0.Add(time.Hour)
+	if err := s.UpdateCredential(ctx, d.ID, []byte(`{"sign_count":7}`), at); err != nil {
+		t.Fatalf("UpdateCredential: %v", err)
+	}
+	d.Credential, d.LastUsedAt = []byte(`{"sign_count":7}`), at
+	wantDevice(t, s, d)
+	wantCode(t, "UpdateCredential(pending)", s.UpdateCredential(ctx, pending.ID, []byte(`{}`), at), custos.ENotFound)
+	wantCode(t, "UpdateCredential(unknown)", s.UpdateCredential(ctx, "dev-absent", []byte(`{}`), at), custos.ENotFound)
+	wantDevice(t, s, pending)
+}
+
 // testDeleteDevice runs its steps in order against two accounts; hardware
 // devices are covered with the tokens.
 func testDeleteDevice(t *testing.T, s custos.Store) {

@@ -65,6 +65,7 @@ func Run(t *testing.T, open func(t *testing.T) custos.Store) {
 		{"UseDeviceStep/ConcurrentSameStep", testUseDeviceStepSameStep},
 		{"UseDeviceStep/ConcurrentDistinctSteps", testUseDeviceStepDistinct},
 		{"RenameDevice", testRenameDevice},
+		{"UpdateCredential", testUpdateCredential},
 		{"DeleteDevice", testDeleteDevice},
 		{"DeleteDevice/HardwareToken", testDeleteHardwareDevice},
 		{"DeletePendingDevices", testDeletePendingDevices},
