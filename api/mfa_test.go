@@ -140,6 +140,9 @@ func TestTOTPBindVerifyAndLoginProtection(t *testing.T) {
 			t.Fatalf("unbind without verification: %d %s", r.Status, r.Raw)
 		}
 		verify(t, env, ok.String("session_token"), secret)
+		if r := env.Do(t, "PUT", "/api/v1/account/protection", ok.String("session_token"), map[string]bool{"login_protection": false}); r.Status != 200 {
+			t.Fatalf("login protection off: %d %s", r.Status, r.Raw)
+		}
 		if r := env.Do(t, "DELETE", "/api/v1/mfa/"+devID, ok.String("session_token"), nil); r.Status != 204 {
 			t.Fatalf("unbind: %d %s", r.Status, r.Raw)
 		}
@@ -286,5 +289,28 @@ func TestHardwareTokens(t *testing.T) {
 	}
 	if r := verifyWith("hardware", h(9)); r.Status != 422 {
 		t.Fatalf("HOTP rollback accepted: %d %s", r.Status, r.Raw)
+	}
+}
+
+func TestLastDeviceStaysWhileProtectionIsOn(t *testing.T) {
+	env := testserver.Start(t, testserver.Options{})
+	env.SignUp(t, "uma@example.com", goodPassword)
+	tok := env.Login(t, "uma@example.com", goodPassword)
+	secret := bindTOTP(t, env, tok)
+	verify(t, env, tok, secret)
+	if r := env.Do(t, "PUT", "/api/v1/account/protection", tok, map[string]bool{"operation_protection": true}); r.Status != 200 {
+		t.Fatalf("operation protection: %d %s", r.Status, r.Raw)
+	}
+	devID := env.Do(t, "GET", "/api/v1/account", tok, nil).Body["mfa_devices"].([]any)[0].(map[string]any)["id"].(string)
+	if r := env.Do(t, "DELETE", "/api/v1/mfa/"+devID, tok, nil); r.Status != 422 || r.ErrorCode() != "no_second_factor" {
+		t.Fatalf("removing the last device under protection: %d %s", r.Status, r.Raw)
+	}
+	// Operation protection on: email no longer verifies.
+	env.Clock.Advance(11 * time.Minute)
+	if r := env.Do(t, "POST", "/api/v1/verifications", tok, map[string]string{"method": "email"}); r.Status != 400 {
+		t.Fatalf("email verification under operation protection: %d %s", r.Status, r.Raw)
+	}
+	if r := env.Do(t, "PUT", "/api/v1/account/protection", tok, map[string]bool{"operation_protection": false}); r.Status != 403 || len(errField(r, "methods").([]any)) != 1 {
+		t.Fatalf("only the device may verify: %d %s", r.Status, r.Raw)
 	}
 }

@@ -92,7 +92,13 @@ func Build(ctx context.Context, cfg Config) (*App, error) {
 	}
 	hasher := password.NewHasher(cfg.Argon2, cfg.HashWorkers, cfg.Rand)
 	captchas := captcha.New(store, cfg.Clock, cfg.Rand, captcha.Mode(cfg.Captcha), 0)
-	mfas := mfa.New(mfa.Deps{Store: store, Clock: cfg.Clock, Rand: cfg.Rand, Keys: cfg.Keys, Notifier: notifier, Logger: cfg.Logger}, cfg.MFA)
+	rp, err := mfa.NewRelyingParty(cfg.PublicURL, "Custos")
+	if err != nil {
+		store.Close()
+		return nil, fmt.Errorf("--public-url: security keys: %w", err)
+	}
+	mfas := mfa.New(mfa.Deps{Store: store, Clock: cfg.Clock, Rand: cfg.Rand, Keys: cfg.Keys, Notifier: notifier,
+		WebAuthn: rp, Logger: cfg.Logger}, cfg.MFA)
 	svc := auth.New(auth.Deps{
 		Store: store, Clock: cfg.Clock, Rand: cfg.Rand, Notifier: notifier, Hasher: hasher, Captcha: captchas, MFA: mfas,
 		CodeMAC: func(b []byte) []byte { return cfg.Keys.MAC("one-time-code", b) },

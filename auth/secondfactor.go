@@ -75,7 +75,23 @@ type SecondFactorRequest struct {
 	Method     string
 	Code       string
 	Trust      bool // remember this device for 7 days (the web form's box)
-	Client     Client
+	// AssertionID and Credential answer a WebAuthn second factor (Method
+	// "webauthn"), begun with BeginSecondFactorWebAuthn.
+	AssertionID string
+	Credential  json.RawMessage
+	Client      Client
+}
+
+// BeginSecondFactorWebAuthn starts a security-key check for a login token.
+func (s *Service) BeginSecondFactorWebAuthn(ctx context.Context, loginToken string) (assertionID string, options json.RawMessage, err error) {
+	ch, data, err := s.loginToken(ctx, loginToken)
+	if err != nil {
+		return "", nil, err
+	}
+	if !contains(data.Methods, "webauthn") {
+		return "", nil, custos.Errorf(custos.EInvalidRequest, "This account has no security key.")
+	}
+	return s.d.MFA.BeginWebAuthnAssertion(ctx, ch.AccountID)
 }
 
 func (s *Service) loginToken(ctx context.Context, token string) (custos.Challenge, loginTokenData, error) {
@@ -123,8 +139,8 @@ func (s *Service) SecondFactor(ctx context.Context, req SecondFactorRequest) (Lo
 		err = s.d.MFA.UseRecoveryCode(ctx, acct.ID, req.Code, mc)
 	case "email":
 		err = s.checkSentCode(ctx, "lc", ch.ID, req.Code)
-	default:
-		err = custos.Errorf(custos.EInvalidRequest, "Method %q has its own begin/finish steps.", req.Method)
+	case "webauthn":
+		_, err = s.d.MFA.FinishWebAuthnAssertion(ctx, acct.ID, req.AssertionID, req.Credential, mc)
 	}
 	if custos.IsCode(err, custos.EInvalidCode) || custos.IsCode(err, custos.EExpired) {
 		return LoginResult{}, s.secondFactorFailed(ctx, ch, data.Identifier, acct, req, err)

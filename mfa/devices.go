@@ -180,7 +180,17 @@ func (s *Service) Rename(ctx context.Context, accountID, deviceID, name string) 
 	if name == "" {
 		return custos.Errorf(custos.EInvalidRequest, "Give the device a name.").With("field", "name")
 	}
-	return s.d.Store.RenameDevice(ctx, accountID, deviceID, name)
+	if err := s.d.Store.RenameDevice(ctx, accountID, deviceID, name); err != nil {
+		return err
+	}
+	ev, err := s.event(custos.EventDeviceRenamed, accountID, Client{}, map[string]string{"device_id": deviceID, "name": name})
+	if err == nil {
+		err = s.d.Store.AppendAudit(ctx, ev)
+	}
+	if err != nil {
+		s.d.Logger.WarnContext(ctx, "auditing a rename failed", "err", err)
+	}
+	return nil
 }
 
 // Unbind removes a device. A hardware token is retired (or returned to
@@ -190,6 +200,21 @@ func (s *Service) Unbind(ctx context.Context, accountID, deviceID string, c Clie
 	d, err := s.d.Store.DeviceByID(ctx, accountID, deviceID)
 	if err != nil {
 		return err
+	}
+	// The last device cannot go while protection asks for one: the holder
+	// would have no way left to log in or to confirm it's them.
+	acct, err := s.d.Store.AccountByID(ctx, accountID)
+	if err != nil {
+		return err
+	}
+	if (acct.Protection.Login || acct.Protection.Operation) && !d.ConfirmedAt.IsZero() {
+		devices, err := s.d.Store.ListDevices(ctx, accountID)
+		if err != nil {
+			return err
+		}
+		if len(devices) == 1 {
+			return custos.Errorf(custos.ENoSecondFactor, "This is your last MFA device and protection is on: turn off login and operation protection first, or add another device.")
+		}
 	}
 	status := custos.TokenRetired
 	if s.cfg.ReturnToStock {

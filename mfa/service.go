@@ -12,6 +12,7 @@ import (
 	"github.com/custos/custos"
 	"github.com/custos/custos/keyring"
 	"github.com/custos/custos/otp"
+	"github.com/go-webauthn/webauthn/webauthn"
 )
 
 // Config is the MFA policy. Zero fields take DefaultConfig's values.
@@ -68,6 +69,9 @@ type Deps struct {
 	Rand     io.Reader
 	Keys     *keyring.Ring
 	Notifier custos.Notifier
+	// WebAuthn is the relying party for security keys; nil when the
+	// public URL's host is an IP address (see NewRelyingParty).
+	WebAuthn *webauthn.WebAuthn
 	Logger   *slog.Logger
 }
 

@@ -9,10 +9,12 @@ import (
 	"crypto/rand"
 	"encoding/json"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -76,7 +78,8 @@ func Start(t testing.TB, o Options) *Env {
 	}
 	outbox := filepath.Join(t.TempDir(), "outbox")
 	srv := httptest.NewUnstartedServer(nil)
-	public, _ := url.Parse("http://" + srv.Listener.Addr().String())
+	// A host name, not 127.0.0.1: WebAuthn needs one for its relying party.
+	public, _ := url.Parse("http://localhost:" + strconv.Itoa(srv.Listener.Addr().(*net.TCPAddr).Port))
 	a, err := app.Build(context.Background(), app.Config{
 		DB: o.DSN, PublicURL: public, Dev: true, Deliver: "dir:" + outbox, MailFrom: "custos@localhost",
 		Captcha: "test", Keys: keys, Argon2: o.Argon2, Auth: o.Auth, Clock: o.Clock, Rand: rand.Reader,
