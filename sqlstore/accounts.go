@@ -9,16 +9,17 @@ import (
 	"github.com/custos/custos"
 )
 
-const accountColumns = "id, kind, email, password_hash, created_at, login_protection, operation_protection"
+const accountColumns = "id, kind, email, password_hash, created_at, login_protection, operation_protection, " +
+	"phone, secure_email"
 
 // CreateAccount inserts a and ev in one transaction; EEmailTaken if the
 // email is used, EConflict if the id (of the account or the event) is.
 func (db *DB) CreateAccount(ctx context.Context, a custos.Account, ev custos.AuditEvent) error {
 	return db.inTx(ctx, func(tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, db.q(
-			"INSERT INTO accounts ("+accountColumns+") VALUES (?, ?, ?, ?, ?, ?, ?)"),
+			"INSERT INTO accounts ("+accountColumns+") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"),
 			a.ID, string(a.Kind), a.Email, a.PasswordHash, millis(a.CreatedAt),
-			a.Protection.Login, a.Protection.Operation)
+			a.Protection.Login, a.Protection.Operation, a.Phone, a.SecureEmail)
 		if err != nil {
 			switch v, onEmail := classify(err, "accounts", "email"); {
 			case v == uniqueViolation && onEmail:
@@ -89,6 +90,29 @@ func (db *DB) SetPasswordHash(ctx context.Context, accountID, old, hash string) 
 	return custos.Errorf(custos.EConflict, "the password hash changed meanwhile")
 }
 
+// ResetPassword stores the new hash, ends every session of the account,
+// forgets its trusted devices, deletes the counter at lockKey (ending a
+// login-security lock) and writes ev, all in one transaction. ENotFound if
+// the account is gone, and then nothing changes and no event is written.
+func (db *DB) ResetPassword(ctx context.Context, accountID, hash, lockKey string, ev custos.AuditEvent) error {
+	return db.inTx(ctx, func(tx *sql.Tx) error {
+		n, err := affected(tx.ExecContext(ctx, db.q("UPDATE accounts SET password_hash = ? WHERE id = ?"), hash, accountID))
+		if err != nil {
+			return fmt.Errorf("sqlstore: reset password: %w", err)
+		}
+		if n == 0 {
+			return custos.Errorf(custos.ENotFound, "account not found")
+		}
+		if _, err := db.endLogins(ctx, tx, accountID); err != nil {
+			return fmt.Errorf("sqlstore: reset password: %w", err)
+		}
+		if _, err := tx.ExecContext(ctx, db.q("DELETE FROM counters WHERE key = ?"), lockKey); err != nil {
+			return fmt.Errorf("sqlstore: reset password: counter: %w", err)
+		}
+		return db.insertAudit(ctx, tx, ev)
+	})
+}
+
 // SetProtection sets the account's protection switches and writes ev in the
 // same transaction; ENotFound (and no event) if the account is gone.
 func (db *DB) SetProtection(ctx context.Context, accountID string, p custos.Protection, ev custos.AuditEvent) error {
@@ -113,7 +137,7 @@ func scanAccount(row scanner) (custos.Account, error) {
 		created int64
 	)
 	if err := row.Scan(&a.ID, &kind, &a.Email, &a.PasswordHash, &created,
-		&a.Protection.Login, &a.Protection.Operation); err != nil {
+		&a.Protection.Login, &a.Protection.Operation, &a.Phone, &a.SecureEmail); err != nil {
 		return custos.Account{}, err
 	}
 	a.Kind = custos.AccountKind(kind)

@@ -196,7 +196,23 @@ func rebind(query string) string {
 
 // inTx runs fn in a write transaction, committing when it returns nil.
 func (db *DB) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
-	tx, err := db.w.BeginTx(ctx, nil)
+	return db.inTxWith(ctx, nil, fn)
+}
+
+// readCommitted returns the options of a transaction that relies on READ
+// COMMITTED on PostgreSQL (each statement sees what committed before it
+// began), whatever the server's default_transaction_isolation; nil on
+// SQLite, whose transactions are serializable anyway.
+func (db *DB) readCommitted() *sql.TxOptions {
+	if db.dialect != DialectPostgres {
+		return nil
+	}
+	return &sql.TxOptions{Isolation: sql.LevelReadCommitted}
+}
+
+// inTxWith is inTx with transaction options.
+func (db *DB) inTxWith(ctx context.Context, opts *sql.TxOptions, fn func(tx *sql.Tx) error) error {
+	tx, err := db.w.BeginTx(ctx, opts)
 	if err != nil {
 		return fmt.Errorf("sqlstore: begin: %w", err)
 	}

@@ -15,7 +15,10 @@
 // binding of a hardware token) change in one atomic statement whose WHERE
 // clause holds the rule's condition, so concurrent callers on any replica
 // serialise on the row; rate-limit counters, whose rule lives in Go, change
-// in one transaction holding the counter's row lock (UpdateCounter).
+// in one transaction holding the counter's row lock (UpdateCounter). The
+// limit of accounts per phone number is counted and applied in one
+// transaction that, on PostgreSQL, holds an advisory lock on the number
+// (SetPhone).
 //
 // On SQLite all writes go through one connection (transactions begin
 // IMMEDIATE) and reads through a separate pool, so concurrent writers queue

@@ -102,6 +102,41 @@ func (db *DB) DeleteSession(ctx context.Context, accountID, id string, ev custos
 	})
 }
 
+// DeleteAccountSessions ends every session of the account and forgets its
+// trusted devices, writing ev in the same transaction, and returns how many
+// sessions ended. An account that is gone, or has no sessions, ends none:
+// 0, and the event is still written, since the caller's request happened.
+func (db *DB) DeleteAccountSessions(ctx context.Context, accountID string, ev custos.AuditEvent) (int, error) {
+	var ended int64
+	err := db.inTx(ctx, func(tx *sql.Tx) error {
+		var err error
+		if ended, err = db.endLogins(ctx, tx, accountID); err != nil {
+			return fmt.Errorf("sqlstore: delete account sessions: %w", err)
+		}
+		return db.insertAudit(ctx, tx, ev)
+	})
+	if err != nil {
+		return 0, err
+	}
+	return int(ended), nil
+}
+
+// endLogins deletes, through tx, the account's sessions and its
+// trusted-device challenges (so the next login asks for the second factor
+// again), and returns how many sessions it deleted.
+func (db *DB) endLogins(ctx context.Context, tx *sql.Tx, accountID string) (int64, error) {
+	n, err := affected(tx.ExecContext(ctx, db.q("DELETE FROM sessions WHERE account_id = ?"), accountID))
+	if err != nil {
+		return 0, fmt.Errorf("sessions: %w", err)
+	}
+	_, err = tx.ExecContext(ctx, db.q("DELETE FROM challenges WHERE account_id = ? AND purpose = ?"),
+		accountID, custos.PurposeTrustedDevice)
+	if err != nil {
+		return 0, fmt.Errorf("trusted devices: %w", err)
+	}
+	return n, nil
+}
+
 // ListSessions returns the account's sessions, newest (by CreatedAt) first;
 // an empty slice when there are none.
 func (db *DB) ListSessions(ctx context.Context, accountID string) ([]custos.Session, error) {

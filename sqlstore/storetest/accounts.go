@@ -18,6 +18,8 @@ func testCreateAccount(t *testing.T, s custos.Store) {
 		PasswordHash: "$argon2id$v=19$m=19456,t=2,p=1$YWJj$ZGVm",
 		CreatedAt:    t0,
 		Protection:   custos.Protection{Login: true, Operation: true},
+		Phone:        "+8613800138000",
+		SecureEmail:  "Safe.Box@example.test",
 	}
 	ev := newEvent("ev-roundtrip", a.ID, custos.EventSignup, t0)
 	if err := s.CreateAccount(ctx, a, ev); err != nil {

@@ -75,6 +75,15 @@ func Run(t *testing.T, open func(t *testing.T) custos.Store) {
 		{"RecoveryCodes", testRecoveryCodes},
 		{"ReplaceRecoveryCodes/Errors", testReplaceRecoveryCodesErrors},
 		{"UseRecoveryCode/Concurrent", testUseRecoveryCodeConcurrent},
+		{"AccountsByPhone", testAccountsByPhone},
+		{"SetPhone", testSetPhone},
+		{"SetPhone/Race", testSetPhoneRace},
+		{"SetAccountEmail", testSetAccountEmail},
+		{"SetAccountEmail/Concurrent", testSetAccountEmailConcurrent},
+		{"SetSecureEmail", testSetSecureEmail},
+		{"ResetPassword", testResetPassword},
+		{"ResetPassword/Refused", testResetPasswordRefused},
+		{"DeleteAccountSessions", testDeleteAccountSessions},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
