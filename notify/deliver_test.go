@@ -103,3 +103,77 @@ func TestParseDeliver(t *testing.T) {
 		t.Errorf("outbox directory mode %v, want 0700", perm)
 	}
 }
+
+func TestParseSMS(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "sms-outbox")
+	secret := []byte("webhook-secret-0123456789")
+	const token = "gw-token-5f3a9c"
+	tests := []struct {
+		name     string
+		spec     string
+		secret   []byte // nil: the good secret
+		wantType string // %T of the transport
+		wantStr  string // String() of a webhook
+		wantErr  string // part of the error
+	}{
+		{name: "log", spec: "log", wantType: "*notify.Log"},
+		{name: "dir", spec: "dir:" + dir, wantType: "*notify.Dir"},
+		{name: "https", spec: "https://sms.example.com/v1/send?token=" + token, wantType: "*notify.Webhook",
+			wantStr: "https://sms.example.com"},
+		{name: "https with user info", spec: "https://custos:" + token + "@sms.example.com:8443/send", wantType: "*notify.Webhook",
+			wantStr: "https://sms.example.com:8443"},
+		{name: "http on loopback", spec: "http://127.0.0.1:9000/sms", wantType: "*notify.Webhook",
+			wantStr: "http://127.0.0.1:9000"},
+		{name: "http on localhost", spec: "http://localhost/sms", wantType: "*notify.Webhook",
+			wantStr: "http://localhost"},
+		{name: "log needs no secret", spec: "log", secret: []byte{}, wantType: "*notify.Log"},
+
+		{name: "empty", spec: "", wantErr: "empty"},
+		{name: "http on a remote host", spec: "http://sms.example.com/send?token=" + token, wantErr: "loopback"},
+		{name: "https without secret", spec: "https://sms.example.com/send?token=" + token, secret: []byte{},
+			wantErr: "signing secret"},
+		{name: "https with a short secret", spec: "https://sms.example.com/send", secret: []byte("0123456789abcde"),
+			wantErr: "at least 16 bytes"},
+		{name: "https without host", spec: "https://?token=" + token, wantErr: "no host"},
+		{name: "smtp is for email", spec: "smtp://mail.example.com", wantErr: `scheme "smtp"`},
+		{name: "unknown scheme", spec: "sms://" + token + "@gateway", wantErr: `scheme "sms"`},
+		{name: "unknown word", spec: "webhook", wantErr: "unknown --sms value"},
+		{name: "no scheme", spec: "sms.example.com/send?token=" + token, wantErr: "unknown --sms value"},
+		{name: "dir without path", spec: "dir:", wantErr: "needs a path"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := tt.secret
+			if s == nil {
+				s = secret
+			}
+			tr, err := notify.ParseSMS(tt.spec, s, nil)
+			if tt.wantType == "" {
+				if err == nil {
+					t.Fatalf("ParseSMS(%q) = %T, want an error", tt.spec, tr)
+				}
+				if !strings.Contains(err.Error(), tt.wantErr) {
+					t.Errorf("error %q does not mention %q", err, tt.wantErr)
+				}
+				if strings.Contains(err.Error(), token) {
+					t.Errorf("error %q echoes the token", err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("ParseSMS(%q): %v", tt.spec, err)
+			}
+			if got := fmt.Sprintf("%T", tr); got != tt.wantType {
+				t.Fatalf("type %s, want %s", got, tt.wantType)
+			}
+			if tt.wantStr != "" {
+				if got := fmt.Sprint(tr); got != tt.wantStr {
+					t.Errorf("String() = %q, want %q", got, tt.wantStr)
+				}
+			}
+		})
+	}
+	if _, err := os.Stat(dir); err != nil {
+		t.Errorf("dir: did not create the directory: %v", err)
+	}
+}

@@ -41,7 +41,7 @@ type outboxFile struct {
 
 // Dir is the outbox transport: it writes every message, code included, to
 // a directory as one JSON file. It is for development and tests only
-// (--deliver dir:PATH). It is safe for concurrent use.
+// (--deliver dir:PATH, --sms dir:PATH). It is safe for concurrent use.
 //
 // Files appear whole (written to a temporary file, then linked into
 // place), with mode 0600, named <sent_at>-<8 random hex>.json so that

@@ -101,6 +101,60 @@ func TestDirRoundTrip(t *testing.T) {
 	}
 }
 
+// TestSMSOutboxRoundTrip sends email and SMS to one outbox through the two
+// transports --deliver dir:PATH and --sms dir:PATH make.
+func TestSMSOutboxRoundTrip(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "outbox")
+	email, err := notify.ParseDeliver("dir:"+path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sms, err := notify.ParseSMS("dir:"+path, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	clock := newFakeClock()
+	cfg := testConfig(clock)
+	cfg.SMS = sms
+	n, err := notify.New(email, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	msgs := []custos.Message{
+		{Channel: custos.ChannelSMS, To: "+8613800138000", Purpose: custos.MsgPhoneCode, Code: "135790"},
+		{Channel: custos.ChannelEmail, To: "alice@example.com", Purpose: custos.MsgEmailCode, Code: "246802"},
+		{Channel: custos.ChannelSMS, To: "+12015550123", Purpose: custos.MsgRetrieveCode, Code: "975310"},
+	}
+	for _, m := range msgs {
+		if err := n.Send(t.Context(), m); err != nil {
+			t.Fatalf("Send: %v", err)
+		}
+		clock.Add(time.Millisecond)
+	}
+	got, err := notify.ReadOutbox(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []notify.Rendered{
+		{Channel: "sms", To: "+12015550123", Purpose: "retrieve_code", Code: "975310",
+			Text: "Your Custos code to list the accounts that use this number is 975310. It expires in 10 minutes. Do not share it."},
+		{Channel: "email", To: "alice@example.com", Purpose: "email_code", Code: "246802",
+			Subject: "Confirm your email address for Custos"},
+		{Channel: "sms", To: "+8613800138000", Purpose: "phone_code", Code: "135790",
+			Text: "Your Custos code to confirm this phone number is 135790. It expires in 10 minutes. Do not share it."},
+	}
+	ignore := cmp.Transformer("noTimeNoEmailText", func(r notify.Rendered) notify.Rendered {
+		r.SentAt = time.Time{}
+		if r.Channel == "email" {
+			r.Text = ""
+		}
+		return r
+	})
+	if diff := cmp.Diff(want, got, ignore); diff != "" {
+		t.Errorf("ReadOutbox (-want +got):\n%s", diff)
+	}
+}
+
 // TestDirFileFormat pins the JSON that API.md promises.
 func TestDirFileFormat(t *testing.T) {
 	tests := []struct {

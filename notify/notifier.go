@@ -52,8 +52,12 @@ type Transport interface {
 	Deliver(ctx context.Context, r Rendered) error
 }
 
-// Config is what New needs besides a Transport.
+// Config is what New needs besides the email Transport.
 type Config struct {
+	// SMS delivers text messages (Channel custos.ChannelSMS): a Webhook, a
+	// Dir or a Log (see ParseSMS). Nil means SMS is not configured: Send
+	// answers EUnavailable for every text message, and email still works.
+	SMS Transport
 	// From is the sender of emails, as an RFC 5322 address
 	// ("Custos <no-reply@example.com>"). Required.
 	From string
@@ -67,17 +71,20 @@ type Config struct {
 }
 
 // Notifier renders messages from the embedded templates and hands them to a
-// Transport. It is safe for concurrent use.
+// Transport: email to the one given to New, SMS to Config.SMS. It is safe
+// for concurrent use.
 type Notifier struct {
-	transport Transport
+	transport Transport // email
+	sms       Transport // nil: SMS not configured
 	cfg       Config
 	templates map[string]*template.Template // by "<purpose>.<channel>"
 }
 
 var _ custos.Notifier = (*Notifier)(nil)
 
-// New returns a Notifier that delivers through t. It fails when cfg is
-// incomplete or an embedded template does not parse.
+// New returns a Notifier that delivers email through t and text messages
+// through cfg.SMS. It fails when cfg is incomplete or an embedded template
+// does not parse.
 func New(t Transport, cfg Config) (*Notifier, error) {
 	if t == nil {
 		return nil, fmt.Errorf("notify: no transport")
@@ -103,7 +110,7 @@ func New(t Transport, cfg Config) (*Notifier, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Notifier{transport: t, cfg: cfg, templates: templates}, nil
+	return &Notifier{transport: t, sms: cfg.SMS, cfg: cfg, templates: templates}, nil
 }
 
 // parseTemplates reads every templates/<purpose>.<channel>.tmpl file.
@@ -132,16 +139,24 @@ func parseTemplates(fsys fs.FS) (map[string]*template.Template, error) {
 	return out, nil
 }
 
-// Send renders m and hands it to the transport. An unknown purpose or
-// channel, or data the template lacks, is an EInternal error (a bug in the
-// caller); a failed delivery is EUnavailable. Neither error carries the
-// code or the text of the message.
+// Send renders m and hands it to the transport of its channel. An unknown
+// purpose or channel, or data the template lacks, is an EInternal error (a
+// bug in the caller); a failed delivery, or a text message when no SMS
+// transport is configured, is EUnavailable. Neither error carries the code
+// or the text of the message.
 func (n *Notifier) Send(ctx context.Context, m custos.Message) error {
 	r, err := n.render(m)
 	if err != nil {
 		return err
 	}
-	if err := n.transport.Deliver(ctx, r); err != nil {
+	t := n.transport
+	if m.Channel == custos.ChannelSMS {
+		t = n.sms
+	}
+	if t == nil {
+		return custos.Errorf(custos.EUnavailable, "SMS delivery is not configured")
+	}
+	if err := t.Deliver(ctx, r); err != nil {
 		return custos.Errorf(custos.EUnavailable, "notify: delivering %s %s message: %s",
 			m.Channel, m.Purpose, redact(err.Error(), m.Code))
 	}

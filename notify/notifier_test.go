@@ -68,9 +68,12 @@ func testConfig(clock custos.Clock) notify.Config {
 	return notify.Config{From: testFrom, PublicURL: testPublicURL, Clock: clock}
 }
 
+// newNotifier returns a Notifier that hands both email and SMS to tr.
 func newNotifier(t *testing.T, tr notify.Transport, clock custos.Clock) *notify.Notifier {
 	t.Helper()
-	n, err := notify.New(tr, testConfig(clock))
+	cfg := testConfig(clock)
+	cfg.SMS = tr
+	n, err := notify.New(tr, cfg)
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}
@@ -89,7 +92,20 @@ var samples = map[string]custos.Message{
 	custos.MsgDeviceBound:       {To: "alice@example.com", Data: map[string]string{"Name": "Phone", "Kind": "authenticator app"}},
 	custos.MsgDeviceUnbound:     {To: "alice@example.com", Data: map[string]string{"Name": "Phone"}},
 	custos.MsgProtectionChanged: {To: "alice@example.com", Data: map[string]string{"Login": "on", "Operation": "off"}},
+	custos.MsgPhoneCode:         {To: "+8613800138000", Code: "123456"},
+	custos.MsgEmailCode:         {To: "alice@example.com", Code: "123456"},
+	custos.MsgPhoneChanged: {To: "alice@example.com", Data: map[string]string{
+		"NewPhone": "+86 139****9000", "UndoURL": testUndoURL}},
+	custos.MsgEmailChanged: {To: "alice@example.com", Data: map[string]string{
+		"NewEmail": "b***@example.org", "UndoURL": testUndoURL}},
+	custos.MsgRetrieveCode:  {To: "+8613800138000", Code: "123456"},
+	custos.MsgResetCode:     {To: "alice@example.com", Code: "123456"},
+	custos.MsgPasswordReset: {To: "alice@example.com", Data: map[string]string{}},
 }
+
+// testUndoURL is as long as the links package binding makes (a 43-character
+// token), so the SMS length check below is realistic.
+const testUndoURL = testPublicURL + "/undo?token=q6Hk2vYt0d9Zr1mXcN4bW7sLpE3uA8fJ5gKoRiT-_yV"
 
 // TestEveryTemplateRenders renders every file in templates/ (the directory
 // that is embedded) so a broken or unreachable template fails here.
@@ -131,8 +147,16 @@ func TestEveryTemplateRenders(t *testing.T) {
 			if r.Text == "" {
 				t.Error("empty text")
 			}
-			if m.Code != "" && !strings.Contains(r.Text, m.Code) {
-				t.Errorf("text %q lacks the code", r.Text)
+			if m.Code != "" {
+				if !strings.Contains(r.Text, m.Code) {
+					t.Errorf("text %q lacks the code", r.Text)
+				}
+				if !strings.Contains(r.Text, "expires in 10 minutes") {
+					t.Errorf("code message %q does not say when the code expires", r.Text)
+				}
+			}
+			if url := m.Data["UndoURL"]; url != "" && !strings.Contains(r.Text, url) {
+				t.Errorf("text %q lacks the undo link", r.Text)
 			}
 			switch channel {
 			case custos.ChannelEmail:
@@ -143,8 +167,18 @@ func TestEveryTemplateRenders(t *testing.T) {
 				if r.Subject != "" {
 					t.Errorf("SMS with subject %q", r.Subject)
 				}
-				if strings.Contains(r.Text, "\n") || len(r.Text) > 160 {
-					t.Errorf("SMS is not one short text: %q", r.Text)
+				// One GSM-7 segment holds 160 characters; a link is as long
+				// as the public URL makes it, the words stay under 140.
+				words := strings.Replace(r.Text, m.Data["UndoURL"], "", 1)
+				if strings.Contains(r.Text, "\n") || len(r.Text) > 160 || len(words) > 140 {
+					t.Errorf("SMS is not one short text (%d characters, %d without the link): %q",
+						len(r.Text), len(words), r.Text)
+				}
+				for _, c := range r.Text {
+					if c > 0x7e || c < 0x20 {
+						t.Errorf("SMS has %q, which would need a UCS-2 message of 70 characters: %q", c, r.Text)
+						break
+					}
 				}
 			default:
 				t.Fatalf("unknown channel %q in template name", channel)
@@ -187,6 +221,28 @@ func TestSendRendersWording(t *testing.T) {
 			},
 		},
 		{
+			name: "phone changed sms",
+			msg: custos.Message{Channel: custos.ChannelSMS, To: "+8613800138000", Purpose: custos.MsgPhoneChanged,
+				Data: map[string]string{"NewPhone": "+86 139****9000", "UndoURL": "https://id.example.com/undo?token=abc"}},
+			want: notify.Rendered{Text: "Your Custos phone number was changed. Not you? Open https://id.example.com/undo?token=abc to secure your account."},
+		},
+		{
+			name: "email changed email",
+			msg: custos.Message{Channel: custos.ChannelEmail, To: "alice@example.com", Purpose: custos.MsgEmailChanged,
+				Data: map[string]string{"NewEmail": "b***@example.org", "UndoURL": "https://id.example.com/undo?token=abc"}},
+			want: notify.Rendered{
+				Subject: "An email address on your Custos account was changed",
+				Text: "An email address on your Custos account (the login email or the secure email) was changed to b***@example.org.\n\n" +
+					"If it was you, there is nothing to do.\n\n" +
+					"If this wasn't you, open https://id.example.com/undo?token=abc to end every session and secure your account.",
+			},
+		},
+		{
+			name: "reset code sms",
+			msg:  custos.Message{Channel: custos.ChannelSMS, To: "+8613800138000", Purpose: custos.MsgResetCode, Code: "246810"},
+			want: notify.Rendered{Text: "Your Custos password reset code is 246810. It expires in 10 minutes. Not you? Ignore this message."},
+		},
+		{
 			name: "data cannot replace the code or the link",
 			msg: custos.Message{Channel: custos.ChannelEmail, To: "alice@example.com", Purpose: custos.MsgSignupCode, Code: "111111",
 				Data: map[string]string{"Code": "999999", "PublicURL": "https://evil.example"}},
@@ -206,6 +262,7 @@ func TestSendRendersWording(t *testing.T) {
 			}
 			cfg.Product = tt.cfg.Product
 			rec := &recorder{}
+			cfg.SMS = rec
 			n, err := notify.New(rec, cfg)
 			if err != nil {
 				t.Fatal(err)
@@ -264,6 +321,69 @@ func TestSendDeliveryFailureIsUnavailableWithoutSecrets(t *testing.T) {
 	}
 	if custos.Status(err) != 503 {
 		t.Errorf("status = %d, want 503", custos.Status(err))
+	}
+}
+
+func TestSendRoutesByChannel(t *testing.T) {
+	email, sms := &recorder{}, &recorder{}
+	cfg := testConfig(newFakeClock())
+	cfg.SMS = sms
+	n, err := notify.New(email, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	msgs := []custos.Message{
+		{Channel: custos.ChannelEmail, To: "alice@example.com", Purpose: custos.MsgSignupCode, Code: "111111"},
+		{Channel: custos.ChannelSMS, To: "+8613800138000", Purpose: custos.MsgPhoneCode, Code: "222222"},
+		{Channel: custos.ChannelSMS, To: "+8613800138000", Purpose: custos.MsgPasswordReset},
+	}
+	for _, m := range msgs {
+		if err := n.Send(t.Context(), m); err != nil {
+			t.Fatalf("Send %s %s: %v", m.Channel, m.Purpose, err)
+		}
+	}
+	channels := func(rs []notify.Rendered) []string {
+		var out []string
+		for _, r := range rs {
+			out = append(out, r.Channel+"/"+r.Purpose)
+		}
+		return out
+	}
+	if diff := cmp.Diff([]string{"email/signup_code"}, channels(email.messages())); diff != "" {
+		t.Errorf("email transport got (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff([]string{"sms/phone_code", "sms/password_reset"}, channels(sms.messages())); diff != "" {
+		t.Errorf("SMS transport got (-want +got):\n%s", diff)
+	}
+}
+
+func TestSendSMSWithoutTransportIsUnavailable(t *testing.T) {
+	email := &recorder{}
+	n, err := notify.New(email, testConfig(newFakeClock())) // no Config.SMS
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = n.Send(t.Context(), custos.Message{
+		Channel: custos.ChannelSMS, To: "+8613800138000", Purpose: custos.MsgPhoneCode, Code: "424242",
+	})
+	var ce *custos.Error
+	if !errors.As(err, &ce) || ce.Code != custos.EUnavailable {
+		t.Fatalf("Send = %v, want a *custos.Error with code %s", err, custos.EUnavailable)
+	}
+	if ce.Message != "SMS delivery is not configured" {
+		t.Errorf("message %q", ce.Message)
+	}
+	if strings.Contains(err.Error(), "424242") {
+		t.Errorf("error %q contains the code", err)
+	}
+	if len(email.messages()) != 0 {
+		t.Error("the text message went to the email transport")
+	}
+	// Email still works.
+	if err := n.Send(t.Context(), custos.Message{
+		Channel: custos.ChannelEmail, To: "alice@example.com", Purpose: custos.MsgEmailCode, Code: "123456",
+	}); err != nil {
+		t.Fatalf("Send email: %v", err)
 	}
 }
 
