@@ -115,9 +115,10 @@ func (wb *Web) newConfirmView(r *http.Request, sess custos.Session, next, method
 	if err != nil {
 		return v, err
 	}
-	// Recovery codes stand in for a device at login only; the service does
-	// not offer them here, and the page would not know how to take one.
-	v.Methods = slices.DeleteFunc(webMethods(methods), func(m string) bool { return m == "recovery_code" })
+	// Recovery codes stand in for a device at login only, and a security
+	// key has no verification step in the services: they do not offer
+	// either here, and the page would not know how to take one.
+	v.Methods = slices.DeleteFunc(webMethods(methods), func(m string) bool { return m == "recovery_code" || m == "webauthn" })
 	if slices.Contains(v.Methods, method) {
 		v.Method = method
 	} else if len(v.Methods) > 0 {

@@ -14,11 +14,23 @@
 //
 // Pages are rendered on the server from html/template files embedded in the
 // binary, one typed view struct per page and one shared layout. They work
-// without JavaScript and load nothing but /static/style.css,
-// /static/icon.svg and data: images (the authenticator-app QR code), so the
-// strict Content-Security-Policy that package server sets holds. Every word
-// shown comes from the message catalogue (messages.go), keyed so that other
-// languages can follow English.
+// without JavaScript, except the security-key steps, and load nothing but
+// /static/style.css, /static/icon.svg, /static/webauthn.js (on the pages
+// with a security-key step) and data: images (the authenticator-app QR
+// code), so the strict Content-Security-Policy that package server sets
+// holds: no inline script or handler anywhere. Every word shown comes from
+// the message catalogue (messages.go), keyed so that other languages can
+// follow English; the script's words arrive in data- attributes.
+//
+// The security-key steps (webauthn.go) are the pages' only JSON endpoints:
+// POST /account/security/webauthn/begin and /finish with the session
+// cookie, POST /login/second-factor/webauthn/begin and /finish with the
+// login token from the page. They take application/json only (415
+// otherwise) and answer JSON, errors as {"error": {"code", "message", …}}
+// like the API, with "location" when the script should go to another page;
+// without a session they answer 401 with the login page as location, since
+// a script would follow a 303 without noticing. http.CrossOriginProtection
+// (package server) and the JSON content type keep other sites out.
 //
 // Handlers return errors to one place (serveError), which maps custos.Error
 // codes to status through custos.Status; problems with what was typed

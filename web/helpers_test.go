@@ -162,6 +162,19 @@ func wantSecurityHeaders(t *testing.T, p page) {
 	}
 }
 
+// staticScript is the one way a page may load script: an empty element
+// naming a file under /static/.
+var staticScript = regexp.MustCompile(`<script src="/static/[a-z]+\.js" defer></script>`)
+
+// wantOnlyStaticScripts checks that the page has no inline script: every
+// <script is an empty element loading a file from /static/.
+func wantOnlyStaticScripts(t *testing.T, p page) {
+	t.Helper()
+	if rest := staticScript.ReplaceAllString(p.Body, ""); strings.Contains(rest, "<script") {
+		t.Errorf("%s %s: page has a script that is not a /static/ file", p.Request.Method, p.Request.URL.Path)
+	}
+}
+
 var revokeLink = regexp.MustCompile(`href="/account/devices/([A-Za-z0-9_]+)/revoke"`)
 
 // revokeIDs lists the session ids the devices page offers to sign out.

@@ -11,9 +11,10 @@ import (
 )
 
 // pageMethods are the second-factor methods the pages can take, in the
-// order they are offered. Security keys (webauthn) need script and their
-// own begin/finish steps, so the pages leave them out for now.
-var pageMethods = []string{"totp", "hardware", "recovery_code", "email"}
+// order they are offered. A security key (webauthn) is the one step that
+// needs script: static/webauthn.js runs it through the JSON endpoints in
+// webauthn.go.
+var pageMethods = []string{"totp", "hardware", "webauthn", "recovery_code", "email"}
 
 // webMethods keeps the methods of list the pages can take, in list's order,
 // without repeats.
@@ -58,6 +59,10 @@ func (wb *Web) newSecondFactorView(r *http.Request, st secondFactorState) second
 	}
 	return v
 }
+
+// HasKey reports whether a security key is among the methods, so the page
+// loads the script that runs it.
+func (v secondFactorView) HasKey() bool { return slices.Contains(v.Methods, "webauthn") }
 
 // MethodList is the methods for the hidden field.
 func (v secondFactorView) MethodList() string { return strings.Join(v.Methods, ",") }
@@ -118,6 +123,12 @@ func (wb *Web) secondFactor(w http.ResponseWriter, r *http.Request) error {
 		}
 		v.SentTo = sentTo
 		return wb.render(w, http.StatusOK, "secondfactor", v)
+	}
+	if v.Method == "webauthn" {
+		// A security key answers through the script's JSON endpoints; a
+		// form posting here has no answer to check (and costs no attempt).
+		v.Form.add("", catalogues[v.Lang].must("secondfactor.webauthn_script"))
+		return wb.render(w, http.StatusBadRequest, "secondfactor", v)
 	}
 	code := cleanCode(f.Get("code"))
 	if code == "" {

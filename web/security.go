@@ -13,6 +13,7 @@ import (
 var securityNotices = map[string]string{
 	"totp":          "security.done_totp",
 	"hardware":      "security.done_hardware",
+	"webauthn":      "security.done_webauthn",
 	"removed":       "security.done_removed",
 	"renamed":       "security.done_renamed",
 	"recovery":      "security.done_recovery",
@@ -33,6 +34,10 @@ type securityView struct {
 	Account custos.Account
 	Devices []custos.Device // confirmed MFA devices, oldest first
 	Form    formErrors      // a refused switch (no_second_factor)
+	// AddKey is set when a confirmation returned here to add a security
+	// key (add=webauthn); KeyName is the name typed before it.
+	AddKey  bool
+	KeyName string
 }
 
 func mfaClient(r *http.Request) mfa.Client {
@@ -57,7 +62,14 @@ func (wb *Web) security(w http.ResponseWriter, r *http.Request, sess custos.Sess
 	if err != nil {
 		return err
 	}
-	v.Notice = securityNotices[r.URL.Query().Get("done")]
+	q := r.URL.Query()
+	v.Notice = securityNotices[q.Get("done")]
+	if q.Get("add") == "webauthn" {
+		v.AddKey, v.KeyName = true, q.Get("name")
+		if v.Notice == "" {
+			v.Notice = "security.webauthn_again"
+		}
+	}
 	return wb.render(w, http.StatusOK, "security", v)
 }
 

@@ -15,9 +15,11 @@ var staticFS embed.FS
 var staticTypes = map[string]string{
 	".css": "text/css; charset=utf-8",
 	".svg": "image/svg+xml",
+	".js":  "text/javascript; charset=utf-8",
 }
 
-// serveStatic serves the embedded stylesheet and icon under /static/.
+// serveStatic serves the embedded stylesheet, icon and security-key script
+// under /static/.
 func serveStatic(w http.ResponseWriter, r *http.Request) {
 	name := strings.TrimPrefix(r.URL.Path, "/")
 	typ, ok := staticTypes[path.Ext(name)]

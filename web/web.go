@@ -77,6 +77,8 @@ func (wb *Web) Register(mux *http.ServeMux) {
 	mux.Handle("POST /login", wb.handle(wb.login))
 	mux.Handle("GET /login/second-factor", wb.handle(wb.secondFactorForm))
 	mux.Handle("POST /login/second-factor", wb.handle(wb.secondFactor))
+	mux.Handle("POST "+webauthnLoginBegin, wb.handleJSON(wb.beginAssertion))
+	mux.Handle("POST "+webauthnLoginFinish, wb.handleJSON(wb.finishAssertion))
 	mux.Handle("POST /logout", wb.handle(wb.logout))
 
 	mux.Handle("GET /account", wb.signedIn(wb.account))
@@ -94,6 +96,8 @@ func (wb *Web) Register(mux *http.ServeMux) {
 	mux.Handle("POST /account/security/totp", wb.signedIn(wb.totp))
 	mux.Handle("GET /account/security/hardware", wb.signedIn(wb.hardwareForm))
 	mux.Handle("POST /account/security/hardware", wb.signedIn(wb.hardware))
+	mux.Handle("POST "+webauthnRegisterBegin, wb.signedInJSON(wb.beginRegistration))
+	mux.Handle("POST "+webauthnRegisterFinish, wb.signedInJSON(wb.finishRegistration))
 	mux.Handle("GET /account/security/devices/{id}/rename", wb.signedIn(wb.renameForm))
 	mux.Handle("POST /account/security/devices/{id}/rename", wb.signedIn(wb.rename))
 	mux.Handle("GET /account/security/devices/{id}/remove", wb.signedIn(wb.removeForm))

@@ -72,7 +72,8 @@ func TestPagesRender(t *testing.T) {
 				wantContains(t, p, tt.want...)
 				wantContains(t, p, `<html lang="en">`, `href="/static/style.css"`)
 				// The CSP forbids inline styles and scripts.
-				wantAbsent(t, p, "<script", "style=", "<style", "onclick=")
+				wantAbsent(t, p, "style=", "<style", "onclick=")
+				wantOnlyStaticScripts(t, p)
 				if strings.Contains(p.Body, `role="alert"`) {
 					t.Error("a page without a problem shows the error summary")
 				}
@@ -92,6 +93,7 @@ func TestStatic(t *testing.T) {
 	}{
 		{name: "stylesheet", path: "/static/style.css", wantStatus: 200, wantType: "text/css; charset=utf-8"},
 		{name: "icon", path: "/static/icon.svg", wantStatus: 200, wantType: "image/svg+xml"},
+		{name: "security-key script", path: "/static/webauthn.js", wantStatus: 200, wantType: "text/javascript; charset=utf-8"},
 		{name: "missing", path: "/static/nope.css", wantStatus: 404},
 		{name: "directory", path: "/static/", wantStatus: 404},
 	}
