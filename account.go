@@ -25,10 +25,22 @@ type Account struct {
 	PasswordHash string // argon2id in PHC string form
 	CreatedAt    time.Time
 	Protection   Protection
+	Phone        string // bound mobile number in E.164, "" when none (R1, R2)
+	SecureEmail  string // verification channel, not a login identifier (R6), "" when none
 }
 
 // NormalizeEmail returns the form of an email address used as a login
 // identifier and as the lockout key: trimmed and lower-cased.
 func NormalizeEmail(s string) string {
 	return strings.ToLower(strings.TrimSpace(s))
+}
+
+// MaskEmail shows enough of an address for its owner to recognise it:
+// a***@example.com.
+func MaskEmail(e string) string {
+	at := strings.LastIndexByte(e, '@')
+	if at <= 0 {
+		return "***"
+	}
+	return e[:1] + "***" + e[at:]
 }

@@ -24,6 +24,12 @@ const (
 	EventVerified       = "verification.passed"
 	EventSecondFactor   = "login.second_factor"
 	EventSecondFailure  = "login.second_factor_failure"
+	EventPhoneChanged   = "phone.changed"
+	EventEmailChanged   = "email.changed"
+	EventSecureEmail    = "secure_email.changed"
+	EventPasswordReset  = "password.reset"
+	EventRetrieved      = "accounts.retrieved" // a proven phone listed the account
+	EventUndo           = "undo.used"          // an "it wasn't me" link ended every session
 )
 
 // AuditEvent is one security event. It is written in the same transaction as

@@ -9,6 +9,12 @@ const (
 	PurposeLoginCode     = "login_code"     // a code sent by email or SMS as a second factor
 	PurposeVerification  = "verification"   // identity verification before a sensitive change; its code, when one is sent
 	PurposeTrustedDevice = "trusted_device" // "trust this device for 7 days"; ID is the token's hash
+	PurposePhoneChange   = "phone_change"   // a new phone number waiting for its code (R2)
+	PurposeEmailChange   = "email_change"   // a new account email waiting for its code (R5)
+	PurposeSecureEmail   = "secure_email"   // a new secure email waiting for its code (R6)
+	PurposeRetrieve      = "retrieve"       // a phone proving itself to list its accounts (R1)
+	PurposeReset         = "password_reset" // a password reset waiting for its code(s)
+	PurposeUndo          = "undo"           // an "it wasn't me" link sent to an old channel; ID is the token's hash
 )
 
 // Challenge is a one-time code sent to an address (email or phone) and

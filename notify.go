@@ -18,6 +18,13 @@ const (
 	MsgDeviceBound       = "mfa_bound"          // an MFA device was added
 	MsgDeviceUnbound     = "mfa_unbound"        // an MFA device was removed
 	MsgProtectionChanged = "protection_changed" // login or operation protection was switched
+	MsgPhoneCode         = "phone_code"         // SMS: the code that proves a new phone number
+	MsgEmailCode         = "email_code"         // email: the code that proves a new account or secure email
+	MsgPhoneChanged      = "phone_changed"      // to the old phone and the secure email, with an "it wasn't me" link
+	MsgEmailChanged      = "email_changed"      // to the old address, with an "it wasn't me" link
+	MsgRetrieveCode      = "retrieve_code"      // SMS: the code to list the accounts bound to a number
+	MsgResetCode         = "reset_code"         // SMS or email: the code to reset a password
+	MsgPasswordReset     = "password_reset"     // every channel: the password was reset
 )
 
 // Message is one outgoing email or SMS before it is rendered. Data fills the

@@ -20,6 +20,27 @@ type AccountStore interface {
 	AccountByID(ctx context.Context, id string) (Account, error)
 	// AccountByEmail looks up a normalised account email; ENotFound if none.
 	AccountByEmail(ctx context.Context, email string) (Account, error)
+	// AccountsByPhone returns the accounts bound to an E.164 number, oldest
+	// first (empty when none).
+	AccountsByPhone(ctx context.Context, phone string) ([]Account, error)
+	// SetPhone binds phone ("" unbinds) and writes ev, in one transaction
+	// that refuses with EConflict when the number is already bound to
+	// maxPerNumber other accounts. ENotFound if the account is gone.
+	SetPhone(ctx context.Context, accountID, phone string, maxPerNumber int, ev AuditEvent) error
+	// SetAccountEmail changes the login email and writes ev; EEmailTaken
+	// if another account has it, ENotFound if the account is gone.
+	SetAccountEmail(ctx context.Context, accountID, email string, ev AuditEvent) error
+	// SetSecureEmail sets the secure email ("" clears it) and writes ev;
+	// ENotFound if the account is gone.
+	SetSecureEmail(ctx context.Context, accountID, email string, ev AuditEvent) error
+	// ResetPassword, in one transaction, stores the new hash, ends every
+	// session of the account, forgets its trusted devices, deletes the
+	// counter at lockKey (ending a login-security lock) and writes ev.
+	// ENotFound if the account is gone.
+	ResetPassword(ctx context.Context, accountID, hash, lockKey string, ev AuditEvent) error
+	// DeleteAccountSessions ends every session of the account and forgets
+	// its trusted devices, writing ev; it returns how many sessions ended.
+	DeleteAccountSessions(ctx context.Context, accountID string, ev AuditEvent) (int, error)
 	// SetProtection sets the account's protection switches and writes ev;
 	// ENotFound if the account is gone.
 	SetProtection(ctx context.Context, accountID string, p Protection, ev AuditEvent) error

@@ -6,6 +6,7 @@ import (
 
 	"github.com/custos/custos"
 	"github.com/custos/custos/auth"
+	"github.com/custos/custos/phone"
 )
 
 type signupRequest struct {
@@ -159,8 +160,8 @@ func (a *API) getAccount(w http.ResponseWriter, r *http.Request, sess custos.Ses
 		"account_id":           acct.ID,
 		"kind":                 acct.Kind,
 		"account_email":        acct.Email,
-		"secure_email":         nil,
-		"phone":                nil,
+		"secure_email":         optionalString(custos.MaskEmail(acct.SecureEmail), acct.SecureEmail != ""),
+		"phone":                optionalString(phone.Mask(acct.Phone), acct.Phone != ""),
 		"created_at":           rfc3339(acct.CreatedAt),
 		"login_protection":     acct.Protection.Login,
 		"operation_protection": acct.Protection.Operation,
@@ -187,6 +188,13 @@ func (a *API) activity(w http.ResponseWriter, r *http.Request, sess custos.Sessi
 		out = append(out, eventView{ID: e.ID, At: rfc3339(e.At), Type: e.Type, RemoteAddr: e.RemoteAddr, UserAgent: e.UserAgent, Detail: e.Detail})
 	}
 	return writeJSON(w, http.StatusOK, map[string]any{"events": out})
+}
+
+func optionalString(s string, ok bool) any {
+	if !ok {
+		return nil
+	}
+	return s
 }
 
 func rfc3339(t time.Time) string { return t.UTC().Format(time.RFC3339) }

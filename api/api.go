@@ -7,8 +7,10 @@ import (
 
 	"github.com/custos/custos"
 	"github.com/custos/custos/auth"
+	"github.com/custos/custos/binding"
 	"github.com/custos/custos/captcha"
 	"github.com/custos/custos/mfa"
+	"github.com/custos/custos/recovery"
 	"github.com/custos/custos/requestinfo"
 	"github.com/prometheus/client_golang/prometheus"
 )
@@ -20,29 +22,35 @@ var OpenAPI []byte
 
 // Deps are what the API calls.
 type Deps struct {
-	Auth    *auth.Service
-	MFA     *mfa.Service
-	Captcha *captcha.Service
-	Clock   custos.Clock
-	Metrics prometheus.Registerer // may be nil
+	Auth     *auth.Service
+	MFA      *mfa.Service
+	Binding  *binding.Service
+	Recovery *recovery.Service
+	Captcha  *captcha.Service
+	Clock    custos.Clock
+	Metrics  prometheus.Registerer // may be nil
 }
 
 // API serves /api/v1.
 type API struct {
-	auth    *auth.Service
-	mfa     *mfa.Service
-	captcha *captcha.Service
-	clock   custos.Clock
-	logins  *prometheus.CounterVec
+	auth     *auth.Service
+	mfa      *mfa.Service
+	binding  *binding.Service
+	recovery *recovery.Service
+	captcha  *captcha.Service
+	clock    custos.Clock
+	logins   *prometheus.CounterVec
 }
 
 // New returns the API, registering its metrics with d.Metrics.
 func New(d Deps) *API {
 	a := &API{
-		auth:    d.Auth,
-		mfa:     d.MFA,
-		captcha: d.Captcha,
-		clock:   d.Clock,
+		auth:     d.Auth,
+		mfa:      d.MFA,
+		binding:  d.Binding,
+		recovery: d.Recovery,
+		captcha:  d.Captcha,
+		clock:    d.Clock,
 		logins: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "custos_logins_total",
 			Help: "Password login attempts by outcome (success, or the error code).",
@@ -92,6 +100,18 @@ func Routes() []Route {
 		{"POST", "/api/v1/login/second-factor/webauthn/begin", func(a *API) http.Handler { return a.handle(a.beginWebAuthnSecondFactor) }},
 		{"POST", "/api/v1/login/second-factor/webauthn/finish", func(a *API) http.Handler { return a.handle(a.finishWebAuthnSecondFactor) }},
 		{"POST", "/api/v1/mfa/recovery-codes", func(a *API) http.Handler { return a.authed(a.recoveryCodes) }},
+		{"POST", "/api/v1/account/phone", func(a *API) http.Handler { return a.authed(a.startPhoneChange) }},
+		{"POST", "/api/v1/account/phone/{change_id}", func(a *API) http.Handler { return a.authed(a.finishPhoneChange) }},
+		{"POST", "/api/v1/account/email", func(a *API) http.Handler { return a.authed(a.startEmailChange) }},
+		{"POST", "/api/v1/account/email/{change_id}", func(a *API) http.Handler { return a.authed(a.finishEmailChange) }},
+		{"POST", "/api/v1/account/secure-email", func(a *API) http.Handler { return a.authed(a.startSecureEmail) }},
+		{"POST", "/api/v1/account/secure-email/{change_id}", func(a *API) http.Handler { return a.authed(a.finishSecureEmail) }},
+		{"POST", "/api/v1/retrieve", func(a *API) http.Handler { return a.handle(a.startRetrieve) }},
+		{"POST", "/api/v1/retrieve/{retrieval_id}", func(a *API) http.Handler { return a.handle(a.finishRetrieve) }},
+		{"POST", "/api/v1/password-reset", func(a *API) http.Handler { return a.handle(a.startReset) }},
+		{"POST", "/api/v1/password-reset/{reset_id}", func(a *API) http.Handler { return a.handle(a.proveReset) }},
+		{"POST", "/api/v1/password-reset/{reset_id}/complete", func(a *API) http.Handler { return a.handle(a.completeReset) }},
+		{"POST", "/api/v1/undo", func(a *API) http.Handler { return a.handle(a.undo) }},
 		{"POST", "/api/v1/captcha", func(a *API) http.Handler { return a.handle(a.newCaptcha) }},
 		{"GET", "/api/v1/captcha/{id}/image", func(a *API) http.Handler { return a.handle(a.captchaImage) }},
 		{"GET", "/api/v1/captcha/{id}/audio", func(a *API) http.Handler { return a.handle(a.captchaAudio) }},

@@ -14,12 +14,15 @@ import (
 	"github.com/custos/custos"
 	"github.com/custos/custos/api"
 	"github.com/custos/custos/auth"
+	"github.com/custos/custos/binding"
 	"github.com/custos/custos/captcha"
 	"github.com/custos/custos/keyring"
 	"github.com/custos/custos/mfa"
 	"github.com/custos/custos/notify"
 	"github.com/custos/custos/password"
+	"github.com/custos/custos/recovery"
 	"github.com/custos/custos/requestinfo"
+	"github.com/custos/custos/sendlimit"
 	"github.com/custos/custos/server"
 	"github.com/custos/custos/sqlstore"
 	"github.com/custos/custos/web"
@@ -33,6 +36,11 @@ type Config struct {
 	Dev            bool
 	Deliver        string      // notify.ParseDeliver spec
 	DeliverTLS     *tls.Config // optional roots for SMTP (tests)
+	SMS            string      // notify.ParseSMS spec; "" sends SMS to the dir: outbox when Deliver is one
+	SMSSecret      []byte      // HMAC key of the SMS webhook
+	SMSClient      *http.Client
+	DefaultRegion  string // region for national phone numbers ("" = E.164 only)
+	MaxPerNumber   int    // accounts one phone number may be bound to
 	MailFrom       string
 	Captcha        string // "image" or "test"
 	Keys           *keyring.Ring
@@ -53,6 +61,8 @@ type App struct {
 	Auth      *auth.Service
 	Captcha   *captcha.Service
 	MFA       *mfa.Service
+	Binding   *binding.Service
+	Recovery  *recovery.Service
 	Hasher    *password.Hasher
 	Registry  *prometheus.Registry
 	OutboxDir string // "" unless delivering to a dir: outbox
@@ -76,8 +86,23 @@ func Build(ctx context.Context, cfg Config) (*App, error) {
 	if l, ok := transport.(*notify.Log); ok && l.Logger == nil {
 		l.Logger = cfg.Logger
 	}
+	var sms notify.Transport
+	switch {
+	case cfg.SMS != "":
+		if sms, err = notify.ParseSMS(cfg.SMS, cfg.SMSSecret, cfg.SMSClient); err != nil {
+			return nil, fmt.Errorf("--sms: %w", err)
+		}
+	default:
+		if _, ok := transport.(*notify.Dir); ok {
+			sms = transport // the dev outbox takes both channels
+		}
+	}
+	if l, ok := sms.(*notify.Log); ok && l.Logger == nil {
+		l.Logger = cfg.Logger
+	}
+	publicURL := strings.TrimRight(cfg.PublicURL.String(), "/")
 	notifier, err := notify.New(transport, notify.Config{
-		From: cfg.MailFrom, PublicURL: strings.TrimRight(cfg.PublicURL.String(), "/"), Product: "Custos", Clock: cfg.Clock,
+		From: cfg.MailFrom, PublicURL: publicURL, Product: "Custos", Clock: cfg.Clock, SMS: sms,
 	})
 	if err != nil {
 		return nil, err
@@ -91,6 +116,7 @@ func Build(ctx context.Context, cfg Config) (*App, error) {
 		return nil, fmt.Errorf("migrate: %w", err)
 	}
 	hasher := password.NewHasher(cfg.Argon2, cfg.HashWorkers, cfg.Rand)
+	codeMAC := func(b []byte) []byte { return cfg.Keys.MAC("one-time-code", b) }
 	captchas := captcha.New(store, cfg.Clock, cfg.Rand, captcha.Mode(cfg.Captcha), 0)
 	rp, err := mfa.NewRelyingParty(cfg.PublicURL, "Custos")
 	if err != nil {
@@ -101,16 +127,26 @@ func Build(ctx context.Context, cfg Config) (*App, error) {
 		WebAuthn: rp, Logger: cfg.Logger}, cfg.MFA)
 	svc := auth.New(auth.Deps{
 		Store: store, Clock: cfg.Clock, Rand: cfg.Rand, Notifier: notifier, Hasher: hasher, Captcha: captchas, MFA: mfas,
-		CodeMAC: func(b []byte) []byte { return cfg.Keys.MAC("one-time-code", b) },
+		CodeMAC: codeMAC,
 		Logger:  cfg.Logger,
 	}, cfg.Auth)
 
+	limiter := sendlimit.New(store, cfg.Clock, sendlimit.Config{})
+	bindings := binding.New(binding.Deps{Store: store, Clock: cfg.Clock, Rand: cfg.Rand, Notifier: notifier,
+		Limiter: limiter, CodeMAC: codeMAC, Logger: cfg.Logger},
+		binding.Config{MaxPerNumber: cfg.MaxPerNumber, DefaultRegion: cfg.DefaultRegion, PublicURL: publicURL})
+	recoveries := recovery.New(recovery.Deps{Store: store, Clock: cfg.Clock, Rand: cfg.Rand, Notifier: notifier,
+		Limiter: limiter, Captcha: captchas, MFA: mfas, Hasher: hasher, CodeMAC: codeMAC, Logger: cfg.Logger},
+		recovery.Config{DefaultRegion: cfg.DefaultRegion})
+
 	reg := server.NewRegistry()
-	a := &App{Store: store, Auth: svc, Captcha: captchas, MFA: mfas, Hasher: hasher, Registry: reg}
+	a := &App{Store: store, Auth: svc, Captcha: captchas, MFA: mfas, Binding: bindings, Recovery: recoveries,
+		Hasher: hasher, Registry: reg}
 	if d, ok := transport.(*notify.Dir); ok {
 		a.OutboxDir = d.Path()
 	}
-	apiT := api.New(api.Deps{Auth: svc, MFA: mfas, Captcha: captchas, Clock: cfg.Clock, Metrics: reg})
+	apiT := api.New(api.Deps{Auth: svc, MFA: mfas, Binding: bindings, Recovery: recoveries, Captcha: captchas,
+		Clock: cfg.Clock, Metrics: reg})
 	webT := web.New(web.Deps{
 		Auth: svc, MFA: mfas, Captcha: captchas, Clock: cfg.Clock, OutboxDir: a.OutboxDir,
 		SecureCookies: cfg.PublicURL.Scheme == "https",

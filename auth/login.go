@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/netip"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/custos/custos"
@@ -130,6 +131,11 @@ func (s *Service) checkPassword(ctx context.Context, identifier, pw string) (cus
 	}
 	if err != nil {
 		return custos.Account{}, false, err
+	}
+	if strings.HasPrefix(acct.PasswordHash, "!") {
+		// Password login is disabled until a reset ("it wasn't me"): the
+		// answer is a wrong password's, after a wrong password's work.
+		return acct, false, s.d.Hasher.VerifyDummy(ctx, pw)
 	}
 	ok, rehash, err := s.d.Hasher.Verify(ctx, pw, acct.PasswordHash)
 	if err != nil {

@@ -11,6 +11,7 @@ import (
 	"github.com/custos/custos"
 	"github.com/custos/custos/lockout"
 	"github.com/custos/custos/mfa"
+	"github.com/custos/custos/phone"
 )
 
 // loginTokenTTL is how long a right password waits for its second factor.
@@ -66,7 +67,22 @@ func (s *Service) SecondFactorMethods(ctx context.Context, acct custos.Account) 
 	if err != nil {
 		return nil, err
 	}
+	if acct.Phone != "" {
+		methods = append(methods, "sms")
+	}
 	return append(methods, "email"), nil
+}
+
+// codeTarget is where a code for method ("sms" or "email") goes: the bound
+// phone, or the secure email (the account email while there is none).
+func codeTarget(acct custos.Account, method string) (channel, to string) {
+	if method == "sms" {
+		return custos.ChannelSMS, acct.Phone
+	}
+	if acct.SecureEmail != "" {
+		return custos.ChannelEmail, acct.SecureEmail
+	}
+	return custos.ChannelEmail, acct.Email
 }
 
 // SecondFactorRequest finishes a login that needs a second factor.
@@ -137,7 +153,7 @@ func (s *Service) SecondFactor(ctx context.Context, req SecondFactorRequest) (Lo
 		_, err = s.d.MFA.VerifyCode(ctx, acct.ID, custos.DeviceType(req.Method), req.Code, mc)
 	case "recovery_code":
 		err = s.d.MFA.UseRecoveryCode(ctx, acct.ID, req.Code, mc)
-	case "email":
+	case "email", "sms":
 		err = s.checkSentCode(ctx, "lc", ch.ID, req.Code)
 	case "webauthn":
 		_, err = s.d.MFA.FinishWebAuthnAssertion(ctx, acct.ID, req.AssertionID, req.Credential, mc)
@@ -227,20 +243,21 @@ func (s *Service) SendSecondFactorCode(ctx context.Context, loginToken, method s
 	if err != nil {
 		return "", err
 	}
-	if method != "email" || !contains(data.Methods, method) {
-		return "", custos.Errorf(custos.EInvalidRequest, "Codes can be sent by: email.").With("field", "method")
+	if (method != "email" && method != "sms") || !contains(data.Methods, method) {
+		return "", custos.Errorf(custos.EInvalidRequest, "Codes can be sent by email, or by SMS to a bound phone.").With("field", "method")
 	}
 	acct, err := s.d.Store.AccountByID(ctx, ch.AccountID)
 	if err != nil {
 		return "", err
 	}
-	return s.sendCode(ctx, "lc", ch.ID, custos.PurposeLoginCode, acct.ID, acct.Email, custos.MsgLoginCode)
+	channel, to := codeTarget(acct, method)
+	return s.sendCode(ctx, "lc", ch.ID, custos.PurposeLoginCode, acct.ID, channel, to, custos.MsgLoginCode)
 }
 
 // sendCode makes a code challenge whose id derives from its owner (a login
 // token or a verification) and emails the code. One code per owner: a
 // second send answers ETooManyRequests.
-func (s *Service) sendCode(ctx context.Context, prefix, owner, purpose, accountID, to, msg string) (string, error) {
+func (s *Service) sendCode(ctx context.Context, prefix, owner, purpose, accountID, channel, to, msg string) (string, error) {
 	code, err := custos.NewCode(s.d.Rand, 6)
 	if err != nil {
 		return "", err
@@ -257,10 +274,13 @@ func (s *Service) sendCode(ctx context.Context, prefix, owner, purpose, accountI
 	if err != nil {
 		return "", err
 	}
-	if err := s.d.Notifier.Send(ctx, custos.Message{Channel: custos.ChannelEmail, To: to, Purpose: msg, Code: code}); err != nil {
+	if err := s.d.Notifier.Send(ctx, custos.Message{Channel: channel, To: to, Purpose: msg, Code: code}); err != nil {
 		return "", err
 	}
-	return MaskEmail(to), nil
+	if channel == custos.ChannelSMS {
+		return phone.Mask(to), nil
+	}
+	return custos.MaskEmail(to), nil
 }
 
 // checkSentCode proves the code sent for an owner.
@@ -303,21 +323,6 @@ func (s *Service) trusted(ctx context.Context, accountID, token string) bool {
 	}
 	ch, err := s.d.Store.ChallengeByID(ctx, secretID("td", token), custos.PurposeTrustedDevice, s.d.Clock.Now())
 	return err == nil && ch.AccountID == accountID
-}
-
-// MaskEmail shows enough of an address to recognise it: a***@example.com.
-func MaskEmail(e string) string {
-	at := -1
-	for i := len(e) - 1; i >= 0; i-- {
-		if e[i] == '@' {
-			at = i
-			break
-		}
-	}
-	if at <= 0 {
-		return "***"
-	}
-	return e[:1] + "***" + e[at:]
 }
 
 func contains(list []string, s string) bool {

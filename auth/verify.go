@@ -39,19 +39,23 @@ func (s *Service) VerificationMethods(ctx context.Context, acct custos.Account) 
 		}
 	}
 	if !acct.Protection.Operation {
+		if acct.Phone != "" {
+			out = append(out, "sms")
+		}
 		out = append(out, "email")
 	}
 	return out, nil
 }
 
 // RequireVerification answers 403 verification_required unless the session
-// passed a verification recently. With firstDevice, an account that has no
-// MFA device yet may go ahead (binding its first one is not held up).
-func (s *Service) RequireVerification(ctx context.Context, sess custos.Session, acct custos.Account, firstDevice bool) error {
+// passed a verification recently. With firstChannel, an account that has no
+// second channel yet (no MFA device, phone or secure email) may go ahead:
+// binding its first one is not held up.
+func (s *Service) RequireVerification(ctx context.Context, sess custos.Session, acct custos.Account, firstChannel bool) error {
 	if sess.VerifiedUntil.After(s.d.Clock.Now()) {
 		return nil
 	}
-	if firstDevice {
+	if firstChannel && acct.Phone == "" && acct.SecureEmail == "" {
 		devices, err := s.d.MFA.Devices(ctx, acct.ID)
 		if err != nil {
 			return err
@@ -95,8 +99,9 @@ func (s *Service) StartVerification(ctx context.Context, sess custos.Session, me
 		return Verification{}, err
 	}
 	v := Verification{ID: id, Method: method}
-	if method == "email" {
-		if v.SentTo, err = s.sendCode(ctx, "vc", id, custos.PurposeVerification, acct.ID, acct.Email, custos.MsgVerificationCode); err != nil {
+	if method == "email" || method == "sms" {
+		channel, to := codeTarget(acct, method)
+		if v.SentTo, err = s.sendCode(ctx, "vc", id, custos.PurposeVerification, acct.ID, channel, to, custos.MsgVerificationCode); err != nil {
 			return Verification{}, err
 		}
 	}
@@ -128,7 +133,7 @@ func (s *Service) CompleteVerification(ctx context.Context, sess custos.Session,
 	}
 	mc := mfa.Client{Addr: c.Addr, UserAgent: c.UserAgent}
 	switch data.Method {
-	case "email":
+	case "email", "sms":
 		err = s.checkSentCode(ctx, "vc", id, code)
 	default:
 		_, err = s.d.MFA.VerifyCode(ctx, acct.ID, custos.DeviceType(data.Method), code, mc)

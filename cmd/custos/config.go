@@ -18,6 +18,7 @@ import (
 	"github.com/custos/custos/keyring"
 	"github.com/custos/custos/mfa"
 	"github.com/custos/custos/password"
+	"github.com/custos/custos/phone"
 	"github.com/custos/custos/requestinfo"
 )
 
@@ -25,7 +26,8 @@ import (
 // environment variable CUSTOS_<NAME> (upper case, dashes as underscores).
 type options struct {
 	addr, dataDir, db, publicURL, deliver, mailFrom, captcha, keys, argon2 string
-	trustedProxies, logLevel, mfaIssuer                                    string
+	trustedProxies, logLevel, mfaIssuer, sms, smsSecret, defaultRegion     string
+	maxPerNumber                                                           int
 	dev                                                                    bool
 	hashWorkers                                                            int
 	sessionIdle, sessionLifetime                                           time.Duration
@@ -49,6 +51,10 @@ func newFlagSet(name string, o *options) *flag.FlagSet {
 	fs.DurationVar(&o.sessionLifetime, "session-lifetime", auth.DefaultConfig.SessionLifetime, "a session ends this long after sign-in")
 	fs.StringVar(&o.logLevel, "log-level", "info", "debug, info, warn or error")
 	fs.StringVar(&o.mfaIssuer, "mfa-issuer", "Custos", "the issuer name authenticator apps show")
+	fs.StringVar(&o.sms, "sms", "", "SMS delivery: https://gateway/webhook (signed JSON POST), dir:PATH or log (default: the dir: outbox of --deliver, if it is one)")
+	fs.StringVar(&o.smsSecret, "sms-secret", "", "HMAC key for the SMS webhook's X-Custos-Signature (or @FILE)")
+	fs.StringVar(&o.defaultRegion, "default-region", "", "region of national-format phone numbers, e.g. CN or US (default: E.164 only)")
+	fs.IntVar(&o.maxPerNumber, "max-accounts-per-phone", 5, "how many accounts one phone number may be bound to")
 	return fs
 }
 
@@ -180,6 +186,29 @@ func buildConfig(o options, rnd io.Reader) (app.Config, error) {
 		return c, errors.New("--mfa-issuer: a short name without colons")
 	}
 	c.MFA = mfa.Config{Issuer: o.mfaIssuer}
+	c.SMS = o.sms
+	if strings.HasPrefix(o.sms, "https://") || strings.HasPrefix(o.sms, "http://") {
+		secret := o.smsSecret
+		if strings.HasPrefix(secret, "@") {
+			b, err := os.ReadFile(strings.TrimPrefix(secret, "@"))
+			if err != nil {
+				return c, fmt.Errorf("--sms-secret: %v", err)
+			}
+			secret = strings.TrimSpace(string(b))
+		}
+		if len(secret) < 16 {
+			return c, errors.New("--sms-secret: the webhook needs a shared secret of at least 16 characters")
+		}
+		c.SMSSecret = []byte(secret)
+	}
+	if o.defaultRegion != "" && !phone.ValidRegion(o.defaultRegion) {
+		return c, fmt.Errorf("--default-region %q: want a region code like CN or US", o.defaultRegion)
+	}
+	c.DefaultRegion = strings.ToUpper(o.defaultRegion)
+	if o.maxPerNumber < 1 {
+		return c, errors.New("--max-accounts-per-phone: must be at least 1")
+	}
+	c.MaxPerNumber = o.maxPerNumber
 	c.Clock = custos.SystemClock{}
 	c.Rand = rnd
 	return c, nil

@@ -34,6 +34,11 @@ func TestConfigRefusals(t *testing.T) {
 		{name: "bad idle", args: []string{"--session-idle", "10s"}, wantFlag: "--session-idle"},
 		{name: "env variable", env: map[string]string{"CUSTOS_CAPTCHA": "test"}, wantFlag: "--captcha"},
 		{name: "bad env duration", env: map[string]string{"CUSTOS_SESSION_IDLE": "soon"}, wantFlag: "--session-idle"},
+		{name: "bad region", args: []string{"--default-region", "XX1"}, wantFlag: "--default-region"},
+		{name: "region", args: []string{"--default-region", "CN"}},
+		{name: "webhook without secret", args: []string{"--sms", "https://sms.example.com/hook"}, wantFlag: "--sms-secret"},
+		{name: "webhook with secret", args: []string{"--sms", "https://sms.example.com/hook", "--sms-secret", "0123456789abcdef"}},
+		{name: "bad phone limit", args: []string{"--max-accounts-per-phone", "0"}, wantFlag: "--max-accounts-per-phone"},
 		{name: "flag beats env", args: []string{"--captcha", "image"}, env: map[string]string{"CUSTOS_CAPTCHA": "test"}},
 	}
 	for _, tt := range tests {

@@ -1,0 +1,61 @@
+package sendlimit_test
+
+import (
+	"context"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/custos/custos"
+	"github.com/custos/custos/internal/testclock"
+	"github.com/custos/custos/internal/testdb"
+	"github.com/custos/custos/sendlimit"
+)
+
+func TestLimits(t *testing.T) {
+	for _, d := range testdb.Dialects() {
+		t.Run(d, func(t *testing.T) {
+			clock := testclock.New(time.Time{})
+			l := sendlimit.New(testdb.Open(t, d), clock, sendlimit.Config{})
+			ctx := context.Background()
+			allow := func(purpose, target, source string) error {
+				return l.Allow(ctx, purpose, target, source)
+			}
+			if err := allow("phone_code", "+8613800138000", "192.0.2.1"); err != nil {
+				t.Fatalf("first code: %v", err)
+			}
+			err := allow("phone_code", "+8613800138000", "192.0.2.1")
+			if !custos.IsCode(err, custos.ETooManyRequests) || err.(*custos.Error).Fields["retry_after"] != 60 {
+				t.Fatalf("second code inside the minute: %v", err)
+			}
+			// Another purpose to the same target is not held up.
+			if err := allow("retrieve_code", "+8613800138000", "192.0.2.1"); err != nil {
+				t.Fatalf("another purpose: %v", err)
+			}
+			// Ten a day per target, whatever the purpose.
+			for i := 3; i <= 10; i++ {
+				clock.Advance(time.Minute)
+				if err := allow("phone_code", "+8613800138000", "192.0.2."+strconv.Itoa(i)); err != nil {
+					t.Fatalf("code %d: %v", i, err)
+				}
+			}
+			clock.Advance(time.Minute)
+			if err := allow("phone_code", "+8613800138000", "192.0.2.99"); !custos.IsCode(err, custos.ETooManyRequests) {
+				t.Fatalf("eleventh code in a day: %v", err)
+			}
+			clock.Advance(24 * time.Hour)
+			if err := allow("phone_code", "+8613800138000", "192.0.2.99"); err != nil {
+				t.Fatalf("next day: %v", err)
+			}
+			// Thirty an hour per address, across targets; IPv6 by /64.
+			for i := 0; i < 30; i++ {
+				if err := allow("phone_code", "+1555000"+strconv.Itoa(1000+i), "2001:db8::"+strconv.Itoa(i+1)); err != nil {
+					t.Fatalf("source code %d: %v", i+1, err)
+				}
+			}
+			if err := allow("phone_code", "+15550009999", "2001:db8::ffff"); !custos.IsCode(err, custos.ETooManyRequests) {
+				t.Fatalf("31st from one /64: %v", err)
+			}
+		})
+	}
+}
