@@ -1,6 +1,9 @@
 package custos
 
-import "time"
+import (
+	"io"
+	"time"
+)
 
 // Audit event types.
 const (
@@ -43,4 +46,26 @@ type AuditEvent struct {
 	RemoteAddr string
 	UserAgent  string
 	Detail     map[string]string
+}
+
+// Client is where a request came from: the address (from the socket or a
+// trusted proxy) and the user agent, as audit events record them.
+type Client struct {
+	Addr      string
+	UserAgent string
+}
+
+// NewEvent makes an audit event at `at` with a fresh id from rnd. The user
+// agent is cut to 256 bytes: it is the client's to choose.
+func NewEvent(rnd io.Reader, at time.Time, typ, accountID, identifier string, c Client, detail map[string]string) (AuditEvent, error) {
+	id, err := NewID(rnd, "evt")
+	if err != nil {
+		return AuditEvent{}, err
+	}
+	ua := c.UserAgent
+	if len(ua) > 256 {
+		ua = ua[:256]
+	}
+	return AuditEvent{ID: id, At: at, AccountID: accountID, Type: typ, Identifier: identifier,
+		RemoteAddr: c.Addr, UserAgent: ua, Detail: detail}, nil
 }

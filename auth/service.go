@@ -87,10 +87,7 @@ type Deps struct {
 
 // Client describes where a request came from, for audit events and the
 // signed-in devices list.
-type Client struct {
-	Addr      string
-	UserAgent string
-}
+type Client = custos.Client
 
 // Service runs the sign-up, login and session flows.
 type Service struct {
@@ -110,14 +107,7 @@ func New(d Deps, cfg Config) *Service {
 func (s *Service) Config() Config { return s.cfg }
 
 func (s *Service) event(typ, accountID, identifier string, c Client, detail map[string]string) (custos.AuditEvent, error) {
-	id, err := custos.NewID(s.d.Rand, "evt")
-	if err != nil {
-		return custos.AuditEvent{}, err
-	}
-	return custos.AuditEvent{
-		ID: id, At: s.d.Clock.Now(), AccountID: accountID, Type: typ,
-		Identifier: identifier, RemoteAddr: c.Addr, UserAgent: truncate(c.UserAgent, 256), Detail: detail,
-	}, nil
+	return custos.NewEvent(s.d.Rand, s.d.Clock.Now(), typ, accountID, identifier, c, detail)
 }
 
 // Account returns the account with id.

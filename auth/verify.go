@@ -180,6 +180,9 @@ func (s *Service) SetProtection(ctx context.Context, sess custos.Session, p cust
 		if len(devices) == 0 {
 			return custos.Errorf(custos.ENoSecondFactor, "Add an MFA device first: protection needs one to ask for.")
 		}
+		if p.Operation && !hasOTPDevice(devices) {
+			return custos.Errorf(custos.ENoSecondFactor, "Operation protection confirms changes with a code: add an authenticator app or a hardware token first.")
+		}
 	}
 	if err := s.RequireVerification(ctx, sess, acct, false); err != nil {
 		return err
@@ -211,4 +214,16 @@ func boolWord(b bool) string {
 		return "on"
 	}
 	return "off"
+}
+
+// hasOTPDevice reports whether one of devices gives codes (an app or a
+// token), which is what confirming a change under operation protection
+// takes.
+func hasOTPDevice(devices []custos.Device) bool {
+	for _, d := range devices {
+		if d.Type == custos.DeviceTOTP || d.Type == custos.DeviceHardware {
+			return true
+		}
+	}
+	return false
 }

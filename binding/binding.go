@@ -68,7 +68,7 @@ func New(d Deps, cfg Config) *Service {
 }
 
 // Client is where a request came from.
-type Client struct{ Addr, UserAgent string }
+type Client = custos.Client
 
 // kind describes one contact point.
 type kind struct {
@@ -278,12 +278,7 @@ func UndoID(token string) string {
 }
 
 func (s *Service) event(typ, accountID string, c Client, detail map[string]string) (custos.AuditEvent, error) {
-	id, err := custos.NewID(s.d.Rand, "evt")
-	if err != nil {
-		return custos.AuditEvent{}, err
-	}
-	return custos.AuditEvent{ID: id, At: s.d.Clock.Now(), AccountID: accountID, Type: typ,
-		RemoteAddr: c.Addr, UserAgent: c.UserAgent, Detail: detail}, nil
+	return custos.NewEvent(s.d.Rand, s.d.Clock.Now(), typ, accountID, "", c, detail)
 }
 
 func validEmail(raw string) (string, error) {

@@ -212,8 +212,18 @@ func (s *Service) Unbind(ctx context.Context, accountID, deviceID string, c Clie
 		if err != nil {
 			return err
 		}
-		if len(devices) == 1 {
-			return custos.Errorf(custos.ENoSecondFactor, "This is your last MFA device and protection is on: turn off login and operation protection first, or add another device.")
+		left, codes := 0, 0
+		for _, o := range devices {
+			if o.ID == d.ID {
+				continue
+			}
+			left++
+			if o.Type == custos.DeviceTOTP || o.Type == custos.DeviceHardware {
+				codes++
+			}
+		}
+		if left == 0 || (acct.Protection.Operation && codes == 0) {
+			return custos.Errorf(custos.ENoSecondFactor, "Protection is on and needs this device: turn protection off first, or add another authenticator app or hardware token.")
 		}
 	}
 	status := custos.TokenRetired

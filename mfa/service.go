@@ -90,22 +90,10 @@ func New(d Deps, cfg Config) *Service {
 }
 
 // Client describes where a request came from, for audit events.
-type Client struct {
-	Addr      string
-	UserAgent string
-}
+type Client = custos.Client
 
 func (s *Service) event(typ, accountID string, c Client, detail map[string]string) (custos.AuditEvent, error) {
-	id, err := custos.NewID(s.d.Rand, "evt")
-	if err != nil {
-		return custos.AuditEvent{}, err
-	}
-	ua := c.UserAgent
-	if len(ua) > 256 {
-		ua = ua[:256]
-	}
-	return custos.AuditEvent{ID: id, At: s.d.Clock.Now(), AccountID: accountID, Type: typ,
-		RemoteAddr: c.Addr, UserAgent: ua, Detail: detail}, nil
+	return custos.NewEvent(s.d.Rand, s.d.Clock.Now(), typ, accountID, "", c, detail)
 }
 
 // notify tells the holder about a change to their devices. A failure is

@@ -136,12 +136,7 @@ func (s *Service) tellEverywhere(ctx context.Context, acct custos.Account, purpo
 }
 
 func (s *Service) event(typ, accountID string, c Client, detail map[string]string) (custos.AuditEvent, error) {
-	id, err := custos.NewID(s.d.Rand, "evt")
-	if err != nil {
-		return custos.AuditEvent{}, err
-	}
-	return custos.AuditEvent{ID: id, At: s.d.Clock.Now(), AccountID: accountID, Type: typ,
-		RemoteAddr: c.Addr, UserAgent: c.UserAgent, Detail: detail}, nil
+	return custos.NewEvent(s.d.Rand, s.d.Clock.Now(), typ, accountID, "", c, detail)
 }
 
 // codeMethods keeps the MFA methods a reset form can take as a typed code.

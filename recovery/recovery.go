@@ -60,7 +60,7 @@ func New(d Deps, cfg Config) *Service {
 }
 
 // Client is where a request came from.
-type Client struct{ Addr, UserAgent string }
+type Client = custos.Client
 
 // CaptchaAnswer is a solved captcha, required before any anonymous code.
 type CaptchaAnswer struct{ ID, Answer string }
