@@ -43,13 +43,12 @@ func wantCaptcha(t *testing.T, what string, want, got custos.Captcha) {
 // to the millisecond) and that an id is used once.
 func testCaptchaRoundTrip(t *testing.T, s custos.Store) {
 	ctx := t.Context()
-	cs := s
 	c := newCaptcha("cap-round")
 	in := c
 	in.CreatedAt = c.CreatedAt.In(time.FixedZone("UTC-5", -5*60*60)).Add(999_999)
 	in.ExpiresAt = c.ExpiresAt.In(time.FixedZone("UTC+9", 9*60*60))
-	mustCreateCaptcha(t, cs, in)
-	got, err := cs.CaptchaByID(ctx, c.ID, t0)
+	mustCreateCaptcha(t, s, in)
+	got, err := s.CaptchaByID(ctx, c.ID, t0)
 	if err != nil {
 		t.Fatalf("CaptchaByID: %v", err)
 	}
@@ -57,15 +56,15 @@ func testCaptchaRoundTrip(t *testing.T, s custos.Store) {
 
 	other := newCaptcha(c.ID)
 	other.Digits = []byte{1, 2, 3, 4, 5, 6}
-	wantCode(t, "CreateCaptcha(taken id)", cs.CreateCaptcha(ctx, other), custos.EConflict)
-	if got, err = cs.CaptchaByID(ctx, c.ID, t0); err != nil {
+	wantCode(t, "CreateCaptcha(taken id)", s.CreateCaptcha(ctx, other), custos.EConflict)
+	if got, err = s.CaptchaByID(ctx, c.ID, t0); err != nil {
 		t.Fatalf("CaptchaByID after the conflict: %v", err)
 	}
 	wantCaptcha(t, "CaptchaByID after the conflict", c, got)
 
-	_, err = cs.CaptchaByID(ctx, "cap-absent", t0)
+	_, err = s.CaptchaByID(ctx, "cap-absent", t0)
 	wantCode(t, "CaptchaByID(unknown)", err, custos.ENotFound)
-	_, err = cs.ConsumeCaptcha(ctx, "cap-absent", t0)
+	_, err = s.ConsumeCaptcha(ctx, "cap-absent", t0)
 	wantCode(t, "ConsumeCaptcha(unknown)", err, custos.ENotFound)
 }
 
@@ -73,7 +72,6 @@ func testCaptchaRoundTrip(t *testing.T, s custos.Store) {
 // ExpiresAt and dead from ExpiresAt on, for reading and for consuming.
 func testCaptchaExpiry(t *testing.T, s custos.Store) {
 	ctx := t.Context()
-	cs := s
 	tests := []struct {
 		name string
 		now  time.Time
@@ -87,15 +85,15 @@ func testCaptchaExpiry(t *testing.T, s custos.Store) {
 	for i, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			c := newCaptcha(seq("cap-exp", i))
-			mustCreateCaptcha(t, cs, c)
-			got, err := cs.CaptchaByID(ctx, c.ID, tc.now)
+			mustCreateCaptcha(t, s, c)
+			got, err := s.CaptchaByID(ctx, c.ID, tc.now)
 			if !tc.live {
 				wantCode(t, "CaptchaByID", err, custos.ENotFound)
-				_, err = cs.ConsumeCaptcha(ctx, c.ID, tc.now)
+				_, err = s.ConsumeCaptcha(ctx, c.ID, tc.now)
 				wantCode(t, "ConsumeCaptcha", err, custos.ENotFound)
 				// Refusing an expired captcha leaves it for
 				// DeleteExpiredCaptchas, not deleted on the way.
-				if _, err := cs.CaptchaByID(ctx, c.ID, t0); err != nil {
+				if _, err := s.CaptchaByID(ctx, c.ID, t0); err != nil {
 					t.Errorf("CaptchaByID(while live) after the refused consume: %v", err)
 				}
 				return
@@ -104,7 +102,7 @@ func testCaptchaExpiry(t *testing.T, s custos.Store) {
 				t.Fatalf("CaptchaByID: %v", err)
 			}
 			wantCaptcha(t, "CaptchaByID", c, got)
-			got, err = cs.ConsumeCaptcha(ctx, c.ID, tc.now)
+			got, err = s.ConsumeCaptcha(ctx, c.ID, tc.now)
 			if err != nil {
 				t.Fatalf("ConsumeCaptcha: %v", err)
 			}
@@ -116,20 +114,19 @@ func testCaptchaExpiry(t *testing.T, s custos.Store) {
 // testConsumeCaptcha checks a captcha answers once.
 func testConsumeCaptcha(t *testing.T, s custos.Store) {
 	ctx := t.Context()
-	cs := s
 	c := newCaptcha("cap-once")
-	mustCreateCaptcha(t, cs, c)
+	mustCreateCaptcha(t, s, c)
 	now := t0.Add(time.Minute)
-	got, err := cs.ConsumeCaptcha(ctx, c.ID, now)
+	got, err := s.ConsumeCaptcha(ctx, c.ID, now)
 	if err != nil {
 		t.Fatalf("ConsumeCaptcha: %v", err)
 	}
 	wantCaptcha(t, "ConsumeCaptcha", c, got)
-	_, err = cs.ConsumeCaptcha(ctx, c.ID, now)
+	_, err = s.ConsumeCaptcha(ctx, c.ID, now)
 	wantCode(t, "ConsumeCaptcha(second time)", err, custos.ENotFound)
-	_, err = cs.CaptchaByID(ctx, c.ID, now)
+	_, err = s.CaptchaByID(ctx, c.ID, now)
 	wantCode(t, "CaptchaByID(consumed)", err, custos.ENotFound)
-	if n, err := cs.DeleteExpiredCaptchas(ctx, t0.Add(time.Hour)); err != nil || n != 0 {
+	if n, err := s.DeleteExpiredCaptchas(ctx, t0.Add(time.Hour)); err != nil || n != 0 {
 		t.Errorf("DeleteExpiredCaptchas after the consume = %d, %v; want 0, nil", n, err)
 	}
 }
@@ -137,9 +134,8 @@ func testConsumeCaptcha(t *testing.T, s custos.Store) {
 // testConsumeCaptchaConcurrent races consumers goroutines for one captcha:
 // exactly one gets it.
 func testConsumeCaptchaConcurrent(t *testing.T, s custos.Store) {
-	cs := s
 	c := newCaptcha("cap-race")
-	mustCreateCaptcha(t, cs, c)
+	mustCreateCaptcha(t, s, c)
 	results := make([]custos.Captcha, consumers)
 	errs := make([]error, consumers)
 	start := make(chan struct{})
@@ -147,7 +143,7 @@ func testConsumeCaptchaConcurrent(t *testing.T, s custos.Store) {
 	for i := range consumers {
 		wg.Go(func() {
 			<-start
-			results[i], errs[i] = cs.ConsumeCaptcha(t.Context(), c.ID, t0.Add(time.Minute))
+			results[i], errs[i] = s.ConsumeCaptcha(t.Context(), c.ID, t0.Add(time.Minute))
 		})
 	}
 	close(start)
@@ -171,12 +167,11 @@ func testConsumeCaptchaConcurrent(t *testing.T, s custos.Store) {
 // the captchas expired at now (ExpiresAt <= now) and counts them.
 func testDeleteExpiredCaptchas(t *testing.T, s custos.Store) {
 	ctx := t.Context()
-	cs := s
 	expiries := []time.Duration{time.Minute, 2 * time.Minute, 2 * time.Minute, 3 * time.Minute, 10 * time.Minute}
 	for i, d := range expiries {
 		c := newCaptcha(seq("cap-gc", i))
 		c.ExpiresAt = t0.Add(d)
-		mustCreateCaptcha(t, cs, c)
+		mustCreateCaptcha(t, s, c)
 	}
 	tests := []struct {
 		now       time.Time
@@ -190,7 +185,7 @@ func testDeleteExpiredCaptchas(t *testing.T, s custos.Store) {
 		{t0.Add(time.Hour), 2, nil},
 	}
 	for _, tc := range tests {
-		n, err := cs.DeleteExpiredCaptchas(ctx, tc.now)
+		n, err := s.DeleteExpiredCaptchas(ctx, tc.now)
 		if err != nil {
 			t.Fatalf("DeleteExpiredCaptchas(%v): %v", tc.now, err)
 		}
@@ -199,13 +194,13 @@ func testDeleteExpiredCaptchas(t *testing.T, s custos.Store) {
 		}
 		// Read as of long ago, so only deletion can hide a captcha.
 		for _, id := range tc.remaining {
-			if _, err := cs.CaptchaByID(ctx, id, t0.Add(-time.Hour)); err != nil {
+			if _, err := s.CaptchaByID(ctx, id, t0.Add(-time.Hour)); err != nil {
 				t.Errorf("after DeleteExpiredCaptchas(%v): CaptchaByID(%s): %v", tc.now, id, err)
 			}
 		}
 	}
 	for i := range expiries {
-		_, err := cs.CaptchaByID(ctx, seq("cap-gc", i), t0.Add(-time.Hour))
+		_, err := s.CaptchaByID(ctx, seq("cap-gc", i), t0.Add(-time.Hour))
 		wantCode(t, "CaptchaByID after deleting all", err, custos.ENotFound)
 	}
 }

@@ -66,7 +66,6 @@ func wantUTC(t *testing.T, what string, c custos.Counter) {
 // testCounterRoundTrip stores counters with every mix of set and zero
 // times: zero reads back zero, anything else in UTC to the millisecond.
 func testCounterRoundTrip(t *testing.T, s custos.Store) {
-	cs := s
 	east := time.FixedZone("UTC+8", 8*60*60)
 	tests := []struct {
 		name string
@@ -92,7 +91,7 @@ func testCounterRoundTrip(t *testing.T, s custos.Store) {
 			if want == (custos.Counter{}) {
 				want = tc.in
 			}
-			got, err := cs.UpdateCounter(t.Context(), key, func(c custos.Counter) (custos.Counter, error) {
+			got, err := s.UpdateCounter(t.Context(), key, func(c custos.Counter) (custos.Counter, error) {
 				if c != (custos.Counter{}) {
 					return c, fmt.Errorf("fn got %+v for a new key, want the zero Counter", c)
 				}
@@ -105,18 +104,17 @@ func testCounterRoundTrip(t *testing.T, s custos.Store) {
 				t.Errorf("UpdateCounter returned (-want +got):\n%s", diff)
 			}
 			wantUTC(t, "UpdateCounter", got)
-			wantCounter(t, cs, key, want)
+			wantCounter(t, s, key, want)
 		})
 	}
 	t.Run("absent", func(t *testing.T) {
-		wantCounter(t, cs, "src:192.0.2.99", custos.Counter{})
+		wantCounter(t, s, "src:192.0.2.99", custos.Counter{})
 	})
 }
 
 // testCounterFnError checks an error from fn comes back as it is and
 // changes nothing, whether or not the counter existed.
 func testCounterFnError(t *testing.T, s custos.Store) {
-	cs := s
 	before := custos.Counter{Start: t0, Failures: 7, LockedUntil: t0.Add(5 * time.Minute)}
 	tests := []struct {
 		name   string
@@ -132,10 +130,10 @@ func testCounterFnError(t *testing.T, s custos.Store) {
 			key := seq("id:fnerr", i)
 			want := custos.Counter{}
 			if tc.exists {
-				mustSetCounter(t, cs, key, before)
+				mustSetCounter(t, s, key, before)
 				want = before
 			}
-			got, err := cs.UpdateCounter(t.Context(), key, func(c custos.Counter) (custos.Counter, error) {
+			got, err := s.UpdateCounter(t.Context(), key, func(c custos.Counter) (custos.Counter, error) {
 				// A result that would change the row, had fn not failed.
 				return custos.Counter{Start: t0.Add(time.Hour), Failures: c.Failures + 1}, tc.err
 			})
@@ -145,14 +143,13 @@ func testCounterFnError(t *testing.T, s custos.Store) {
 			if got != (custos.Counter{}) {
 				t.Errorf("UpdateCounter returned %+v with its error, want the zero Counter", got)
 			}
-			wantCounter(t, cs, key, want)
+			wantCounter(t, s, key, want)
 		})
 	}
 }
 
 // testCounterZeroDeletes checks a zero result leaves no counter behind.
 func testCounterZeroDeletes(t *testing.T, s custos.Store) {
-	cs := s
 	tests := []struct {
 		name   string
 		result custos.Counter
@@ -163,18 +160,18 @@ func testCounterZeroDeletes(t *testing.T, s custos.Store) {
 	for i, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			key := seq("id:zero", i)
-			mustSetCounter(t, cs, key, custos.Counter{Start: t0, Failures: 10, LockedUntil: t0.Add(time.Hour)})
-			got, err := cs.UpdateCounter(t.Context(), key, func(custos.Counter) (custos.Counter, error) { return tc.result, nil })
+			mustSetCounter(t, s, key, custos.Counter{Start: t0, Failures: 10, LockedUntil: t0.Add(time.Hour)})
+			got, err := s.UpdateCounter(t.Context(), key, func(custos.Counter) (custos.Counter, error) { return tc.result, nil })
 			if err != nil {
 				t.Fatalf("UpdateCounter: %v", err)
 			}
 			if got != (custos.Counter{}) {
 				t.Errorf("UpdateCounter returned %+v, want the zero Counter", got)
 			}
-			wantCounter(t, cs, key, custos.Counter{})
+			wantCounter(t, s, key, custos.Counter{})
 			// Counting starts again from nothing.
-			mustSetCounter(t, cs, key, custos.Counter{Start: t0.Add(time.Hour), Failures: 1})
-			wantCounter(t, cs, key, custos.Counter{Start: t0.Add(time.Hour), Failures: 1})
+			mustSetCounter(t, s, key, custos.Counter{Start: t0.Add(time.Hour), Failures: 1})
+			wantCounter(t, s, key, custos.Counter{Start: t0.Add(time.Hour), Failures: 1})
 		})
 	}
 }
@@ -183,28 +180,27 @@ func testCounterZeroDeletes(t *testing.T, s custos.Store) {
 // in one transaction, and writes the event when there was no counter.
 func testResetCounter(t *testing.T, s custos.Store) {
 	ctx := t.Context()
-	cs := s
 	const acct = "acct-unlock"
 	key := "id:" + acct + "@example.test"
 	locked := custos.Counter{Start: t0, Failures: 10, LockedUntil: t0.Add(time.Hour)}
-	mustSetCounter(t, cs, key, locked)
+	mustSetCounter(t, s, key, locked)
 
 	ev1 := newEvent("ev-unlock-1", acct, custos.EventLoginUnlocked, t0.Add(time.Minute))
-	if err := cs.ResetCounter(ctx, key, ev1); err != nil {
+	if err := s.ResetCounter(ctx, key, ev1); err != nil {
 		t.Fatalf("ResetCounter: %v", err)
 	}
-	wantCounter(t, cs, key, custos.Counter{})
+	wantCounter(t, s, key, custos.Counter{})
 
 	ev2 := newEvent("ev-unlock-2", acct, custos.EventLoginUnlocked, t0.Add(2*time.Minute))
-	if err := cs.ResetCounter(ctx, key, ev2); err != nil {
+	if err := s.ResetCounter(ctx, key, ev2); err != nil {
 		t.Fatalf("ResetCounter(no counter): %v", err)
 	}
 
 	// A taken event id fails the reset as a whole: the counter stays.
-	mustSetCounter(t, cs, key, locked)
-	err := cs.ResetCounter(ctx, key, newEvent("ev-unlock-2", acct, custos.EventLoginUnlocked, t0.Add(3*time.Minute)))
+	mustSetCounter(t, s, key, locked)
+	err := s.ResetCounter(ctx, key, newEvent("ev-unlock-2", acct, custos.EventLoginUnlocked, t0.Add(3*time.Minute)))
 	wantCode(t, "ResetCounter(taken event id)", err, custos.EConflict)
-	wantCounter(t, cs, key, locked)
+	wantCounter(t, s, key, locked)
 	wantEvents(t, s, acct, ev2, ev1)
 }
 
