@@ -44,3 +44,22 @@ func MaskEmail(e string) string {
 	}
 	return e[:1] + "***" + e[at:]
 }
+
+// Contact is one place a notice can go.
+type Contact struct {
+	Channel string // ChannelEmail or ChannelSMS
+	To      string
+}
+
+// NoticeContacts lists every channel on file for security notices: the
+// account email, the secure email when it differs, and the bound phone.
+func (a Account) NoticeContacts() []Contact {
+	out := []Contact{{ChannelEmail, a.Email}}
+	if a.SecureEmail != "" && a.SecureEmail != a.Email {
+		out = append(out, Contact{ChannelEmail, a.SecureEmail})
+	}
+	if a.Phone != "" {
+		out = append(out, Contact{ChannelSMS, a.Phone})
+	}
+	return out
+}

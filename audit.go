@@ -31,6 +31,7 @@ const (
 	EventEmailChanged   = "email.changed"
 	EventSecureEmail    = "secure_email.changed"
 	EventPasswordReset  = "password.reset"
+	EventPasswordChange = "password.changed"
 	EventRetrieved      = "accounts.retrieved" // a proven phone listed the account
 	EventUndo           = "undo.used"          // an "it wasn't me" link ended every session
 )

@@ -1,6 +1,9 @@
 package custos
 
-import "context"
+import (
+	"context"
+	"errors"
+)
 
 // Message channels.
 const (
@@ -25,6 +28,8 @@ const (
 	MsgRetrieveCode      = "retrieve_code"      // SMS: the code to list the accounts bound to a number
 	MsgResetCode         = "reset_code"         // SMS or email: the code to reset a password
 	MsgPasswordReset     = "password_reset"     // every channel: the password was reset
+	MsgPasswordChanged   = "password_changed"   // every channel: the holder changed the password
+	MsgCodeReplayed      = "code_replayed"      // every channel: a one-time code was used a second time
 )
 
 // Message is one outgoing email or SMS before it is rendered. Data fills the
@@ -41,4 +46,16 @@ type Message struct {
 // message could not be handed to the delivery channel.
 type Notifier interface {
 	Send(ctx context.Context, m Message) error
+}
+
+// SendToAll sends one notice to every channel on file for the account
+// (Account.NoticeContacts). It tries them all and returns what failed.
+func SendToAll(ctx context.Context, n Notifier, acct Account, purpose string, data map[string]string) error {
+	var errs []error
+	for _, c := range acct.NoticeContacts() {
+		if err := n.Send(ctx, Message{Channel: c.Channel, To: c.To, Purpose: purpose, Data: data}); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
 }

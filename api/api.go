@@ -88,6 +88,7 @@ func Routes() []Route {
 		{"POST", "/api/v1/login/second-factor/send", func(a *API) http.Handler { return a.handle(a.sendSecondFactor) }},
 		{"POST", "/api/v1/verifications", func(a *API) http.Handler { return a.authed(a.startVerification) }},
 		{"POST", "/api/v1/verifications/{id}", func(a *API) http.Handler { return a.authed(a.completeVerification) }},
+		{"PUT", "/api/v1/account/password", func(a *API) http.Handler { return a.authed(a.changePassword) }},
 		{"PUT", "/api/v1/account/protection", func(a *API) http.Handler { return a.authed(a.setProtection) }},
 		{"POST", "/api/v1/mfa/totp", func(a *API) http.Handler { return a.authed(a.beginTOTP) }},
 		{"POST", "/api/v1/mfa/totp/{device_id}/confirm", func(a *API) http.Handler { return a.authed(a.confirmTOTP) }},

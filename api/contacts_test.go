@@ -306,3 +306,43 @@ func TestSendLimitsAcrossReplicas(t *testing.T) {
 		})
 	}
 }
+
+func TestChangePasswordAndCodePurposes(t *testing.T) {
+	env := testserver.Start(t, testserver.Options{})
+	env.SignUp(t, "abe@example.com", goodPassword)
+	tok := env.Login(t, "abe@example.com", goodPassword)
+	other := env.Login(t, "abe@example.com", goodPassword)
+	if r := env.Do(t, "PUT", "/api/v1/account/password", tok, map[string]string{"password": "a fresh new passphrase"}); r.Status != 403 || r.ErrorCode() != "verification_required" {
+		t.Fatalf("change without verification: %d %s", r.Status, r.Raw)
+	}
+	verifyBy(t, env, tok, "email", "abe@example.com")
+	if r := env.Do(t, "PUT", "/api/v1/account/password", tok, map[string]string{"password": "abe"}); r.Status != 422 {
+		t.Fatalf("weak password: %d %s", r.Status, r.Raw)
+	}
+	if r := env.Do(t, "PUT", "/api/v1/account/password", tok, map[string]string{"password": "a fresh new passphrase"}); r.Status != 200 {
+		t.Fatalf("change: %d %s", r.Status, r.Raw)
+	}
+	for _, s := range []string{tok, other} {
+		if r := env.Do(t, "GET", "/api/v1/session", s, nil); r.Status != 401 {
+			t.Fatalf("a session survived the change: %d", r.Status)
+		}
+	}
+	if m := env.Messages(t, "abe@example.com"); m[0].Purpose != "password_changed" {
+		t.Fatalf("no notice: %+v", m[0])
+	}
+	tok = env.Login(t, "abe@example.com", "a fresh new passphrase")
+
+	// A code serves only its own purpose: a phone change's id and code do
+	// not prove a retrieval, and a used code does not prove twice.
+	r := env.Do(t, "POST", "/api/v1/account/phone", tok, map[string]string{"phone": phoneA})
+	code := env.Code(t, phoneA, "phone_code")
+	if p := env.Do(t, "POST", "/api/v1/retrieve/"+r.String("change_id"), "", map[string]string{"code": code}); p.Status != 410 {
+		t.Fatalf("phone code used as a retrieval: %d %s", p.Status, p.Raw)
+	}
+	if p := env.Do(t, "POST", "/api/v1/account/phone/"+r.String("change_id"), tok, map[string]string{"code": code}); p.Status != 200 {
+		t.Fatalf("phone code: %d %s", p.Status, p.Raw)
+	}
+	if p := env.Do(t, "POST", "/api/v1/account/phone/"+r.String("change_id"), tok, map[string]string{"code": code}); p.Status != 410 {
+		t.Fatalf("phone code replayed: %d %s", p.Status, p.Raw)
+	}
+}

@@ -270,3 +270,18 @@ func (a *API) writeDevice(w http.ResponseWriter, r *http.Request, accountID, id 
 	}
 	return custos.Errorf(custos.ENotFound, "No such device.")
 }
+
+type passwordRequest struct {
+	Password string `json:"password"`
+}
+
+func (a *API) changePassword(w http.ResponseWriter, r *http.Request, sess custos.Session) error {
+	var req passwordRequest
+	if err := decode(w, r, &req); err != nil {
+		return err
+	}
+	if err := a.auth.ChangePassword(r.Context(), sess, req.Password, client(r)); err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, map[string]bool{"changed": true, "sessions_ended": true})
+}

@@ -150,7 +150,7 @@ func TestTOTPBindVerifyAndLoginProtection(t *testing.T) {
 		for _, m := range env.Messages(t, "pia@example.com") {
 			purposes[m.Purpose] = true
 		}
-		for _, want := range []string{"mfa_bound", "mfa_unbound", "protection_changed"} {
+		for _, want := range []string{"mfa_bound", "mfa_unbound", "protection_changed", "code_replayed"} {
 			if !purposes[want] {
 				t.Errorf("no %s notice sent", want)
 			}

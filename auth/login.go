@@ -272,18 +272,15 @@ func (s *Service) locked(ctx context.Context, acct custos.Account, identifier st
 	if err == nil {
 		err = s.d.Store.AppendAudit(ctx, ev)
 	}
-	if err == nil && acct.ID != "" {
-		err = s.d.Notifier.Send(ctx, custos.Message{
-			Channel: custos.ChannelEmail, To: acct.Email, Purpose: custos.MsgAccountLocked,
-			Data: map[string]string{
-				"LockedAt":    s.d.Clock.Now().UTC().Format("2006-01-02 15:04 UTC"),
-				"LockedUntil": counted.LockedUntil.UTC().Format("2006-01-02 15:04 UTC"),
-				"Failures":    strconv.Itoa(counted.Failures),
-			},
-		})
-	}
 	if err != nil {
 		s.d.Logger.WarnContext(ctx, "recording a lock failed", "err", err)
+	}
+	if acct.ID != "" {
+		s.notify(ctx, acct, custos.MsgAccountLocked, map[string]string{
+			"LockedAt":    s.d.Clock.Now().UTC().Format("2006-01-02 15:04 UTC"),
+			"LockedUntil": counted.LockedUntil.UTC().Format("2006-01-02 15:04 UTC"),
+			"Failures":    strconv.Itoa(counted.Failures),
+		})
 	}
 }
 

@@ -7,6 +7,7 @@ import (
 
 	"github.com/custos/custos"
 	"github.com/custos/custos/mfa"
+	"github.com/custos/custos/password"
 )
 
 // verificationTTL is how long a started verification waits for its code.
@@ -196,15 +197,16 @@ func (s *Service) SetProtection(ctx context.Context, sess custos.Session, p cust
 	if err := s.d.Store.SetProtection(ctx, acct.ID, p, ev); err != nil {
 		return err
 	}
-	s.notify(ctx, acct.Email, custos.MsgProtectionChanged, map[string]string{
+	s.notify(ctx, acct, custos.MsgProtectionChanged, map[string]string{
 		"Login": boolWord(p.Login), "Operation": boolWord(p.Operation),
 	})
 	return nil
 }
 
-// notify sends a notice; a failure is logged, the change already stands.
-func (s *Service) notify(ctx context.Context, to, purpose string, data map[string]string) {
-	if err := s.d.Notifier.Send(ctx, custos.Message{Channel: custos.ChannelEmail, To: to, Purpose: purpose, Data: data}); err != nil {
+// notify sends a notice to every channel on file; a failure is logged,
+// the change already stands.
+func (s *Service) notify(ctx context.Context, acct custos.Account, purpose string, data map[string]string) {
+	if err := custos.SendToAll(ctx, s.d.Notifier, acct, purpose, data); err != nil {
 		s.d.Logger.WarnContext(ctx, "sending a notice failed", "purpose", purpose, "err", err)
 	}
 }
@@ -226,4 +228,33 @@ func hasOTPDevice(devices []custos.Device) bool {
 		}
 	}
 	return false
+}
+
+// ChangePassword sets a new password after a fresh verification. Like a
+// reset, it signs out every device (this one too), forgets trusted devices
+// and ends a login-security lock; every channel is told.
+func (s *Service) ChangePassword(ctx context.Context, sess custos.Session, newPassword string, c Client) error {
+	acct, err := s.d.Store.AccountByID(ctx, sess.AccountID)
+	if err != nil {
+		return err
+	}
+	if err := password.Check(newPassword, acct.Email); err != nil {
+		return err
+	}
+	if err := s.RequireVerification(ctx, sess, acct, false); err != nil {
+		return err
+	}
+	hash, err := s.d.Hasher.Hash(ctx, newPassword)
+	if err != nil {
+		return err
+	}
+	ev, err := s.event(custos.EventPasswordChange, acct.ID, "", c, nil)
+	if err != nil {
+		return err
+	}
+	if err := s.d.Store.ResetPassword(ctx, acct.ID, hash, "id:"+acct.Email, ev); err != nil {
+		return err
+	}
+	s.notify(ctx, acct, custos.MsgPasswordChanged, map[string]string{})
+	return nil
 }

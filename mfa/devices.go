@@ -298,6 +298,8 @@ func (s *Service) VerifyCode(ctx context.Context, accountID string, typ custos.D
 				s.d.Logger.WarnContext(ctx, "auditing a replayed code failed", "err", err)
 			}
 		}
+		// Someone else may have the code (read over a shoulder, phished).
+		s.notify(ctx, accountID, custos.MsgCodeReplayed, map[string]string{"Kind": string(typ)})
 		return custos.Device{}, custos.Errorf(custos.EInvalidCode, "That code was already used. Wait for the next one.")
 	}
 	return custos.Device{}, invalidCode()

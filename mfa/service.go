@@ -96,14 +96,15 @@ func (s *Service) event(typ, accountID string, c Client, detail map[string]strin
 	return custos.NewEvent(s.d.Rand, s.d.Clock.Now(), typ, accountID, "", c, detail)
 }
 
-// notify tells the holder about a change to their devices. A failure is
-// logged: the change already stands.
+// notify tells the holder about a change to their devices, on every
+// channel on file. A failure is logged: the change already stands.
 func (s *Service) notify(ctx context.Context, accountID, purpose string, data map[string]string) {
 	acct, err := s.d.Store.AccountByID(ctx, accountID)
-	if err == nil {
-		err = s.d.Notifier.Send(ctx, custos.Message{Channel: custos.ChannelEmail, To: acct.Email, Purpose: purpose, Data: data})
-	}
 	if err != nil {
+		s.d.Logger.WarnContext(ctx, "sending a device notice failed", "purpose", purpose, "err", err)
+		return
+	}
+	if err := custos.SendToAll(ctx, s.d.Notifier, acct, purpose, data); err != nil {
 		s.d.Logger.WarnContext(ctx, "sending a device notice failed", "purpose", purpose, "err", err)
 	}
 }

@@ -91,6 +91,8 @@ var samples = map[string]custos.Message{
 	custos.MsgVerificationCode:  {To: "alice@example.com", Code: "123456"},
 	custos.MsgDeviceBound:       {To: "alice@example.com", Data: map[string]string{"Name": "Phone", "Kind": "authenticator app"}},
 	custos.MsgDeviceUnbound:     {To: "alice@example.com", Data: map[string]string{"Name": "Phone"}},
+	custos.MsgCodeReplayed:      {To: "alice@example.com", Data: map[string]string{"Kind": "totp"}},
+	custos.MsgPasswordChanged:   {To: "alice@example.com"},
 	custos.MsgProtectionChanged: {To: "alice@example.com", Data: map[string]string{"Login": "on", "Operation": "off"}},
 	custos.MsgPhoneCode:         {To: "+8613800138000", Code: "123456"},
 	custos.MsgEmailCode:         {To: "alice@example.com", Code: "123456"},

@@ -121,17 +121,8 @@ func (s *Service) found(ctx context.Context, accountIDs []string, c Client) ([]F
 
 // tellEverywhere sends a notice to every channel on file.
 func (s *Service) tellEverywhere(ctx context.Context, acct custos.Account, purpose string, data map[string]string) {
-	targets := []struct{ channel, to string }{{custos.ChannelEmail, acct.Email}}
-	if acct.SecureEmail != "" && acct.SecureEmail != acct.Email {
-		targets = append(targets, struct{ channel, to string }{custos.ChannelEmail, acct.SecureEmail})
-	}
-	if acct.Phone != "" {
-		targets = append(targets, struct{ channel, to string }{custos.ChannelSMS, acct.Phone})
-	}
-	for _, t := range targets {
-		if err := s.d.Notifier.Send(ctx, custos.Message{Channel: t.channel, To: t.to, Purpose: purpose, Data: data}); err != nil {
-			s.d.Logger.WarnContext(ctx, "sending a notice failed", "purpose", purpose, "channel", t.channel, "err", err)
-		}
+	if err := custos.SendToAll(ctx, s.d.Notifier, acct, purpose, data); err != nil {
+		s.d.Logger.WarnContext(ctx, "sending a notice failed", "purpose", purpose, "err", err)
 	}
 }
 
