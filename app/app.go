@@ -148,7 +148,8 @@ func Build(ctx context.Context, cfg Config) (*App, error) {
 	apiT := api.New(api.Deps{Auth: svc, MFA: mfas, Binding: bindings, Recovery: recoveries, Captcha: captchas,
 		Clock: cfg.Clock, Metrics: reg})
 	webT := web.New(web.Deps{
-		Auth: svc, MFA: mfas, Captcha: captchas, Clock: cfg.Clock, OutboxDir: a.OutboxDir,
+		Auth: svc, MFA: mfas, Captcha: captchas, Binding: bindings, Recovery: recoveries,
+		Clock: cfg.Clock, OutboxDir: a.OutboxDir,
 		SecureCookies: cfg.PublicURL.Scheme == "https",
 	})
 	a.Handler = server.New(server.Config{

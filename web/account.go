@@ -18,9 +18,11 @@ func (wb *Web) account(w http.ResponseWriter, r *http.Request, sess custos.Sessi
 	if err != nil {
 		return err
 	}
-	return wb.render(w, http.StatusOK, "account", accountView{
-		page: wb.signedInPage(r, "account"), Account: acct,
-	})
+	v := accountView{page: wb.signedInPage(r, "account"), Account: acct}
+	if r.URL.Query().Get("done") == "email" {
+		v.Notice = "account.done_email"
+	}
+	return wb.render(w, http.StatusOK, "account", v)
 }
 
 // deviceRow is one signed-in session on the devices page.

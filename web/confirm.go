@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/custos/custos"
+	"github.com/custos/custos/phone"
 )
 
 // securityPath is Security Settings, where a confirmation returns when its
@@ -75,11 +76,16 @@ type confirmView struct {
 	Next    string
 	Methods []string
 	Method  string
-	ID      string // the verification started (after an email was sent or a wrong code)
-	SentTo  string // masked address an email code went to
-	Minutes int    // how long an emailed code lives
-	Window  int    // how long the confirmation lasts, in minutes
-	Form    formErrors
+	ID      string // the verification started (after a code was sent or a wrong code)
+	SentTo  string // masked address a code went to
+	// SendTo is the masked address a code for Method would go to, for the
+	// offer to send one.
+	SendTo  string
+	Minutes int // how long a sent code lives
+	// Back is the page the confirmation interrupted, for "Cancel".
+	Back   string
+	Window int // how long the confirmation lasts, in minutes
+	Form   formErrors
 	// Expired replaces the form: this verification can never succeed now.
 	Expired        bool
 	ExpiredMessage string
@@ -89,6 +95,16 @@ type confirmView struct {
 func (v confirmView) MethodURL(method string) string {
 	return "/account/verify?" + url.Values{"next": {v.Next}, "method": {method}}.Encode()
 }
+
+// Sends reports whether the method works with a code sent to the person
+// (an email or a text message), which the page offers to send first.
+func (v confirmView) Sends() bool { return v.Method == "email" || v.Method == "sms" }
+
+// confirmMethods are the verification methods the page can take, in the
+// order offered. Recovery codes stand in for a device at login only, and
+// a security key has no verification step in the services: the page
+// offers neither, and would not know how to take one.
+var confirmMethods = []string{"totp", "hardware", "sms", "email"}
 
 // Others are the methods the person can switch to.
 func (v confirmView) Others() []string {
@@ -103,8 +119,13 @@ func (v confirmView) Others() []string {
 
 func (wb *Web) newConfirmView(r *http.Request, sess custos.Session, next, method string) (confirmView, error) {
 	cfg := wb.auth.Config()
+	nav, back := "security", securityPath
+	if p, _, _ := strings.Cut(next, "?"); p == accountPath || strings.HasPrefix(p, accountEmailKind.path) {
+		// The account email is changed under Account Information.
+		nav, back = "account", accountPath
+	}
 	v := confirmView{
-		page: wb.signedInPage(r, "security"), Next: next,
+		page: wb.signedInPage(r, nav), Next: next, Back: back,
 		Minutes: int(cfg.CodeTTL / time.Minute), Window: int(cfg.VerifiedFor / time.Minute),
 	}
 	acct, err := wb.auth.Account(r.Context(), sess.AccountID)
@@ -115,14 +136,26 @@ func (wb *Web) newConfirmView(r *http.Request, sess custos.Session, next, method
 	if err != nil {
 		return v, err
 	}
-	// Recovery codes stand in for a device at login only, and a security
-	// key has no verification step in the services: they do not offer
-	// either here, and the page would not know how to take one.
-	v.Methods = slices.DeleteFunc(webMethods(methods), func(m string) bool { return m == "recovery_code" || m == "webauthn" })
+	for _, m := range methods {
+		if slices.Contains(confirmMethods, m) && !slices.Contains(v.Methods, m) {
+			v.Methods = append(v.Methods, m)
+		}
+	}
 	if slices.Contains(v.Methods, method) {
 		v.Method = method
 	} else if len(v.Methods) > 0 {
 		v.Method = v.Methods[0]
+	}
+	// Where a code goes, as the auth service sends it: a text to the bound
+	// phone, an email to the secure email (the account email while there
+	// is none).
+	switch {
+	case v.Method == "sms":
+		v.SendTo = phone.Mask(acct.Phone)
+	case v.Method == "email" && acct.SecureEmail != "":
+		v.SendTo = custos.MaskEmail(acct.SecureEmail)
+	case v.Method == "email":
+		v.SendTo = custos.MaskEmail(acct.Email)
 	}
 	return v, nil
 }
@@ -140,7 +173,7 @@ func (wb *Web) confirmForm(w http.ResponseWriter, r *http.Request, sess custos.S
 	return wb.render(w, http.StatusOK, "confirm", v)
 }
 
-// confirm sends an email code ("send") or checks a code. A device method
+// confirm sends a code by email or text message ("send") or checks a code. A device method
 // starts its verification here, with the code: starting one only records
 // which method it is.
 func (wb *Web) confirm(w http.ResponseWriter, r *http.Request, sess custos.Session) error {
@@ -154,7 +187,11 @@ func (wb *Web) confirm(w http.ResponseWriter, r *http.Request, sess custos.Sessi
 	}
 	v.ID, v.SentTo = f.Get("id"), f.Get("sent_to")
 	if f.Get("action") == "send" {
-		started, err := wb.auth.StartVerification(r.Context(), sess, "email")
+		method := v.Method
+		if !v.Sends() {
+			method = "email"
+		}
+		started, err := wb.auth.StartVerification(r.Context(), sess, method)
 		if err != nil {
 			return wb.confirmProblem(w, v, err)
 		}
@@ -167,8 +204,8 @@ func (wb *Web) confirm(w http.ResponseWriter, r *http.Request, sess custos.Sessi
 		return wb.render(w, http.StatusBadRequest, "confirm", v)
 	}
 	if v.ID == "" {
-		if v.Method == "email" {
-			// The form for an email code always carries its id; without one
+		if v.Sends() {
+			// The form for a sent code always carries its id; without one
 			// there is no code to check.
 			v.Form.add("", catalogues[v.Lang].must("confirm.send_first"))
 			return wb.render(w, http.StatusBadRequest, "confirm", v)

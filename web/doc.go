@@ -5,12 +5,30 @@
 // development outbox at /dev/outbox when messages are delivered to a
 // directory.
 //
-// Security Settings lists the account's MFA devices and switches. Sensitive
-// steps (another MFA device, removing one, recovery codes, the protection
-// switches) go through "Confirm it's you" at /account/verify, which returns
-// to a local /account path. A page cannot repeat a POST, so each sensitive
-// action is a GET page that checks the confirmation first and a POST that
-// does the work.
+// Security Settings lists the bound phone and the secure email (masked),
+// the account's MFA devices and switches; Account Information the account
+// email. Sensitive steps (another MFA device, removing one, recovery codes,
+// the protection switches, and a new phone, account email or secure email
+// once the account has a channel to confirm with) go through "Confirm it's
+// you" at /account/verify, which takes an authenticator-app or token code,
+// or a code sent by text message or email, and returns to a local /account
+// path. A page cannot repeat a POST, so each sensitive action is a GET page
+// that checks the confirmation first and a POST that does the work.
+//
+// A contact change (contacts.go) is two pages: the new address at
+// /account/phone, /account/email or /account/secure-email, then its code
+// at that path plus /{change_id}. The public recovery pages (reset.go) are
+// Find my accounts (/find-accounts, by phone) and Forgot password
+// (/forgot-password, by account email or phone): a form that always
+// carries a captcha, a code page at /{id}, the accounts found, and a new
+// password at /forgot-password/{id}/password, with the flow id in the
+// path and the step's state in hidden fields, never a code in a URL. Their
+// answers are the same whether or not an account matches until a code is
+// proven. Code pages say where the code went and when it stops working,
+// and offer a new one only after the send cooldown; they learn the address
+// and the time from a short-lived HttpOnly cookie set by the start
+// (pending.go), since a redirect carries nothing else. "It wasn't me"
+// (undo.go) is GET /undo?token=…, which only asks, and POST /undo.
 //
 // Pages are rendered on the server from html/template files embedded in the
 // binary, one typed view struct per page and one shared layout. They work
@@ -39,7 +57,9 @@
 // HttpOnly cookies: the session, and the 7-day trusted-device token; a
 // login token travels only in a hidden form field.
 //
-// It imports the root package, auth and mfa (the flows it calls), otp (to
-// draw the key an authenticator app reads), password (the length rule
-// shown as a hint), notify (to read the outbox) and requestinfo.
+// It imports the root package, auth, mfa, binding and recovery (the flows
+// it calls), captcha (picture and audio addresses), otp (to draw the key an
+// authenticator app reads), password (the length rule shown as a hint),
+// phone (masking), sendlimit (the resend cooldown shown), notify (to read
+// the outbox) and requestinfo.
 package web

@@ -13,6 +13,13 @@ import (
 // the error's "field" names one of fields, the fields the page shows, and
 // only in the summary otherwise.
 func formProblem(f *formErrors, err error, fields ...string) bool {
+	return formProblemOr(f, err, "", fields...)
+}
+
+// formProblemOr is formProblem with a field for the problems that name
+// none of fields: on a form with one main input, a refusal such as
+// too_many_requests belongs next to it.
+func formProblemOr(f *formErrors, err error, fallback string, fields ...string) bool {
 	var ce *custos.Error
 	if !errors.As(err, &ce) || custos.Status(err) >= 500 {
 		return false
@@ -21,15 +28,19 @@ func formProblem(f *formErrors, err error, fields ...string) bool {
 	switch ce.Code {
 	case custos.EInvalidEmail:
 		field = "email"
+	case custos.EInvalidPhone:
+		field = "phone"
 	case custos.EWeakPassword:
 		field = "password"
 	case custos.EInvalidCode:
 		field = "code"
+	case custos.ECaptchaRequired:
+		field = "captcha_answer"
 	default:
 		field, _ = ce.Fields["field"].(string)
 	}
 	if !slices.Contains(fields, field) {
-		field = ""
+		field = fallback
 	}
 	f.add(field, ce.Message)
 	return true

@@ -6,6 +6,7 @@ import (
 
 	"github.com/custos/custos"
 	"github.com/custos/custos/mfa"
+	"github.com/custos/custos/phone"
 )
 
 // securityNotices are the notices Security Settings shows after a change,
@@ -22,6 +23,8 @@ var securityNotices = map[string]string{
 	"operation_on":  "security.done_operation_on",
 	"operation_off": "security.done_operation_off",
 	"protection":    "security.done_protection",
+	"phone":         "security.done_phone",
+	"secure_email":  "security.done_secure_email",
 }
 
 // securityDone is Security Settings with the notice for done.
@@ -222,6 +225,12 @@ func (wb *Web) protection(w http.ResponseWriter, r *http.Request, sess custos.Se
 	}
 	return wb.render(w, http.StatusBadRequest, "security", v)
 }
+
+// Phone is the bound phone, masked.
+func (v securityView) Phone() string { return phone.Mask(v.Account.Phone) }
+
+// SecureEmail is the secure email, masked.
+func (v securityView) SecureEmail() string { return custos.MaskEmail(v.Account.SecureEmail) }
 
 // Count is how many of the devices are of type t.
 func (v securityView) Count(t string) int {

@@ -33,14 +33,15 @@ const trustedDeviceAge = 7 * 24 * time.Hour
 type cookieConfig struct {
 	name    string
 	trusted string
+	pending string // remembers a code just sent (pending.go)
 	secure  bool
 }
 
 func newCookieConfig(secure bool) cookieConfig {
 	if secure {
-		return cookieConfig{name: SecureCookieName, trusted: SecureTrustedCookieName, secure: true}
+		return cookieConfig{name: SecureCookieName, trusted: SecureTrustedCookieName, pending: securePendingCookieName, secure: true}
 	}
-	return cookieConfig{name: InsecureCookieName, trusted: InsecureTrustedCookieName}
+	return cookieConfig{name: InsecureCookieName, trusted: InsecureTrustedCookieName, pending: insecurePendingCookieName}
 }
 
 // setTrusted stores a trusted-device token. Unlike the session cookie it

@@ -21,6 +21,7 @@ var pageNames = []string{
 	"account", "devices", "revoke", "activity", "outbox",
 	"secondfactor", "confirm", "security", "protection",
 	"totp", "hardware", "remove", "rename", "recovery",
+	"change", "changecode", "find", "forgot", "flowcode", "accounts", "newpassword", "resetdone", "undo",
 }
 
 // page is what the shared layout needs. Every view struct embeds it.

@@ -12,8 +12,10 @@ import (
 
 	"github.com/custos/custos"
 	"github.com/custos/custos/auth"
+	"github.com/custos/custos/binding"
 	"github.com/custos/custos/captcha"
 	"github.com/custos/custos/mfa"
+	"github.com/custos/custos/recovery"
 	"github.com/custos/custos/requestinfo"
 )
 
@@ -25,7 +27,11 @@ type Deps struct {
 	Auth    *auth.Service
 	MFA     *mfa.Service
 	Captcha *captcha.Service
-	Clock   custos.Clock
+	// Binding changes the phone, account email and secure email.
+	Binding *binding.Service
+	// Recovery runs Find my accounts, Forgot password and "it wasn't me".
+	Recovery *recovery.Service
+	Clock    custos.Clock
 	// OutboxDir is the directory of the dir: delivery transport. When it is
 	// empty there is no /dev/outbox page.
 	OutboxDir string
@@ -36,13 +42,15 @@ type Deps struct {
 
 // Web serves the HTML pages.
 type Web struct {
-	auth      *auth.Service
-	mfa       *mfa.Service
-	captcha   *captcha.Service
-	clock     custos.Clock
-	outboxDir string
-	cookie    cookieConfig
-	pages     map[string]map[string]*template.Template // language → page → template
+	auth       *auth.Service
+	mfa        *mfa.Service
+	captcha    *captcha.Service
+	binding    *binding.Service
+	recoveries *recovery.Service
+	clock      custos.Clock
+	outboxDir  string
+	cookie     cookieConfig
+	pages      map[string]map[string]*template.Template // language → page → template
 }
 
 // New returns the pages, parsing every template once. It panics when a
@@ -52,13 +60,15 @@ func New(d Deps) *Web {
 		d.Clock = custos.SystemClock{}
 	}
 	return &Web{
-		auth:      d.Auth,
-		mfa:       d.MFA,
-		captcha:   d.Captcha,
-		clock:     d.Clock,
-		outboxDir: d.OutboxDir,
-		cookie:    newCookieConfig(d.SecureCookies),
-		pages:     mustParsePages(),
+		auth:       d.Auth,
+		mfa:        d.MFA,
+		captcha:    d.Captcha,
+		binding:    d.Binding,
+		recoveries: d.Recovery,
+		clock:      d.Clock,
+		outboxDir:  d.OutboxDir,
+		cookie:     newCookieConfig(d.SecureCookies),
+		pages:      mustParsePages(),
 	}
 }
 
@@ -81,11 +91,31 @@ func (wb *Web) Register(mux *http.ServeMux) {
 	mux.Handle("POST "+webauthnLoginFinish, wb.handleJSON(wb.finishAssertion))
 	mux.Handle("POST /logout", wb.handle(wb.logout))
 
+	mux.Handle("GET /find-accounts", wb.handle(wb.findForm))
+	mux.Handle("POST /find-accounts", wb.handle(wb.find))
+	mux.Handle("GET /find-accounts/{id}", wb.handle(wb.findCodeForm))
+	mux.Handle("POST /find-accounts/{id}", wb.handle(wb.findCode))
+	mux.Handle("GET /forgot-password", wb.handle(wb.forgotForm))
+	mux.Handle("POST /forgot-password", wb.handle(wb.forgot))
+	mux.Handle("GET /forgot-password/done", wb.handle(wb.resetDone))
+	mux.Handle("GET /forgot-password/{id}", wb.handle(wb.forgotCodeForm))
+	mux.Handle("POST /forgot-password/{id}", wb.handle(wb.forgotCode))
+	mux.Handle("GET /forgot-password/{id}/password", wb.handle(wb.newPasswordForm))
+	mux.Handle("POST /forgot-password/{id}/password", wb.handle(wb.newPassword))
+	mux.Handle("GET /undo", wb.handle(wb.undoForm))
+	mux.Handle("POST /undo", wb.handle(wb.undo))
+
 	mux.Handle("GET /account", wb.signedIn(wb.account))
 	mux.Handle("GET /account/devices", wb.signedIn(wb.devices))
 	mux.Handle("GET /account/devices/{id}/revoke", wb.signedIn(wb.revokeConfirm))
 	mux.Handle("POST /account/devices/{id}/revoke", wb.signedIn(wb.revoke))
 	mux.Handle("GET /account/activity", wb.signedIn(wb.activity))
+	for _, k := range contactKinds {
+		mux.Handle("GET "+k.path, wb.signedIn(wb.changeForm(k)))
+		mux.Handle("POST "+k.path, wb.signedIn(wb.change(k)))
+		mux.Handle("GET "+k.path+"/{change_id}", wb.signedIn(wb.changeCodeForm(k)))
+		mux.Handle("POST "+k.path+"/{change_id}", wb.signedIn(wb.changeCode(k)))
+	}
 
 	mux.Handle("GET /account/verify", wb.signedIn(wb.confirmForm))
 	mux.Handle("POST /account/verify", wb.signedIn(wb.confirm))

@@ -32,6 +32,23 @@ func TestPagesRender(t *testing.T) {
 			}},
 			{name: "login", path: "/login", want: []string{
 				`autocomplete="username"`, `autocomplete="current-password"`, `href="/signup"`,
+				`href="/forgot-password"`, `href="/find-accounts"`,
+			}},
+			{name: "find my accounts", path: "/find-accounts", want: []string{
+				`<label for="phone">`, `type="tel"`, `autocomplete="tel"`, `<label for="captcha_answer">`, `/audio"`,
+			}},
+			{name: "forgot password", path: "/forgot-password", want: []string{
+				`<label for="email">`, `<label for="phone">`, `autocomplete="username"`, `autocomplete="tel"`, `<label for="captcha_answer">`,
+			}},
+			{name: "find code", path: "/find-accounts/rec_0123", want: []string{
+				`autocomplete="one-time-code"`, `action="/find-accounts/rec_0123"`, "10 minutes",
+			}},
+			{name: "forgot code", path: "/forgot-password/rec_0123", want: []string{
+				"If an account matches, we sent a code to its phone or email on file.", `autocomplete="one-time-code"`,
+			}},
+			{name: "password changed", path: "/forgot-password/done", want: []string{`href="/login"`}},
+			{name: "it wasn't me", path: "/undo?token=abc", want: []string{
+				"End every session and require a password reset?", `name="token" value="abc"`,
 			}},
 			{name: "login after sign-up", path: "/login?created=1", want: []string{
 				"Your account is ready; log in.",
@@ -50,6 +67,18 @@ func TestPagesRender(t *testing.T) {
 			}},
 			{name: "confirm it's you", path: "/account/verify?next=/account/security", signedIn: true, want: []string{
 				"Confirm it&#39;s you", `name="next" value="/account/security"`, "Send code",
+			}},
+			{name: "phone", path: "/account/phone", signedIn: true, want: []string{
+				`<label for="phone">`, `type="tel"`, `autocomplete="tel"`, `href="/account/security" aria-current="page"`,
+			}},
+			{name: "phone code", path: "/account/phone/chg_0123", signedIn: true, want: []string{
+				`autocomplete="one-time-code"`, "the new number", "10 minutes", `href="/account/phone"`,
+			}},
+			{name: "account email", path: "/account/email", signedIn: true, want: []string{
+				`<label for="email">`, `autocomplete="email"`, `href="/account" aria-current="page"`,
+			}},
+			{name: "secure email", path: "/account/secure-email", signedIn: true, want: []string{
+				`<label for="email">`, "Set a secure email",
 			}},
 			{name: "hardware token", path: "/account/security/hardware", signedIn: true, want: []string{
 				`<label for="serial">`, `autocomplete="one-time-code"`,
@@ -293,6 +322,7 @@ func TestLoginFailure(t *testing.T) {
 func testWeb(t *testing.T, env *testserver.Env, d web.Deps) http.Handler {
 	t.Helper()
 	d.Auth, d.MFA, d.Clock = env.App.Auth, env.App.MFA, env.Clock
+	d.Captcha, d.Binding, d.Recovery = env.App.Captcha, env.App.Binding, env.App.Recovery
 	mux := http.NewServeMux()
 	web.New(d).Register(mux)
 	return mux
