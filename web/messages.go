@@ -471,6 +471,7 @@ var catalogues = map[string]catalogue{
 		"event.email.changed":                "Account email changed",
 		"event.secure_email.changed":         "Secure email changed",
 		"event.password.reset":               "Password reset with Forgot password",
+		"event.password.changed":             "Password changed",
 		"event.accounts.retrieved":           "Listed by Find my accounts after a code to the phone",
 		"event.undo.used":                    "“It wasn't me”: every session ended and a password reset required",
 
