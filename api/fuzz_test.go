@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 
 	"github.com/custos/custos/internal/testserver"
@@ -17,13 +18,18 @@ func FuzzJSONBodies(f *testing.F) {
 		`{"verification_id":"ver_1","code":"123456"}`,
 		`{"email":"a@b.co","password":"x","captcha":{"id":"c","answer":"a"}}`,
 		`{"email":null}`, `[]`, `""`, `{"a":`, "\x00", `{"email":"\ud800"}`,
+		`{"phone":"+8613800138000","captcha":{"id":"cap_1","answer":"test"}}`,
+		`{"login_token":"` + strings.Repeat("A", 43) + `","method":"totp","code":"123456"}`,
+		`{"login_token":"x","assertion_id":"wa_1","credential":{"id":"AA","response":{}}}`,
 	} {
 		f.Add([]byte(seed))
 	}
 	env := testserver.Start(f, testserver.Options{})
 	h := env.App.Handler
 	f.Fuzz(func(t *testing.T, body []byte) {
-		for _, path := range []string{"/api/v1/signup", "/api/v1/signup/verify", "/api/v1/login"} {
+		for _, path := range []string{"/api/v1/signup", "/api/v1/signup/verify", "/api/v1/login",
+			"/api/v1/login/second-factor", "/api/v1/login/second-factor/send", "/api/v1/login/second-factor/webauthn/finish",
+			"/api/v1/retrieve", "/api/v1/password-reset", "/api/v1/password-reset/rec_x/complete", "/api/v1/undo", "/api/v1/captcha"} {
 			req := httptest.NewRequest("POST", path, bytes.NewReader(body))
 			req.Header.Set("Content-Type", "application/json")
 			rec := httptest.NewRecorder()
