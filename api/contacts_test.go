@@ -279,6 +279,25 @@ func TestPasswordResetNeedsMFA(t *testing.T) {
 	if r := env.Do(t, "POST", "/api/v1/password-reset/"+id+"/complete", "", body); r.Status != 200 {
 		t.Fatalf("reset with MFA: %d %s", r.Status, r.Raw)
 	}
+
+	// A proven channel buys five MFA guesses, then the reset is dead.
+	env.Clock.Advance(time.Minute)
+	r = env.Do(t, "POST", "/api/v1/password-reset", "", map[string]any{"email": "zoe@example.com", "captcha": map[string]string{"id": newCaptcha(t, env), "answer": "test"}})
+	id = r.String("reset_id")
+	env.Do(t, "POST", "/api/v1/password-reset/"+id, "", map[string]string{"code": env.Code(t, "zoe@example.com", "reset_code")})
+	body = map[string]string{"account_id": acct["account_id"].(string), "password": "another new passphrase", "mfa_method": "totp", "mfa_code": "000000"}
+	if body["mfa_code"] == totp(env, secret) {
+		body["mfa_code"] = "111111"
+	}
+	for i := 1; i <= 5; i++ {
+		if r := env.Do(t, "POST", "/api/v1/password-reset/"+id+"/complete", "", body); r.Status != 422 || errField(r, "attempts_left") != float64(5-i) {
+			t.Fatalf("wrong MFA code %d: %d %s", i, r.Status, r.Raw)
+		}
+	}
+	body["mfa_code"] = totp(env, secret)
+	if r := env.Do(t, "POST", "/api/v1/password-reset/"+id+"/complete", "", body); r.Status != 410 {
+		t.Fatalf("after five wrong MFA codes: %d %s", r.Status, r.Raw)
+	}
 }
 
 // TestSendLimitsAcrossReplicas: the one-a-minute cooldown holds when the
@@ -344,5 +363,33 @@ func TestChangePasswordAndCodePurposes(t *testing.T) {
 	}
 	if p := env.Do(t, "POST", "/api/v1/account/phone/"+r.String("change_id"), tok, map[string]string{"code": code}); p.Status != 410 {
 		t.Fatalf("phone code replayed: %d %s", p.Status, p.Raw)
+	}
+}
+
+// TestUndoRestoresThePhone: "it wasn't me" from the old phone puts it back,
+// so the reset code cannot go to the new (hijacker's) number.
+func TestUndoRestoresThePhone(t *testing.T) {
+	env := testserver.Start(t, testserver.Options{})
+	env.SignUp(t, "bea@example.com", goodPassword)
+	tok := env.Login(t, "bea@example.com", goodPassword)
+	bindPhone(t, env, tok, phoneA)
+	verifyBy(t, env, tok, "sms", phoneA)
+	bindPhone(t, env, tok, phoneB)
+	notice := env.Messages(t, phoneA)[0]
+	if r := env.Do(t, "POST", "/api/v1/undo", "", map[string]string{"token": undoToken(t, notice.Text)}); r.Status != 200 {
+		t.Fatalf("undo: %d %s", r.Status, r.Raw)
+	}
+	env.Clock.Advance(time.Minute)
+	r := env.Do(t, "POST", "/api/v1/password-reset", "", map[string]any{"email": "bea@example.com", "captcha": map[string]string{"id": newCaptcha(t, env), "answer": "test"}})
+	if r.Status != 202 {
+		t.Fatalf("reset: %d %s", r.Status, r.Raw)
+	}
+	if m := env.Messages(t, phoneA); m[0].Purpose != "reset_code" {
+		t.Fatalf("the reset code did not go to the restored phone: %+v", m[0])
+	}
+	for _, m := range env.Messages(t, phoneB) {
+		if m.Purpose == "reset_code" {
+			t.Fatal("the reset code went to the replaced number")
+		}
 	}
 }

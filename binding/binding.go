@@ -170,13 +170,14 @@ func (s *Service) FinishPhoneChange(ctx context.Context, acct custos.Account, id
 		return err
 	}
 	data := map[string]string{"NewPhone": phone.Mask(value)}
+	restore := Restore{Phone: &acct.Phone}
 	if acct.Phone != "" {
-		s.tell(ctx, acct, custos.ChannelSMS, acct.Phone, custos.MsgPhoneChanged, data)
+		s.tell(ctx, acct, restore, custos.ChannelSMS, acct.Phone, custos.MsgPhoneChanged, data)
 	}
 	if acct.SecureEmail != "" {
-		s.tell(ctx, acct, custos.ChannelEmail, acct.SecureEmail, custos.MsgPhoneChanged, data)
+		s.tell(ctx, acct, restore, custos.ChannelEmail, acct.SecureEmail, custos.MsgPhoneChanged, data)
 	} else {
-		s.tell(ctx, acct, custos.ChannelEmail, acct.Email, custos.MsgPhoneChanged, data)
+		s.tell(ctx, acct, restore, custos.ChannelEmail, acct.Email, custos.MsgPhoneChanged, data)
 	}
 	return nil
 }
@@ -198,7 +199,7 @@ func (s *Service) FinishEmailChange(ctx context.Context, acct custos.Account, id
 		}
 		return err
 	}
-	s.tell(ctx, acct, custos.ChannelEmail, acct.Email, custos.MsgEmailChanged, map[string]string{"NewEmail": custos.MaskEmail(value)})
+	s.tell(ctx, acct, Restore{Email: acct.Email}, custos.ChannelEmail, acct.Email, custos.MsgEmailChanged, map[string]string{"NewEmail": custos.MaskEmail(value)})
 	return nil
 }
 
@@ -220,7 +221,7 @@ func (s *Service) FinishSecureEmail(ctx context.Context, acct custos.Account, id
 	if old == "" {
 		old = acct.Email
 	}
-	s.tell(ctx, acct, custos.ChannelEmail, old, custos.MsgEmailChanged, map[string]string{"NewEmail": custos.MaskEmail(value)})
+	s.tell(ctx, acct, Restore{}, custos.ChannelEmail, old, custos.MsgEmailChanged, map[string]string{"NewEmail": custos.MaskEmail(value)})
 	return nil
 }
 
@@ -247,8 +248,8 @@ func (s *Service) prove(ctx context.Context, acct custos.Account, k kind, id, co
 
 // tell sends a change notice with an "it wasn't me" link to an old channel.
 // A failure is logged: the change already stands.
-func (s *Service) tell(ctx context.Context, acct custos.Account, channel, to, purpose string, data map[string]string) {
-	link, err := s.undoLink(ctx, acct.ID)
+func (s *Service) tell(ctx context.Context, acct custos.Account, restore Restore, channel, to, purpose string, data map[string]string) {
+	link, err := s.undoLink(ctx, acct.ID, restore)
 	if err == nil {
 		data["UndoURL"] = link
 		err = s.d.Notifier.Send(ctx, custos.Message{Channel: channel, To: to, Purpose: purpose, Data: data})
@@ -258,14 +259,22 @@ func (s *Service) tell(ctx context.Context, acct custos.Account, channel, to, pu
 	}
 }
 
-func (s *Service) undoLink(ctx context.Context, accountID string) (string, error) {
+// Restore is what an "it wasn't me" link puts back besides ending every
+// session: the phone or account email the change replaced.
+type Restore struct {
+	Phone *string `json:"phone,omitempty"` // the old phone ("" = none)
+	Email string  `json:"email,omitempty"` // the old account email
+}
+
+func (s *Service) undoLink(ctx context.Context, accountID string, restore Restore) (string, error) {
 	token, err := custos.NewToken(s.d.Rand)
 	if err != nil {
 		return "", err
 	}
+	data, _ := json.Marshal(restore)
 	now := s.d.Clock.Now()
 	err = s.d.Store.CreateChallenge(ctx, custos.Challenge{
-		ID: UndoID(token), Purpose: custos.PurposeUndo, AccountID: accountID, CodeHash: []byte{0},
+		ID: UndoID(token), Purpose: custos.PurposeUndo, AccountID: accountID, CodeHash: []byte{0}, Data: data,
 		MaxAttempts: 1, CreatedAt: now, ExpiresAt: now.Add(s.cfg.UndoTTL),
 	})
 	return s.cfg.PublicURL + "/undo?" + url.Values{"token": {token}}.Encode(), err

@@ -4,5 +4,6 @@
 // the "it wasn't me" link that ends every session. Its answers never tell
 // an outsider whether an email or a number has an account.
 //
-// It imports the root package, phone, sendlimit, captcha, mfa and password.
+// It imports the root package, binding (for what an undo restores), phone,
+// sendlimit, captcha, mfa and password.
 package recovery

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/custos/custos"
+	"github.com/custos/custos/binding"
 	"github.com/custos/custos/captcha"
 	"github.com/custos/custos/mfa"
 	"github.com/custos/custos/password"
@@ -238,6 +239,14 @@ func (s *Service) CompleteReset(ctx context.Context, id, accountID, newPassword,
 		default:
 			_, err = s.d.MFA.VerifyCode(ctx, acct.ID, custos.DeviceType(mfaMethod), mfaCode, mc)
 		}
+		if custos.IsCode(err, custos.EInvalidCode) {
+			// A proven channel buys a few MFA guesses, not unlimited ones.
+			left, ferr := s.d.Store.FailChallenge(ctx, proof.ID, custos.PurposeReset, now)
+			if ferr != nil && !custos.IsCode(ferr, custos.EExpired) {
+				return ferr
+			}
+			return err.(*custos.Error).With("attempts_left", left)
+		}
 		if err != nil {
 			return err
 		}
@@ -287,7 +296,42 @@ func (s *Service) Undo(ctx context.Context, token string, c Client) error {
 	if err != nil {
 		return err
 	}
-	ev, err := s.event(custos.EventUndo, acct.ID, c, nil)
+	// Put back what the change replaced, so a hijacker's new number or
+	// address cannot receive the reset code.
+	var restore binding.Restore
+	if len(ch.Data) > 0 {
+		if err := json.Unmarshal(ch.Data, &restore); err != nil {
+			return err
+		}
+	}
+	detail := map[string]string{}
+	if restore.Phone != nil && *restore.Phone != acct.Phone {
+		ev, err := s.event(custos.EventPhoneChanged, acct.ID, c, map[string]string{"by": "undo"})
+		if err != nil {
+			return err
+		}
+		if err := s.d.Store.SetPhone(ctx, acct.ID, *restore.Phone, 1<<30, ev); err != nil {
+			return err
+		}
+		detail["phone"] = "restored"
+		acct.Phone = *restore.Phone
+	}
+	if restore.Email != "" && restore.Email != acct.Email {
+		ev, err := s.event(custos.EventEmailChanged, acct.ID, c, map[string]string{"by": "undo"})
+		if err != nil {
+			return err
+		}
+		switch err := s.d.Store.SetAccountEmail(ctx, acct.ID, restore.Email, ev); {
+		case err == nil:
+			detail["email"] = "restored"
+			acct.Email = restore.Email
+		case custos.IsCode(err, custos.EEmailTaken):
+			detail["email"] = "taken since"
+		default:
+			return err
+		}
+	}
+	ev, err := s.event(custos.EventUndo, acct.ID, c, detail)
 	if err != nil {
 		return err
 	}

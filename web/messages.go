@@ -405,7 +405,7 @@ var catalogues = map[string]catalogue{
 		"undo.title":         "It wasn't me",
 		"undo.question":      "End every session and require a password reset?",
 		"undo.lead":          "Do this if you did not make the change we told you about. Every device logged in to the account is signed out, trusted devices are forgotten, and the password stops working until it is reset through Forgot password.",
-		"undo.keeps":         "The change itself stays. Once you are back in, check your phone, emails and MFA devices under Security Settings.",
+		"undo.keeps":         "A changed phone number or account email is put back as it was, so the reset code reaches you. Once you are back in, check your phone, emails and MFA devices under Security Settings.",
 		"undo.submit":        "End every session",
 		"undo.cancel":        "It was me",
 		"undo.done_title":    "Every session is ended",
