@@ -393,3 +393,27 @@ func TestUndoRestoresThePhone(t *testing.T) {
 		}
 	}
 }
+
+func TestSMSSecondFactor(t *testing.T) {
+	env := testserver.Start(t, testserver.Options{})
+	env.SignUp(t, "cleo@example.com", goodPassword)
+	tok := env.Login(t, "cleo@example.com", goodPassword)
+	secret := bindTOTP(t, env, tok)
+	verify(t, env, tok, secret)
+	bindPhone(t, env, tok, phoneA)
+	if r := env.Do(t, "PUT", "/api/v1/account/protection", tok, map[string]bool{"login_protection": true}); r.Status != 200 {
+		t.Fatalf("protection: %d %s", r.Status, r.Raw)
+	}
+	r := login(t, env, "cleo@example.com", goodPassword, "", "")
+	if got := strings.Join(toStrings(r.Body["methods"]), ","); got != "totp,sms,email" {
+		t.Fatalf("methods = %s", got)
+	}
+	lt := r.String("login_token")
+	s := env.Do(t, "POST", "/api/v1/login/second-factor/send", "", map[string]string{"login_token": lt, "method": "sms"})
+	if s.Status != 202 || !strings.Contains(s.String("sent_to"), "****") {
+		t.Fatalf("send sms: %d %s", s.Status, s.Raw)
+	}
+	if r := env.Do(t, "POST", "/api/v1/login/second-factor", "", map[string]string{"login_token": lt, "method": "sms", "code": env.Code(t, phoneA, "login_code")}); r.Status != 200 {
+		t.Fatalf("sms code: %d %s", r.Status, r.Raw)
+	}
+}

@@ -14,7 +14,7 @@ import (
 // order they are offered. A security key (webauthn) is the one step that
 // needs script: static/webauthn.js runs it through the JSON endpoints in
 // webauthn.go.
-var pageMethods = []string{"totp", "hardware", "webauthn", "recovery_code", "email"}
+var pageMethods = []string{"totp", "hardware", "webauthn", "recovery_code", "sms", "email"}
 
 // webMethods keeps the methods of list the pages can take, in list's order,
 // without repeats.
@@ -116,8 +116,10 @@ func (wb *Web) secondFactor(w http.ResponseWriter, r *http.Request) error {
 	case "choose":
 		return wb.render(w, http.StatusOK, "secondfactor", v)
 	case "send":
-		v.Method = "email"
-		sentTo, err := wb.auth.SendSecondFactorCode(r.Context(), st.LoginToken, "email")
+		if v.Method != "sms" {
+			v.Method = "email"
+		}
+		sentTo, err := wb.auth.SendSecondFactorCode(r.Context(), st.LoginToken, v.Method)
 		if err != nil {
 			return wb.secondFactorProblem(w, r, v, err)
 		}

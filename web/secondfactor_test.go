@@ -185,7 +185,7 @@ func TestLoginSecondFactor(t *testing.T) {
 		wantAbsent(t, q, `name="code"`)
 		q = third.post("/login/second-factor", stepForm(p, url.Values{"action": {"send"}, "method": {"email"}}))
 		wantStatus(t, q, http.StatusOK)
-		wantContains(t, q, "We emailed a code to a***@example.com. It expires in 10 minutes.", `name="code"`)
+		wantContains(t, q, "We sent a code to a***@example.com. It expires in 10 minutes.", `name="code"`)
 		if hidden(q, "sent_to") != "a***@example.com" {
 			t.Errorf("sent_to = %q", hidden(q, "sent_to"))
 		}
