@@ -155,149 +155,152 @@ func TestPhoneBoundToAtMostFiveAccounts(t *testing.T) {
 }
 
 func TestRetrieveAccountsByPhone(t *testing.T) {
-	env := testserver.Start(t, testserver.Options{})
-	for _, email := range []string{"xena@example.com", "xavier@example.com"} {
-		env.SignUp(t, email, goodPassword)
+	forEachDialect(t, func(t *testing.T, env *testserver.Env) {
+		for _, email := range []string{"xena@example.com", "xavier@example.com"} {
+			env.SignUp(t, email, goodPassword)
+			env.Clock.Advance(time.Minute)
+			bindPhone(t, env, env.Login(t, email, goodPassword), phoneA)
+		}
+		if r := env.Do(t, "POST", "/api/v1/retrieve", "", map[string]string{"phone": phoneA}); r.Status != 401 || r.ErrorCode() != "captcha_required" {
+			t.Fatalf("no captcha: %d %s", r.Status, r.Raw)
+		}
+		start := func(number string) string {
+			r := env.Do(t, "POST", "/api/v1/retrieve", "", map[string]any{"phone": number, "captcha": map[string]string{"id": newCaptcha(t, env), "answer": "test"}})
+			if r.Status != 202 || r.String("retrieval_id") == "" {
+				t.Fatalf("retrieve %s: %d %s", number, r.Status, r.Raw)
+			}
+			return r.String("retrieval_id")
+		}
 		env.Clock.Advance(time.Minute)
-		bindPhone(t, env, env.Login(t, email, goodPassword), phoneA)
-	}
-	if r := env.Do(t, "POST", "/api/v1/retrieve", "", map[string]string{"phone": phoneA}); r.Status != 401 || r.ErrorCode() != "captcha_required" {
-		t.Fatalf("no captcha: %d %s", r.Status, r.Raw)
-	}
-	start := func(number string) string {
-		r := env.Do(t, "POST", "/api/v1/retrieve", "", map[string]any{"phone": number, "captcha": map[string]string{"id": newCaptcha(t, env), "answer": "test"}})
-		if r.Status != 202 || r.String("retrieval_id") == "" {
-			t.Fatalf("retrieve %s: %d %s", number, r.Status, r.Raw)
+		id := start(phoneA)
+		emptyID := start(phoneB) // no account: the same answer
+		r := env.Do(t, "POST", "/api/v1/retrieve/"+id, "", map[string]string{"code": env.Code(t, phoneA, "retrieve_code")})
+		accounts, _ := r.Body["accounts"].([]any)
+		if r.Status != 200 || len(accounts) != 2 {
+			t.Fatalf("retrieve: %d %s", r.Status, r.Raw)
 		}
-		return r.String("retrieval_id")
-	}
-	env.Clock.Advance(time.Minute)
-	id := start(phoneA)
-	emptyID := start(phoneB) // no account: the same answer
-	r := env.Do(t, "POST", "/api/v1/retrieve/"+id, "", map[string]string{"code": env.Code(t, phoneA, "retrieve_code")})
-	accounts, _ := r.Body["accounts"].([]any)
-	if r.Status != 200 || len(accounts) != 2 {
-		t.Fatalf("retrieve: %d %s", r.Status, r.Raw)
-	}
-	first := accounts[0].(map[string]any)
-	if first["account_email"] != "x***@example.com" || first["kind"] != "personal" || first["created_at"] == "" {
-		t.Fatalf("account shown as %v", first)
-	}
-	r = env.Do(t, "POST", "/api/v1/retrieve/"+emptyID, "", map[string]string{"code": env.Code(t, phoneB, "retrieve_code")})
-	if r.Status != 200 || len(r.Body["accounts"].([]any)) != 0 {
-		t.Fatalf("retrieve an unused number: %d %s", r.Status, r.Raw)
-	}
-	// The proven phone can go on to reset one of the accounts.
-	if r := env.Do(t, "POST", "/api/v1/password-reset/"+id+"/complete", "", map[string]string{"account_id": first["account_id"].(string), "password": "a brand new passphrase"}); r.Status != 200 {
-		t.Fatalf("reset after retrieval: %d %s", r.Status, r.Raw)
-	}
-	if r := login(t, env, "xena@example.com", "a brand new passphrase", "", ""); r.Status != 200 {
-		if r := login(t, env, "xavier@example.com", "a brand new passphrase", "", ""); r.Status != 200 {
-			t.Fatalf("neither account takes the new password")
+		first := accounts[0].(map[string]any)
+		if first["account_email"] != "x***@example.com" || first["kind"] != "personal" || first["created_at"] == "" {
+			t.Fatalf("account shown as %v", first)
 		}
-	}
+		r = env.Do(t, "POST", "/api/v1/retrieve/"+emptyID, "", map[string]string{"code": env.Code(t, phoneB, "retrieve_code")})
+		if r.Status != 200 || len(r.Body["accounts"].([]any)) != 0 {
+			t.Fatalf("retrieve an unused number: %d %s", r.Status, r.Raw)
+		}
+		// The proven phone can go on to reset one of the accounts.
+		if r := env.Do(t, "POST", "/api/v1/password-reset/"+id+"/complete", "", map[string]string{"account_id": first["account_id"].(string), "password": "a brand new passphrase"}); r.Status != 200 {
+			t.Fatalf("reset after retrieval: %d %s", r.Status, r.Raw)
+		}
+		if r := login(t, env, "xena@example.com", "a brand new passphrase", "", ""); r.Status != 200 {
+			if r := login(t, env, "xavier@example.com", "a brand new passphrase", "", ""); r.Status != 200 {
+				t.Fatalf("neither account takes the new password")
+			}
+		}
+	})
 }
 
 func TestPasswordReset(t *testing.T) {
-	env := testserver.Start(t, testserver.Options{})
-	env.SignUp(t, "yara@example.com", goodPassword)
-	tok := env.Login(t, "yara@example.com", goodPassword)
-	bindPhone(t, env, tok, phoneA)
-	// Lock the account: ten wrong passwords.
-	for i := 0; i < 10; i++ {
-		login(t, env, "yara@example.com", "wrong password", newCaptcha(t, env), "test")
-	}
-	captcha := func() map[string]string { return map[string]string{"id": newCaptcha(t, env), "answer": "test"} }
-	r := env.Do(t, "POST", "/api/v1/password-reset", "", map[string]any{"email": "YARA@example.com", "captcha": captcha()})
-	if r.Status != 202 {
-		t.Fatalf("start reset: %d %s", r.Status, r.Raw)
-	}
-	id := r.String("reset_id")
-	// The code went to the bound phone.
-	p := env.Do(t, "POST", "/api/v1/password-reset/"+id, "", map[string]string{"code": env.Code(t, phoneA, "reset_code")})
-	accounts, _ := p.Body["accounts"].([]any)
-	if p.Status != 200 || len(accounts) != 1 {
-		t.Fatalf("prove reset: %d %s", p.Status, p.Raw)
-	}
-	acctID := accounts[0].(map[string]any)["account_id"].(string)
-	if r := env.Do(t, "POST", "/api/v1/password-reset/"+id+"/complete", "", map[string]string{"account_id": acctID, "password": "short"}); r.Status != 422 || r.ErrorCode() != "weak_password" {
-		t.Fatalf("weak new password: %d %s", r.Status, r.Raw)
-	}
-	if r := env.Do(t, "POST", "/api/v1/password-reset/"+id+"/complete", "", map[string]string{"account_id": acctID, "password": "a brand new passphrase"}); r.Status != 200 {
-		t.Fatalf("complete reset: %d %s", r.Status, r.Raw)
-	}
-	if r := env.Do(t, "GET", "/api/v1/session", tok, nil); r.Status != 401 {
-		t.Fatalf("a session survived the reset: %d", r.Status)
-	}
-	if r := login(t, env, "yara@example.com", "a brand new passphrase", "", ""); r.Status != 200 {
-		t.Fatalf("the lock survived the reset: %d %s", r.Status, r.Raw)
-	}
-	told := map[string]bool{}
-	for _, to := range []string{"yara@example.com", phoneA} {
-		for _, m := range env.Messages(t, to) {
-			if m.Purpose == "password_reset" {
-				told[m.Channel] = true
+	forEachDialect(t, func(t *testing.T, env *testserver.Env) {
+		env.SignUp(t, "yara@example.com", goodPassword)
+		tok := env.Login(t, "yara@example.com", goodPassword)
+		bindPhone(t, env, tok, phoneA)
+		// Lock the account: ten wrong passwords.
+		for i := 0; i < 10; i++ {
+			login(t, env, "yara@example.com", "wrong password", newCaptcha(t, env), "test")
+		}
+		captcha := func() map[string]string { return map[string]string{"id": newCaptcha(t, env), "answer": "test"} }
+		r := env.Do(t, "POST", "/api/v1/password-reset", "", map[string]any{"email": "YARA@example.com", "captcha": captcha()})
+		if r.Status != 202 {
+			t.Fatalf("start reset: %d %s", r.Status, r.Raw)
+		}
+		id := r.String("reset_id")
+		// The code went to the bound phone.
+		p := env.Do(t, "POST", "/api/v1/password-reset/"+id, "", map[string]string{"code": env.Code(t, phoneA, "reset_code")})
+		accounts, _ := p.Body["accounts"].([]any)
+		if p.Status != 200 || len(accounts) != 1 {
+			t.Fatalf("prove reset: %d %s", p.Status, p.Raw)
+		}
+		acctID := accounts[0].(map[string]any)["account_id"].(string)
+		if r := env.Do(t, "POST", "/api/v1/password-reset/"+id+"/complete", "", map[string]string{"account_id": acctID, "password": "short"}); r.Status != 422 || r.ErrorCode() != "weak_password" {
+			t.Fatalf("weak new password: %d %s", r.Status, r.Raw)
+		}
+		if r := env.Do(t, "POST", "/api/v1/password-reset/"+id+"/complete", "", map[string]string{"account_id": acctID, "password": "a brand new passphrase"}); r.Status != 200 {
+			t.Fatalf("complete reset: %d %s", r.Status, r.Raw)
+		}
+		if r := env.Do(t, "GET", "/api/v1/session", tok, nil); r.Status != 401 {
+			t.Fatalf("a session survived the reset: %d", r.Status)
+		}
+		if r := login(t, env, "yara@example.com", "a brand new passphrase", "", ""); r.Status != 200 {
+			t.Fatalf("the lock survived the reset: %d %s", r.Status, r.Raw)
+		}
+		told := map[string]bool{}
+		for _, to := range []string{"yara@example.com", phoneA} {
+			for _, m := range env.Messages(t, to) {
+				if m.Purpose == "password_reset" {
+					told[m.Channel] = true
+				}
 			}
 		}
-	}
-	if !told["email"] || !told["sms"] {
-		t.Fatalf("reset notices went to %v, want email and sms", told)
-	}
-	if r := env.Do(t, "POST", "/api/v1/password-reset/"+id+"/complete", "", map[string]string{"account_id": acctID, "password": "yet another passphrase"}); r.Status != 410 {
-		t.Fatalf("reset used twice: %d %s", r.Status, r.Raw)
-	}
+		if !told["email"] || !told["sms"] {
+			t.Fatalf("reset notices went to %v, want email and sms", told)
+		}
+		if r := env.Do(t, "POST", "/api/v1/password-reset/"+id+"/complete", "", map[string]string{"account_id": acctID, "password": "yet another passphrase"}); r.Status != 410 {
+			t.Fatalf("reset used twice: %d %s", r.Status, r.Raw)
+		}
 
-	// An unknown email answers the same, and its code never proves.
-	env.Clock.Advance(time.Minute)
-	r = env.Do(t, "POST", "/api/v1/password-reset", "", map[string]any{"email": "nobody@example.com", "captcha": captcha()})
-	if r.Status != 202 || r.String("reset_id") == "" {
-		t.Fatalf("unknown email: %d %s", r.Status, r.Raw)
-	}
-	if p := env.Do(t, "POST", "/api/v1/password-reset/"+r.String("reset_id"), "", map[string]string{"code": "123456"}); p.Status != 422 {
-		t.Fatalf("unknown email's code: %d %s", p.Status, p.Raw)
-	}
+		// An unknown email answers the same, and its code never proves.
+		env.Clock.Advance(time.Minute)
+		r = env.Do(t, "POST", "/api/v1/password-reset", "", map[string]any{"email": "nobody@example.com", "captcha": captcha()})
+		if r.Status != 202 || r.String("reset_id") == "" {
+			t.Fatalf("unknown email: %d %s", r.Status, r.Raw)
+		}
+		if p := env.Do(t, "POST", "/api/v1/password-reset/"+r.String("reset_id"), "", map[string]string{"code": "123456"}); p.Status != 422 {
+			t.Fatalf("unknown email's code: %d %s", p.Status, p.Raw)
+		}
+	})
 }
 
 func TestPasswordResetNeedsMFA(t *testing.T) {
-	env := testserver.Start(t, testserver.Options{})
-	env.SignUp(t, "zoe@example.com", goodPassword)
-	tok := env.Login(t, "zoe@example.com", goodPassword)
-	secret := bindTOTP(t, env, tok)
-	r := env.Do(t, "POST", "/api/v1/password-reset", "", map[string]any{"email": "zoe@example.com", "captcha": map[string]string{"id": newCaptcha(t, env), "answer": "test"}})
-	id := r.String("reset_id")
-	p := env.Do(t, "POST", "/api/v1/password-reset/"+id, "", map[string]string{"code": env.Code(t, "zoe@example.com", "reset_code")})
-	acct := p.Body["accounts"].([]any)[0].(map[string]any)
-	if acct["needs_mfa"] != true {
-		t.Fatalf("account shown as %v", acct)
-	}
-	body := map[string]string{"account_id": acct["account_id"].(string), "password": "a brand new passphrase"}
-	if r := env.Do(t, "POST", "/api/v1/password-reset/"+id+"/complete", "", body); r.Status != 403 || r.ErrorCode() != "verification_required" {
-		t.Fatalf("reset without MFA: %d %s", r.Status, r.Raw)
-	}
-	env.Clock.Advance(30 * time.Second)
-	body["mfa_method"], body["mfa_code"] = "totp", totp(env, secret)
-	if r := env.Do(t, "POST", "/api/v1/password-reset/"+id+"/complete", "", body); r.Status != 200 {
-		t.Fatalf("reset with MFA: %d %s", r.Status, r.Raw)
-	}
-
-	// A proven channel buys five MFA guesses, then the reset is dead.
-	env.Clock.Advance(time.Minute)
-	r = env.Do(t, "POST", "/api/v1/password-reset", "", map[string]any{"email": "zoe@example.com", "captcha": map[string]string{"id": newCaptcha(t, env), "answer": "test"}})
-	id = r.String("reset_id")
-	env.Do(t, "POST", "/api/v1/password-reset/"+id, "", map[string]string{"code": env.Code(t, "zoe@example.com", "reset_code")})
-	body = map[string]string{"account_id": acct["account_id"].(string), "password": "another new passphrase", "mfa_method": "totp", "mfa_code": "000000"}
-	if body["mfa_code"] == totp(env, secret) {
-		body["mfa_code"] = "111111"
-	}
-	for i := 1; i <= 5; i++ {
-		if r := env.Do(t, "POST", "/api/v1/password-reset/"+id+"/complete", "", body); r.Status != 422 || errField(r, "attempts_left") != float64(5-i) {
-			t.Fatalf("wrong MFA code %d: %d %s", i, r.Status, r.Raw)
+	forEachDialect(t, func(t *testing.T, env *testserver.Env) {
+		env.SignUp(t, "zoe@example.com", goodPassword)
+		tok := env.Login(t, "zoe@example.com", goodPassword)
+		secret := bindTOTP(t, env, tok)
+		r := env.Do(t, "POST", "/api/v1/password-reset", "", map[string]any{"email": "zoe@example.com", "captcha": map[string]string{"id": newCaptcha(t, env), "answer": "test"}})
+		id := r.String("reset_id")
+		p := env.Do(t, "POST", "/api/v1/password-reset/"+id, "", map[string]string{"code": env.Code(t, "zoe@example.com", "reset_code")})
+		acct := p.Body["accounts"].([]any)[0].(map[string]any)
+		if acct["needs_mfa"] != true {
+			t.Fatalf("account shown as %v", acct)
 		}
-	}
-	body["mfa_code"] = totp(env, secret)
-	if r := env.Do(t, "POST", "/api/v1/password-reset/"+id+"/complete", "", body); r.Status != 410 {
-		t.Fatalf("after five wrong MFA codes: %d %s", r.Status, r.Raw)
-	}
+		body := map[string]string{"account_id": acct["account_id"].(string), "password": "a brand new passphrase"}
+		if r := env.Do(t, "POST", "/api/v1/password-reset/"+id+"/complete", "", body); r.Status != 403 || r.ErrorCode() != "verification_required" {
+			t.Fatalf("reset without MFA: %d %s", r.Status, r.Raw)
+		}
+		env.Clock.Advance(30 * time.Second)
+		body["mfa_method"], body["mfa_code"] = "totp", totp(env, secret)
+		if r := env.Do(t, "POST", "/api/v1/password-reset/"+id+"/complete", "", body); r.Status != 200 {
+			t.Fatalf("reset with MFA: %d %s", r.Status, r.Raw)
+		}
+
+		// A proven channel buys five MFA guesses, then the reset is dead.
+		env.Clock.Advance(time.Minute)
+		r = env.Do(t, "POST", "/api/v1/password-reset", "", map[string]any{"email": "zoe@example.com", "captcha": map[string]string{"id": newCaptcha(t, env), "answer": "test"}})
+		id = r.String("reset_id")
+		env.Do(t, "POST", "/api/v1/password-reset/"+id, "", map[string]string{"code": env.Code(t, "zoe@example.com", "reset_code")})
+		body = map[string]string{"account_id": acct["account_id"].(string), "password": "another new passphrase", "mfa_method": "totp", "mfa_code": "000000"}
+		if body["mfa_code"] == totp(env, secret) {
+			body["mfa_code"] = "111111"
+		}
+		for i := 1; i <= 5; i++ {
+			if r := env.Do(t, "POST", "/api/v1/password-reset/"+id+"/complete", "", body); r.Status != 422 || errField(r, "attempts_left") != float64(5-i) {
+				t.Fatalf("wrong MFA code %d: %d %s", i, r.Status, r.Raw)
+			}
+		}
+		body["mfa_code"] = totp(env, secret)
+		if r := env.Do(t, "POST", "/api/v1/password-reset/"+id+"/complete", "", body); r.Status != 410 {
+			t.Fatalf("after five wrong MFA codes: %d %s", r.Status, r.Raw)
+		}
+	})
 }
 
 // TestSendLimitsAcrossReplicas: the one-a-minute cooldown holds when the
@@ -369,29 +372,30 @@ func TestChangePasswordAndCodePurposes(t *testing.T) {
 // TestUndoRestoresThePhone: "it wasn't me" from the old phone puts it back,
 // so the reset code cannot go to the new (hijacker's) number.
 func TestUndoRestoresThePhone(t *testing.T) {
-	env := testserver.Start(t, testserver.Options{})
-	env.SignUp(t, "bea@example.com", goodPassword)
-	tok := env.Login(t, "bea@example.com", goodPassword)
-	bindPhone(t, env, tok, phoneA)
-	verifyBy(t, env, tok, "sms", phoneA)
-	bindPhone(t, env, tok, phoneB)
-	notice := env.Messages(t, phoneA)[0]
-	if r := env.Do(t, "POST", "/api/v1/undo", "", map[string]string{"token": undoToken(t, notice.Text)}); r.Status != 200 {
-		t.Fatalf("undo: %d %s", r.Status, r.Raw)
-	}
-	env.Clock.Advance(time.Minute)
-	r := env.Do(t, "POST", "/api/v1/password-reset", "", map[string]any{"email": "bea@example.com", "captcha": map[string]string{"id": newCaptcha(t, env), "answer": "test"}})
-	if r.Status != 202 {
-		t.Fatalf("reset: %d %s", r.Status, r.Raw)
-	}
-	if m := env.Messages(t, phoneA); m[0].Purpose != "reset_code" {
-		t.Fatalf("the reset code did not go to the restored phone: %+v", m[0])
-	}
-	for _, m := range env.Messages(t, phoneB) {
-		if m.Purpose == "reset_code" {
-			t.Fatal("the reset code went to the replaced number")
+	forEachDialect(t, func(t *testing.T, env *testserver.Env) {
+		env.SignUp(t, "bea@example.com", goodPassword)
+		tok := env.Login(t, "bea@example.com", goodPassword)
+		bindPhone(t, env, tok, phoneA)
+		verifyBy(t, env, tok, "sms", phoneA)
+		bindPhone(t, env, tok, phoneB)
+		notice := env.Messages(t, phoneA)[0]
+		if r := env.Do(t, "POST", "/api/v1/undo", "", map[string]string{"token": undoToken(t, notice.Text)}); r.Status != 200 {
+			t.Fatalf("undo: %d %s", r.Status, r.Raw)
 		}
-	}
+		env.Clock.Advance(time.Minute)
+		r := env.Do(t, "POST", "/api/v1/password-reset", "", map[string]any{"email": "bea@example.com", "captcha": map[string]string{"id": newCaptcha(t, env), "answer": "test"}})
+		if r.Status != 202 {
+			t.Fatalf("reset: %d %s", r.Status, r.Raw)
+		}
+		if m := env.Messages(t, phoneA); m[0].Purpose != "reset_code" {
+			t.Fatalf("the reset code did not go to the restored phone: %+v", m[0])
+		}
+		for _, m := range env.Messages(t, phoneB) {
+			if m.Purpose == "reset_code" {
+				t.Fatal("the reset code went to the replaced number")
+			}
+		}
+	})
 }
 
 func TestSMSSecondFactor(t *testing.T) {
