@@ -136,8 +136,9 @@ func serve(ctx context.Context, cfg app.Config, addr string) error {
 	return nil
 }
 
-// sweepSessions deletes ended sessions and expired captchas now and then.
-// Both are refused on lookup anyway; this only keeps the tables small.
+// sweepSessions deletes ended sessions, expired captchas and unconfirmed
+// MFA devices now and then. All are refused on use anyway; this only keeps
+// the tables small.
 func sweepSessions(ctx context.Context, a *app.App, cfg app.Config) {
 	t := time.NewTicker(10 * time.Minute)
 	defer t.Stop()
@@ -155,6 +156,10 @@ func sweepSessions(ctx context.Context, a *app.App, cfg app.Config) {
 			}
 			if _, err := a.Store.DeleteExpiredCaptchas(ctx, now); err != nil {
 				cfg.Logger.Warn("captcha sweep failed", "err", err)
+			}
+			// Unconfirmed MFA devices die after the pending window (10 min).
+			if _, err := a.Store.DeletePendingDevices(ctx, now.Add(-10*time.Minute)); err != nil {
+				cfg.Logger.Warn("pending device sweep failed", "err", err)
 			}
 		}
 	}
