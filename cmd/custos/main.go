@@ -23,6 +23,7 @@ import (
 
 	"github.com/custos/custos"
 	"github.com/custos/custos/app"
+	"github.com/custos/custos/mfa"
 	"github.com/custos/custos/sqlstore"
 )
 
@@ -157,8 +158,12 @@ func sweepSessions(ctx context.Context, a *app.App, cfg app.Config) {
 			if _, err := a.Store.DeleteExpiredCaptchas(ctx, now); err != nil {
 				cfg.Logger.Warn("captcha sweep failed", "err", err)
 			}
-			// Unconfirmed MFA devices die after the pending window (10 min).
-			if _, err := a.Store.DeletePendingDevices(ctx, now.Add(-10*time.Minute)); err != nil {
+			// Unconfirmed MFA devices die after the pending window.
+			pending := cfg.MFA.PendingTTL
+			if pending <= 0 {
+				pending = mfa.DefaultConfig.PendingTTL
+			}
+			if _, err := a.Store.DeletePendingDevices(ctx, now.Add(-pending)); err != nil {
 				cfg.Logger.Warn("pending device sweep failed", "err", err)
 			}
 		}
