@@ -21,6 +21,7 @@ type loginView struct {
 	// LockedUntil is when password login opens again, for account_locked.
 	LockedUntil *time.Time
 	LockedFor   int // minutes until then, rounded up; 0 when not locked
+	LockedHours int // hours until then, rounded up, when that is more than two
 	// Captcha is shown when the next attempt must carry a solved one.
 	Captcha *captchaView
 }
@@ -54,6 +55,9 @@ func (wb *Web) loginForm(w http.ResponseWriter, r *http.Request) error {
 		return redirect(w, r, "/account")
 	}
 	v := loginView{page: wb.newPage(r), Email: strings.TrimSpace(r.URL.Query().Get("email"))}
+	if r.URL.Query().Get("changed") == "1" {
+		v.Notice = "login.changed"
+	}
 	if r.URL.Query().Get("created") == "1" {
 		v.Notice = "login.created"
 	}
@@ -129,6 +133,9 @@ func (wb *Web) setLocked(v *loginView, until time.Time) {
 	v.LockedUntil = &until
 	if left := until.Sub(wb.clock.Now()); left > 0 {
 		v.LockedFor = int(math.Ceil(left.Minutes()))
+		if left > 2*time.Hour {
+			v.LockedHours, v.LockedFor = int(math.Ceil(left.Hours())), 0
+		}
 	}
 }
 

@@ -456,3 +456,26 @@ func TestRenameRemoveAndRecoveryCodes(t *testing.T) {
 		wantContains(t, v.get("/account/activity"), "MFA device removed", "New recovery codes made")
 	})
 }
+
+func TestChangePasswordPage(t *testing.T) {
+	env := testserver.Start(t, testserver.Options{})
+	env.SignUp(t, "pat@example.com", testPassword)
+	v := newVisitor(t, env)
+	v.login("pat@example.com", testPassword)
+	secret := v.bindApp()
+	const path = "/account/security/password"
+	// Sensitive: the form first asks to confirm it's you.
+	wantRedirect(t, v.get(path), verifyPath(path))
+	v.confirm(secret, path)
+	p := v.get(path)
+	wantStatus(t, p, http.StatusOK)
+	wantContains(t, p, `autocomplete="new-password"`, `name="password_again"`)
+	p = v.post(path, url.Values{"password": {"a new passphrase here"}, "password_again": {"another one"}})
+	wantStatus(t, p, http.StatusBadRequest)
+	wantContains(t, p, "The two passwords are not the same.")
+	p = v.post(path, url.Values{"password": {"short"}, "password_again": {"short"}})
+	wantStatus(t, p, http.StatusBadRequest)
+	wantRedirect(t, v.post(path, url.Values{"password": {"a new passphrase here"}, "password_again": {"a new passphrase here"}}), "/login?changed=1")
+	wantRedirect(t, v.get("/account"), "/login")
+	env.Login(t, "pat@example.com", "a new passphrase here")
+}

@@ -20,7 +20,7 @@ var pageNames = []string{
 	"error", "signup", "verify", "login",
 	"account", "devices", "revoke", "activity", "outbox",
 	"secondfactor", "confirm", "security", "protection",
-	"totp", "hardware", "remove", "rename", "recovery",
+	"totp", "hardware", "remove", "rename", "recovery", "password",
 	"change", "changecode", "find", "forgot", "flowcode", "accounts", "newpassword", "resetdone", "undo",
 }
 

@@ -132,6 +132,8 @@ func (wb *Web) Register(mux *http.ServeMux) {
 	mux.Handle("POST /account/security/devices/{id}/rename", wb.signedIn(wb.rename))
 	mux.Handle("GET /account/security/devices/{id}/remove", wb.signedIn(wb.removeForm))
 	mux.Handle("POST /account/security/devices/{id}/remove", wb.signedIn(wb.remove))
+	mux.Handle("GET /account/security/password", wb.signedIn(wb.passwordForm))
+	mux.Handle("POST /account/security/password", wb.signedIn(wb.password))
 	mux.Handle("GET /account/security/recovery", wb.signedIn(wb.recoveryForm))
 	mux.Handle("POST /account/security/recovery", wb.signedIn(wb.recovery))
 

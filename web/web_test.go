@@ -61,7 +61,7 @@ func TestPagesRender(t *testing.T) {
 			{name: "devices", path: "/account/devices", signedIn: true, want: []string{"This device"}},
 			{name: "activity", path: "/account/activity", signedIn: true, want: []string{"Account created", "Logged in"}},
 			{name: "security", path: "/account/security", signedIn: true, want: []string{
-				"Security Settings", `href="/account/security" aria-current="page"`, "Changing it here is coming soon",
+				"Security Settings", `href="/account/security" aria-current="page"`, `href="/account/security/password"`,
 				`href="/account/security/totp"`, `href="/account/security/hardware"`, `href="/account/security/recovery"`,
 				`name="login_protection" value="true"`, `name="operation_protection" value="true"`,
 			}},
