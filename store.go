@@ -87,6 +87,9 @@ type ChallengeStore interface {
 	// UseChallenge marks a live challenge used in one atomic statement, so
 	// it serves once; EExpired when it was already used or dead.
 	UseChallenge(ctx context.Context, id, purpose string, now time.Time) error
+	// DeleteExpiredChallenges removes challenges expired by now
+	// (ExpiresAt <= now); it returns how many.
+	DeleteExpiredChallenges(ctx context.Context, now time.Time) (int, error)
 	// ConsumeChallenge checks codeHash against the live challenge id of the
 	// given purpose in one atomic statement. A match marks it used and
 	// returns it. A mismatch counts one attempt and returns EInvalidCode.

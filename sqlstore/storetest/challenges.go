@@ -474,3 +474,24 @@ func testUseChallengeConcurrent(t *testing.T, s custos.Store) {
 		t.Errorf("%d uses of one challenge succeeded, want exactly 1", ok)
 	}
 }
+
+func testDeleteExpiredChallenges(t *testing.T, s custos.Store) {
+	ctx := t.Context()
+	early := newChallenge("chal-sweep-early", "123456")
+	late := newChallenge("chal-sweep-late", "123456")
+	late.ExpiresAt = early.ExpiresAt.Add(time.Hour)
+	mustCreateChallenge(t, s, early)
+	mustCreateChallenge(t, s, late)
+	if n, err := s.DeleteExpiredChallenges(ctx, early.ExpiresAt.Add(-time.Millisecond)); err != nil || n != 0 {
+		t.Fatalf("before any expiry: %d, %v", n, err)
+	}
+	if n, err := s.DeleteExpiredChallenges(ctx, early.ExpiresAt); err != nil || n != 1 {
+		t.Fatalf("at the first expiry: %d, %v; want 1", n, err)
+	}
+	if _, err := s.ChallengeByID(ctx, late.ID, late.Purpose, early.ExpiresAt); err != nil {
+		t.Fatalf("the live challenge went too: %v", err)
+	}
+	if _, err := s.FailChallenge(ctx, early.ID, early.Purpose, t0); !custos.IsCode(err, custos.ENotFound) {
+		t.Fatalf("the expired challenge is still there: %v", err)
+	}
+}

@@ -56,6 +56,7 @@ func Run(t *testing.T, open func(t *testing.T) custos.Store) {
 		{"FailChallenge", testFailChallenge},
 		{"FailChallenge/Concurrent", testFailChallengeConcurrent},
 		{"UseChallenge", testUseChallenge},
+		{"DeleteExpiredChallenges", testDeleteExpiredChallenges},
 		{"UseChallenge/Concurrent", testUseChallengeConcurrent},
 		{"Device/RoundTrip", testDeviceRoundTrip},
 		{"CreateDevice/Errors", testCreateDeviceErrors},
