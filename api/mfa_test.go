@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -313,4 +314,44 @@ func TestLastDeviceStaysWhileProtectionIsOn(t *testing.T) {
 	if r := env.Do(t, "PUT", "/api/v1/account/protection", tok, map[string]bool{"operation_protection": false}); r.Status != 403 || len(errField(r, "methods").([]any)) != 1 {
 		t.Fatalf("only the device may verify: %d %s", r.Status, r.Raw)
 	}
+}
+
+// TestConcurrentSecondFactorGuesses: fifty codes at once on one login token
+// check exactly five; the rest find the token spent.
+func TestConcurrentSecondFactorGuesses(t *testing.T) {
+	forEachDialect(t, func(t *testing.T, env *testserver.Env) {
+		env.SignUp(t, "gus@example.com", goodPassword)
+		tok := env.Login(t, "gus@example.com", goodPassword)
+		secret := bindTOTP(t, env, tok)
+		verify(t, env, tok, secret)
+		if r := env.Do(t, "PUT", "/api/v1/account/protection", tok, map[string]bool{"login_protection": true}); r.Status != 200 {
+			t.Fatalf("protection: %d %s", r.Status, r.Raw)
+		}
+		lt := login(t, env, "gus@example.com", goodPassword, "", "").String("login_token")
+		wrong := "000000"
+		if wrong == totp(env, secret) {
+			wrong = "111111"
+		}
+		var mu sync.Mutex
+		answers := map[int]int{}
+		var wg sync.WaitGroup
+		for i := 0; i < 50; i++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				r := env.Do(t, "POST", "/api/v1/login/second-factor", "", map[string]string{"login_token": lt, "method": "totp", "code": wrong})
+				mu.Lock()
+				answers[r.Status]++
+				mu.Unlock()
+			}()
+		}
+		wg.Wait()
+		if answers[401] != 5 || answers[410] != 45 {
+			t.Fatalf("answers = %v, want 5 × 401 and 45 × 410", answers)
+		}
+		c, err := env.App.Store.GetCounter(context.Background(), "id:gus@example.com")
+		if err != nil || c.Failures != 5 {
+			t.Fatalf("identifier counter = %+v, %v; want 5 failures", c, err)
+		}
+	})
 }

@@ -23,6 +23,19 @@ const trustedDeviceTTL = 7 * 24 * time.Hour
 // secondFactorAttempts is how many wrong codes one login token takes.
 const secondFactorAttempts = 5
 
+// reserveAttempt counts one code attempt on a challenge *before* the code is
+// checked, so concurrent guesses can never check more codes than the limit.
+// Challenges used this way are made with MaxAttempts = limit+1: the last
+// slot is for UseChallenge, which needs the challenge still live. It
+// returns the guesses left after this one, or EExpired when none was left.
+func (s *Service) reserveAttempt(ctx context.Context, id, purpose string, dead *custos.Error) (int, error) {
+	left, err := s.d.Store.FailChallenge(ctx, id, purpose, s.d.Clock.Now())
+	if custos.IsCode(err, custos.EExpired) || custos.IsCode(err, custos.ENotFound) || (err == nil && left < 1) {
+		return 0, dead
+	}
+	return left - 1, err
+}
+
 // loginTokenData is what a login token's challenge keeps.
 type loginTokenData struct {
 	Identifier string   `json:"identifier"`
@@ -52,7 +65,7 @@ func (s *Service) beginSecondFactor(ctx context.Context, acct custos.Account, id
 	now := s.d.Clock.Now()
 	err = s.d.Store.CreateChallenge(ctx, custos.Challenge{
 		ID: secretID("lt", token), Purpose: custos.PurposeLoginToken, Target: identifier, AccountID: acct.ID,
-		CodeHash: []byte{0}, Data: data, MaxAttempts: secondFactorAttempts, CreatedAt: now, ExpiresAt: now.Add(loginTokenTTL),
+		CodeHash: []byte{0}, Data: data, MaxAttempts: secondFactorAttempts + 1, CreatedAt: now, ExpiresAt: now.Add(loginTokenTTL),
 	})
 	if err != nil {
 		return LoginResult{}, err
@@ -147,6 +160,11 @@ func (s *Service) SecondFactor(ctx context.Context, req SecondFactorRequest) (Lo
 	if err != nil {
 		return LoginResult{}, err
 	}
+	left, err := s.reserveAttempt(ctx, ch.ID, custos.PurposeLoginToken,
+		custos.Errorf(custos.EExpired, "Too many codes were tried, or this login has expired. Enter your password again."))
+	if err != nil {
+		return LoginResult{}, err
+	}
 	mc := mfa.Client{Addr: req.Client.Addr, UserAgent: req.Client.UserAgent}
 	switch req.Method {
 	case "totp", "hardware":
@@ -159,7 +177,7 @@ func (s *Service) SecondFactor(ctx context.Context, req SecondFactorRequest) (Lo
 		_, err = s.d.MFA.FinishWebAuthnAssertion(ctx, acct.ID, req.AssertionID, req.Credential, mc)
 	}
 	if custos.IsCode(err, custos.EInvalidCode) || custos.IsCode(err, custos.EExpired) {
-		return LoginResult{}, s.secondFactorFailed(ctx, ch, data.Identifier, acct, req, err)
+		return LoginResult{}, s.secondFactorFailed(ctx, left, data.Identifier, acct, req, err)
 	}
 	if err != nil {
 		return LoginResult{}, err
@@ -182,13 +200,9 @@ func (s *Service) SecondFactor(ctx context.Context, req SecondFactorRequest) (Lo
 	return res, nil
 }
 
-// secondFactorFailed counts a wrong second-factor code on the login token
-// and in the identifier's login-security series.
-func (s *Service) secondFactorFailed(ctx context.Context, ch custos.Challenge, identifier string, acct custos.Account, req SecondFactorRequest, cause error) error {
-	left, err := s.d.Store.FailChallenge(ctx, ch.ID, custos.PurposeLoginToken, s.d.Clock.Now())
-	if err != nil && !custos.IsCode(err, custos.EExpired) {
-		return err
-	}
+// secondFactorFailed counts a wrong second-factor code (already counted on
+// the login token) in the identifier's login-security series.
+func (s *Service) secondFactorFailed(ctx context.Context, left int, identifier string, acct custos.Account, req SecondFactorRequest, cause error) error {
 	if err := s.countIdentifierFailure(ctx, acct, identifier, req.Client); err != nil {
 		return err
 	}

@@ -94,7 +94,7 @@ func (s *Service) StartVerification(ctx context.Context, sess custos.Session, me
 	now := s.d.Clock.Now()
 	err = s.d.Store.CreateChallenge(ctx, custos.Challenge{
 		ID: id, Purpose: custos.PurposeVerification, Target: acct.Email, AccountID: acct.ID, CodeHash: []byte{0},
-		Data: data, MaxAttempts: s.cfg.CodeAttempts, CreatedAt: now, ExpiresAt: now.Add(verificationTTL),
+		Data: data, MaxAttempts: s.cfg.CodeAttempts + 1, CreatedAt: now, ExpiresAt: now.Add(verificationTTL),
 	})
 	if err != nil {
 		return Verification{}, err
@@ -132,6 +132,11 @@ func (s *Service) CompleteVerification(ctx context.Context, sess custos.Session,
 	if err := s.checkNotLocked(ctx, acct.Email); err != nil {
 		return time.Time{}, err
 	}
+	left, err := s.reserveAttempt(ctx, ch.ID, custos.PurposeVerification,
+		custos.Errorf(custos.EExpired, "Too many codes were tried for this check. Start again."))
+	if err != nil {
+		return time.Time{}, err
+	}
 	mc := mfa.Client{Addr: c.Addr, UserAgent: c.UserAgent}
 	switch data.Method {
 	case "email", "sms":
@@ -140,10 +145,6 @@ func (s *Service) CompleteVerification(ctx context.Context, sess custos.Session,
 		_, err = s.d.MFA.VerifyCode(ctx, acct.ID, custos.DeviceType(data.Method), code, mc)
 	}
 	if custos.IsCode(err, custos.EInvalidCode) {
-		left, ferr := s.d.Store.FailChallenge(ctx, ch.ID, custos.PurposeVerification, now)
-		if ferr != nil && !custos.IsCode(ferr, custos.EExpired) {
-			return time.Time{}, ferr
-		}
 		if cerr := s.countIdentifierFailure(ctx, acct, acct.Email, c); cerr != nil {
 			return time.Time{}, cerr
 		}

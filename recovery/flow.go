@@ -83,7 +83,7 @@ func (s *Service) keepProof(ctx context.Context, id string, f flow) error {
 	now := s.d.Clock.Now()
 	return s.d.Store.CreateChallenge(ctx, custos.Challenge{
 		ID: proofID(id), Purpose: custos.PurposeReset, CodeHash: []byte{0}, Data: data,
-		MaxAttempts: s.cfg.CodeAttempts, CreatedAt: now, ExpiresAt: now.Add(proofTTL),
+		MaxAttempts: s.cfg.CodeAttempts + 1, CreatedAt: now, ExpiresAt: now.Add(proofTTL),
 	})
 }
 

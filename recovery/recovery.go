@@ -230,22 +230,28 @@ func (s *Service) CompleteReset(ctx context.Context, id, accountID, newPassword,
 	}
 	if len(methods) > 0 {
 		mc := mfa.Client{Addr: c.Addr, UserAgent: c.UserAgent}
-		switch {
-		case !contains(methods, mfaMethod) || mfaMethod == "webauthn":
+		if !contains(methods, mfaMethod) || mfaMethod == "webauthn" {
 			return custos.Errorf(custos.EVerificationRequired, "This account has MFA: enter a code from its MFA device or a recovery code too.").
 				With("methods", codeMethods(methods))
+		}
+		// Count the guess before checking it: a proven channel buys a few
+		// MFA guesses, never more, however many arrive at once. The proof
+		// is made with one more slot than guesses, for the final use.
+		left, ferr := s.d.Store.FailChallenge(ctx, proof.ID, custos.PurposeReset, now)
+		if custos.IsCode(ferr, custos.EExpired) || custos.IsCode(ferr, custos.ENotFound) || (ferr == nil && left < 1) {
+			return gone
+		}
+		if ferr != nil {
+			return ferr
+		}
+		switch {
 		case mfaMethod == "recovery_code":
 			err = s.d.MFA.UseRecoveryCode(ctx, acct.ID, mfaCode, mc)
 		default:
 			_, err = s.d.MFA.VerifyCode(ctx, acct.ID, custos.DeviceType(mfaMethod), mfaCode, mc)
 		}
 		if custos.IsCode(err, custos.EInvalidCode) {
-			// A proven channel buys a few MFA guesses, not unlimited ones.
-			left, ferr := s.d.Store.FailChallenge(ctx, proof.ID, custos.PurposeReset, now)
-			if ferr != nil && !custos.IsCode(ferr, custos.EExpired) {
-				return ferr
-			}
-			return err.(*custos.Error).With("attempts_left", left)
+			return err.(*custos.Error).With("attempts_left", left-1)
 		}
 		if err != nil {
 			return err
