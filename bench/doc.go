@@ -41,7 +41,7 @@
 // How to run (bench/run.sh does this and keeps the output):
 //
 //	CUSTOS_TEST_POSTGRES='postgres://postgres@127.0.0.1:5432/test?sslmode=disable' \
-//	  go test ./bench/ -run '^$' -bench . -count 5 | tee bench.txt
+//	  go test ./bench/ -run '^$' -bench . -count 6 | tee bench.txt
 //	go run golang.org/x/perf/cmd/benchstat@latest bench.txt
 //
 // Speed goals live here as ratios measured in the same run, never as timed

@@ -90,8 +90,8 @@ func runFor(d time.Duration, n int, f op) (count int64, elapsed time.Duration, e
 	return done.Load(), time.Since(start), err
 }
 
-// runEach calls f once for every client, all at once, and returns the
-// first error.
+// runEach calls f once for every client, all at once, and returns their
+// errors joined.
 func runEach(n int, f op) error {
 	errs := make([]error, n)
 	var wg sync.WaitGroup
@@ -117,14 +117,14 @@ func startEnv(b *testing.B, dialect string, p password.Params, accounts int) (*t
 
 // newClient returns an HTTP client keeping up to conns idle connections to
 // one host, so that n concurrent clients never redial.
-func newClient(b testing.TB, conns int) *http.Client {
+func newClient(tb testing.TB, conns int) *http.Client {
 	tr := &http.Transport{
 		MaxIdleConns:        conns,
 		MaxIdleConnsPerHost: conns,
 		IdleConnTimeout:     time.Minute,
 		DisableCompression:  true,
 	}
-	b.Cleanup(tr.CloseIdleConnections)
+	tb.Cleanup(tr.CloseIdleConnections)
 	return &http.Client{Transport: tr, Timeout: time.Minute}
 }
 

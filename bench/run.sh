@@ -11,7 +11,7 @@
 #	                      e.g. postgres://postgres@127.0.0.1:5432/test?sslmode=disable
 #	BENCH                 -bench pattern (default .)
 #	BENCHTIME             -benchtime (default 3s)
-#	COUNT                 -count (default 5, enough for benchstat)
+#	COUNT                 -count (default 6: benchstat wants 6 for a 95% interval)
 #	RATIO_PERIOD          how long BenchmarkLoginVsRaw measures each side (3s)
 #	RATIO_ROUNDS          in how many alternating slices (6)
 #
@@ -31,7 +31,7 @@ if [ -z "${CUSTOS_TEST_POSTGRES:-}" ]; then
 fi
 echo "run.sh: $(nproc) CPUs, load average $(cut -d' ' -f1-3 /proc/loadavg)" >&2
 go test ./bench/ -run '^$' -bench "${BENCH:-.}" -benchtime "${BENCHTIME:-3s}" \
-	-count "${COUNT:-5}" -timeout 2h -ratio.period "${RATIO_PERIOD:-3s}" \
+	-count "${COUNT:-6}" -timeout 2h -ratio.period "${RATIO_PERIOD:-3s}" \
 	-ratio.rounds "${RATIO_ROUNDS:-6}" "$@" | tee "$out"
 echo "run.sh: results in $out; summarise with" >&2
 echo "  go run golang.org/x/perf/cmd/benchstat@latest $out" >&2
