@@ -55,6 +55,11 @@ type AccountStore interface {
 type SessionStore interface {
 	// CreateSession inserts s and the event.
 	CreateSession(ctx context.Context, s Session, ev AuditEvent) error
+	// CreateSessionWithCounter does UpdateCounter(counterKey, fn) and
+	// CreateSession(s, ev) in one transaction (a successful login gives its
+	// counted attempt back and opens its session with one commit). An
+	// error from fn, or a refused session, changes neither.
+	CreateSessionWithCounter(ctx context.Context, s Session, ev AuditEvent, counterKey string, fn func(Counter) (Counter, error)) error
 	// SessionByTokenHash returns the session or ENotFound.
 	SessionByTokenHash(ctx context.Context, tokenHash []byte) (Session, error)
 	// TouchSession sets LastSeenAt; ENotFound if the session is gone.

@@ -115,11 +115,18 @@ func (s *Service) Login(ctx context.Context, req LoginRequest) (LoginResult, err
 		}
 		return LoginResult{}, s.loginFailed(ctx, acct, identifier, counted, req.Client)
 	}
-	s.refund(ctx, idKey, s.cfg.Lockout, now)
 	if acct.Protection.Login && !s.trusted(ctx, acct.ID, req.DeviceToken) {
+		s.refund(ctx, idKey, s.cfg.Lockout, now)
 		return s.beginSecondFactor(ctx, acct, identifier)
 	}
-	return s.openSession(ctx, acct, false, req.Client)
+	// The attempt is given back in the transaction that opens the session.
+	return s.openSession(ctx, acct, false, req.Client, &refundOf{key: idKey, reservedAt: now})
+}
+
+// refundOf names an attempt to give back when a session opens.
+type refundOf struct {
+	key        string
+	reservedAt time.Time
 }
 
 // checkPassword verifies pw for the identifier's account, or runs a dummy
@@ -338,7 +345,9 @@ func (s *Service) rehash(ctx context.Context, acct custos.Account, pw string) {
 	}
 }
 
-func (s *Service) openSession(ctx context.Context, acct custos.Account, secondFactor bool, c Client) (LoginResult, error) {
+// openSession makes a session; with refund, the counted attempt is given
+// back in the same transaction (one commit for a successful login).
+func (s *Service) openSession(ctx context.Context, acct custos.Account, secondFactor bool, c Client, refund *refundOf) (LoginResult, error) {
 	token, err := custos.NewToken(s.d.Rand)
 	if err != nil {
 		return LoginResult{}, err
@@ -358,7 +367,14 @@ func (s *Service) openSession(ctx context.Context, acct custos.Account, secondFa
 	if err != nil {
 		return LoginResult{}, err
 	}
-	if err := s.d.Store.CreateSession(ctx, sess, ev); err != nil {
+	if refund != nil {
+		err = s.d.Store.CreateSessionWithCounter(ctx, sess, ev, refund.key, func(cur custos.Counter) (custos.Counter, error) {
+			return s.cfg.Lockout.Refund(cur, now, refund.reservedAt), nil
+		})
+	} else {
+		err = s.d.Store.CreateSession(ctx, sess, ev)
+	}
+	if err != nil {
 		return LoginResult{}, err
 	}
 	return LoginResult{Token: token, Session: sess}, nil

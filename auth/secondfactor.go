@@ -188,7 +188,7 @@ func (s *Service) SecondFactor(ctx context.Context, req SecondFactorRequest) (Lo
 		}
 		return LoginResult{}, err
 	}
-	res, err := s.openSession(ctx, acct, true, req.Client)
+	res, err := s.openSession(ctx, acct, true, req.Client, nil)
 	if err != nil {
 		return LoginResult{}, err
 	}

@@ -38,15 +38,24 @@ const lockCounterQuery = "INSERT INTO counters (key, start, failures, locked_unt
 // rolls everything back and is returned as it is. The Counter returned is
 // the one stored: times in UTC, truncated to milliseconds.
 func (db *DB) UpdateCounter(ctx context.Context, key string, fn func(custos.Counter) (custos.Counter, error)) (custos.Counter, error) {
-	tx, err := db.w.BeginTx(ctx, nil)
+	var next custos.Counter
+	err := db.inTx(ctx, func(tx *sql.Tx) error {
+		var err error
+		next, err = db.updateCounterTx(ctx, tx, key, fn)
+		return err
+	})
 	if err != nil {
-		return custos.Counter{}, fmt.Errorf("sqlstore: update counter: begin: %w", err)
+		return custos.Counter{}, err
 	}
-	// Rolls back on every early return, and when fn panics, so the row lock
-	// (and on SQLite the only write connection) is never left held. A no-op
-	// after Commit.
-	defer tx.Rollback()
+	return next, nil
+}
 
+// updateCounterTx is UpdateCounter inside a caller's transaction: it locks
+// the counter's row (inserting a zero row first when there is none),
+// applies fn and stores the result. inTx rolls back on every error, and
+// when fn panics, so the row lock (and on SQLite the only write
+// connection) is never left held.
+func (db *DB) updateCounterTx(ctx context.Context, tx *sql.Tx, key string, fn func(custos.Counter) (custos.Counter, error)) (custos.Counter, error) {
 	cur, err := scanCounter(tx.QueryRowContext(ctx, db.q(lockCounterQuery), key))
 	if err != nil {
 		return custos.Counter{}, fmt.Errorf("sqlstore: update counter: %w", err)
@@ -65,9 +74,6 @@ func (db *DB) UpdateCounter(ctx context.Context, key string, fn func(custos.Coun
 	}
 	if err != nil {
 		return custos.Counter{}, fmt.Errorf("sqlstore: update counter: %w", err)
-	}
-	if err := tx.Commit(); err != nil {
-		return custos.Counter{}, fmt.Errorf("sqlstore: update counter: commit: %w", err)
 	}
 	return next, nil
 }

@@ -216,8 +216,11 @@ func (db *DB) inTxWith(ctx context.Context, opts *sql.TxOptions, fn func(tx *sql
 	if err != nil {
 		return fmt.Errorf("sqlstore: begin: %w", err)
 	}
+	// Rolls back on every early return, and when fn panics, so no lock (on
+	// SQLite: the only write connection) is ever left held. A no-op after
+	// Commit.
+	defer tx.Rollback()
 	if err := fn(tx); err != nil {
-		_ = tx.Rollback()
 		return err
 	}
 	if err := tx.Commit(); err != nil {

@@ -17,22 +17,44 @@ const sessionColumns = "id, token_hash, account_id, created_at, authenticated_at
 // token hash is taken (or ev's id); ENotFound if the account does not exist.
 func (db *DB) CreateSession(ctx context.Context, s custos.Session, ev custos.AuditEvent) error {
 	return db.inTx(ctx, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, db.q(
-			"INSERT INTO sessions ("+sessionColumns+") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"),
-			s.ID, s.TokenHash, s.AccountID, millis(s.CreatedAt), millis(s.AuthenticatedAt),
-			millis(s.LastSeenAt), millis(s.ExpiresAt), s.SecondFactor, optMillis(s.VerifiedUntil),
-			s.RemoteAddr, s.UserAgent)
-		if err != nil {
-			switch v, _ := classify(err, "sessions", "token_hash"); v {
-			case uniqueViolation:
-				return custos.Errorf(custos.EConflict, "session %q or its token already exists", s.ID)
-			case foreignKeyViolation:
-				return custos.Errorf(custos.ENotFound, "account not found")
-			}
-			return fmt.Errorf("sqlstore: create session: %w", err)
+		if err := db.insertSession(ctx, tx, s); err != nil {
+			return err
 		}
 		return db.insertAudit(ctx, tx, ev)
 	})
+}
+
+// CreateSessionWithCounter is UpdateCounter(counterKey, fn) and
+// CreateSession(s, ev) in one transaction; fn's error or a refused session
+// leaves both as they were.
+func (db *DB) CreateSessionWithCounter(ctx context.Context, s custos.Session, ev custos.AuditEvent, counterKey string, fn func(custos.Counter) (custos.Counter, error)) error {
+	return db.inTx(ctx, func(tx *sql.Tx) error {
+		if _, err := db.updateCounterTx(ctx, tx, counterKey, fn); err != nil {
+			return err
+		}
+		if err := db.insertSession(ctx, tx, s); err != nil {
+			return err
+		}
+		return db.insertAudit(ctx, tx, ev)
+	})
+}
+
+func (db *DB) insertSession(ctx context.Context, tx *sql.Tx, s custos.Session) error {
+	_, err := tx.ExecContext(ctx, db.q(
+		"INSERT INTO sessions ("+sessionColumns+") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"),
+		s.ID, s.TokenHash, s.AccountID, millis(s.CreatedAt), millis(s.AuthenticatedAt),
+		millis(s.LastSeenAt), millis(s.ExpiresAt), s.SecondFactor, optMillis(s.VerifiedUntil),
+		s.RemoteAddr, s.UserAgent)
+	if err != nil {
+		switch v, _ := classify(err, "sessions", "token_hash"); v {
+		case uniqueViolation:
+			return custos.Errorf(custos.EConflict, "session %q or its token already exists", s.ID)
+		case foreignKeyViolation:
+			return custos.Errorf(custos.ENotFound, "account not found")
+		}
+		return fmt.Errorf("sqlstore: create session: %w", err)
+	}
+	return nil
 }
 
 // SessionByTokenHash returns the session or ENotFound. It does not judge

@@ -344,3 +344,40 @@ func testSetSessionVerified(t *testing.T, s custos.Store) {
 	}
 	wantCode(t, "SetSessionVerified(deleted)", s.SetSessionVerified(ctx, sess.ID, t0.Add(time.Hour), true), custos.ENotFound)
 }
+
+func testCreateSessionWithCounter(t *testing.T, s custos.Store) {
+	ctx := t.Context()
+	a := mustCreateAccount(t, s, "acct-swc")
+	const key = "id:acct-swc@example.test"
+	mustSetCounter(t, s, key, custos.Counter{Start: t0, Failures: 3})
+	refund := func(c custos.Counter) (custos.Counter, error) {
+		c.Failures--
+		return c, nil
+	}
+	sess := newSession("sess-swc", a.ID)
+	if err := s.CreateSessionWithCounter(ctx, sess, newEvent("ev-swc", a.ID, custos.EventLoginSuccess, t0), key, refund); err != nil {
+		t.Fatalf("CreateSessionWithCounter: %v", err)
+	}
+	if _, err := s.SessionByTokenHash(ctx, sess.TokenHash); err != nil {
+		t.Fatalf("session not created: %v", err)
+	}
+	wantCounter(t, s, key, custos.Counter{Start: t0, Failures: 2})
+
+	// fn's error changes nothing.
+	boom := custos.Errorf(custos.EConflict, "boom")
+	other := newSession("sess-swc-2", a.ID)
+	err := s.CreateSessionWithCounter(ctx, other, newEvent("ev-swc-2", a.ID, custos.EventLoginSuccess, t0), key,
+		func(custos.Counter) (custos.Counter, error) { return custos.Counter{}, boom })
+	if err != boom {
+		t.Fatalf("fn's error = %v, want it unchanged", err)
+	}
+	if _, err := s.SessionByTokenHash(ctx, other.TokenHash); !custos.IsCode(err, custos.ENotFound) {
+		t.Fatalf("session written despite fn's error: %v", err)
+	}
+	// A refused session leaves the counter as it was.
+	dup := sess
+	dup.ID = "sess-swc-3"
+	err = s.CreateSessionWithCounter(ctx, dup, newEvent("ev-swc-3", a.ID, custos.EventLoginSuccess, t0), key, refund)
+	wantCode(t, "CreateSessionWithCounter(duplicate token)", err, custos.EConflict)
+	wantCounter(t, s, key, custos.Counter{Start: t0, Failures: 2})
+}

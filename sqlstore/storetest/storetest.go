@@ -56,6 +56,7 @@ func Run(t *testing.T, open func(t *testing.T) custos.Store) {
 		{"FailChallenge", testFailChallenge},
 		{"FailChallenge/Concurrent", testFailChallengeConcurrent},
 		{"UseChallenge", testUseChallenge},
+		{"CreateSessionWithCounter", testCreateSessionWithCounter},
 		{"DeleteExpiredChallenges", testDeleteExpiredChallenges},
 		{"UseChallenge/Concurrent", testUseChallengeConcurrent},
 		{"Device/RoundTrip", testDeviceRoundTrip},
