@@ -67,11 +67,7 @@ func (db *DB) ConsumeCaptcha(ctx context.Context, id string, now time.Time) (cus
 // DeleteExpiredCaptchas removes the captchas expired at now (ExpiresAt <=
 // now, the same rule as CaptchaByID) and returns how many.
 func (db *DB) DeleteExpiredCaptchas(ctx context.Context, now time.Time) (int, error) {
-	res, err := db.w.ExecContext(ctx, db.q("DELETE FROM captchas WHERE expires_at <= ?"), millis(now))
-	if err != nil {
-		return 0, fmt.Errorf("sqlstore: delete expired captchas: %w", err)
-	}
-	n, err := res.RowsAffected()
+	n, err := affected(db.w.ExecContext(ctx, db.q("DELETE FROM captchas WHERE expires_at <= ?"), millis(now)))
 	if err != nil {
 		return 0, fmt.Errorf("sqlstore: delete expired captchas: %w", err)
 	}

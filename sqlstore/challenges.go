@@ -166,11 +166,7 @@ func scanChallenge(row scanner) (custos.Challenge, error) {
 // DeleteExpiredChallenges removes challenges expired by now (ExpiresAt <=
 // now) and returns how many.
 func (db *DB) DeleteExpiredChallenges(ctx context.Context, now time.Time) (int, error) {
-	res, err := db.w.ExecContext(ctx, db.q("DELETE FROM challenges WHERE expires_at <= ?"), millis(now))
-	if err != nil {
-		return 0, fmt.Errorf("sqlstore: delete expired challenges: %w", err)
-	}
-	n, err := res.RowsAffected()
+	n, err := affected(db.w.ExecContext(ctx, db.q("DELETE FROM challenges WHERE expires_at <= ?"), millis(now)))
 	if err != nil {
 		return 0, fmt.Errorf("sqlstore: delete expired challenges: %w", err)
 	}
