@@ -1,10 +1,7 @@
 package sqlstore_test
 
 import (
-	"fmt"
 	"net/url"
-	"os"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -52,19 +49,7 @@ func TestMigrateContactsOnExistingData(t *testing.T) {
 		t.Run(dialect, func(t *testing.T) {
 			t.Parallel()
 			dsn := testdb.DSN(t, dialect)
-			// The schema as the release before 0004 left it, written behind
-			// the store's back.
-			stmts := []string{"CREATE TABLE schema_migrations (version BIGINT NOT NULL PRIMARY KEY)"}
-			for i, name := range []string{"0001_init.sql", "0002_counters_captchas.sql", "0003_mfa.sql"} {
-				b, err := os.ReadFile(filepath.Join("migrations", dialect, name))
-				if err != nil {
-					t.Fatal(err)
-				}
-				stmts = append(stmts, string(b), fmt.Sprintf("INSERT INTO schema_migrations (version) VALUES (%d)", i+1))
-			}
-			stmts = append(stmts, "INSERT INTO accounts (id, kind, email, password_hash, created_at) "+
-				"VALUES ('acct-old', 'personal', 'old@example.test', 'h', 1767225600000)")
-			execRaw(t, dsn, stmts...)
+			schemaBefore(t, dsn, dialect, 4)
 
 			db := openHandles(t, dsn, 1)[0]
 			ctx := t.Context()

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -24,19 +25,7 @@ func TestMigrateMFAOnExistingData(t *testing.T) {
 		t.Run(dialect, func(t *testing.T) {
 			t.Parallel()
 			dsn := testdb.DSN(t, dialect)
-			// The schema as the release before 0003 left it, written behind
-			// the store's back.
-			stmts := []string{"CREATE TABLE schema_migrations (version BIGINT NOT NULL PRIMARY KEY)"}
-			for i, name := range []string{"0001_init.sql", "0002_counters_captchas.sql"} {
-				b, err := os.ReadFile(filepath.Join("migrations", dialect, name))
-				if err != nil {
-					t.Fatal(err)
-				}
-				stmts = append(stmts, string(b), fmt.Sprintf("INSERT INTO schema_migrations (version) VALUES (%d)", i+1))
-			}
-			stmts = append(stmts, "INSERT INTO accounts (id, kind, email, password_hash, created_at) "+
-				"VALUES ('acct-old', 'personal', 'old@example.test', 'h', 1767225600000)")
-			execRaw(t, dsn, stmts...)
+			schemaBefore(t, dsn, dialect, 3)
 
 			db := openHandles(t, dsn, 1)[0]
 			ctx := t.Context()
@@ -165,4 +154,27 @@ func execRawErr(t *testing.T, dsn string, stmts ...string) error {
 		}
 	}
 	return nil
+}
+
+// schemaBefore writes, behind the store's back, the schema as the release
+// before migration `next` left it, with one account ('acct-old') in it, so
+// a test can check that the migration upgrades existing data.
+func schemaBefore(t *testing.T, dsn, dialect string, next int) {
+	t.Helper()
+	files, err := filepath.Glob(filepath.Join("migrations", dialect, "*.sql"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sort.Strings(files)
+	stmts := []string{"CREATE TABLE schema_migrations (version BIGINT NOT NULL PRIMARY KEY)"}
+	for i, name := range files[:next-1] {
+		b, err := os.ReadFile(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		stmts = append(stmts, string(b), fmt.Sprintf("INSERT INTO schema_migrations (version) VALUES (%d)", i+1))
+	}
+	stmts = append(stmts, "INSERT INTO accounts (id, kind, email, password_hash, created_at) "+
+		"VALUES ('acct-old', 'personal', 'old@example.test', 'h', 1767225600000)")
+	execRaw(t, dsn, stmts...)
 }
