@@ -86,8 +86,9 @@ type DeviceStore interface {
 	// (its sign counter moves with each use) and sets LastUsedAt;
 	// ENotFound if the device is gone or pending.
 	UpdateCredential(ctx context.Context, id string, credential []byte, at time.Time) error
-	// RenameDevice sets a confirmed device's name; ENotFound otherwise.
-	RenameDevice(ctx context.Context, accountID, id, name string) error
+	// RenameDevice sets a confirmed device's name and writes ev in one
+	// transaction; ENotFound otherwise.
+	RenameDevice(ctx context.Context, accountID, id, name string, ev AuditEvent) error
 	// DeleteDevice removes one of the account's devices and writes ev; a
 	// hardware device's token goes to tokenStatus (TokenInStock or
 	// TokenRetired) in the same transaction. ENotFound if it is not there.
@@ -108,9 +109,10 @@ type DeviceStore interface {
 	// ReplaceRecoveryCodes deletes the account's recovery codes, stores
 	// the new hashes and writes ev, in one transaction.
 	ReplaceRecoveryCodes(ctx context.Context, accountID string, hashes [][]byte, at time.Time, ev AuditEvent) error
-	// UseRecoveryCode marks one unused code of the account used, in one
-	// atomic statement; EInvalidCode if no unused code has that hash.
-	UseRecoveryCode(ctx context.Context, accountID string, hash []byte, at time.Time) error
+	// UseRecoveryCode marks one unused code of the account used and writes
+	// ev, in one transaction; EInvalidCode if no unused code has that hash
+	// (and then nothing is written).
+	UseRecoveryCode(ctx context.Context, accountID string, hash []byte, at time.Time, ev AuditEvent) error
 	// CountRecoveryCodes returns how many unused codes the account has.
 	CountRecoveryCodes(ctx context.Context, accountID string) (int, error)
 }

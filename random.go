@@ -1,6 +1,7 @@
 package custos
 
 import (
+	"crypto/sha256"
 	"encoding/base64"
 	"encoding/binary"
 	"encoding/hex"
@@ -45,4 +46,18 @@ func NewCode(rnd io.Reader, n int) (string, error) {
 		i++
 	}
 	return string(out), nil
+}
+
+// SecretHash is how a bearer secret (a session, login, trusted-device or
+// undo token) is stored and looked up: its SHA-256, so the store never
+// holds the secret itself.
+func SecretHash(token string) []byte {
+	h := sha256.Sum256([]byte(token))
+	return h[:]
+}
+
+// SecretID is the store id of a flow that a bearer secret names (a login
+// token, an "it wasn't me" link): the hex of half its hash.
+func SecretID(token string) string {
+	return hex.EncodeToString(SecretHash(token)[:16])
 }

@@ -65,9 +65,9 @@ type SessionStore interface {
 	// TouchSession sets LastSeenAt; ENotFound if the session is gone.
 	TouchSession(ctx context.Context, id string, at time.Time) error
 	// SetSessionVerified sets the end of the session's operation-protection
-	// window (and marks a second factor passed when secondFactor is true);
-	// ENotFound if the session is gone.
-	SetSessionVerified(ctx context.Context, id string, until time.Time, secondFactor bool) error
+	// window (and marks a second factor passed when secondFactor is true)
+	// and writes ev, in one transaction; ENotFound if the session is gone.
+	SetSessionVerified(ctx context.Context, id string, until time.Time, secondFactor bool, ev AuditEvent) error
 	// DeleteSession removes one of the account's sessions and writes ev;
 	// ENotFound if it is not there (already ended, or another account's).
 	DeleteSession(ctx context.Context, accountID, id string, ev AuditEvent) error
@@ -121,6 +121,8 @@ type Store interface {
 	CounterStore
 	CaptchaStore
 	DeviceStore
+	FlowStore
+	TrustedDeviceStore
 	// Ping reports whether the database is reachable (for /readyz).
 	Ping(ctx context.Context) error
 	// Close releases the database.
