@@ -157,14 +157,14 @@ func (s *Service) CompleteVerification(ctx context.Context, sess custos.Session,
 		return time.Time{}, err
 	}
 	until := now.Add(s.cfg.VerifiedFor)
-	if err := s.d.Store.SetSessionVerified(ctx, sess.ID, until, false); err != nil {
+	ev, err := s.event(custos.EventVerified, acct.ID, "", c, map[string]string{"method": data.Method})
+	if err != nil {
 		return time.Time{}, err
 	}
-	ev, err := s.event(custos.EventVerified, acct.ID, "", c, map[string]string{"method": data.Method})
-	if err == nil {
-		err = s.d.Store.AppendAudit(ctx, ev)
+	if err := s.d.Store.SetSessionVerified(ctx, sess.ID, until, false, ev); err != nil {
+		return time.Time{}, err
 	}
-	return until, err
+	return until, nil
 }
 
 // SetProtection switches login and operation protection, after a fresh

@@ -180,17 +180,11 @@ func (s *Service) Rename(ctx context.Context, accountID, deviceID, name string) 
 	if name == "" {
 		return custos.Errorf(custos.EInvalidRequest, "Give the device a name.").With("field", "name")
 	}
-	if err := s.d.Store.RenameDevice(ctx, accountID, deviceID, name); err != nil {
+	ev, err := s.event(custos.EventDeviceRenamed, accountID, Client{}, map[string]string{"device_id": deviceID, "name": name})
+	if err != nil {
 		return err
 	}
-	ev, err := s.event(custos.EventDeviceRenamed, accountID, Client{}, map[string]string{"device_id": deviceID, "name": name})
-	if err == nil {
-		err = s.d.Store.AppendAudit(ctx, ev)
-	}
-	if err != nil {
-		s.d.Logger.WarnContext(ctx, "auditing a rename failed", "err", err)
-	}
-	return nil
+	return s.d.Store.RenameDevice(ctx, accountID, deviceID, name, ev)
 }
 
 // Unbind removes a device. A hardware token is retired (or returned to
@@ -337,19 +331,13 @@ func (s *Service) UseRecoveryCode(ctx context.Context, accountID, code string, c
 	if len(code) > 64 {
 		return invalidCode()
 	}
-	err := s.d.Store.UseRecoveryCode(ctx, accountID, recoveryHash(code), s.d.Clock.Now())
-	if custos.IsCode(err, custos.EInvalidCode) {
-		return custos.Errorf(custos.EInvalidCode, "That recovery code is not right or was already used.")
-	}
+	ev, err := s.event(custos.EventRecoveryUsed, accountID, c, nil)
 	if err != nil {
 		return err
 	}
-	ev, err := s.event(custos.EventRecoveryUsed, accountID, c, nil)
-	if err == nil {
-		err = s.d.Store.AppendAudit(ctx, ev)
+	err = s.d.Store.UseRecoveryCode(ctx, accountID, recoveryHash(code), s.d.Clock.Now(), ev)
+	if custos.IsCode(err, custos.EInvalidCode) {
+		return custos.Errorf(custos.EInvalidCode, "That recovery code is not right or was already used.")
 	}
-	if err != nil {
-		s.d.Logger.WarnContext(ctx, "auditing a recovery code failed", "err", err)
-	}
-	return nil
+	return err
 }

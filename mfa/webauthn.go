@@ -253,8 +253,13 @@ func (s *Service) FinishWebAuthnAssertion(ctx context.Context, accountID, handle
 		return custos.Device{}, custos.Errorf(custos.EInvalidCode, "The security key's answer did not check out.")
 	}
 	if cred.Authenticator.CloneWarning {
-		if ev, err := s.event(custos.EventCodeReplayed, accountID, c, map[string]string{"type": "webauthn", "reason": "sign counter went back"}); err == nil {
-			s.d.Store.AppendAudit(ctx, ev)
+		ev, err := s.event(custos.EventCodeReplayed, accountID, c, map[string]string{"type": "webauthn", "reason": "sign counter went back"})
+		if err == nil {
+			err = s.d.Store.AppendAudit(ctx, ev)
+		}
+		if err != nil {
+			// The refusal below stands either way; the warning must not vanish.
+			return custos.Device{}, err
 		}
 		return custos.Device{}, custos.Errorf(custos.EInvalidCode, "This security key's counter went backwards: it may have been copied. Use another method.")
 	}
