@@ -29,6 +29,9 @@ type Account struct {
 	SecureEmail  string // verification channel, not a login identifier (R6), "" when none
 }
 
+// LoginID is the login identifier of the account's own email.
+func (a Account) LoginID() LoginID { return LoginID{Kind: LoginEmail, Value: a.Email} }
+
 // NormalizeEmail returns the form of an email address used as a login
 // identifier and as the lockout key: trimmed and lower-cased.
 func NormalizeEmail(s string) string {

@@ -33,3 +33,10 @@ type Challenge struct {
 	ExpiresAt   time.Time
 	UsedAt      time.Time // zero while unused
 }
+
+// CodePolicy is what a page tells a person about a one-time code it sent.
+type CodePolicy struct {
+	TTL         time.Duration // how long the code works
+	Attempts    int           // wrong tries it takes
+	ResendAfter time.Duration // when another code to the same address may be asked for
+}

@@ -1,6 +1,9 @@
 package custos
 
-import "context"
+import (
+	"context"
+	"io"
+)
 
 // Elevator guards sensitive changes (operation protection, "confirm it's
 // you"). Every service method that makes such a change takes the caller's
@@ -22,4 +25,13 @@ type Captchas interface {
 	Create(ctx context.Context) (string, error)
 	// Solve checks an answer; a captcha answers once, right or wrong.
 	Solve(ctx context.Context, id, answer string) (bool, error)
+	// ImageURL and AudioURL are where the captcha's picture and spoken
+	// form are served.
+	ImageURL(id string) string
+	AudioURL(id string) string
+	// WriteImage draws the captcha's picture as PNG; ENotFound if it is
+	// unknown, used or expired.
+	WriteImage(ctx context.Context, id string, w io.Writer) error
+	// WriteAudio speaks the captcha's digits as WAV in lang ("en", "zh").
+	WriteAudio(ctx context.Context, id, lang string, w io.Writer) error
 }

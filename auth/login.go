@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/custos/custos"
-	"github.com/custos/custos/captcha"
 	"github.com/custos/custos/lockout"
 )
 
@@ -26,7 +25,7 @@ type CaptchaAnswer struct {
 
 // LoginRequest is one password login attempt.
 type LoginRequest struct {
-	Email    string
+	ID       custos.LoginID // what was typed, normalised (custos.EmailLogin)
 	Password string
 	Captcha  *CaptchaAnswer // nil when none was sent
 	// DeviceToken is a "trust this device" token (the web cookie); a live
@@ -68,8 +67,8 @@ func (s *Service) ExpiresAt(sess custos.Session) time.Time {
 // password, and is paced to take as long as one that did. A wrong password
 // and an unknown email answer alike.
 func (s *Service) Login(ctx context.Context, req LoginRequest) (LoginResult, error) {
-	identifier := custos.NormalizeEmail(req.Email)
-	if identifier == "" || len(identifier) > 254 || len(req.Password) > maxPasswordBytes {
+	id := req.ID
+	if id.IsZero() || len(id.Value) > 254 || len(req.Password) > maxPasswordBytes {
 		s.d.Hasher.Pace(ctx)
 		return LoginResult{}, s.invalidCredentials(false)
 	}
@@ -81,7 +80,7 @@ func (s *Service) Login(ctx context.Context, req LoginRequest) (LoginResult, err
 		}
 	}
 	now := s.d.Clock.Now()
-	srcKey, idKey := sourceKey(req.Client.Addr), "id:"+identifier
+	srcKey, idKey := sourceKey(req.Client.Addr), id.CounterKey()
 
 	// The per-address throttle counts only wrong passwords (checked before,
 	// counted after): people behind one address log in at once all day,
@@ -91,7 +90,7 @@ func (s *Service) Login(ctx context.Context, req LoginRequest) (LoginResult, err
 		return LoginResult{}, err
 	}
 	if v, until := s.cfg.Source.Check(src, now, solved); v != lockout.Allow {
-		return LoginResult{}, s.refuse(ctx, v, until, identifier, req, "source")
+		return LoginResult{}, s.refuse(ctx, v, until, id, req, "source")
 	}
 	// The identifier's rule is exact: the attempt is counted before its
 	// password is checked.
@@ -100,10 +99,10 @@ func (s *Service) Login(ctx context.Context, req LoginRequest) (LoginResult, err
 		return LoginResult{}, err
 	}
 	if v != lockout.Allow {
-		return LoginResult{}, s.refuse(ctx, v, until, identifier, req, "identifier")
+		return LoginResult{}, s.refuse(ctx, v, until, id, req, "identifier")
 	}
 
-	acct, ok, err := s.checkPassword(ctx, identifier, req.Password)
+	acct, ok, err := s.checkPassword(ctx, id, req.Password)
 	if err != nil {
 		// Nothing was learnt about the password: give the attempt back.
 		s.refund(ctx, idKey, s.cfg.Lockout, now)
@@ -113,11 +112,11 @@ func (s *Service) Login(ctx context.Context, req LoginRequest) (LoginResult, err
 		if err := s.countSource(ctx, srcKey); err != nil {
 			return LoginResult{}, err
 		}
-		return LoginResult{}, s.loginFailed(ctx, acct, identifier, counted, req.Client)
+		return LoginResult{}, s.loginFailed(ctx, acct, id, counted, req.Client)
 	}
 	if acct.Protection.Login && !s.trusted(ctx, acct.ID, req.DeviceToken) {
 		s.refund(ctx, idKey, s.cfg.Lockout, now)
-		return s.beginSecondFactor(ctx, acct, identifier)
+		return s.beginSecondFactor(ctx, acct, id)
 	}
 	// The attempt is given back in the transaction that opens the session.
 	return s.openSession(ctx, acct, false, req.Client, &refundOf{key: idKey, reservedAt: now})
@@ -129,10 +128,21 @@ type refundOf struct {
 	reservedAt time.Time
 }
 
+// accountByLogin returns the account a login identifier names, or
+// ENotFound.
+func (s *Service) accountByLogin(ctx context.Context, id custos.LoginID) (custos.Account, error) {
+	switch id.Kind {
+	case custos.LoginEmail:
+		return s.d.Store.AccountByEmail(ctx, id.Value)
+	default:
+		return custos.Account{}, custos.Errorf(custos.ENotFound, "no account for a %s login", id.Kind)
+	}
+}
+
 // checkPassword verifies pw for the identifier's account, or runs a dummy
 // verification when there is none. acct is the zero Account then.
-func (s *Service) checkPassword(ctx context.Context, identifier, pw string) (custos.Account, bool, error) {
-	acct, err := s.d.Store.AccountByEmail(ctx, identifier)
+func (s *Service) checkPassword(ctx context.Context, id custos.LoginID, pw string) (custos.Account, bool, error) {
+	acct, err := s.accountByLogin(ctx, id)
 	if custos.IsCode(err, custos.ENotFound) {
 		return custos.Account{}, false, s.d.Hasher.VerifyDummy(ctx, pw)
 	}
@@ -200,7 +210,7 @@ func (s *Service) refund(ctx context.Context, key string, p lockout.Policy, rese
 
 // refuse answers an attempt the rule turned away before its password was
 // checked, after pacing it like a checked one.
-func (s *Service) refuse(ctx context.Context, v lockout.Verdict, until time.Time, identifier string, req LoginRequest, by string) error {
+func (s *Service) refuse(ctx context.Context, v lockout.Verdict, until time.Time, id custos.LoginID, req LoginRequest, by string) error {
 	if err := s.d.Hasher.Pace(ctx); err != nil {
 		return err
 	}
@@ -209,11 +219,11 @@ func (s *Service) refuse(ctx context.Context, v lockout.Verdict, until time.Time
 		reason = "locked"
 	}
 	// The holder's activity shows refused attempts on their account too.
-	acct, err := s.d.Store.AccountByEmail(ctx, identifier)
+	acct, err := s.accountByLogin(ctx, id)
 	if err != nil && !custos.IsCode(err, custos.ENotFound) {
 		return err
 	}
-	ev, err := s.event(custos.EventLoginRefused, acct.ID, identifier, req.Client, map[string]string{"reason": reason, "by": by})
+	ev, err := s.event(custos.EventLoginRefused, acct.ID, id.String(), req.Client, map[string]string{"reason": reason, "by": by})
 	if err != nil {
 		return err
 	}
@@ -224,12 +234,9 @@ func (s *Service) refuse(ctx context.Context, v lockout.Verdict, until time.Time
 	switch {
 	case v == lockout.Locked && by == "source":
 		secs := int(until.Sub(now).Seconds() + 0.999)
-		return custos.Errorf(custos.ETooManyRequests, "Too many failed logins from your network. Try again in %d minutes.", (secs+59)/60).
-			With("retry_after", max(secs, 1))
+		return custos.Fail(custos.ETooManyRequests, "login.throttled", (secs+59)/60).With("retry_after", max(secs, 1))
 	case v == lockout.Locked:
-		return custos.Errorf(custos.EAccountLocked,
-			"Password login for this account is paused after too many wrong passwords, until %s. You can reset your password to get in now.",
-			until.UTC().Format("2006-01-02 15:04 UTC")).With("locked_until", until)
+		return custos.Fail(custos.EAccountLocked, "login.locked", until.UTC().Format("2006-01-02 15:04 UTC")).With("locked_until", until)
 	default:
 		return s.captchaRequired(ctx, req.Captcha != nil)
 	}
@@ -241,23 +248,22 @@ func (s *Service) captchaRequired(ctx context.Context, tried bool) error {
 	if err != nil {
 		return err
 	}
-	msg := "Type the characters in the picture to continue."
+	key := "captcha.solve"
 	if tried {
-		msg = "The picture's characters were not right, or the picture expired. Try this one."
+		key = "captcha.wrong"
 	}
-	return custos.Errorf(custos.ECaptchaRequired, "%s", msg).
-		With("captcha", map[string]string{"id": id, "image_url": captcha.ImageURL(id)})
+	return custos.Fail(custos.ECaptchaRequired, key).OnField("captcha_answer").
+		With("captcha", map[string]string{"id": id, "image_url": s.d.Captcha.ImageURL(id)})
 }
 
 func (s *Service) invalidCredentials(captchaNext bool) error {
-	return custos.Errorf(custos.EInvalidCredentials, "The email or password is not right.").
-		With("captcha_required", captchaNext)
+	return custos.Fail(custos.EInvalidCredentials, "login.wrong").With("captcha_required", captchaNext)
 }
 
 // loginFailed records a wrong password already counted in `counted`, and
 // tells the holder when this failure locked the account.
-func (s *Service) loginFailed(ctx context.Context, acct custos.Account, identifier string, counted custos.Counter, c Client) error {
-	ev, err := s.event(custos.EventLoginFailure, acct.ID, identifier, c, map[string]string{"reason": "password"})
+func (s *Service) loginFailed(ctx context.Context, acct custos.Account, id custos.LoginID, counted custos.Counter, c Client) error {
+	ev, err := s.event(custos.EventLoginFailure, acct.ID, id.String(), c, map[string]string{"reason": "password"})
 	if err != nil {
 		return err
 	}
@@ -265,15 +271,15 @@ func (s *Service) loginFailed(ctx context.Context, acct custos.Account, identifi
 		return err
 	}
 	if !counted.LockedUntil.IsZero() {
-		s.locked(ctx, acct, identifier, counted, c)
+		s.locked(ctx, acct, id, counted, c)
 	}
 	return s.invalidCredentials(s.cfg.Lockout.NeedsCaptcha(counted, s.d.Clock.Now()))
 }
 
 // locked records a new lock and emails the holder (when the identifier is
 // an account's). Failures here are logged: the lock itself already holds.
-func (s *Service) locked(ctx context.Context, acct custos.Account, identifier string, counted custos.Counter, c Client) {
-	ev, err := s.event(custos.EventLoginLocked, acct.ID, identifier, c, map[string]string{
+func (s *Service) locked(ctx context.Context, acct custos.Account, id custos.LoginID, counted custos.Counter, c Client) {
+	ev, err := s.event(custos.EventLoginLocked, acct.ID, id.String(), c, map[string]string{
 		"locked_until": counted.LockedUntil.UTC().Format(time.RFC3339),
 	})
 	if err == nil {
@@ -293,23 +299,22 @@ func (s *Service) locked(ctx context.Context, acct custos.Account, identifier st
 
 // Unlock ends the lock and the failure series of a login identifier (a
 // staff action, audited with who did it).
-func (s *Service) Unlock(ctx context.Context, email, actor string) error {
-	identifier := custos.NormalizeEmail(email)
-	acct, err := s.d.Store.AccountByEmail(ctx, identifier)
+func (s *Service) Unlock(ctx context.Context, id custos.LoginID, actor string) error {
+	acct, err := s.accountByLogin(ctx, id)
 	if err != nil && !custos.IsCode(err, custos.ENotFound) {
 		return err
 	}
-	ev, err := s.event(custos.EventLoginUnlocked, acct.ID, identifier, Client{}, map[string]string{"by": actor})
+	ev, err := s.event(custos.EventLoginUnlocked, acct.ID, id.String(), Client{}, map[string]string{"by": actor})
 	if err != nil {
 		return err
 	}
-	return s.d.Store.ResetCounter(ctx, "id:"+identifier, ev)
+	return s.d.Store.ResetCounter(ctx, id.CounterKey(), ev)
 }
 
 // LoginStatus reports whether the identifier's next attempt needs a
 // captcha, for the login page to show one before the person types.
-func (s *Service) LoginStatus(ctx context.Context, email string) (captchaNeeded bool, lockedUntil time.Time, err error) {
-	c, err := s.d.Store.GetCounter(ctx, "id:"+custos.NormalizeEmail(email))
+func (s *Service) LoginStatus(ctx context.Context, id custos.LoginID) (captchaNeeded bool, lockedUntil time.Time, err error) {
+	c, err := s.d.Store.GetCounter(ctx, id.CounterKey())
 	if err != nil {
 		return false, time.Time{}, err
 	}
@@ -358,12 +363,12 @@ func (s *Service) openSession(ctx context.Context, acct custos.Account, secondFa
 	}
 	now := s.d.Clock.Now()
 	sess := custos.Session{
-		ID: id, TokenHash: tokenHash(token), AccountID: acct.ID,
+		ID: id, TokenHash: custos.SecretHash(token), AccountID: acct.ID,
 		CreatedAt: now, AuthenticatedAt: now, LastSeenAt: now,
 		ExpiresAt: now.Add(s.cfg.SessionLifetime), SecondFactor: secondFactor,
 		RemoteAddr: c.Addr, UserAgent: truncate(c.UserAgent, 256),
 	}
-	ev, err := s.event(custos.EventLoginSuccess, acct.ID, acct.Email, c, map[string]string{"session_id": id})
+	ev, err := s.event(custos.EventLoginSuccess, acct.ID, acct.LoginID().String(), c, map[string]string{"session_id": id})
 	if err != nil {
 		return LoginResult{}, err
 	}

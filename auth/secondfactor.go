@@ -2,16 +2,14 @@ package auth
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
-	"errors"
+	"slices"
 	"time"
 
 	"github.com/custos/custos"
+	"github.com/custos/custos/codes"
+	"github.com/custos/custos/flow"
 	"github.com/custos/custos/lockout"
-	"github.com/custos/custos/mfa"
-	"github.com/custos/custos/phone"
 )
 
 // loginTokenTTL is how long a right password waits for its second factor.
@@ -20,39 +18,40 @@ const loginTokenTTL = 5 * time.Minute
 // trustedDeviceTTL is how long "trust this device" skips the second step.
 const trustedDeviceTTL = 7 * 24 * time.Hour
 
-// secondFactorAttempts is how many wrong codes one login token takes.
+// secondFactorAttempts is how many codes one login token takes.
 const secondFactorAttempts = 5
 
-// reserveAttempt counts one code attempt on a challenge *before* the code is
-// checked, so concurrent guesses can never check more codes than the limit.
-// Challenges used this way are made with MaxAttempts = limit+1: the last
-// slot is for UseChallenge, which needs the challenge still live. It
-// returns the guesses left after this one, or EExpired when none was left.
-func (s *Service) reserveAttempt(ctx context.Context, id, purpose string, dead *custos.Error) (int, error) {
-	left, err := s.d.Store.FailChallenge(ctx, id, purpose, s.d.Clock.Now())
-	if custos.IsCode(err, custos.EExpired) || custos.IsCode(err, custos.ENotFound) || (err == nil && left < 1) {
-		return 0, dead
-	}
-	return left - 1, err
+// loginState is where a login waiting for its second factor stands.
+type loginState string
+
+const (
+	loginPasswordOK loginState = "password_ok" // the password was right; no code sent
+	loginCodeSent   loginState = "code_sent"   // an email or SMS code is on its way
+	loginDone       loginState = "done"        // a session was opened
+)
+
+// loginData is a login flow's typed state.
+type loginData struct {
+	Identifier custos.LoginID `json:"identifier"`
+	Methods    []string       `json:"methods"`
+	CodeID     string         `json:"code_id,omitempty"` // the email or SMS code, once sent
 }
 
-// loginTokenData is what a login token's challenge keeps.
-type loginTokenData struct {
-	Identifier string   `json:"identifier"`
-	Methods    []string `json:"methods"`
-	CodeSent   bool     `json:"code_sent,omitempty"`
-}
-
-// secretID is the store id of a bearer secret (login token, trusted-device
-// token): its hash, so the store never holds the secret itself.
-func secretID(prefix, token string) string {
-	h := sha256.Sum256([]byte(token))
-	return prefix + "_" + hex.EncodeToString(h[:16])
+// loginFlow is the second step of a login under login protection. Its id
+// is the login token's SecretID; each code tried is counted on it before
+// it is checked.
+var loginFlow = flow.Machine[loginState, loginData]{
+	Kind:    custos.FlowLogin,
+	Initial: loginPasswordOK,
+	Edges: map[loginState][]loginState{
+		loginPasswordOK: {loginCodeSent, loginDone},
+		loginCodeSent:   {loginDone},
+	},
 }
 
 // beginSecondFactor answers a right password on an account with login
 // protection: a single-use login token and the methods that can finish.
-func (s *Service) beginSecondFactor(ctx context.Context, acct custos.Account, identifier string) (LoginResult, error) {
+func (s *Service) beginSecondFactor(ctx context.Context, acct custos.Account, id custos.LoginID) (LoginResult, error) {
 	methods, err := s.SecondFactorMethods(ctx, acct)
 	if err != nil {
 		return LoginResult{}, err
@@ -61,11 +60,9 @@ func (s *Service) beginSecondFactor(ctx context.Context, acct custos.Account, id
 	if err != nil {
 		return LoginResult{}, err
 	}
-	data, _ := json.Marshal(loginTokenData{Identifier: identifier, Methods: methods})
-	now := s.d.Clock.Now()
-	err = s.d.Store.CreateChallenge(ctx, custos.Challenge{
-		ID: secretID("lt", token), Purpose: custos.PurposeLoginToken, Target: identifier, AccountID: acct.ID,
-		CodeHash: []byte{0}, Data: data, MaxAttempts: secondFactorAttempts + 1, CreatedAt: now, ExpiresAt: now.Add(loginTokenTTL),
+	_, err = loginFlow.Begin(ctx, s.d.Store, s.d.Clock.Now(), flow.Spec[loginData]{
+		ID: custos.SecretID(token), AccountID: acct.ID, Data: loginData{Identifier: id, Methods: methods},
+		MaxAttempts: secondFactorAttempts, TTL: loginTokenTTL,
 	})
 	if err != nil {
 		return LoginResult{}, err
@@ -74,9 +71,10 @@ func (s *Service) beginSecondFactor(ctx context.Context, acct custos.Account, id
 }
 
 // SecondFactorMethods lists how the account can pass a second check: its
-// MFA device types and recovery codes, and an email code.
+// MFA device types and recovery codes, a code by SMS to a bound phone, and
+// an email code.
 func (s *Service) SecondFactorMethods(ctx context.Context, acct custos.Account) ([]string, error) {
-	methods, err := s.d.MFA.Methods(ctx, acct.ID)
+	methods, err := s.d.Factors.Methods(ctx, acct.ID)
 	if err != nil {
 		return nil, err
 	}
@@ -113,78 +111,68 @@ type SecondFactorRequest struct {
 
 // BeginSecondFactorWebAuthn starts a security-key check for a login token.
 func (s *Service) BeginSecondFactorWebAuthn(ctx context.Context, loginToken string) (assertionID string, options json.RawMessage, err error) {
-	ch, data, err := s.loginToken(ctx, loginToken)
+	f, err := s.loginToken(ctx, loginToken)
 	if err != nil {
 		return "", nil, err
 	}
-	if !contains(data.Methods, "webauthn") {
-		return "", nil, custos.Errorf(custos.EInvalidRequest, "This account has no security key.")
+	if !slices.Contains(f.Data.Methods, "webauthn") {
+		return "", nil, custos.Fail(custos.EInvalidRequest, "secondfactor.no_key").OnField("method")
 	}
-	return s.d.MFA.BeginWebAuthnAssertion(ctx, ch.AccountID)
+	return s.d.Factors.BeginWebAuthnAssertion(ctx, f.AccountID())
 }
 
-func (s *Service) loginToken(ctx context.Context, token string) (custos.Challenge, loginTokenData, error) {
-	expired := custos.Errorf(custos.EExpired, "This login has expired. Enter your password again.")
+// loginToken loads the live login flow a token names.
+func (s *Service) loginToken(ctx context.Context, token string) (flow.Flow[loginState, loginData], error) {
+	expired := custos.Fail(custos.EExpired, "secondfactor.expired")
 	if len(token) != 43 {
-		return custos.Challenge{}, loginTokenData{}, expired
+		return flow.Flow[loginState, loginData]{}, expired
 	}
-	ch, err := s.d.Store.ChallengeByID(ctx, secretID("lt", token), custos.PurposeLoginToken, s.d.Clock.Now())
-	if custos.IsCode(err, custos.ENotFound) {
-		return custos.Challenge{}, loginTokenData{}, expired
-	}
-	if err != nil {
-		return custos.Challenge{}, loginTokenData{}, err
-	}
-	var data loginTokenData
-	if err := json.Unmarshal(ch.Data, &data); err != nil {
-		return custos.Challenge{}, loginTokenData{}, internal("login token %s: %v", ch.ID, err)
-	}
-	return ch, data, nil
+	return loginFlow.LoadIn(ctx, s.d.Store, custos.SecretID(token), s.d.Clock.Now(), expired, loginPasswordOK, loginCodeSent)
 }
 
 // SecondFactor checks the second factor of a login token and opens the
-// session. A wrong code answers 401 invalid_code and counts toward the
-// identifier's login-security lock; a locked identifier is refused.
+// session. The code is counted on the token before it is checked; a
+// wrong one answers invalid_code and counts toward the identifier's
+// login-security lock; a locked identifier is refused.
 func (s *Service) SecondFactor(ctx context.Context, req SecondFactorRequest) (LoginResult, error) {
-	ch, data, err := s.loginToken(ctx, req.LoginToken)
+	f, err := s.loginToken(ctx, req.LoginToken)
 	if err != nil {
 		return LoginResult{}, err
 	}
-	if !contains(data.Methods, req.Method) {
-		return LoginResult{}, custos.Errorf(custos.EInvalidRequest, "Use one of: %v.", data.Methods).With("field", "method")
+	if !slices.Contains(f.Data.Methods, req.Method) {
+		return LoginResult{}, custos.Fail(custos.EInvalidRequest, "secondfactor.use_one_of", f.Data.Methods).OnField("method")
 	}
-	if err := s.checkNotLocked(ctx, data.Identifier); err != nil {
+	if err := s.checkNotLocked(ctx, f.Data.Identifier); err != nil {
 		return LoginResult{}, err
 	}
-	acct, err := s.d.Store.AccountByID(ctx, ch.AccountID)
+	acct, err := s.d.Store.AccountByID(ctx, f.AccountID())
 	if err != nil {
 		return LoginResult{}, err
 	}
-	left, err := s.reserveAttempt(ctx, ch.ID, custos.PurposeLoginToken,
-		custos.Errorf(custos.EExpired, "Too many codes were tried, or this login has expired. Enter your password again."))
+	now := s.d.Clock.Now()
+	left, err := loginFlow.Guess(ctx, s.d.Store, f, now, custos.Fail(custos.EExpired, "secondfactor.used_up"))
 	if err != nil {
 		return LoginResult{}, err
 	}
-	mc := mfa.Client{Addr: req.Client.Addr, UserAgent: req.Client.UserAgent}
 	switch req.Method {
 	case "totp", "hardware":
-		_, err = s.d.MFA.VerifyCode(ctx, acct.ID, custos.DeviceType(req.Method), req.Code, mc)
+		_, err = s.d.Factors.VerifyCode(ctx, acct.ID, custos.DeviceType(req.Method), req.Code, req.Client)
 	case "recovery_code":
-		err = s.d.MFA.UseRecoveryCode(ctx, acct.ID, req.Code, mc)
+		err = s.d.Factors.UseRecoveryCode(ctx, acct.ID, req.Code, req.Client)
 	case "email", "sms":
-		err = s.checkSentCode(ctx, "lc", ch.ID, req.Code)
+		err = s.checkSentCode(ctx, f.Data.CodeID, custos.PurposeLoginCode, req.Code)
 	case "webauthn":
-		_, err = s.d.MFA.FinishWebAuthnAssertion(ctx, acct.ID, req.AssertionID, req.Credential, mc)
+		_, err = s.d.Factors.FinishWebAuthnAssertion(ctx, acct.ID, req.AssertionID, req.Credential, req.Client)
 	}
 	if custos.IsCode(err, custos.EInvalidCode) || custos.IsCode(err, custos.EExpired) {
-		return LoginResult{}, s.secondFactorFailed(ctx, left, data.Identifier, acct, req, err)
+		return LoginResult{}, s.secondFactorFailed(ctx, left, f.Data.Identifier, acct, req, err)
 	}
 	if err != nil {
 		return LoginResult{}, err
 	}
-	if err := s.d.Store.UseChallenge(ctx, ch.ID, custos.PurposeLoginToken, s.d.Clock.Now()); err != nil {
+	if err := loginFlow.Advance(ctx, s.d.Store, &f, loginDone, now); err != nil {
 		if custos.IsCode(err, custos.EExpired) {
-			return LoginResult{}, custos.Errorf(custos.EExpired, "This login was already finished or has expired. Enter your password again.")
+			return LoginResult{}, custos.Fail(custos.EExpired, "secondfactor.finished")
 		}
 		return LoginResult{}, err
 	}
@@ -202,117 +190,95 @@ func (s *Service) SecondFactor(ctx context.Context, req SecondFactorRequest) (Lo
 
 // secondFactorFailed counts a wrong second-factor code (already counted on
 // the login token) in the identifier's login-security series.
-func (s *Service) secondFactorFailed(ctx context.Context, left int, identifier string, acct custos.Account, req SecondFactorRequest, cause error) error {
-	if err := s.countIdentifierFailure(ctx, acct, identifier, req.Client); err != nil {
+func (s *Service) secondFactorFailed(ctx context.Context, left int, id custos.LoginID, acct custos.Account, req SecondFactorRequest, cause error) error {
+	if err := s.countIdentifierFailure(ctx, acct, id, req.Client); err != nil {
 		return err
 	}
-	ev, err := s.event(custos.EventSecondFailure, acct.ID, identifier, req.Client, map[string]string{"method": req.Method})
+	ev, err := s.event(custos.EventSecondFailure, acct.ID, id.String(), req.Client, map[string]string{"method": req.Method})
 	if err == nil {
 		err = s.d.Store.AppendAudit(ctx, ev)
 	}
 	if err != nil {
 		return err
 	}
-	msg := "That code is not right."
-	var ce *custos.Error
-	if errors.As(cause, &ce) {
-		msg = ce.Message
+	// A dead code is a wrong answer here too, with its own words.
+	out := custos.Fail(custos.EInvalidCode, "code.wrong").OnField("code")
+	if ce, ok := cause.(*custos.Error); ok && (ce.Key != "" || ce.Message != "") {
+		out = &custos.Error{Code: custos.EInvalidCode, Key: ce.Key, Args: ce.Args, Message: ce.Message, Field: "code"}
 	}
-	return (&custos.Error{Code: custos.EInvalidCode, Message: msg, Status: 401}).With("attempts_left", left)
+	return out.With("attempts_left", left)
 }
 
 // countIdentifierFailure counts a wrong code like a wrong password, and
 // tells the holder when it locked password login.
-func (s *Service) countIdentifierFailure(ctx context.Context, acct custos.Account, identifier string, c Client) error {
+func (s *Service) countIdentifierFailure(ctx context.Context, acct custos.Account, id custos.LoginID, c Client) error {
 	now := s.d.Clock.Now()
-	counted, err := s.d.Store.UpdateCounter(ctx, "id:"+identifier, func(cur custos.Counter) (custos.Counter, error) {
+	counted, err := s.d.Store.UpdateCounter(ctx, id.CounterKey(), func(cur custos.Counter) (custos.Counter, error) {
 		return s.cfg.Lockout.Count(cur, now), nil
 	})
 	if err != nil {
 		return err
 	}
 	if counted.Failures == s.cfg.Lockout.LockAfter && !counted.LockedUntil.IsZero() {
-		s.locked(ctx, acct, identifier, counted, c)
+		s.locked(ctx, acct, id, counted, c)
 	}
 	return nil
 }
 
 // checkNotLocked refuses when the identifier's password login is locked.
-func (s *Service) checkNotLocked(ctx context.Context, identifier string) error {
-	c, err := s.d.Store.GetCounter(ctx, "id:"+identifier)
+func (s *Service) checkNotLocked(ctx context.Context, id custos.LoginID) error {
+	c, err := s.d.Store.GetCounter(ctx, id.CounterKey())
 	if err != nil {
 		return err
 	}
 	if v, until := s.cfg.Lockout.Check(c, s.d.Clock.Now(), true); v == lockout.Locked {
-		return custos.Errorf(custos.EAccountLocked,
-			"Login for this account is paused after too many wrong passwords or codes, until %s.",
-			until.UTC().Format("2006-01-02 15:04 UTC")).With("locked_until", until)
+		return custos.Fail(custos.EAccountLocked, "login.locked_codes", until.UTC().Format("2006-01-02 15:04 UTC")).With("locked_until", until)
 	}
 	return nil
 }
 
-// SendSecondFactorCode emails a code for a login token (once per login).
+// SendSecondFactorCode sends a code for a login token (once per login),
+// by email or by SMS to the bound phone; it returns where it went, masked.
 func (s *Service) SendSecondFactorCode(ctx context.Context, loginToken, method string) (sentTo string, err error) {
-	ch, data, err := s.loginToken(ctx, loginToken)
+	f, err := s.loginToken(ctx, loginToken)
 	if err != nil {
 		return "", err
 	}
-	if (method != "email" && method != "sms") || !contains(data.Methods, method) {
-		return "", custos.Errorf(custos.EInvalidRequest, "Codes can be sent by email, or by SMS to a bound phone.").With("field", "method")
+	if (method != "email" && method != "sms") || !slices.Contains(f.Data.Methods, method) {
+		return "", custos.Fail(custos.EInvalidRequest, "secondfactor.send_how").OnField("method")
 	}
-	acct, err := s.d.Store.AccountByID(ctx, ch.AccountID)
+	if f.State != loginPasswordOK {
+		return "", custos.Fail(custos.ETooManyRequests, "secondfactor.already_sent")
+	}
+	acct, err := s.d.Store.AccountByID(ctx, f.AccountID())
 	if err != nil {
 		return "", err
 	}
 	channel, to := codeTarget(acct, method)
-	return s.sendCode(ctx, "lc", ch.ID, custos.PurposeLoginCode, acct.ID, channel, to, custos.MsgLoginCode)
-}
-
-// sendCode makes a code challenge whose id derives from its owner (a login
-// token or a verification) and emails the code. One code per owner: a
-// second send answers ETooManyRequests.
-func (s *Service) sendCode(ctx context.Context, prefix, owner, purpose, accountID, channel, to, msg string) (string, error) {
-	code, err := custos.NewCode(s.d.Rand, 6)
-	if err != nil {
-		return "", err
-	}
-	id := prefix + "_" + owner
-	now := s.d.Clock.Now()
-	err = s.d.Store.CreateChallenge(ctx, custos.Challenge{
-		ID: id, Purpose: purpose, Target: to, AccountID: accountID, CodeHash: s.d.CodeMAC([]byte(id + ":" + code)),
-		MaxAttempts: s.cfg.CodeAttempts, CreatedAt: now, ExpiresAt: now.Add(s.cfg.CodeTTL),
+	sent, err := s.d.Codes.Send(ctx, codes.Request{
+		Purpose: custos.PurposeLoginCode, Message: custos.MsgLoginCode, Channel: channel, To: to,
+		AccountID: acct.ID, Unlimited: true,
 	})
-	if custos.IsCode(err, custos.EConflict) {
-		return "", custos.Errorf(custos.ETooManyRequests, "A code was already sent. Check your email, or start again for a new one.")
-	}
 	if err != nil {
 		return "", err
 	}
-	if err := s.d.Notifier.Send(ctx, custos.Message{Channel: channel, To: to, Purpose: msg, Code: code}); err != nil {
+	f.Data.CodeID = sent.ID
+	if err := loginFlow.Advance(ctx, s.d.Store, &f, loginCodeSent, s.d.Clock.Now()); err != nil {
+		if custos.IsCode(err, custos.EExpired) {
+			// Another request sent one first; this code is never accepted.
+			return "", custos.Fail(custos.ETooManyRequests, "secondfactor.already_sent")
+		}
 		return "", err
 	}
-	if channel == custos.ChannelSMS {
-		return phone.Mask(to), nil
-	}
-	return custos.MaskEmail(to), nil
+	return sent.SentTo, nil
 }
 
-// checkSentCode proves the code sent for an owner.
-func (s *Service) checkSentCode(ctx context.Context, prefix, owner, code string) error {
-	id := prefix + "_" + owner
-	purpose := custos.PurposeLoginCode
-	if prefix == "vc" {
-		purpose = custos.PurposeVerification
+// checkSentCode proves a code this service sent (codeID "" when none was).
+func (s *Service) checkSentCode(ctx context.Context, codeID, purpose, code string) error {
+	if codeID == "" {
+		return custos.Fail(custos.EInvalidCode, "secondfactor.no_code").OnField("code")
 	}
-	_, err := s.d.Store.ConsumeChallenge(ctx, id, purpose, s.d.CodeMAC([]byte(id+":"+code)), s.d.Clock.Now())
-	switch {
-	case custos.IsCode(err, custos.ENotFound):
-		return custos.Errorf(custos.EInvalidCode, "Ask for a code first.")
-	case custos.IsCode(err, custos.EExpired):
-		return custos.Errorf(custos.EExpired, "That code has expired or was used up. Start again for a new one.")
-	case custos.IsCode(err, custos.EInvalidCode):
-		return custos.Errorf(custos.EInvalidCode, "That code is not right. Check the latest email.")
-	}
+	_, err := s.d.Codes.Check(ctx, codeID, purpose, code)
 	return err
 }
 
@@ -323,9 +289,8 @@ func (s *Service) trustDevice(ctx context.Context, accountID string) (string, er
 		return "", err
 	}
 	now := s.d.Clock.Now()
-	err = s.d.Store.CreateChallenge(ctx, custos.Challenge{
-		ID: secretID("td", token), Purpose: custos.PurposeTrustedDevice, AccountID: accountID, CodeHash: []byte{0},
-		MaxAttempts: 1, CreatedAt: now, ExpiresAt: now.Add(trustedDeviceTTL),
+	err = s.d.Store.TrustDevice(ctx, custos.TrustedDevice{
+		ID: custos.SecretID(token), AccountID: accountID, CreatedAt: now, ExpiresAt: now.Add(trustedDeviceTTL),
 	})
 	return token, err
 }
@@ -335,15 +300,9 @@ func (s *Service) trusted(ctx context.Context, accountID, token string) bool {
 	if len(token) != 43 {
 		return false
 	}
-	ch, err := s.d.Store.ChallengeByID(ctx, secretID("td", token), custos.PurposeTrustedDevice, s.d.Clock.Now())
-	return err == nil && ch.AccountID == accountID
-}
-
-func contains(list []string, s string) bool {
-	for _, v := range list {
-		if v == s {
-			return true
-		}
+	ok, err := s.d.Store.IsTrustedDevice(ctx, custos.SecretID(token), accountID, s.d.Clock.Now())
+	if err != nil {
+		s.d.Logger.WarnContext(ctx, "reading a trusted device failed", "err", err)
 	}
-	return false
+	return ok && err == nil
 }

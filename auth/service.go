@@ -2,16 +2,15 @@ package auth
 
 import (
 	"context"
-	"crypto/sha256"
+	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
 	"time"
 
 	"github.com/custos/custos"
-	"github.com/custos/custos/captcha"
+	"github.com/custos/custos/codes"
 	"github.com/custos/custos/lockout"
-	"github.com/custos/custos/mfa"
 	"github.com/custos/custos/password"
 )
 
@@ -20,8 +19,6 @@ type Config struct {
 	SessionIdle     time.Duration // a session unused this long ends (30 min)
 	SessionLifetime time.Duration // a session ends this long after sign-in, whatever happens (12 h)
 	TouchEvery      time.Duration // how stale LastSeenAt may get before a request refreshes it (1 min)
-	CodeTTL         time.Duration // life of an emailed code (10 min)
-	CodeAttempts    int           // wrong tries that kill a code (5)
 	VerifiedFor     time.Duration // how long a passed identity verification lasts (10 min)
 	// Lockout is the login-security rule per login identifier (R4).
 	Lockout lockout.Policy
@@ -34,8 +31,6 @@ var DefaultConfig = Config{
 	SessionIdle:     30 * time.Minute,
 	SessionLifetime: 12 * time.Hour,
 	TouchEvery:      time.Minute,
-	CodeTTL:         10 * time.Minute,
-	CodeAttempts:    5,
 	VerifiedFor:     10 * time.Minute,
 	Lockout:         lockout.Identifier,
 	Source:          lockout.Source,
@@ -52,12 +47,6 @@ func (c Config) withDefaults() Config {
 	if c.TouchEvery > 0 {
 		d.TouchEvery = c.TouchEvery
 	}
-	if c.CodeTTL > 0 {
-		d.CodeTTL = c.CodeTTL
-	}
-	if c.CodeAttempts > 0 {
-		d.CodeAttempts = c.CodeAttempts
-	}
 	if c.VerifiedFor > 0 {
 		d.VerifiedFor = c.VerifiedFor
 	}
@@ -70,19 +59,45 @@ func (c Config) withDefaults() Config {
 	return d
 }
 
+// Store is the slice of the database auth uses.
+type Store interface {
+	custos.AccountStore
+	custos.SessionStore
+	custos.CounterStore
+	custos.AuditStore
+	custos.FlowStore
+	custos.TrustedDeviceStore
+	DeviceLister
+}
+
+// DeviceLister lists an account's confirmed MFA devices.
+type DeviceLister interface {
+	ListDevices(ctx context.Context, accountID string) ([]custos.Device, error)
+}
+
+// Factors is what login and verification need from the MFA service: the
+// methods an account's devices offer, and checking a device's answer.
+// Each check returns EInvalidCode (or EExpired) for a wrong answer.
+type Factors interface {
+	Methods(ctx context.Context, accountID string) ([]string, error)
+	VerifyCode(ctx context.Context, accountID string, typ custos.DeviceType, code string, c custos.Client) (custos.Device, error)
+	UseRecoveryCode(ctx context.Context, accountID, code string, c custos.Client) error
+	BeginWebAuthnAssertion(ctx context.Context, accountID string) (handle string, options json.RawMessage, err error)
+	FinishWebAuthnAssertion(ctx context.Context, accountID, handle string, answer json.RawMessage, c custos.Client) (custos.Device, error)
+}
+
 // Deps are the service's collaborators.
 type Deps struct {
-	Store    custos.Store
+	Store    Store
 	Clock    custos.Clock
 	Rand     io.Reader
 	Notifier custos.Notifier
 	Hasher   *password.Hasher
-	Captcha  *captcha.Service
-	MFA      *mfa.Service
-	// CodeMAC hashes one-time codes with a server key (keyring.Ring.MAC with
-	// a fixed purpose), so a database dump does not reveal live codes.
-	CodeMAC func(code []byte) []byte
-	Logger  *slog.Logger
+	Captcha  custos.Captchas
+	Factors  Factors
+	Codes    *codes.Sender
+	Guard    *Guard
+	Logger   *slog.Logger
 }
 
 // Client describes where a request came from, for audit events and the
@@ -110,6 +125,9 @@ func (s *Service) event(typ, accountID, identifier string, c Client, detail map[
 	return custos.NewEvent(s.d.Rand, s.d.Clock.Now(), typ, accountID, identifier, c, detail)
 }
 
+// CodePolicy is the policy of the codes this service sends, for the pages.
+func (s *Service) CodePolicy() custos.CodePolicy { return s.d.Codes.Policy() }
+
 // Account returns the account with id.
 func (s *Service) Account(ctx context.Context, id string) (custos.Account, error) {
 	return s.d.Store.AccountByID(ctx, id)
@@ -121,11 +139,6 @@ func (s *Service) Activity(ctx context.Context, accountID string, limit int) ([]
 		limit = 100
 	}
 	return s.d.Store.ListAudit(ctx, accountID, limit)
-}
-
-func tokenHash(token string) []byte {
-	h := sha256.Sum256([]byte(token))
-	return h[:]
 }
 
 func truncate(s string, n int) string {

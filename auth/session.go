@@ -7,7 +7,7 @@ import (
 )
 
 func unauthenticated() error {
-	return custos.Errorf(custos.EUnauthenticated, "Log in to continue.")
+	return custos.Fail(custos.EUnauthenticated, "session.login")
 }
 
 // Authenticate returns the live session a bearer token or cookie names, and
@@ -17,7 +17,7 @@ func (s *Service) Authenticate(ctx context.Context, token string) (custos.Sessio
 	if len(token) != 43 {
 		return custos.Session{}, unauthenticated()
 	}
-	sess, err := s.d.Store.SessionByTokenHash(ctx, tokenHash(token))
+	sess, err := s.d.Store.SessionByTokenHash(ctx, custos.SecretHash(token))
 	if custos.IsCode(err, custos.ENotFound) {
 		return custos.Session{}, unauthenticated()
 	}

@@ -2,24 +2,43 @@ package auth
 
 import (
 	"context"
-	"encoding/json"
 	"net/mail"
 	"strings"
 
 	"github.com/custos/custos"
+	"github.com/custos/custos/codes"
+	"github.com/custos/custos/flow"
 	"github.com/custos/custos/password"
 )
 
-// signupData is what a signup challenge keeps until its code is proven.
+// signupState is where a sign-up stands.
+type signupState string
+
+const (
+	signupCodeSent signupState = "code_sent" // the email's code is on its way
+	signupDone     signupState = "done"      // proven: the account exists
+)
+
+// signupData is what a sign-up keeps until its code is proven. For an
+// address that already has an account, PasswordHash is empty and the code
+// is a decoy: the flow answers like a real one but can only die.
 type signupData struct {
+	Email        string             `json:"email"`
 	Kind         custos.AccountKind `json:"kind"`
-	PasswordHash string             `json:"password_hash"`
+	PasswordHash string             `json:"password_hash,omitempty"`
+	CodeID       string             `json:"code_id"`
+}
+
+var signupFlow = flow.Machine[signupState, signupData]{
+	Kind:    custos.FlowSignup,
+	Initial: signupCodeSent,
+	Edges:   map[signupState][]signupState{signupCodeSent: {signupDone}},
 }
 
 // ValidateEmail returns the normalised address or EInvalidEmail.
 func ValidateEmail(raw string) (string, error) {
 	e := custos.NormalizeEmail(raw)
-	bad := custos.Errorf(custos.EInvalidEmail, "Enter an email address like name@example.com.")
+	bad := custos.Fail(custos.EInvalidEmail, "email.invalid").OnField("email")
 	if len(e) < 3 || len(e) > 254 || strings.ContainsAny(e, " <>\"(),;:\\[]") {
 		return "", bad
 	}
@@ -44,7 +63,7 @@ func (s *Service) Signup(ctx context.Context, rawEmail, pw string, kind custos.A
 		return "", err
 	}
 	if !kind.Valid() {
-		return "", custos.Errorf(custos.EInvalidRequest, "kind must be personal or enterprise.").With("field", "kind")
+		return "", custos.Fail(custos.EInvalidRequest, "signup.kind").OnField("kind")
 	}
 	if err := password.Check(pw, email); err != nil {
 		return "", err
@@ -64,32 +83,27 @@ func (s *Service) Signup(ctx context.Context, rawEmail, pw string, kind custos.A
 	if err != nil {
 		return "", err
 	}
-	code, err := custos.NewCode(s.d.Rand, 6)
-	if err != nil {
-		return "", err
-	}
-	codeHash := s.d.CodeMAC([]byte(id + ":" + code))
-	data, _ := json.Marshal(signupData{Kind: kind, PasswordHash: hash})
-	msg := custos.Message{Channel: custos.ChannelEmail, To: email, Purpose: custos.MsgSignupCode, Code: code}
+	data := signupData{Email: email, Kind: kind, PasswordHash: hash}
 	if exists {
-		// A code nobody knows: this challenge can only die.
-		unknown, err := custos.NewToken(s.d.Rand)
+		if data.CodeID, err = s.d.Codes.Decoy(ctx, custos.PurposeSignup, email); err != nil {
+			return "", err
+		}
+		data.PasswordHash = ""
+		if err := s.d.Notifier.Send(ctx, custos.Message{Channel: custos.ChannelEmail, To: email, Purpose: custos.MsgSignupExists}); err != nil {
+			return "", err
+		}
+	} else {
+		sent, err := s.d.Codes.Send(ctx, codes.Request{
+			Purpose: custos.PurposeSignup, Message: custos.MsgSignupCode, Channel: custos.ChannelEmail, To: email,
+			Source: c.Addr, Unlimited: true,
+		})
 		if err != nil {
 			return "", err
 		}
-		codeHash = s.d.CodeMAC([]byte(id + ":" + unknown))
-		data = nil
-		msg = custos.Message{Channel: custos.ChannelEmail, To: email, Purpose: custos.MsgSignupExists}
+		data.CodeID = sent.ID
 	}
-	now := s.d.Clock.Now()
-	err = s.d.Store.CreateChallenge(ctx, custos.Challenge{
-		ID: id, Purpose: custos.PurposeSignup, Target: email, CodeHash: codeHash, Data: data,
-		MaxAttempts: s.cfg.CodeAttempts, CreatedAt: now, ExpiresAt: now.Add(s.cfg.CodeTTL),
-	})
+	_, err = signupFlow.Begin(ctx, s.d.Store, s.d.Clock.Now(), flow.Spec[signupData]{ID: id, Data: data, TTL: s.d.Codes.Policy().TTL})
 	if err != nil {
-		return "", err
-	}
-	if err := s.d.Notifier.Send(ctx, msg); err != nil {
 		return "", err
 	}
 	return id, nil
@@ -100,32 +114,41 @@ func (s *Service) Signup(ctx context.Context, rawEmail, pw string, kind custos.A
 // answers EExpired.
 func (s *Service) VerifySignup(ctx context.Context, verificationID, code string, c Client) (accountID string, err error) {
 	now := s.d.Clock.Now()
-	ch, err := s.d.Store.ConsumeChallenge(ctx, verificationID, custos.PurposeSignup,
-		s.d.CodeMAC([]byte(verificationID+":"+code)), now)
-	switch {
-	case custos.IsCode(err, custos.ENotFound), custos.IsCode(err, custos.EExpired):
-		return "", custos.Errorf(custos.EExpired, "This code has expired or was used up. Sign up again to get a new one.")
-	case custos.IsCode(err, custos.EInvalidCode):
-		return "", custos.Errorf(custos.EInvalidCode, "That code is not right. Check the latest email and try again.")
-	case err != nil:
+	dead := custos.Fail(custos.EExpired, "signup.code_dead")
+	f, err := signupFlow.LoadIn(ctx, s.d.Store, verificationID, now, dead, signupCodeSent)
+	if err != nil {
 		return "", err
 	}
-	var data signupData
-	if err := json.Unmarshal(ch.Data, &data); err != nil || data.PasswordHash == "" {
-		return "", internal("signup challenge %s has no account data", ch.ID)
+	if _, err := s.d.Codes.Check(ctx, f.Data.CodeID, custos.PurposeSignup, code); err != nil {
+		if custos.IsCode(err, custos.EExpired) {
+			return "", dead
+		}
+		if custos.IsCode(err, custos.EInvalidCode) {
+			return "", custos.Fail(custos.EInvalidCode, "signup.code_wrong").OnField("code")
+		}
+		return "", err
+	}
+	if f.Data.PasswordHash == "" {
+		return "", internal("signup %s: a decoy code was proven", f.ID())
+	}
+	if err := signupFlow.Advance(ctx, s.d.Store, &f, signupDone, now); err != nil {
+		if custos.IsCode(err, custos.EExpired) {
+			return "", dead
+		}
+		return "", err
 	}
 	id, err := custos.NewID(s.d.Rand, "acc")
 	if err != nil {
 		return "", err
 	}
-	ev, err := s.event(custos.EventSignup, id, ch.Target, c, map[string]string{"kind": string(data.Kind)})
+	ev, err := s.event(custos.EventSignup, id, f.Data.Email, c, map[string]string{"kind": string(f.Data.Kind)})
 	if err != nil {
 		return "", err
 	}
-	acct := custos.Account{ID: id, Kind: data.Kind, Email: ch.Target, PasswordHash: data.PasswordHash, CreatedAt: now}
+	acct := custos.Account{ID: id, Kind: f.Data.Kind, Email: f.Data.Email, PasswordHash: f.Data.PasswordHash, CreatedAt: now}
 	if err := s.d.Store.CreateAccount(ctx, acct, ev); err != nil {
 		if custos.IsCode(err, custos.EEmailTaken) {
-			return "", custos.Errorf(custos.EEmailTaken, "This email already has an account. Log in instead.")
+			return "", custos.Fail(custos.EEmailTaken, "signup.email_taken")
 		}
 		return "", err
 	}

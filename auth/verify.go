@@ -2,11 +2,12 @@ package auth
 
 import (
 	"context"
-	"encoding/json"
+	"slices"
 	"time"
 
 	"github.com/custos/custos"
-	"github.com/custos/custos/mfa"
+	"github.com/custos/custos/codes"
+	"github.com/custos/custos/flow"
 	"github.com/custos/custos/password"
 )
 
@@ -20,60 +21,46 @@ type Verification struct {
 	SentTo string // masked address a code went to; "" for device methods
 }
 
+// verificationState is where an identity verification stands.
+type verificationState string
+
+const (
+	verificationWaiting verificationState = "waiting" // started; its code (or the device's) not yet given
+	verificationDone    verificationState = "done"    // proven: the session's window is open
+)
+
+// verificationData is a verification flow's typed state.
 type verificationData struct {
 	SessionID string `json:"session_id"`
 	Method    string `json:"method"`
+	CodeID    string `json:"code_id,omitempty"` // the email or SMS code sent for it
+}
+
+// verificationFlow is "confirm it's you": one session, one method, each
+// code tried counted before it is checked.
+var verificationFlow = flow.Machine[verificationState, verificationData]{
+	Kind:    custos.FlowVerification,
+	Initial: verificationWaiting,
+	Edges:   map[verificationState][]verificationState{verificationWaiting: {verificationDone}},
 }
 
 // VerificationMethods lists how the account can verify before a sensitive
-// change: its MFA device types, and — unless operation protection is on —
-// an email code.
+// change: its code-giving MFA device types, and — unless operation
+// protection is on — an SMS code to a bound phone and an email code.
 func (s *Service) VerificationMethods(ctx context.Context, acct custos.Account) ([]string, error) {
-	methods, err := s.d.MFA.Methods(ctx, acct.ID)
-	if err != nil {
-		return nil, err
-	}
-	out := methods[:0:0]
-	for _, m := range methods {
-		if m != "recovery_code" && m != "webauthn" {
-			out = append(out, m)
-		}
-	}
-	if !acct.Protection.Operation {
-		if acct.Phone != "" {
-			out = append(out, "sms")
-		}
-		out = append(out, "email")
-	}
-	return out, nil
+	return s.d.Guard.Methods(ctx, acct)
 }
 
-// RequireVerification answers 403 verification_required unless the session
-// passed a verification recently. With firstChannel, an account that has no
-// second channel yet (no MFA device, phone or secure email) may go ahead:
-// binding its first one is not held up.
-func (s *Service) RequireVerification(ctx context.Context, sess custos.Session, acct custos.Account, firstChannel bool) error {
-	if sess.VerifiedUntil.After(s.d.Clock.Now()) {
-		return nil
-	}
-	if firstChannel && acct.Phone == "" && acct.SecureEmail == "" {
-		devices, err := s.d.MFA.Devices(ctx, acct.ID)
-		if err != nil {
-			return err
-		}
-		if len(devices) == 0 {
-			return nil
-		}
-	}
-	methods, err := s.VerificationMethods(ctx, acct)
-	if err != nil {
-		return err
-	}
-	return custos.Errorf(custos.EVerificationRequired, "Confirm it's you first.").With("methods", methods)
+// Elevated answers like every sensitive change would: nil when the
+// session may make one now, verification_required (with the methods)
+// otherwise. Pages use it to show "confirm it's you" first; the services
+// check on their own.
+func (s *Service) Elevated(ctx context.Context, sess custos.Session, firstChannel bool) error {
+	return s.d.Guard.RequireElevation(ctx, sess, firstChannel)
 }
 
 // StartVerification begins a verification by method for the session; for
-// "email" it sends a code.
+// "email" and "sms" it sends a code.
 func (s *Service) StartVerification(ctx context.Context, sess custos.Session, method string) (Verification, error) {
 	acct, err := s.d.Store.AccountByID(ctx, sess.AccountID)
 	if err != nil {
@@ -83,69 +70,67 @@ func (s *Service) StartVerification(ctx context.Context, sess custos.Session, me
 	if err != nil {
 		return Verification{}, err
 	}
-	if !contains(methods, method) {
-		return Verification{}, custos.Errorf(custos.EInvalidRequest, "Verify with one of: %v.", methods).With("field", "method").With("methods", methods)
+	if !slices.Contains(methods, method) {
+		return Verification{}, custos.Fail(custos.EInvalidRequest, "verify.use_one_of", methods).OnField("method").With("methods", methods)
 	}
 	id, err := custos.NewID(s.d.Rand, "vrf")
 	if err != nil {
 		return Verification{}, err
 	}
-	data, _ := json.Marshal(verificationData{SessionID: sess.ID, Method: method})
-	now := s.d.Clock.Now()
-	err = s.d.Store.CreateChallenge(ctx, custos.Challenge{
-		ID: id, Purpose: custos.PurposeVerification, Target: acct.Email, AccountID: acct.ID, CodeHash: []byte{0},
-		Data: data, MaxAttempts: s.cfg.CodeAttempts + 1, CreatedAt: now, ExpiresAt: now.Add(verificationTTL),
-	})
-	if err != nil {
-		return Verification{}, err
-	}
+	data := verificationData{SessionID: sess.ID, Method: method}
 	v := Verification{ID: id, Method: method}
 	if method == "email" || method == "sms" {
 		channel, to := codeTarget(acct, method)
-		if v.SentTo, err = s.sendCode(ctx, "vc", id, custos.PurposeVerification, acct.ID, channel, to, custos.MsgVerificationCode); err != nil {
+		sent, err := s.d.Codes.Send(ctx, codes.Request{
+			Purpose: custos.PurposeVerification, Message: custos.MsgVerificationCode, Channel: channel, To: to,
+			AccountID: acct.ID, Unlimited: true,
+		})
+		if err != nil {
 			return Verification{}, err
 		}
+		data.CodeID, v.SentTo = sent.ID, sent.SentTo
+	}
+	_, err = verificationFlow.Begin(ctx, s.d.Store, s.d.Clock.Now(), flow.Spec[verificationData]{
+		ID: id, AccountID: acct.ID, Data: data, MaxAttempts: s.d.Codes.Policy().Attempts, TTL: verificationTTL,
+	})
+	if err != nil {
+		return Verification{}, err
 	}
 	return v, nil
 }
 
 // CompleteVerification proves a started verification and opens the
-// session's verification window. Wrong codes count toward the login lock.
+// session's verification window. Each code is counted before it is
+// checked; wrong codes count toward the login lock.
 func (s *Service) CompleteVerification(ctx context.Context, sess custos.Session, id, code string, c Client) (time.Time, error) {
 	now := s.d.Clock.Now()
-	gone := custos.Errorf(custos.ENotFound, "No verification with that id is waiting. Start again.")
-	ch, err := s.d.Store.ChallengeByID(ctx, id, custos.PurposeVerification, now)
-	if custos.IsCode(err, custos.ENotFound) {
-		return time.Time{}, gone
-	}
+	gone := custos.Fail(custos.ENotFound, "verify.gone")
+	f, err := verificationFlow.LoadIn(ctx, s.d.Store, id, now, gone, verificationWaiting)
 	if err != nil {
 		return time.Time{}, err
 	}
-	var data verificationData
-	if json.Unmarshal(ch.Data, &data) != nil || data.SessionID != sess.ID {
+	if f.Data.SessionID != sess.ID {
 		return time.Time{}, gone
 	}
 	acct, err := s.d.Store.AccountByID(ctx, sess.AccountID)
 	if err != nil {
 		return time.Time{}, err
 	}
-	if err := s.checkNotLocked(ctx, acct.Email); err != nil {
+	if err := s.checkNotLocked(ctx, acct.LoginID()); err != nil {
 		return time.Time{}, err
 	}
-	left, err := s.reserveAttempt(ctx, ch.ID, custos.PurposeVerification,
-		custos.Errorf(custos.EExpired, "Too many codes were tried for this check. Start again."))
+	left, err := verificationFlow.Guess(ctx, s.d.Store, f, now, custos.Fail(custos.EExpired, "verify.used_up"))
 	if err != nil {
 		return time.Time{}, err
 	}
-	mc := mfa.Client{Addr: c.Addr, UserAgent: c.UserAgent}
-	switch data.Method {
+	switch f.Data.Method {
 	case "email", "sms":
-		err = s.checkSentCode(ctx, "vc", id, code)
+		err = s.checkSentCode(ctx, f.Data.CodeID, custos.PurposeVerification, code)
 	default:
-		_, err = s.d.MFA.VerifyCode(ctx, acct.ID, custos.DeviceType(data.Method), code, mc)
+		_, err = s.d.Factors.VerifyCode(ctx, acct.ID, custos.DeviceType(f.Data.Method), code, c)
 	}
 	if custos.IsCode(err, custos.EInvalidCode) {
-		if cerr := s.countIdentifierFailure(ctx, acct, acct.Email, c); cerr != nil {
+		if cerr := s.countIdentifierFailure(ctx, acct, acct.LoginID(), c); cerr != nil {
 			return time.Time{}, cerr
 		}
 		return time.Time{}, err.(*custos.Error).With("attempts_left", left)
@@ -153,11 +138,11 @@ func (s *Service) CompleteVerification(ctx context.Context, sess custos.Session,
 	if err != nil {
 		return time.Time{}, err
 	}
-	if err := s.d.Store.UseChallenge(ctx, ch.ID, custos.PurposeVerification, now); err != nil {
+	if err := verificationFlow.Advance(ctx, s.d.Store, &f, verificationDone, now); err != nil {
 		return time.Time{}, err
 	}
 	until := now.Add(s.cfg.VerifiedFor)
-	ev, err := s.event(custos.EventVerified, acct.ID, "", c, map[string]string{"method": data.Method})
+	ev, err := s.event(custos.EventVerified, acct.ID, "", c, map[string]string{"method": f.Data.Method})
 	if err != nil {
 		return time.Time{}, err
 	}
@@ -175,18 +160,18 @@ func (s *Service) SetProtection(ctx context.Context, sess custos.Session, p cust
 		return err
 	}
 	if p.Login || p.Operation {
-		devices, err := s.d.MFA.Devices(ctx, acct.ID)
+		devices, err := s.d.Store.ListDevices(ctx, acct.ID)
 		if err != nil {
 			return err
 		}
 		if len(devices) == 0 {
-			return custos.Errorf(custos.ENoSecondFactor, "Add an MFA device first: protection needs one to ask for.")
+			return custos.Fail(custos.ENoSecondFactor, "protection.no_device")
 		}
 		if p.Operation && !hasOTPDevice(devices) {
-			return custos.Errorf(custos.ENoSecondFactor, "Operation protection confirms changes with a code: add an authenticator app or a hardware token first.")
+			return custos.Fail(custos.ENoSecondFactor, "protection.no_code_device")
 		}
 	}
-	if err := s.RequireVerification(ctx, sess, acct, false); err != nil {
+	if err := s.d.Guard.RequireElevation(ctx, sess, false); err != nil {
 		return err
 	}
 	ev, err := s.event(custos.EventProtection, acct.ID, "", c, map[string]string{
@@ -242,7 +227,7 @@ func (s *Service) ChangePassword(ctx context.Context, sess custos.Session, newPa
 	if err := password.Check(newPassword, acct.Email); err != nil {
 		return err
 	}
-	if err := s.RequireVerification(ctx, sess, acct, false); err != nil {
+	if err := s.d.Guard.RequireElevation(ctx, sess, false); err != nil {
 		return err
 	}
 	hash, err := s.d.Hasher.Hash(ctx, newPassword)
@@ -253,7 +238,7 @@ func (s *Service) ChangePassword(ctx context.Context, sess custos.Session, newPa
 	if err != nil {
 		return err
 	}
-	if err := s.d.Store.ResetPassword(ctx, acct.ID, hash, "id:"+acct.Email, ev); err != nil {
+	if err := s.d.Store.ResetPassword(ctx, acct.ID, hash, acct.LoginID().CounterKey(), ev); err != nil {
 		return err
 	}
 	s.notify(ctx, acct, custos.MsgPasswordChanged, map[string]string{})

@@ -69,10 +69,12 @@ func (s *Service) Create(ctx context.Context) (string, error) {
 }
 
 // ImageURL is where a captcha's picture is served.
-func ImageURL(id string) string { return "/api/v1/captcha/" + id + "/image" }
+func (s *Service) ImageURL(id string) string { return "/api/v1/captcha/" + id + "/image" }
 
 // AudioURL is where a captcha's spoken form is served.
-func AudioURL(id string) string { return "/api/v1/captcha/" + id + "/audio" }
+func (s *Service) AudioURL(id string) string { return "/api/v1/captcha/" + id + "/audio" }
+
+var _ custos.Captchas = (*Service)(nil)
 
 // WriteImage draws the captcha as a PNG; ENotFound if it is not live.
 func (s *Service) WriteImage(ctx context.Context, id string, w io.Writer) error {

@@ -41,6 +41,9 @@ func New(store custos.CounterStore, clock custos.Clock, cfg Config) *Limiter {
 	return &Limiter{store: store, clock: clock, cfg: cfg}
 }
 
+// Cooldown is the wait between two codes to one target for one purpose.
+func (l *Limiter) Cooldown() time.Duration { return l.cfg.Cooldown }
+
 var errRefused = errors.New("refused")
 
 // Allow counts one code to target for purpose requested from source, or
@@ -53,14 +56,11 @@ func (l *Limiter) Allow(ctx context.Context, purpose, target, source string) err
 	checks := []struct {
 		key    string
 		policy lockout.Policy
-		msg    string
+		msg    string // catalogue key
 	}{
-		{"cool:" + purpose + ":" + target, lockout.Policy{LockAfter: 1, Window: l.cfg.Cooldown, LockFor: l.cfg.Cooldown},
-			"A code was sent a moment ago. You can ask for another in %d seconds."},
-		{"day:" + target, lockout.Policy{LockAfter: l.cfg.PerDay, Window: 24 * time.Hour},
-			"Too many codes were sent to this address today. Try again in %d seconds."},
-		{"sendsrc:" + sourceKey(source), lockout.Policy{LockAfter: l.cfg.PerSource, Window: time.Hour},
-			"Too many codes were asked for from your network. Try again in %d seconds."},
+		{"cool:" + purpose + ":" + target, lockout.Policy{LockAfter: 1, Window: l.cfg.Cooldown, LockFor: l.cfg.Cooldown}, "send.cooldown"},
+		{"day:" + target, lockout.Policy{LockAfter: l.cfg.PerDay, Window: 24 * time.Hour}, "send.per_day"},
+		{"sendsrc:" + sourceKey(source), lockout.Policy{LockAfter: l.cfg.PerSource, Window: time.Hour}, "send.per_source"},
 	}
 	for _, c := range checks {
 		var until time.Time
@@ -74,7 +74,7 @@ func (l *Limiter) Allow(ctx context.Context, purpose, target, source string) err
 		})
 		if errors.Is(err, errRefused) {
 			secs := max(int(until.Sub(now).Seconds()+0.999), 1)
-			return custos.Errorf(custos.ETooManyRequests, c.msg, secs).With("retry_after", secs)
+			return custos.Fail(custos.ETooManyRequests, c.msg, secs).With("retry_after", secs)
 		}
 		if err != nil {
 			return err

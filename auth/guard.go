@@ -1,0 +1,91 @@
+package auth
+
+import (
+	"context"
+	"slices"
+	"time"
+
+	"github.com/custos/custos"
+)
+
+// GuardStore is what the Guard reads.
+type GuardStore interface {
+	AccountByID(ctx context.Context, id string) (custos.Account, error)
+	DeviceLister
+}
+
+// Guard is the elevation check every sensitive change goes through
+// (operation protection, "confirm it's you"). It implements
+// custos.Elevator; the services that make sensitive changes (auth itself,
+// mfa, binding) are given it and ask it themselves, so no transport can
+// forget it. Verifications that open the window are run by Service.
+type Guard struct {
+	store GuardStore
+	clock custos.Clock
+}
+
+// NewGuard returns a Guard.
+func NewGuard(store GuardStore, clock custos.Clock) *Guard {
+	return &Guard{store: store, clock: clock}
+}
+
+var _ custos.Elevator = (*Guard)(nil)
+
+// RequireElevation implements custos.Elevator.
+func (g *Guard) RequireElevation(ctx context.Context, sess custos.Session, firstChannel bool) error {
+	if sess.AccountID == "" {
+		return unauthenticated()
+	}
+	if sess.VerifiedUntil.After(g.clock.Now()) {
+		return nil
+	}
+	acct, err := g.store.AccountByID(ctx, sess.AccountID)
+	if err != nil {
+		return err
+	}
+	devices, err := g.store.ListDevices(ctx, acct.ID)
+	if err != nil {
+		return err
+	}
+	if firstChannel && acct.Phone == "" && acct.SecureEmail == "" && len(devices) == 0 {
+		return nil
+	}
+	return custos.Fail(custos.EVerificationRequired, "verify.required").With("methods", verificationMethods(acct, devices))
+}
+
+// Methods lists how the account can verify before a sensitive change.
+func (g *Guard) Methods(ctx context.Context, acct custos.Account) ([]string, error) {
+	devices, err := g.store.ListDevices(ctx, acct.ID)
+	if err != nil {
+		return nil, err
+	}
+	return verificationMethods(acct, devices), nil
+}
+
+// verificationMethods is the rule: the account's code-giving MFA device
+// types (an app, a token), and — unless operation protection is on — a
+// code by SMS to the bound phone and by email.
+func verificationMethods(acct custos.Account, devices []custos.Device) []string {
+	var out []string
+	for _, t := range []custos.DeviceType{custos.DeviceTOTP, custos.DeviceHardware} {
+		if slices.ContainsFunc(devices, func(d custos.Device) bool { return d.Type == t }) {
+			out = append(out, string(t))
+		}
+	}
+	if !acct.Protection.Operation {
+		if acct.Phone != "" {
+			out = append(out, "sms")
+		}
+		out = append(out, "email")
+	}
+	return out
+}
+
+// VerifiedUntil is the end of the session's verification window, or the
+// zero time when it is closed.
+func (g *Guard) VerifiedUntil(sess custos.Session) time.Time {
+	if sess.VerifiedUntil.After(g.clock.Now()) {
+		return sess.VerifiedUntil
+	}
+	return time.Time{}
+}

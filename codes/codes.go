@@ -1,0 +1,156 @@
+package codes
+
+import (
+	"context"
+	"io"
+	"time"
+
+	"github.com/custos/custos"
+	"github.com/custos/custos/phone"
+	"github.com/custos/custos/sendlimit"
+)
+
+// Config is the code policy. Zero fields take DefaultConfig's values.
+type Config struct {
+	TTL      time.Duration // how long a code works (10 min)
+	Attempts int           // wrong tries that kill a code (5)
+	Digits   int           // length of a code (6)
+}
+
+// DefaultConfig is the documented policy.
+var DefaultConfig = Config{TTL: 10 * time.Minute, Attempts: 5, Digits: 6}
+
+func (c Config) withDefaults() Config {
+	if c.TTL <= 0 {
+		c.TTL = DefaultConfig.TTL
+	}
+	if c.Attempts <= 0 {
+		c.Attempts = DefaultConfig.Attempts
+	}
+	if c.Digits <= 0 {
+		c.Digits = DefaultConfig.Digits
+	}
+	return c
+}
+
+// Deps are the Sender's collaborators.
+type Deps struct {
+	Store    custos.ChallengeStore
+	Limiter  *sendlimit.Limiter
+	Clock    custos.Clock
+	Rand     io.Reader
+	Notifier custos.Notifier
+	// MAC hashes codes with a server key, so a database dump does not
+	// reveal live codes.
+	MAC func([]byte) []byte
+}
+
+// Sender makes, sends and checks one-time codes.
+type Sender struct {
+	d   Deps
+	cfg Config
+}
+
+// New returns a Sender.
+func New(d Deps, cfg Config) *Sender {
+	return &Sender{d: d, cfg: cfg.withDefaults()}
+}
+
+// Policy returns the policy in force, for the pages to show.
+func (s *Sender) Policy() custos.CodePolicy {
+	return custos.CodePolicy{TTL: s.cfg.TTL, Attempts: s.cfg.Attempts, ResendAfter: s.d.Limiter.Cooldown()}
+}
+
+// Request is one code to send.
+type Request struct {
+	Purpose   string // custos.Purpose…: a code proves only its purpose
+	Message   string // custos.Msg…: the message that carries it
+	Channel   string // custos.ChannelEmail or custos.ChannelSMS
+	To        string // normalised email or E.164 number
+	AccountID string // the account it is for, "" before one exists
+	Source    string // the requesting client's address, for the per-address limit
+	// Unlimited skips the send limits. Reshape: sign-up, second-factor and
+	// verification codes are not limited yet; the hardening issue limits
+	// every send.
+	Unlimited bool
+}
+
+// Sent is a code on its way.
+type Sent struct {
+	ID        string    // the code's id, to check it by
+	SentTo    string    // where it went, masked for showing
+	ExpiresAt time.Time // when it stops working
+}
+
+// Send counts the send against the limits (ETooManyRequests with
+// "retry_after" when over), keeps the code's hash and sends it.
+func (s *Sender) Send(ctx context.Context, r Request) (Sent, error) {
+	if !r.Unlimited {
+		if err := s.d.Limiter.Allow(ctx, r.Message, r.To, r.Source); err != nil {
+			return Sent{}, err
+		}
+	}
+	code, err := custos.NewCode(s.d.Rand, s.cfg.Digits)
+	if err != nil {
+		return Sent{}, err
+	}
+	ch, err := s.keep(ctx, r.Purpose, r.To, r.AccountID, code)
+	if err != nil {
+		return Sent{}, err
+	}
+	if err := s.d.Notifier.Send(ctx, custos.Message{Channel: r.Channel, To: r.To, Purpose: r.Message, Code: code}); err != nil {
+		return Sent{}, err
+	}
+	return Sent{ID: ch.ID, SentTo: Mask(r.Channel, r.To), ExpiresAt: ch.ExpiresAt}, nil
+}
+
+// Decoy keeps a code that nobody knows, for a flow that must answer like
+// a real one (an address with no account, a number bound to none) but can
+// only die. Nothing is sent and no limit is counted.
+func (s *Sender) Decoy(ctx context.Context, purpose, to string) (string, error) {
+	unknowable, err := custos.NewToken(s.d.Rand)
+	if err != nil {
+		return "", err
+	}
+	ch, err := s.keep(ctx, purpose, to, "", unknowable)
+	return ch.ID, err
+}
+
+func (s *Sender) keep(ctx context.Context, purpose, to, accountID, code string) (custos.Challenge, error) {
+	id, err := custos.NewID(s.d.Rand, "code")
+	if err != nil {
+		return custos.Challenge{}, err
+	}
+	now := s.d.Clock.Now()
+	ch := custos.Challenge{
+		ID: id, Purpose: purpose, Target: to, AccountID: accountID, CodeHash: s.hash(id, code),
+		MaxAttempts: s.cfg.Attempts, CreatedAt: now, ExpiresAt: now.Add(s.cfg.TTL),
+	}
+	return ch, s.d.Store.CreateChallenge(ctx, ch)
+}
+
+func (s *Sender) hash(id, code string) []byte { return s.d.MAC([]byte(id + ":" + code)) }
+
+// Check proves a code. A match uses it up and returns it; a wrong code is
+// counted in the same atomic statement and answers EInvalidCode; a code
+// that is unknown, of another purpose, used, expired or out of tries
+// answers EExpired.
+func (s *Sender) Check(ctx context.Context, id, purpose, code string) (custos.Challenge, error) {
+	ch, err := s.d.Store.ConsumeChallenge(ctx, id, purpose, s.hash(id, code), s.d.Clock.Now())
+	switch {
+	case custos.IsCode(err, custos.EInvalidCode):
+		return custos.Challenge{}, custos.Fail(custos.EInvalidCode, "code.wrong").OnField("code")
+	case custos.IsCode(err, custos.ENotFound), custos.IsCode(err, custos.EExpired):
+		return custos.Challenge{}, custos.Fail(custos.EExpired, "code.dead")
+	}
+	return ch, err
+}
+
+// Mask is an address as a page may show it: a phone number or an email
+// with most of it hidden.
+func Mask(channel, to string) string {
+	if channel == custos.ChannelSMS {
+		return phone.Mask(to)
+	}
+	return custos.MaskEmail(to)
+}
