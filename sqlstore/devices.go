@@ -158,19 +158,22 @@ func (db *DB) UpdateCredential(ctx context.Context, id string, credential []byte
 	return nil
 }
 
-// RenameDevice sets the name of one of the account's confirmed devices;
-// ENotFound if there is no such device or it is still pending.
-func (db *DB) RenameDevice(ctx context.Context, accountID, id, name string) error {
-	n, err := affected(db.w.ExecContext(ctx, db.q(
-		"UPDATE mfa_devices SET name = ? WHERE id = ? AND account_id = ? AND confirmed_at IS NOT NULL"),
-		name, id, accountID))
-	if err != nil {
-		return fmt.Errorf("sqlstore: rename device: %w", err)
-	}
-	if n == 0 {
-		return custos.Errorf(custos.ENotFound, "device not found")
-	}
-	return nil
+// RenameDevice sets the name of one of the account's confirmed devices
+// and writes ev, in one transaction; ENotFound (and no event) if there is
+// no such device or it is still pending.
+func (db *DB) RenameDevice(ctx context.Context, accountID, id, name string, ev custos.AuditEvent) error {
+	return db.inTx(ctx, func(tx *sql.Tx) error {
+		n, err := affected(tx.ExecContext(ctx, db.q(
+			"UPDATE mfa_devices SET name = ? WHERE id = ? AND account_id = ? AND confirmed_at IS NOT NULL"),
+			name, id, accountID))
+		if err != nil {
+			return fmt.Errorf("sqlstore: rename device: %w", err)
+		}
+		if n == 0 {
+			return custos.Errorf(custos.ENotFound, "device not found")
+		}
+		return db.insertAudit(ctx, tx, ev)
+	})
 }
 
 // DeleteDevice removes one of the account's devices (pending or

@@ -76,7 +76,7 @@ func TestMFARows(t *testing.T) {
 			must(t, db.BindToken(ctx, "SN-2", custos.Device{ID: "dev-hw", AccountID: a.ID, Type: custos.DeviceHardware,
 				Serial: "SN-2", Secret: []byte{2}, CreatedAt: at, ConfirmedAt: at}, ev("ev-bind")))
 			must(t, db.ReplaceRecoveryCodes(ctx, a.ID, [][]byte{{1}, {2}}, at, ev("ev-codes")))
-			must(t, db.UseRecoveryCode(ctx, a.ID, []byte{2}, at.Add(time.Second)))
+			must(t, db.UseRecoveryCode(ctx, a.ID, []byte{2}, at.Add(time.Second), ev("ev-use")))
 
 			ms := at.UnixMilli()
 			yes, no := "1", "0"

@@ -47,25 +47,29 @@ func (db *DB) ReplaceRecoveryCodes(ctx context.Context, accountID string, hashes
 }
 
 // UseRecoveryCode marks the account's unused code with this hash used at
-// `at`, in one UPDATE, so of concurrent uses of one code (on any replica)
-// exactly one succeeds. EInvalidCode if the account has no unused code with
-// that hash. A zero `at` is a caller bug and fails with a plain error.
-func (db *DB) UseRecoveryCode(ctx context.Context, accountID string, hash []byte, at time.Time) error {
+// `at` and writes ev, in one transaction whose UPDATE matches only an
+// unused code, so of concurrent uses of one code (on any replica) exactly
+// one succeeds. EInvalidCode (and no event) if the account has no unused
+// code with that hash. A zero `at` is a caller bug and fails with a plain
+// error.
+func (db *DB) UseRecoveryCode(ctx context.Context, accountID string, hash []byte, at time.Time, ev custos.AuditEvent) error {
 	if at.IsZero() {
 		// A zero at would be stored as a non-NULL used_at that reads back
 		// as zero: refuse it rather than confuse used with unused.
 		return errors.New("sqlstore: use recovery code: zero time")
 	}
-	n, err := affected(db.w.ExecContext(ctx, db.q(
-		"UPDATE recovery_codes SET used_at = ? WHERE account_id = ? AND code_hash = ? AND used_at IS NULL"),
-		millis(at), accountID, hash))
-	if err != nil {
-		return fmt.Errorf("sqlstore: use recovery code: %w", err)
-	}
-	if n == 0 {
-		return custos.Errorf(custos.EInvalidCode, "no such unused recovery code")
-	}
-	return nil
+	return db.inTx(ctx, func(tx *sql.Tx) error {
+		n, err := affected(tx.ExecContext(ctx, db.q(
+			"UPDATE recovery_codes SET used_at = ? WHERE account_id = ? AND code_hash = ? AND used_at IS NULL"),
+			millis(at), accountID, hash))
+		if err != nil {
+			return fmt.Errorf("sqlstore: use recovery code: %w", err)
+		}
+		if n == 0 {
+			return custos.Errorf(custos.EInvalidCode, "no such unused recovery code")
+		}
+		return db.insertAudit(ctx, tx, ev)
+	})
 }
 
 // CountRecoveryCodes returns how many unused recovery codes the account

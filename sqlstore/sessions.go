@@ -89,19 +89,22 @@ func (db *DB) TouchSession(ctx context.Context, id string, at time.Time) error {
 
 // SetSessionVerified sets the end of the session's operation-protection
 // window (NULL, no window, when until is zero) and, when secondFactor is
-// true, marks a second factor passed; a false secondFactor leaves the mark
-// as it was. ENotFound if the session is gone.
-func (db *DB) SetSessionVerified(ctx context.Context, id string, until time.Time, secondFactor bool) error {
-	n, err := affected(db.w.ExecContext(ctx, db.q(
-		"UPDATE sessions SET verified_until = ?, second_factor = (second_factor OR ?) WHERE id = ?"),
-		optMillis(until), secondFactor, id))
-	if err != nil {
-		return fmt.Errorf("sqlstore: set session verified: %w", err)
-	}
-	if n == 0 {
-		return custos.Errorf(custos.ENotFound, "session not found")
-	}
-	return nil
+// true, marks a second factor passed (a false secondFactor leaves the mark
+// as it was), and writes ev, in one transaction. ENotFound (and no event)
+// if the session is gone.
+func (db *DB) SetSessionVerified(ctx context.Context, id string, until time.Time, secondFactor bool, ev custos.AuditEvent) error {
+	return db.inTx(ctx, func(tx *sql.Tx) error {
+		n, err := affected(tx.ExecContext(ctx, db.q(
+			"UPDATE sessions SET verified_until = ?, second_factor = (second_factor OR ?) WHERE id = ?"),
+			optMillis(until), secondFactor, id))
+		if err != nil {
+			return fmt.Errorf("sqlstore: set session verified: %w", err)
+		}
+		if n == 0 {
+			return custos.Errorf(custos.ENotFound, "session not found")
+		}
+		return db.insertAudit(ctx, tx, ev)
+	})
 }
 
 // DeleteSession removes one of the account's sessions and writes ev in the
@@ -143,18 +146,24 @@ func (db *DB) DeleteAccountSessions(ctx context.Context, accountID string, ev cu
 	return int(ended), nil
 }
 
-// endLogins deletes, through tx, the account's sessions and its
-// trusted-device challenges (so the next login asks for the second factor
-// again), and returns how many sessions it deleted.
+// endLogins deletes, through tx, the account's sessions and its trusted
+// devices (so the next login asks for the second factor again), and
+// returns how many sessions it deleted. Trusted devices that an older
+// release kept as challenges of purpose trusted_device go too: migration
+// 0005 moved them, and deleting them stays harmless while any caller
+// still makes one.
 func (db *DB) endLogins(ctx context.Context, tx *sql.Tx, accountID string) (int64, error) {
 	n, err := affected(tx.ExecContext(ctx, db.q("DELETE FROM sessions WHERE account_id = ?"), accountID))
 	if err != nil {
 		return 0, fmt.Errorf("sessions: %w", err)
 	}
+	if _, err := tx.ExecContext(ctx, db.q("DELETE FROM trusted_devices WHERE account_id = ?"), accountID); err != nil {
+		return 0, fmt.Errorf("trusted devices: %w", err)
+	}
 	_, err = tx.ExecContext(ctx, db.q("DELETE FROM challenges WHERE account_id = ? AND purpose = ?"),
 		accountID, custos.PurposeTrustedDevice)
 	if err != nil {
-		return 0, fmt.Errorf("trusted devices: %w", err)
+		return 0, fmt.Errorf("trusted-device challenges: %w", err)
 	}
 	return n, nil
 }

@@ -296,6 +296,8 @@ func testListDevices(t *testing.T, s custos.Store) {
 	}
 }
 
+// testRenameDevice renames only the account's own confirmed device, each
+// rename writing its event and each refusal none.
 func testRenameDevice(t *testing.T, s custos.Store) {
 	ctx := t.Context()
 	alice := mustCreateAccount(t, s, "acct-ren-alice")
@@ -317,20 +319,34 @@ func testRenameDevice(t *testing.T, s custos.Store) {
 		{"another account's device", alice.ID, bobs.ID, "x", custos.ENotFound},
 		{"unknown device", alice.ID, "dev-absent", "x", custos.ENotFound},
 	}
-	for _, tc := range tests {
+	var written []custos.AuditEvent // newest first
+	for i, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			err := s.RenameDevice(ctx, tc.accountID, tc.id, tc.newName)
+			ev := newEvent(seq("ev-ren", i), tc.accountID, custos.EventDeviceRenamed, t0.Add(time.Duration(i+1)*time.Minute))
+			err := s.RenameDevice(ctx, tc.accountID, tc.id, tc.newName, ev)
 			if tc.wantCode != "" {
 				wantCode(t, "RenameDevice", err, tc.wantCode)
-			} else if err != nil {
+				return
+			}
+			if err != nil {
 				t.Fatalf("RenameDevice: %v", err)
 			}
+			written = append([]custos.AuditEvent{ev}, written...)
 		})
 	}
 	d.Name = "Work phone 📱"
 	wantDevice(t, s, d)
 	wantDevice(t, s, pending)
 	wantDevice(t, s, bobs)
+	wantEvents(t, s, alice.ID, append(written,
+		newEvent("ev-bound-"+d.ID, alice.ID, custos.EventDeviceBound, d.ConfirmedAt),
+		newEvent("ev-signup-"+alice.ID, alice.ID, custos.EventSignup, t0))...)
+	wantEvents(t, s, bob.ID,
+		newEvent("ev-bound-"+bobs.ID, bob.ID, custos.EventDeviceBound, bobs.ConfirmedAt),
+		newEvent("ev-signup-"+bob.ID, bob.ID, custos.EventSignup, t0))
+	if len(written) != 2 {
+		t.Errorf("%d renames wrote their event, want 2", len(written))
+	}
 }
 
 func testUpdateCredential(t *testing.T, s custos.Store) {

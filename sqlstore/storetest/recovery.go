@@ -70,24 +70,36 @@ func testRecoveryCodes(t *testing.T, s custos.Store) {
 		{name: "a used code after replacing", accountID: alice.ID, hash: first[3], wantCode: custos.EInvalidCode, wantCount: 10},
 		{name: "a new code", accountID: alice.ID, hash: second[0], wantCount: 9},
 	}
-	for _, st := range steps {
+	var used []custos.AuditEvent // alice's code uses, newest first
+	for i, st := range steps {
 		t.Run(st.name, func(t *testing.T) {
 			if st.replace != nil {
 				mustReplaceRecoveryCodes(t, s, alice.ID, st.replace, evSecond)
 			}
-			err := s.UseRecoveryCode(ctx, st.accountID, st.hash, at)
+			ev := newEvent(seq("ev-rc-use", i), st.accountID, custos.EventRecoveryUsed, at.Add(time.Duration(i)*time.Millisecond))
+			err := s.UseRecoveryCode(ctx, st.accountID, st.hash, at, ev)
 			if st.wantCode != "" {
 				wantCode(t, "UseRecoveryCode", err, st.wantCode)
 			} else if err != nil {
 				t.Fatalf("UseRecoveryCode: %v", err)
+			} else {
+				used = append([]custos.AuditEvent{ev}, used...)
 			}
 			wantRecoveryCount(t, s, alice.ID, st.wantCount)
 		})
 	}
 	wantRecoveryCount(t, s, bob.ID, 3)
-	wantPlain(t, "UseRecoveryCode(zero time)", s.UseRecoveryCode(ctx, alice.ID, second[1], time.Time{}))
+	wantPlain(t, "UseRecoveryCode(zero time)", s.UseRecoveryCode(ctx, alice.ID, second[1], time.Time{},
+		newEvent("ev-rc-zero", alice.ID, custos.EventRecoveryUsed, at)))
 	wantRecoveryCount(t, s, alice.ID, 9)
-	wantEvents(t, s, alice.ID, evSecond, evFirst, newEvent("ev-signup-"+alice.ID, alice.ID, custos.EventSignup, t0))
+	if len(used) != 3 {
+		t.Errorf("%d uses wrote their event, want 3", len(used))
+	}
+	// Each use wrote its event; no refusal wrote one.
+	want := append([]custos.AuditEvent{evSecond}, used...)
+	wantEvents(t, s, alice.ID, append(want, evFirst, newEvent("ev-signup-"+alice.ID, alice.ID, custos.EventSignup, t0))...)
+	wantEvents(t, s, bob.ID, newEvent("ev-rc-bob", bob.ID, custos.EventRecoveryCodes, t0),
+		newEvent("ev-signup-"+bob.ID, bob.ID, custos.EventSignup, t0))
 }
 
 // testReplaceRecoveryCodesErrors checks a refused replacement changes
@@ -124,7 +136,8 @@ func testReplaceRecoveryCodesErrors(t *testing.T, s custos.Store) {
 	}
 	wantEvents(t, s, a.ID, newEvent("ev-rc-old", a.ID, custos.EventRecoveryCodes, t0),
 		newEvent("ev-signup-"+a.ID, a.ID, custos.EventSignup, t0))
-	if err := s.UseRecoveryCode(ctx, a.ID, old[2], t0.Add(time.Hour)); err != nil {
+	if err := s.UseRecoveryCode(ctx, a.ID, old[2], t0.Add(time.Hour),
+		newEvent("ev-rc-use-old", a.ID, custos.EventRecoveryUsed, t0.Add(time.Hour))); err != nil {
 		t.Errorf("UseRecoveryCode(old code, after the refusals): %v", err)
 	}
 	t.Run("no codes at all", func(t *testing.T) {
@@ -134,7 +147,7 @@ func testReplaceRecoveryCodesErrors(t *testing.T, s custos.Store) {
 }
 
 // testUseRecoveryCodeConcurrent races codeRacers uses of one code: exactly
-// one succeeds.
+// one succeeds, and only its event is written.
 func testUseRecoveryCodeConcurrent(t *testing.T, s custos.Store) {
 	ctx := t.Context()
 	a := mustCreateAccount(t, s, "acct-rc-race")
@@ -146,15 +159,16 @@ func testUseRecoveryCodeConcurrent(t *testing.T, s custos.Store) {
 	for i := range codeRacers {
 		wg.Go(func() {
 			<-start
-			errs[i] = s.UseRecoveryCode(ctx, a.ID, hashes[4], t0.Add(time.Duration(i)*time.Millisecond))
+			at := t0.Add(time.Duration(i+1) * time.Millisecond)
+			errs[i] = s.UseRecoveryCode(ctx, a.ID, hashes[4], at, newEvent(seq("ev-rc-racer", i), a.ID, custos.EventRecoveryUsed, at))
 		})
 	}
 	close(start)
 	wg.Wait()
-	ok := 0
-	for _, err := range errs {
+	ok, winner := 0, -1
+	for i, err := range errs {
 		if err == nil {
-			ok++
+			ok, winner = ok+1, i
 			continue
 		}
 		wantCode(t, "UseRecoveryCode(loser)", err, custos.EInvalidCode)
@@ -163,4 +177,11 @@ func testUseRecoveryCodeConcurrent(t *testing.T, s custos.Store) {
 		t.Errorf("%d uses of one code succeeded, want exactly 1", ok)
 	}
 	wantRecoveryCount(t, s, a.ID, len(hashes)-1)
+	if winner >= 0 {
+		at := t0.Add(time.Duration(winner+1) * time.Millisecond)
+		wantEvents(t, s, a.ID,
+			newEvent(seq("ev-rc-racer", winner), a.ID, custos.EventRecoveryUsed, at),
+			newEvent("ev-rc-race", a.ID, custos.EventRecoveryCodes, t0),
+			newEvent("ev-signup-"+a.ID, a.ID, custos.EventSignup, t0))
+	}
 }

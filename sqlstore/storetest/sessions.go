@@ -293,8 +293,8 @@ func testDeleteExpiredSessions(t *testing.T, s custos.Store) {
 }
 
 // testSetSessionVerified steps through one session's verification window:
-// it is set and cleared as asked, and the second-factor mark is only ever
-// raised.
+// it is set and cleared as asked, the second-factor mark is only ever
+// raised, and each change writes its event while a refusal writes none.
 func testSetSessionVerified(t *testing.T, s custos.Store) {
 	ctx := t.Context()
 	a := mustCreateAccount(t, s, "acct-verify")
@@ -317,13 +317,18 @@ func testSetSessionVerified(t *testing.T, s custos.Store) {
 		{"zero clears the window", sess.ID, time.Time{}, false, "", time.Time{}, true},
 		{"unknown session", "sess-absent", t0.Add(time.Hour), true, custos.ENotFound, time.Time{}, true},
 	}
-	for _, tc := range tests {
+	events := []custos.AuditEvent{newEvent("ev-verify-login", a.ID, custos.EventLoginSuccess, t0),
+		newEvent("ev-signup-"+a.ID, a.ID, custos.EventSignup, t0)} // newest first
+	for i, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			err := s.SetSessionVerified(ctx, tc.id, tc.until, tc.secondFactor)
+			ev := newEvent(seq("ev-verified", i), a.ID, custos.EventVerified, t0.Add(time.Duration(i+1)*time.Second))
+			err := s.SetSessionVerified(ctx, tc.id, tc.until, tc.secondFactor, ev)
 			if tc.wantCode != "" {
 				wantCode(t, "SetSessionVerified", err, tc.wantCode)
 			} else if err != nil {
 				t.Fatalf("SetSessionVerified: %v", err)
+			} else {
+				events = append([]custos.AuditEvent{ev}, events...)
 			}
 			got, err := s.SessionByTokenHash(ctx, sess.TokenHash)
 			if err != nil {
@@ -339,10 +344,17 @@ func testSetSessionVerified(t *testing.T, s custos.Store) {
 			}
 		})
 	}
-	if err := s.DeleteSession(ctx, a.ID, sess.ID, newEvent("ev-verify-logout", a.ID, custos.EventLogout, t0)); err != nil {
+	wantEvents(t, s, a.ID, events...)
+	if len(events) != 2+4 {
+		t.Errorf("%d changes wrote their event, want 4", len(events)-2)
+	}
+	logout := newEvent("ev-verify-logout", a.ID, custos.EventLogout, t0.Add(time.Hour))
+	if err := s.DeleteSession(ctx, a.ID, sess.ID, logout); err != nil {
 		t.Fatalf("DeleteSession: %v", err)
 	}
-	wantCode(t, "SetSessionVerified(deleted)", s.SetSessionVerified(ctx, sess.ID, t0.Add(time.Hour), true), custos.ENotFound)
+	wantCode(t, "SetSessionVerified(deleted)", s.SetSessionVerified(ctx, sess.ID, t0.Add(time.Hour), true,
+		newEvent("ev-verified-deleted", a.ID, custos.EventVerified, t0.Add(2*time.Hour))), custos.ENotFound)
+	wantEvents(t, s, a.ID, append([]custos.AuditEvent{logout}, events...)...)
 }
 
 func testCreateSessionWithCounter(t *testing.T, s custos.Store) {
