@@ -85,9 +85,13 @@ func (s *Service) Signup(ctx context.Context, rawEmail, pw string, kind custos.A
 	}
 	data := signupData{Email: email, Kind: kind, PasswordHash: hash}
 	if exists {
-		if data.CodeID, err = s.d.Codes.Decoy(ctx, custos.PurposeSignup, email); err != nil {
+		decoy, err := s.d.Codes.Decoy(ctx, codes.Request{
+			Purpose: custos.PurposeSignup, Message: custos.MsgSignupCode, Channel: custos.ChannelEmail, To: email, Unlimited: true,
+		})
+		if err != nil {
 			return "", err
 		}
+		data.CodeID = decoy.ID
 		data.PasswordHash = ""
 		if err := s.d.Notifier.Send(ctx, custos.Message{Channel: custos.ChannelEmail, To: email, Purpose: custos.MsgSignupExists}); err != nil {
 			return "", err

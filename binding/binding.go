@@ -2,9 +2,6 @@ package binding
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
-	"encoding/json"
 	"io"
 	"log/slog"
 	"net/url"
@@ -12,15 +9,14 @@ import (
 	"time"
 
 	"github.com/custos/custos"
+	"github.com/custos/custos/codes"
+	"github.com/custos/custos/flow"
 	"github.com/custos/custos/phone"
-	"github.com/custos/custos/sendlimit"
 )
 
 // Config is the binding policy.
 type Config struct {
 	MaxPerNumber  int           // accounts one phone number may be bound to (5)
-	CodeTTL       time.Duration // life of a code (10 min)
-	CodeAttempts  int           // wrong tries that kill a code (5)
 	UndoTTL       time.Duration // life of an "it wasn't me" link (7 days)
 	DefaultRegion string        // region for national phone numbers ("" = E.164 only)
 	PublicURL     string        // where links point, without a trailing slash
@@ -30,26 +26,30 @@ func (c Config) withDefaults() Config {
 	if c.MaxPerNumber <= 0 {
 		c.MaxPerNumber = 5
 	}
-	if c.CodeTTL <= 0 {
-		c.CodeTTL = 10 * time.Minute
-	}
-	if c.CodeAttempts <= 0 {
-		c.CodeAttempts = 5
-	}
 	if c.UndoTTL <= 0 {
 		c.UndoTTL = 7 * 24 * time.Hour
 	}
 	return c
 }
 
+// Store is the slice of the database binding uses.
+type Store interface {
+	AccountByID(ctx context.Context, id string) (custos.Account, error)
+	SetPhone(ctx context.Context, accountID, phone string, maxPerNumber int, ev custos.AuditEvent) error
+	SetAccountEmail(ctx context.Context, accountID, email string, ev custos.AuditEvent) error
+	SetSecureEmail(ctx context.Context, accountID, email string, ev custos.AuditEvent) error
+	ResetPassword(ctx context.Context, accountID, hash, lockKey string, ev custos.AuditEvent) error
+	custos.FlowStore
+}
+
 // Deps are the service's collaborators.
 type Deps struct {
-	Store    custos.Store
+	Store    Store
 	Clock    custos.Clock
 	Rand     io.Reader
 	Notifier custos.Notifier
-	Limiter  *sendlimit.Limiter
-	CodeMAC  func([]byte) []byte
+	Codes    *codes.Sender
+	Elevator custos.Elevator // checks "confirm it's you" before a change starts
 	Logger   *slog.Logger
 }
 
@@ -72,21 +72,40 @@ type Client = custos.Client
 
 // kind describes one contact point.
 type kind struct {
-	purpose string // challenge purpose
+	name    string // in the flow's data
+	purpose string // the code's purpose
 	channel string // where the code goes
 	msg     string // the code message
 	event   string
 }
 
 var (
-	phoneKind       = kind{custos.PurposePhoneChange, custos.ChannelSMS, custos.MsgPhoneCode, custos.EventPhoneChanged}
-	emailKind       = kind{custos.PurposeEmailChange, custos.ChannelEmail, custos.MsgEmailCode, custos.EventEmailChanged}
-	secureEmailKind = kind{custos.PurposeSecureEmail, custos.ChannelEmail, custos.MsgEmailCode, custos.EventSecureEmail}
+	phoneKind       = kind{"phone", custos.PurposePhoneChange, custos.ChannelSMS, custos.MsgPhoneCode, custos.EventPhoneChanged}
+	emailKind       = kind{"email", custos.PurposeEmailChange, custos.ChannelEmail, custos.MsgEmailCode, custos.EventEmailChanged}
+	secureEmailKind = kind{"secure_email", custos.PurposeSecureEmail, custos.ChannelEmail, custos.MsgEmailCode, custos.EventSecureEmail}
 )
 
-// pending is what a pending change keeps.
-type pending struct {
-	Value string `json:"value"`
+// changeState is where a pending contact change stands.
+type changeState string
+
+const (
+	changeCodeSent changeState = "code_sent" // the new address's code is on its way
+	changeDone     changeState = "done"      // proven and applied
+)
+
+// change is a pending change's typed state.
+type change struct {
+	What   string `json:"what"`  // kind.name
+	Value  string `json:"value"` // the new phone or address, normalised
+	CodeID string `json:"code_id"`
+}
+
+// changeFlow is a phone, account email or secure email change: the new
+// address proves itself with a code, then the change applies, once.
+var changeFlow = flow.Machine[changeState, change]{
+	Kind:    custos.FlowContactChange,
+	Initial: changeCodeSent,
+	Edges:   map[changeState][]changeState{changeCodeSent: {changeDone}},
 }
 
 // NormalizePhone parses a number as the service will store it.
@@ -96,7 +115,11 @@ func (s *Service) NormalizePhone(raw string) (string, error) {
 
 // StartPhoneChange sends a code to a new phone number and keeps the change
 // pending until it is proven.
-func (s *Service) StartPhoneChange(ctx context.Context, acct custos.Account, raw string, c Client) (string, error) {
+func (s *Service) StartPhoneChange(ctx context.Context, sess custos.Session, raw string, c Client) (string, error) {
+	acct, err := s.elevated(ctx, sess)
+	if err != nil {
+		return "", err
+	}
 	p, err := s.NormalizePhone(raw)
 	if err != nil {
 		return "", err
@@ -104,8 +127,21 @@ func (s *Service) StartPhoneChange(ctx context.Context, acct custos.Account, raw
 	return s.start(ctx, acct, phoneKind, p, c)
 }
 
+// elevated checks "confirm it's you" (not needed to bind a first second
+// channel) and returns the session's account.
+func (s *Service) elevated(ctx context.Context, sess custos.Session) (custos.Account, error) {
+	if err := s.d.Elevator.RequireElevation(ctx, sess, true); err != nil {
+		return custos.Account{}, err
+	}
+	return s.d.Store.AccountByID(ctx, sess.AccountID)
+}
+
 // StartEmailChange sends a code to a new account email.
-func (s *Service) StartEmailChange(ctx context.Context, acct custos.Account, raw string, c Client) (string, error) {
+func (s *Service) StartEmailChange(ctx context.Context, sess custos.Session, raw string, c Client) (string, error) {
+	acct, err := s.elevated(ctx, sess)
+	if err != nil {
+		return "", err
+	}
 	e, err := validEmail(raw)
 	if err != nil {
 		return "", err
@@ -117,7 +153,11 @@ func (s *Service) StartEmailChange(ctx context.Context, acct custos.Account, raw
 }
 
 // StartSecureEmail sends a code to a new secure email.
-func (s *Service) StartSecureEmail(ctx context.Context, acct custos.Account, raw string, c Client) (string, error) {
+func (s *Service) StartSecureEmail(ctx context.Context, sess custos.Session, raw string, c Client) (string, error) {
+	acct, err := s.elevated(ctx, sess)
+	if err != nil {
+		return "", err
+	}
 	e, err := validEmail(raw)
 	if err != nil {
 		return "", err
@@ -126,30 +166,20 @@ func (s *Service) StartSecureEmail(ctx context.Context, acct custos.Account, raw
 }
 
 func (s *Service) start(ctx context.Context, acct custos.Account, k kind, value string, c Client) (string, error) {
-	if err := s.d.Limiter.Allow(ctx, k.msg, value, c.Addr); err != nil {
-		return "", err
-	}
 	id, err := custos.NewID(s.d.Rand, "chg")
 	if err != nil {
 		return "", err
 	}
-	code, err := custos.NewCode(s.d.Rand, 6)
-	if err != nil {
-		return "", err
-	}
-	data, _ := json.Marshal(pending{Value: value})
-	now := s.d.Clock.Now()
-	err = s.d.Store.CreateChallenge(ctx, custos.Challenge{
-		ID: id, Purpose: k.purpose, Target: value, AccountID: acct.ID, CodeHash: s.d.CodeMAC([]byte(id + ":" + code)),
-		Data: data, MaxAttempts: s.cfg.CodeAttempts, CreatedAt: now, ExpiresAt: now.Add(s.cfg.CodeTTL),
+	sent, err := s.d.Codes.Send(ctx, codes.Request{
+		Purpose: k.purpose, Message: k.msg, Channel: k.channel, To: value, AccountID: acct.ID, Source: c.Addr,
 	})
 	if err != nil {
 		return "", err
 	}
-	if err := s.d.Notifier.Send(ctx, custos.Message{Channel: k.channel, To: value, Purpose: k.msg, Code: code}); err != nil {
-		return "", err
-	}
-	return id, nil
+	_, err = changeFlow.Begin(ctx, s.d.Store, s.d.Clock.Now(), flow.Spec[change]{
+		ID: id, AccountID: acct.ID, Data: change{What: k.name, Value: value, CodeID: sent.ID}, TTL: s.d.Codes.Policy().TTL,
+	})
+	return id, err
 }
 
 // FinishPhoneChange proves the new number and binds it; the old phone and
@@ -225,25 +255,31 @@ func (s *Service) FinishSecureEmail(ctx context.Context, acct custos.Account, id
 	return nil
 }
 
-// prove checks a pending change's code and returns the new value.
+// prove checks a pending change's code, marks the change applied (once,
+// however many requests race) and returns the new value.
 func (s *Service) prove(ctx context.Context, acct custos.Account, k kind, id, code string) (string, error) {
-	ch, err := s.d.Store.ConsumeChallenge(ctx, id, k.purpose, s.d.CodeMAC([]byte(id+":"+code)), s.d.Clock.Now())
-	switch {
-	case custos.IsCode(err, custos.EInvalidCode):
-		return "", custos.Errorf(custos.EInvalidCode, "That code is not right. Check the latest message.")
-	case custos.IsCode(err, custos.ENotFound), custos.IsCode(err, custos.EExpired):
-		return "", custos.Errorf(custos.EExpired, "This change has expired or its code was used up. Start again.")
-	case err != nil:
+	now := s.d.Clock.Now()
+	gone := custos.Fail(custos.EExpired, "change.gone")
+	f, err := changeFlow.LoadIn(ctx, s.d.Store, id, now, gone, changeCodeSent)
+	if err != nil {
 		return "", err
 	}
-	if ch.AccountID != acct.ID {
-		return "", custos.Errorf(custos.EExpired, "This change has expired or its code was used up. Start again.")
+	if f.AccountID() != acct.ID || f.Data.What != k.name {
+		return "", gone
 	}
-	var p pending
-	if err := json.Unmarshal(ch.Data, &p); err != nil || p.Value == "" {
+	if _, err := s.d.Codes.Check(ctx, f.Data.CodeID, k.purpose, code); err != nil {
+		if custos.IsCode(err, custos.EExpired) {
+			return "", gone
+		}
 		return "", err
 	}
-	return p.Value, nil
+	if err := changeFlow.Advance(ctx, s.d.Store, &f, changeDone, now); err != nil {
+		if custos.IsCode(err, custos.EExpired) {
+			return "", gone
+		}
+		return "", err
+	}
+	return f.Data.Value, nil
 }
 
 // tell sends a change notice with an "it wasn't me" link to an old channel.
@@ -259,31 +295,15 @@ func (s *Service) tell(ctx context.Context, acct custos.Account, restore Restore
 	}
 }
 
-// Restore is what an "it wasn't me" link puts back besides ending every
-// session: the phone or account email the change replaced.
-type Restore struct {
-	Phone *string `json:"phone,omitempty"` // the old phone ("" = none)
-	Email string  `json:"email,omitempty"` // the old account email
-}
-
 func (s *Service) undoLink(ctx context.Context, accountID string, restore Restore) (string, error) {
 	token, err := custos.NewToken(s.d.Rand)
 	if err != nil {
 		return "", err
 	}
-	data, _ := json.Marshal(restore)
-	now := s.d.Clock.Now()
-	err = s.d.Store.CreateChallenge(ctx, custos.Challenge{
-		ID: UndoID(token), Purpose: custos.PurposeUndo, AccountID: accountID, CodeHash: []byte{0}, Data: data,
-		MaxAttempts: 1, CreatedAt: now, ExpiresAt: now.Add(s.cfg.UndoTTL),
+	_, err = undoFlow.Begin(ctx, s.d.Store, s.d.Clock.Now(), flow.Spec[Restore]{
+		ID: custos.SecretID(token), AccountID: accountID, Data: restore, TTL: s.cfg.UndoTTL,
 	})
 	return s.cfg.PublicURL + "/undo?" + url.Values{"token": {token}}.Encode(), err
-}
-
-// UndoID is the store id of an "it wasn't me" token: its hash.
-func UndoID(token string) string {
-	h := sha256.Sum256([]byte(token))
-	return "undo_" + hex.EncodeToString(h[:16])
 }
 
 func (s *Service) event(typ, accountID string, c Client, detail map[string]string) (custos.AuditEvent, error) {

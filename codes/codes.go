@@ -105,15 +105,24 @@ func (s *Sender) Send(ctx context.Context, r Request) (Sent, error) {
 }
 
 // Decoy keeps a code that nobody knows, for a flow that must answer like
-// a real one (an address with no account, a number bound to none) but can
-// only die. Nothing is sent and no limit is counted.
-func (s *Sender) Decoy(ctx context.Context, purpose, to string) (string, error) {
+// a real one (an address with no account) but can only die. Nothing is
+// sent; the send limits count as for a real code unless r.Unlimited, so
+// the limiter's answers do not tell the two apart.
+func (s *Sender) Decoy(ctx context.Context, r Request) (Sent, error) {
+	if !r.Unlimited {
+		if err := s.d.Limiter.Allow(ctx, r.Message, r.To, r.Source); err != nil {
+			return Sent{}, err
+		}
+	}
 	unknowable, err := custos.NewToken(s.d.Rand)
 	if err != nil {
-		return "", err
+		return Sent{}, err
 	}
-	ch, err := s.keep(ctx, purpose, to, "", unknowable)
-	return ch.ID, err
+	ch, err := s.keep(ctx, r.Purpose, r.To, "", unknowable)
+	if err != nil {
+		return Sent{}, err
+	}
+	return Sent{ID: ch.ID, SentTo: Mask(r.Channel, r.To), ExpiresAt: ch.ExpiresAt}, nil
 }
 
 func (s *Sender) keep(ctx context.Context, purpose, to, accountID, code string) (custos.Challenge, error) {

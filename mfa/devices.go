@@ -22,8 +22,15 @@ type PendingTOTP struct {
 
 // BeginTOTP makes a pending authenticator-app device with a fresh 160-bit
 // seed. The account email labels it in the app.
-func (s *Service) BeginTOTP(ctx context.Context, acct custos.Account, name string) (PendingTOTP, error) {
+func (s *Service) BeginTOTP(ctx context.Context, sess custos.Session, name string) (PendingTOTP, error) {
 	name, err := cleanName(name, "Authenticator app")
+	if err != nil {
+		return PendingTOTP{}, err
+	}
+	if err := s.d.Elevator.RequireElevation(ctx, sess, true); err != nil {
+		return PendingTOTP{}, err
+	}
+	acct, err := s.d.Store.AccountByID(ctx, sess.AccountID)
 	if err != nil {
 		return PendingTOTP{}, err
 	}
@@ -87,7 +94,11 @@ func (s *Service) ConfirmTOTP(ctx context.Context, accountID, deviceID, code str
 
 // BindHardware binds an in-stock hardware token by its serial and two
 // consecutive codes, searching a wide window and storing the drift found.
-func (s *Service) BindHardware(ctx context.Context, accountID, serial, code1, code2, name string, c Client) (string, error) {
+func (s *Service) BindHardware(ctx context.Context, sess custos.Session, serial, code1, code2, name string, c Client) (string, error) {
+	if err := s.d.Elevator.RequireElevation(ctx, sess, true); err != nil {
+		return "", err
+	}
+	accountID := sess.AccountID
 	serial = strings.TrimSpace(serial)
 	notFound := custos.Errorf(custos.ENotFound, "No token with that serial number is available, or the codes do not match it.")
 	tok, err := s.d.Store.TokenBySerial(ctx, serial)
@@ -190,7 +201,11 @@ func (s *Service) Rename(ctx context.Context, accountID, deviceID, name string) 
 // Unbind removes a device. A hardware token is retired (or returned to
 // stock when the operator chose so): never left for someone else to bind
 // silently.
-func (s *Service) Unbind(ctx context.Context, accountID, deviceID string, c Client) error {
+func (s *Service) Unbind(ctx context.Context, sess custos.Session, deviceID string, c Client) error {
+	if err := s.d.Elevator.RequireElevation(ctx, sess, false); err != nil {
+		return err
+	}
+	accountID := sess.AccountID
 	d, err := s.d.Store.DeviceByID(ctx, accountID, deviceID)
 	if err != nil {
 		return err
@@ -301,7 +316,18 @@ func (s *Service) VerifyCode(ctx context.Context, accountID string, typ custos.D
 
 // GenerateRecoveryCodes replaces the account's recovery codes with a fresh
 // set and returns them; they are shown once and stored only as hashes.
-func (s *Service) GenerateRecoveryCodes(ctx context.Context, accountID string, c Client) ([]string, error) {
+func (s *Service) GenerateRecoveryCodes(ctx context.Context, sess custos.Session, c Client) ([]string, error) {
+	if err := s.d.Elevator.RequireElevation(ctx, sess, false); err != nil {
+		return nil, err
+	}
+	accountID := sess.AccountID
+	devices, err := s.d.Store.ListDevices(ctx, accountID)
+	if err != nil {
+		return nil, err
+	}
+	if len(devices) == 0 {
+		return nil, custos.Fail(custos.ENoSecondFactor, "recovery_codes.no_device")
+	}
 	codes := make([]string, s.cfg.RecoveryCodes)
 	hashes := make([][]byte, len(codes))
 	// Lower case without l and o, so a code read aloud or copied by hand is

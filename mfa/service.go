@@ -62,9 +62,18 @@ func (c Config) withDefaults() Config {
 	return d
 }
 
+// Store is the slice of the database mfa uses.
+type Store interface {
+	custos.DeviceStore
+	custos.AuditStore
+	custos.FlowStore
+	AccountByID(ctx context.Context, id string) (custos.Account, error)
+}
+
 // Deps are the service's collaborators.
 type Deps struct {
-	Store    custos.Store
+	Store    Store
+	Elevator custos.Elevator // checks "confirm it's you" before the sensitive changes
 	Clock    custos.Clock
 	Rand     io.Reader
 	Keys     *keyring.Ring
@@ -178,7 +187,7 @@ func params(d custos.Device) otp.Params {
 }
 
 func invalidCode() error {
-	return custos.Errorf(custos.EInvalidCode, "That code is not right. Check the device and try again.")
+	return custos.Fail(custos.EInvalidCode, "mfa.code_wrong").OnField("code")
 }
 
 // recoveryHash is how a recovery code is stored: its normalised form's

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/custos/custos"
+	"github.com/custos/custos/flow"
 	"github.com/go-webauthn/webauthn/protocol"
 	"github.com/go-webauthn/webauthn/webauthn"
 )
@@ -16,12 +17,26 @@ import (
 // ceremonyTTL is how long a begun WebAuthn ceremony waits for its answer.
 const ceremonyTTL = 5 * time.Minute
 
-// Challenge purposes of the WebAuthn ceremonies (their state lives in the
-// challenges table, so begin and finish may hit different replicas).
+// ceremonyState is where a WebAuthn ceremony stands (its state lives in
+// the flows table, so begin and finish may hit different replicas).
+type ceremonyState string
+
 const (
-	purposeRegistration = "webauthn_registration"
-	purposeAssertion    = "webauthn_assertion"
+	ceremonyBegun ceremonyState = "begun" // options sent to the browser
+	ceremonyUsed  ceremonyState = "used"  // the answer was taken, once
 )
+
+// Ceremony kinds: a registration's handle never finishes an assertion.
+const (
+	purposeRegistration = "registration"
+	purposeAssertion    = "assertion"
+)
+
+var ceremonyFlow = flow.Machine[ceremonyState, ceremony]{
+	Kind:    custos.FlowWebAuthn,
+	Initial: ceremonyBegun,
+	Edges:   map[ceremonyState][]ceremonyState{ceremonyBegun: {ceremonyUsed}},
+}
 
 // NewRelyingParty returns the WebAuthn relying party for a public URL, or
 // nil when its host is an IP address (WebAuthn needs a host name; security
@@ -81,6 +96,7 @@ func (s *Service) relyingParty() (*webauthn.WebAuthn, error) {
 }
 
 type ceremony struct {
+	Purpose string               `json:"purpose"`
 	Session webauthn.SessionData `json:"session"`
 	Name    string               `json:"name,omitempty"`
 }
@@ -91,44 +107,38 @@ func (s *Service) saveCeremony(ctx context.Context, purpose, accountID string, c
 	if err != nil {
 		return "", err
 	}
-	data, err := json.Marshal(c)
-	if err != nil {
-		return "", err
-	}
-	now := s.d.Clock.Now()
-	return id, s.d.Store.CreateChallenge(ctx, custos.Challenge{
-		ID: id, Purpose: purpose, AccountID: accountID, CodeHash: []byte{0}, Data: data,
-		MaxAttempts: 1, CreatedAt: now, ExpiresAt: now.Add(ceremonyTTL),
-	})
+	c.Purpose = purpose
+	_, err = ceremonyFlow.Begin(ctx, s.d.Store, s.d.Clock.Now(), flow.Spec[ceremony]{ID: id, AccountID: accountID, Data: c, TTL: ceremonyTTL})
+	return id, err
 }
 
 // takeCeremony uses up a ceremony of the account, once.
 func (s *Service) takeCeremony(ctx context.Context, purpose, accountID, handle string) (ceremony, error) {
-	gone := custos.Errorf(custos.EExpired, "This security-key step has expired. Start again.")
+	gone := custos.Fail(custos.EExpired, "webauthn.expired")
 	now := s.d.Clock.Now()
-	ch, err := s.d.Store.ChallengeByID(ctx, handle, purpose, now)
-	if custos.IsCode(err, custos.ENotFound) || (err == nil && ch.AccountID != accountID) {
-		return ceremony{}, gone
-	}
+	f, err := ceremonyFlow.LoadIn(ctx, s.d.Store, handle, now, gone, ceremonyBegun)
 	if err != nil {
 		return ceremony{}, err
 	}
-	if err := s.d.Store.UseChallenge(ctx, handle, purpose, now); err != nil {
+	if f.AccountID() != accountID || f.Data.Purpose != purpose {
+		return ceremony{}, gone
+	}
+	if err := ceremonyFlow.Advance(ctx, s.d.Store, &f, ceremonyUsed, now); err != nil {
 		if custos.IsCode(err, custos.EExpired) || custos.IsCode(err, custos.ENotFound) {
 			return ceremony{}, gone
 		}
 		return ceremony{}, err
 	}
-	var c ceremony
-	if err := json.Unmarshal(ch.Data, &c); err != nil {
-		return ceremony{}, err
-	}
-	return c, nil
+	return f.Data, nil
 }
 
 // BeginWebAuthnRegistration starts adding a security key or passkey; the
 // options go to navigator.credentials.create.
-func (s *Service) BeginWebAuthnRegistration(ctx context.Context, accountID, name string) (handle string, options json.RawMessage, err error) {
+func (s *Service) BeginWebAuthnRegistration(ctx context.Context, sess custos.Session, name string) (handle string, options json.RawMessage, err error) {
+	if err := s.d.Elevator.RequireElevation(ctx, sess, true); err != nil {
+		return "", nil, err
+	}
+	accountID := sess.AccountID
 	rp, err := s.relyingParty()
 	if err != nil {
 		return "", nil, err

@@ -2,41 +2,56 @@ package recovery
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
-	"encoding/json"
 	"io"
 	"log/slog"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/custos/custos"
-	"github.com/custos/custos/binding"
-	"github.com/custos/custos/captcha"
-	"github.com/custos/custos/mfa"
+	"github.com/custos/custos/codes"
+	"github.com/custos/custos/flow"
 	"github.com/custos/custos/password"
 	"github.com/custos/custos/phone"
-	"github.com/custos/custos/sendlimit"
 )
+
+// proofTTL is how long a proven channel may go on to reset a password.
+const proofTTL = 15 * time.Minute
 
 // Config is the recovery policy.
 type Config struct {
-	CodeTTL       time.Duration // life of a code (10 min)
-	CodeAttempts  int           // wrong tries that kill a code (5)
+	MFAAttempts   int // MFA guesses a proven channel buys (5)
 	DefaultRegion string
+}
+
+// Store is the slice of the database recovery uses.
+type Store interface {
+	AccountByID(ctx context.Context, id string) (custos.Account, error)
+	AccountByEmail(ctx context.Context, email string) (custos.Account, error)
+	AccountsByPhone(ctx context.Context, phone string) ([]custos.Account, error)
+	ResetPassword(ctx context.Context, accountID, hash, lockKey string, ev custos.AuditEvent) error
+	custos.AuditStore
+	custos.FlowStore
+}
+
+// Factors is what a reset needs from the MFA service: the methods an
+// account's devices offer, and checking a code from one of them.
+type Factors interface {
+	Methods(ctx context.Context, accountID string) ([]string, error)
+	VerifyCode(ctx context.Context, accountID string, typ custos.DeviceType, code string, c custos.Client) (custos.Device, error)
+	UseRecoveryCode(ctx context.Context, accountID, code string, c custos.Client) error
 }
 
 // Deps are the service's collaborators.
 type Deps struct {
-	Store    custos.Store
+	Store    Store
 	Clock    custos.Clock
 	Rand     io.Reader
 	Notifier custos.Notifier
-	Limiter  *sendlimit.Limiter
-	Captcha  *captcha.Service
-	MFA      *mfa.Service
+	Codes    *codes.Sender
+	Captcha  custos.Captchas
+	Factors  Factors
 	Hasher   *password.Hasher
-	CodeMAC  func([]byte) []byte
 	Logger   *slog.Logger
 }
 
@@ -48,11 +63,8 @@ type Service struct {
 
 // New returns a Service.
 func New(d Deps, cfg Config) *Service {
-	if cfg.CodeTTL <= 0 {
-		cfg.CodeTTL = 10 * time.Minute
-	}
-	if cfg.CodeAttempts <= 0 {
-		cfg.CodeAttempts = 5
+	if cfg.MFAAttempts <= 0 {
+		cfg.MFAAttempts = 5
 	}
 	if d.Logger == nil {
 		d.Logger = slog.New(slog.DiscardHandler)
@@ -78,9 +90,42 @@ type FoundAccount struct {
 	CanSelfServe bool     // false: the holder has to go to support
 }
 
-// flow is what a retrieval or reset keeps between its steps.
-type flow struct {
-	AccountIDs []string `json:"account_ids"` // the accounts the proven channel reaches
+// CodePolicy is the policy of the codes this service sends, for the pages.
+func (s *Service) CodePolicy() custos.CodePolicy { return s.d.Codes.Policy() }
+
+// proofState is where a retrieval or a reset stands.
+type proofState string
+
+const (
+	proofCodeSent proofState = "code_sent" // a code is on its way to the channel
+	proofProven   proofState = "proven"    // the channel proved itself: its accounts may be reset
+	proofDone     proofState = "done"      // a password was reset
+)
+
+// proof is a retrieval's or reset's typed state.
+type proof struct {
+	AccountIDs []string  `json:"account_ids"` // the accounts the channel reaches
+	CodeID     string    `json:"code_id"`
+	ProvenAt   time.Time `json:"proven_at,omitzero"`
+}
+
+// A retrieval (R1) and a reset prove a channel the same way; they are two
+// kinds so that one's id never answers for the other's endpoint. MFA
+// guesses at the reset are counted on the flow before they are checked.
+var (
+	retrievalFlow = proofMachine(custos.FlowRetrieval)
+	resetFlow     = proofMachine(custos.FlowReset)
+)
+
+func proofMachine(kind custos.FlowKind) flow.Machine[proofState, proof] {
+	return flow.Machine[proofState, proof]{
+		Kind:    kind,
+		Initial: proofCodeSent,
+		Edges: map[proofState][]proofState{
+			proofCodeSent: {proofProven},
+			proofProven:   {proofDone},
+		},
+	}
 }
 
 // requireCaptcha solves the captcha of an anonymous flow, or answers
@@ -99,12 +144,12 @@ func (s *Service) requireCaptcha(ctx context.Context, a *CaptchaAnswer) error {
 	if err != nil {
 		return err
 	}
-	msg := "Type the characters in the picture first."
+	key := "captcha.first"
 	if a != nil {
-		msg = "The picture's characters were not right, or the picture expired. Try this one."
+		key = "captcha.wrong"
 	}
-	return custos.Errorf(custos.ECaptchaRequired, "%s", msg).
-		With("captcha", map[string]string{"id": id, "image_url": captcha.ImageURL(id)})
+	return custos.Fail(custos.ECaptchaRequired, key).OnField("captcha_answer").
+		With("captcha", map[string]string{"id": id, "image_url": s.d.Captcha.ImageURL(id)})
 }
 
 // StartRetrieve sends a code to a phone number (after a captcha) so its
@@ -122,20 +167,18 @@ func (s *Service) StartRetrieve(ctx context.Context, raw string, ca *CaptchaAnsw
 	if err != nil {
 		return "", err
 	}
-	return s.sendFlowCode(ctx, custos.PurposeRetrieve, custos.ChannelSMS, p, custos.MsgRetrieveCode, ids(accounts), c)
+	return s.begin(ctx, retrievalFlow, codes.Request{
+		Purpose: custos.PurposeRetrieve, Message: custos.MsgRetrieveCode, Channel: custos.ChannelSMS, To: p, Source: c.Addr,
+	}, ids(accounts), false)
 }
 
 // FinishRetrieve proves the phone's code and lists its accounts.
 func (s *Service) FinishRetrieve(ctx context.Context, id, code string, c Client) ([]FoundAccount, error) {
-	f, err := s.proveFlow(ctx, custos.PurposeRetrieve, id, code)
+	f, err := s.prove(ctx, retrievalFlow, custos.PurposeRetrieve, id, code)
 	if err != nil {
 		return nil, err
 	}
-	// The proven phone may go on to reset one of these accounts' password.
-	if err := s.keepProof(ctx, id, f); err != nil {
-		return nil, err
-	}
-	return s.found(ctx, f.AccountIDs, c)
+	return s.found(ctx, f.Data.AccountIDs, c)
 }
 
 // StartReset begins a password reset by account email or phone (after a
@@ -155,45 +198,103 @@ func (s *Service) StartReset(ctx context.Context, email, rawPhone string, ca *Ca
 		if err != nil {
 			return "", err
 		}
-		return s.sendFlowCode(ctx, custos.PurposeReset, custos.ChannelSMS, p, custos.MsgResetCode, ids(accounts), c)
+		return s.begin(ctx, resetFlow, codes.Request{
+			Purpose: custos.PurposeReset, Message: custos.MsgResetCode, Channel: custos.ChannelSMS, To: p, Source: c.Addr,
+		}, ids(accounts), false)
 	}
 	e := custos.NormalizeEmail(email)
 	if e == "" || !strings.Contains(e, "@") || len(e) > 254 {
-		return "", custos.Errorf(custos.EInvalidEmail, "Enter your account email or your phone number.").With("field", "email")
+		return "", custos.Fail(custos.EInvalidEmail, "reset.which").OnField("email")
 	}
 	acct, err := s.d.Store.AccountByEmail(ctx, e)
 	if custos.IsCode(err, custos.ENotFound) {
 		// Nobody gets a code, but the answer looks the same; the limits
 		// still count, as they would for an account.
-		if err := s.d.Limiter.Allow(ctx, custos.MsgResetCode, e, c.Addr); err != nil {
-			return "", err
-		}
-		return s.deadFlow(ctx, custos.PurposeReset, e)
+		return s.begin(ctx, resetFlow, codes.Request{
+			Purpose: custos.PurposeReset, Message: custos.MsgResetCode, Channel: custos.ChannelEmail, To: e, Source: c.Addr,
+		}, nil, true)
 	}
 	if err != nil {
 		return "", err
 	}
-	channel, to := custos.ChannelEmail, acct.Email
+	r := codes.Request{Purpose: custos.PurposeReset, Message: custos.MsgResetCode, Channel: custos.ChannelEmail, To: acct.Email,
+		AccountID: acct.ID, Source: c.Addr}
 	switch {
 	case acct.Phone != "":
-		channel, to = custos.ChannelSMS, acct.Phone
+		r.Channel, r.To = custos.ChannelSMS, acct.Phone
 	case acct.SecureEmail != "":
-		to = acct.SecureEmail
+		r.To = acct.SecureEmail
 	}
-	return s.sendFlowCode(ctx, custos.PurposeReset, channel, to, custos.MsgResetCode, []string{acct.ID}, c)
+	return s.begin(ctx, resetFlow, r, []string{acct.ID}, false)
+}
+
+// begin sends the flow's code (a decoy that can only die when decoy) and
+// keeps the flow. The flow outlives its code by the proof's life.
+func (s *Service) begin(ctx context.Context, m flow.Machine[proofState, proof], r codes.Request, accountIDs []string, decoy bool) (string, error) {
+	id, err := custos.NewID(s.d.Rand, "rec")
+	if err != nil {
+		return "", err
+	}
+	var sent codes.Sent
+	if decoy {
+		sent, err = s.d.Codes.Decoy(ctx, r)
+	} else {
+		sent, err = s.d.Codes.Send(ctx, r)
+	}
+	if err != nil {
+		return "", err
+	}
+	_, err = m.Begin(ctx, s.d.Store, s.d.Clock.Now(), flow.Spec[proof]{
+		ID: id, Data: proof{AccountIDs: accountIDs, CodeID: sent.ID},
+		MaxAttempts: s.cfg.MFAAttempts, TTL: s.d.Codes.Policy().TTL + proofTTL,
+	})
+	return id, err
+}
+
+// prove checks a flow's code and marks its channel proven (once).
+func (s *Service) prove(ctx context.Context, m flow.Machine[proofState, proof], purpose, id, code string) (flow.Flow[proofState, proof], error) {
+	now := s.d.Clock.Now()
+	dead := custos.Fail(custos.EExpired, "code.dead")
+	f, err := m.LoadIn(ctx, s.d.Store, id, now, dead, proofCodeSent)
+	if err != nil {
+		return f, err
+	}
+	if _, err := s.d.Codes.Check(ctx, f.Data.CodeID, purpose, code); err != nil {
+		return f, err
+	}
+	f.Data.ProvenAt = now
+	if err := m.Advance(ctx, s.d.Store, &f, proofProven, now); err != nil {
+		if custos.IsCode(err, custos.EExpired) {
+			return f, dead
+		}
+		return f, err
+	}
+	return f, nil
 }
 
 // FinishResetCode proves a reset's code and lists the accounts it may
 // reset (one for a reset by email), with what each needs next.
 func (s *Service) FinishResetCode(ctx context.Context, id, code string, c Client) ([]FoundAccount, error) {
-	f, err := s.proveFlow(ctx, custos.PurposeReset, id, code)
+	f, err := s.prove(ctx, resetFlow, custos.PurposeReset, id, code)
 	if err != nil {
 		return nil, err
 	}
-	if err := s.keepProof(ctx, id, f); err != nil {
-		return nil, err
+	return s.found(ctx, f.Data.AccountIDs, c)
+}
+
+// provenFlow loads the proven retrieval or reset with id.
+func (s *Service) provenFlow(ctx context.Context, id string, now time.Time, gone error) (flow.Machine[proofState, proof], flow.Flow[proofState, proof], error) {
+	for _, m := range []flow.Machine[proofState, proof]{resetFlow, retrievalFlow} {
+		f, err := m.LoadIn(ctx, s.d.Store, id, now, gone, proofProven)
+		if err == gone {
+			continue
+		}
+		if err == nil && now.Sub(f.Data.ProvenAt) >= proofTTL {
+			return m, f, gone
+		}
+		return m, f, err
 	}
-	return s.found(ctx, f.AccountIDs, c)
+	return resetFlow, flow.Flow[proofState, proof]{}, gone
 }
 
 // CompleteReset sets a new password on one of the accounts a proven flow
@@ -202,20 +303,13 @@ func (s *Service) FinishResetCode(ctx context.Context, id, code string, c Client
 // login-security lock and every session, and tells every channel.
 func (s *Service) CompleteReset(ctx context.Context, id, accountID, newPassword, mfaMethod, mfaCode string, c Client) error {
 	now := s.d.Clock.Now()
-	gone := custos.Errorf(custos.EExpired, "This reset has expired. Start again.")
-	proof, err := s.d.Store.ChallengeByID(ctx, proofID(id), custos.PurposeReset, now)
-	if custos.IsCode(err, custos.ENotFound) {
-		return gone
-	}
+	gone := custos.Fail(custos.EExpired, "reset.gone")
+	m, f, err := s.provenFlow(ctx, id, now, gone)
 	if err != nil {
 		return err
 	}
-	var f flow
-	if err := json.Unmarshal(proof.Data, &f); err != nil {
-		return err
-	}
-	if !contains(f.AccountIDs, accountID) {
-		return custos.Errorf(custos.ENotFound, "That account is not one this reset reaches.")
+	if !slices.Contains(f.Data.AccountIDs, accountID) {
+		return custos.Fail(custos.ENotFound, "reset.not_reached")
 	}
 	acct, err := s.d.Store.AccountByID(ctx, accountID)
 	if err != nil {
@@ -224,34 +318,27 @@ func (s *Service) CompleteReset(ctx context.Context, id, accountID, newPassword,
 	if err := password.Check(newPassword, acct.Email); err != nil {
 		return err
 	}
-	methods, err := s.d.MFA.Methods(ctx, acct.ID)
+	methods, err := s.d.Factors.Methods(ctx, acct.ID)
 	if err != nil {
 		return err
 	}
 	if len(methods) > 0 {
-		mc := mfa.Client{Addr: c.Addr, UserAgent: c.UserAgent}
-		if !contains(methods, mfaMethod) || mfaMethod == "webauthn" {
-			return custos.Errorf(custos.EVerificationRequired, "This account has MFA: enter a code from its MFA device or a recovery code too.").
-				With("methods", codeMethods(methods))
+		if !slices.Contains(methods, mfaMethod) || mfaMethod == "webauthn" {
+			return custos.Fail(custos.EVerificationRequired, "reset.needs_mfa").With("methods", codeMethods(methods))
 		}
 		// Count the guess before checking it: a proven channel buys a few
-		// MFA guesses, never more, however many arrive at once. The proof
-		// is made with one more slot than guesses, for the final use.
-		left, ferr := s.d.Store.FailChallenge(ctx, proof.ID, custos.PurposeReset, now)
-		if custos.IsCode(ferr, custos.EExpired) || custos.IsCode(ferr, custos.ENotFound) || (ferr == nil && left < 1) {
-			return gone
+		// MFA guesses, never more, however many arrive at once.
+		left, err := m.Guess(ctx, s.d.Store, f, now, gone)
+		if err != nil {
+			return err
 		}
-		if ferr != nil {
-			return ferr
-		}
-		switch {
-		case mfaMethod == "recovery_code":
-			err = s.d.MFA.UseRecoveryCode(ctx, acct.ID, mfaCode, mc)
-		default:
-			_, err = s.d.MFA.VerifyCode(ctx, acct.ID, custos.DeviceType(mfaMethod), mfaCode, mc)
+		if mfaMethod == "recovery_code" {
+			err = s.d.Factors.UseRecoveryCode(ctx, acct.ID, mfaCode, c)
+		} else {
+			_, err = s.d.Factors.VerifyCode(ctx, acct.ID, custos.DeviceType(mfaMethod), mfaCode, c)
 		}
 		if custos.IsCode(err, custos.EInvalidCode) {
-			return err.(*custos.Error).With("attempts_left", left-1)
+			return err.(*custos.Error).With("attempts_left", left)
 		}
 		if err != nil {
 			return err
@@ -261,7 +348,7 @@ func (s *Service) CompleteReset(ctx context.Context, id, accountID, newPassword,
 	if err != nil {
 		return err
 	}
-	if err := s.d.Store.UseChallenge(ctx, proof.ID, custos.PurposeReset, now); err != nil {
+	if err := m.Advance(ctx, s.d.Store, &f, proofDone, now); err != nil {
 		if custos.IsCode(err, custos.EExpired) || custos.IsCode(err, custos.ENotFound) {
 			return gone
 		}
@@ -271,76 +358,64 @@ func (s *Service) CompleteReset(ctx context.Context, id, accountID, newPassword,
 	if err != nil {
 		return err
 	}
-	if err := s.d.Store.ResetPassword(ctx, acct.ID, hash, "id:"+acct.Email, ev); err != nil {
+	if err := s.d.Store.ResetPassword(ctx, acct.ID, hash, acct.LoginID().CounterKey(), ev); err != nil {
 		return err
 	}
-	s.tellEverywhere(ctx, acct, custos.MsgPasswordReset, map[string]string{})
+	if err := custos.SendToAll(ctx, s.d.Notifier, acct, custos.MsgPasswordReset, map[string]string{}); err != nil {
+		s.d.Logger.WarnContext(ctx, "sending a notice failed", "purpose", custos.MsgPasswordReset, "err", err)
+	}
 	return nil
 }
 
-// Undo follows an "it wasn't me" link: it ends every session, forgets
-// trusted devices and disables password login until a reset.
-func (s *Service) Undo(ctx context.Context, token string, c Client) error {
-	now := s.d.Clock.Now()
-	gone := custos.Errorf(custos.EExpired, "This link has expired or was already used.")
-	if len(token) != 43 {
-		return gone
-	}
-	h := sha256.Sum256([]byte(token))
-	id := "undo_" + hex.EncodeToString(h[:16])
-	ch, err := s.d.Store.ChallengeByID(ctx, id, custos.PurposeUndo, now)
-	if custos.IsCode(err, custos.ENotFound) {
-		return gone
-	}
-	if err != nil {
-		return err
-	}
-	if err := s.d.Store.UseChallenge(ctx, id, custos.PurposeUndo, now); err != nil {
-		return gone
-	}
-	acct, err := s.d.Store.AccountByID(ctx, ch.AccountID)
-	if err != nil {
-		return err
-	}
-	// Put back what the change replaced, so a hijacker's new number or
-	// address cannot receive the reset code.
-	var restore binding.Restore
-	if len(ch.Data) > 0 {
-		if err := json.Unmarshal(ch.Data, &restore); err != nil {
-			return err
+// found describes accounts for whoever proved their channel, and records
+// that each was listed.
+func (s *Service) found(ctx context.Context, accountIDs []string, c Client) ([]FoundAccount, error) {
+	out := []FoundAccount{}
+	for _, id := range accountIDs {
+		acct, err := s.d.Store.AccountByID(ctx, id)
+		if custos.IsCode(err, custos.ENotFound) {
+			continue
 		}
-	}
-	detail := map[string]string{}
-	if restore.Phone != nil && *restore.Phone != acct.Phone {
-		ev, err := s.event(custos.EventPhoneChanged, acct.ID, c, map[string]string{"by": "undo"})
 		if err != nil {
-			return err
+			return nil, err
 		}
-		if err := s.d.Store.SetPhone(ctx, acct.ID, *restore.Phone, 1<<30, ev); err != nil {
-			return err
-		}
-		detail["phone"] = "restored"
-		acct.Phone = *restore.Phone
-	}
-	if restore.Email != "" && restore.Email != acct.Email {
-		ev, err := s.event(custos.EventEmailChanged, acct.ID, c, map[string]string{"by": "undo"})
+		methods, err := s.d.Factors.Methods(ctx, acct.ID)
 		if err != nil {
-			return err
+			return nil, err
 		}
-		switch err := s.d.Store.SetAccountEmail(ctx, acct.ID, restore.Email, ev); {
-		case err == nil:
-			detail["email"] = "restored"
-			acct.Email = restore.Email
-		case custos.IsCode(err, custos.EEmailTaken):
-			detail["email"] = "taken since"
-		default:
-			return err
+		codes := codeMethods(methods)
+		out = append(out, FoundAccount{
+			ID: acct.ID, MaskedEmail: custos.MaskEmail(acct.Email), Kind: acct.Kind, CreatedAt: acct.CreatedAt,
+			NeedsMFA: len(methods) > 0, MFAMethods: codes, CanSelfServe: len(methods) == 0 || len(codes) > 0,
+		})
+		if ev, err := s.event(custos.EventRetrieved, acct.ID, c, nil); err == nil {
+			if err := s.d.Store.AppendAudit(ctx, ev); err != nil {
+				s.d.Logger.WarnContext(ctx, "auditing a retrieval failed", "err", err)
+			}
 		}
 	}
-	ev, err := s.event(custos.EventUndo, acct.ID, c, detail)
-	if err != nil {
-		return err
+	return out, nil
+}
+
+func (s *Service) event(typ, accountID string, c Client, detail map[string]string) (custos.AuditEvent, error) {
+	return custos.NewEvent(s.d.Rand, s.d.Clock.Now(), typ, accountID, "", c, detail)
+}
+
+// codeMethods keeps the MFA methods a reset form can take as a typed code.
+func codeMethods(methods []string) []string {
+	var out []string
+	for _, m := range methods {
+		if m != "webauthn" {
+			out = append(out, m)
+		}
 	}
-	// "!" can never verify: password login waits for a reset.
-	return s.d.Store.ResetPassword(ctx, acct.ID, "!reset-required", "id:"+acct.Email, ev)
+	return out
+}
+
+func ids(accounts []custos.Account) []string {
+	out := make([]string, len(accounts))
+	for i, a := range accounts {
+		out[i] = a.ID
+	}
+	return out
 }
