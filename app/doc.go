@@ -1,8 +1,11 @@
 // Package app builds the running system from a validated configuration:
-// the store, the key ring's uses, the notifier, the services and the HTTP
-// handler. It is the one place the object graph is wired, by hand, so that
-// cmd/custos and the end-to-end tests run exactly the same assembly.
+// it opens and migrates the store, and wires the notifier and its
+// transports, the password hasher, the key ring's uses, captchas, the
+// services, the api and web transports and the HTTP handler (server). It is
+// the one place the object graph is wired, by hand, so that cmd/custos and
+// the end-to-end tests (through internal/testserver) run exactly the same
+// assembly.
 //
-// It imports every other package of the module; nothing imports it but
-// cmd/custos and tests.
+// It is at the top of the import graph and may import any package of the
+// module. Only cmd/custos and internal/testserver import it.
 package app

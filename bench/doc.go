@@ -49,6 +49,7 @@
 // else it is doing. The benchmarks read the wall clock (time.Now, timers),
 // which is what they measure; no rule of the application depends on it.
 //
-// Only tests import the packages it uses (internal/testserver, password,
-// golang.org/x/crypto/argon2); nothing imports it.
+// Only its tests import the packages it uses (internal/testserver,
+// internal/testdb, password, golang.org/x/crypto/argon2); nothing imports
+// it.
 package bench

@@ -1,8 +1,14 @@
-// Package server assembles the HTTP handler: the api and web transports on
-// one mux, behind the middleware every request passes (request id and
-// logging, client address, panic recovery, security headers, cross-origin
-// protection, metrics), plus /healthz, /readyz and /metrics.
+// Package server assembles the HTTP handler: the transports it is given
+// (each a Registrar; app passes api and web) on one mux, behind the
+// middleware every request passes (request id and logging through
+// requestinfo, the client's address from the Resolver, panic recovery,
+// security headers with a strict Content-Security-Policy, cross-origin
+// protection, per-route metrics), plus /healthz, /readyz (the store's Ping)
+// and /metrics (Prometheus, with the password Hasher's queue depth,
+// in-flight and total computations).
 //
-// It imports the transports, the root package and requestinfo; cmd/custos
-// builds it.
+// It imports the root package, requestinfo, api (only to assert that
+// *api.API is a Registrar), password (for the Hasher whose gauges it
+// exports; an import imports_test.go lists as pending the reshape) and the
+// Prometheus client. app builds it.
 package server

@@ -12,6 +12,7 @@
 //	}
 //
 // It may import sqlstore, pgx (to create and drop schemas) and the standard
-// library; only tests import it. It uses crypto/rand for schema names, which
-// is not a rule's randomness and needs no seam.
+// library; only tests and the test helper internal/testserver import it. It
+// uses crypto/rand for schema names, which is not a rule's randomness and
+// needs no seam.
 package testdb
