@@ -32,6 +32,7 @@ type Captchas interface {
 	// WriteImage draws the captcha's picture as PNG; ENotFound if it is
 	// unknown, used or expired.
 	WriteImage(ctx context.Context, id string, w io.Writer) error
-	// WriteAudio speaks the captcha's digits as WAV in lang ("en", "zh").
+	// WriteAudio speaks the captcha's digits as WAV in lang ("en", "zh", or
+	// an Accept-Language header).
 	WriteAudio(ctx context.Context, id, lang string, w io.Writer) error
 }

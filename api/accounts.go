@@ -6,7 +6,6 @@ import (
 
 	"github.com/custos/custos"
 	"github.com/custos/custos/auth"
-	"github.com/custos/custos/phone"
 )
 
 type signupRequest struct {
@@ -60,7 +59,7 @@ func (a *API) login(w http.ResponseWriter, r *http.Request) error {
 	if err := decode(w, r, &req); err != nil {
 		return err
 	}
-	lr := auth.LoginRequest{Email: req.Email, Password: req.Password, Client: client(r)}
+	lr := auth.LoginRequest{ID: custos.EmailLogin(req.Email), Password: req.Password, Client: client(r)}
 	if req.Captcha != nil {
 		lr.Captcha = &auth.CaptchaAnswer{ID: req.Captcha.ID, Answer: req.Captcha.Answer}
 	}
@@ -161,7 +160,7 @@ func (a *API) getAccount(w http.ResponseWriter, r *http.Request, sess custos.Ses
 		"kind":                 acct.Kind,
 		"account_email":        acct.Email,
 		"secure_email":         optionalString(custos.MaskEmail(acct.SecureEmail), acct.SecureEmail != ""),
-		"phone":                optionalString(phone.Mask(acct.Phone), acct.Phone != ""),
+		"phone":                optionalString(a.binding.MaskPhone(acct.Phone), acct.Phone != ""),
 		"created_at":           rfc3339(acct.CreatedAt),
 		"login_protection":     acct.Protection.Login,
 		"operation_protection": acct.Protection.Operation,

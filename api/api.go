@@ -8,7 +8,6 @@ import (
 	"github.com/custos/custos"
 	"github.com/custos/custos/auth"
 	"github.com/custos/custos/binding"
-	"github.com/custos/custos/captcha"
 	"github.com/custos/custos/mfa"
 	"github.com/custos/custos/recovery"
 	"github.com/custos/custos/requestinfo"
@@ -26,7 +25,6 @@ type Deps struct {
 	MFA      *mfa.Service
 	Binding  *binding.Service
 	Recovery *recovery.Service
-	Captcha  *captcha.Service
 	Clock    custos.Clock
 	Metrics  prometheus.Registerer // may be nil
 }
@@ -37,7 +35,6 @@ type API struct {
 	mfa      *mfa.Service
 	binding  *binding.Service
 	recovery *recovery.Service
-	captcha  *captcha.Service
 	clock    custos.Clock
 	logins   *prometheus.CounterVec
 }
@@ -49,7 +46,6 @@ func New(d Deps) *API {
 		mfa:      d.MFA,
 		binding:  d.Binding,
 		recovery: d.Recovery,
-		captcha:  d.Captcha,
 		clock:    d.Clock,
 		logins: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "custos_logins_total",

@@ -5,7 +5,6 @@ import (
 	"net/http"
 
 	"github.com/custos/custos"
-	"github.com/custos/custos/captcha"
 )
 
 func (a *API) newCaptcha(w http.ResponseWriter, r *http.Request) error {
@@ -13,18 +12,18 @@ func (a *API) newCaptcha(w http.ResponseWriter, r *http.Request) error {
 	if err := decodeOptional(w, r, &struct{}{}); err != nil {
 		return err
 	}
-	id, err := a.captcha.Create(r.Context())
+	c, err := a.auth.NewCaptcha(r.Context())
 	if err != nil {
 		return err
 	}
 	return writeJSON(w, http.StatusCreated, map[string]string{
-		"id": id, "image_url": captcha.ImageURL(id), "audio_url": captcha.AudioURL(id),
+		"id": c.ID, "image_url": c.ImageURL, "audio_url": c.AudioURL,
 	})
 }
 
 func (a *API) captchaImage(w http.ResponseWriter, r *http.Request) error {
 	var buf bytes.Buffer
-	if err := a.captcha.WriteImage(r.Context(), r.PathValue("id"), &buf); err != nil {
+	if err := a.auth.CaptchaImage(r.Context(), r.PathValue("id"), &buf); err != nil {
 		return captchaGone(err)
 	}
 	w.Header().Set("Content-Type", "image/png")
@@ -35,8 +34,7 @@ func (a *API) captchaImage(w http.ResponseWriter, r *http.Request) error {
 
 func (a *API) captchaAudio(w http.ResponseWriter, r *http.Request) error {
 	var buf bytes.Buffer
-	lang := captcha.LangFromHeader(r.Header.Get("Accept-Language"))
-	if err := a.captcha.WriteAudio(r.Context(), r.PathValue("id"), lang, &buf); err != nil {
+	if err := a.auth.CaptchaAudio(r.Context(), r.PathValue("id"), r.Header.Get("Accept-Language"), &buf); err != nil {
 		return captchaGone(err)
 	}
 	w.Header().Set("Content-Type", "audio/wav")
@@ -47,7 +45,7 @@ func (a *API) captchaAudio(w http.ResponseWriter, r *http.Request) error {
 
 func captchaGone(err error) error {
 	if custos.IsCode(err, custos.ENotFound) {
-		return custos.Errorf(custos.ENotFound, "This captcha has expired or was used. Ask for a new one.")
+		return custos.Fail(custos.ENotFound, "captcha.gone")
 	}
 	return err
 }

@@ -5,19 +5,8 @@ import (
 	"time"
 
 	"github.com/custos/custos"
-	"github.com/custos/custos/binding"
 	"github.com/custos/custos/recovery"
 )
-
-func bindingClient(r *http.Request) binding.Client {
-	c := client(r)
-	return binding.Client{Addr: c.Addr, UserAgent: c.UserAgent}
-}
-
-func recoveryClient(r *http.Request) recovery.Client {
-	c := client(r)
-	return recovery.Client{Addr: c.Addr, UserAgent: c.UserAgent}
-}
 
 type phoneRequest struct {
 	Phone string `json:"phone"`
@@ -27,15 +16,10 @@ type emailRequest struct {
 	Email string `json:"email"`
 }
 
-// startChange is the shared first step of the phone and email changes:
-// verification first (not while the account has no second channel), then
-// a code to the new address.
-func (a *API) startChange(w http.ResponseWriter, r *http.Request, sess custos.Session, start func(acct custos.Account) (string, error)) error {
-	acct, err := a.sensitive(r, sess, true)
-	if err != nil {
-		return err
-	}
-	id, err := start(acct)
+// startChange is the shared first step of the phone and email changes
+// (the service asks for "confirm it's you" first where it is needed).
+func (a *API) startChange(w http.ResponseWriter, start func() (string, error)) error {
+	id, err := start()
 	if err != nil {
 		return err
 	}
@@ -47,8 +31,8 @@ func (a *API) startPhoneChange(w http.ResponseWriter, r *http.Request, sess cust
 	if err := decode(w, r, &req); err != nil {
 		return err
 	}
-	return a.startChange(w, r, sess, func(acct custos.Account) (string, error) {
-		return a.binding.StartPhoneChange(r.Context(), acct, req.Phone, bindingClient(r))
+	return a.startChange(w, func() (string, error) {
+		return a.binding.StartPhoneChange(r.Context(), sess, req.Phone, client(r))
 	})
 }
 
@@ -57,8 +41,8 @@ func (a *API) startEmailChange(w http.ResponseWriter, r *http.Request, sess cust
 	if err := decode(w, r, &req); err != nil {
 		return err
 	}
-	return a.startChange(w, r, sess, func(acct custos.Account) (string, error) {
-		return a.binding.StartEmailChange(r.Context(), acct, req.Email, bindingClient(r))
+	return a.startChange(w, func() (string, error) {
+		return a.binding.StartEmailChange(r.Context(), sess, req.Email, client(r))
 	})
 }
 
@@ -67,8 +51,8 @@ func (a *API) startSecureEmail(w http.ResponseWriter, r *http.Request, sess cust
 	if err := decode(w, r, &req); err != nil {
 		return err
 	}
-	return a.startChange(w, r, sess, func(acct custos.Account) (string, error) {
-		return a.binding.StartSecureEmail(r.Context(), acct, req.Email, bindingClient(r))
+	return a.startChange(w, func() (string, error) {
+		return a.binding.StartSecureEmail(r.Context(), sess, req.Email, client(r))
 	})
 }
 
@@ -90,19 +74,19 @@ func (a *API) finishChange(w http.ResponseWriter, r *http.Request, sess custos.S
 
 func (a *API) finishPhoneChange(w http.ResponseWriter, r *http.Request, sess custos.Session) error {
 	return a.finishChange(w, r, sess, func(acct custos.Account, id, code string) error {
-		return a.binding.FinishPhoneChange(r.Context(), acct, id, code, bindingClient(r))
+		return a.binding.FinishPhoneChange(r.Context(), acct, id, code, client(r))
 	})
 }
 
 func (a *API) finishEmailChange(w http.ResponseWriter, r *http.Request, sess custos.Session) error {
 	return a.finishChange(w, r, sess, func(acct custos.Account, id, code string) error {
-		return a.binding.FinishEmailChange(r.Context(), acct, id, code, bindingClient(r))
+		return a.binding.FinishEmailChange(r.Context(), acct, id, code, client(r))
 	})
 }
 
 func (a *API) finishSecureEmail(w http.ResponseWriter, r *http.Request, sess custos.Session) error {
 	return a.finishChange(w, r, sess, func(acct custos.Account, id, code string) error {
-		return a.binding.FinishSecureEmail(r.Context(), acct, id, code, bindingClient(r))
+		return a.binding.FinishSecureEmail(r.Context(), acct, id, code, client(r))
 	})
 }
 
@@ -123,7 +107,7 @@ func (a *API) startRetrieve(w http.ResponseWriter, r *http.Request) error {
 	if err := decode(w, r, &req); err != nil {
 		return err
 	}
-	id, err := a.recovery.StartRetrieve(r.Context(), req.Phone, req.Captcha.recovery(), recoveryClient(r))
+	id, err := a.recovery.StartRetrieve(r.Context(), req.Phone, req.Captcha.recovery(), client(r))
 	if err != nil {
 		return err
 	}
@@ -158,7 +142,7 @@ func (a *API) finishRetrieve(w http.ResponseWriter, r *http.Request) error {
 	if err := decode(w, r, &req); err != nil {
 		return err
 	}
-	accounts, err := a.recovery.FinishRetrieve(r.Context(), r.PathValue("retrieval_id"), req.Code, recoveryClient(r))
+	accounts, err := a.recovery.FinishRetrieve(r.Context(), r.PathValue("retrieval_id"), req.Code, client(r))
 	if err != nil {
 		return err
 	}
@@ -176,7 +160,7 @@ func (a *API) startReset(w http.ResponseWriter, r *http.Request) error {
 	if err := decode(w, r, &req); err != nil {
 		return err
 	}
-	id, err := a.recovery.StartReset(r.Context(), req.Email, req.Phone, req.Captcha.recovery(), recoveryClient(r))
+	id, err := a.recovery.StartReset(r.Context(), req.Email, req.Phone, req.Captcha.recovery(), client(r))
 	if err != nil {
 		return err
 	}
@@ -188,7 +172,7 @@ func (a *API) proveReset(w http.ResponseWriter, r *http.Request) error {
 	if err := decode(w, r, &req); err != nil {
 		return err
 	}
-	accounts, err := a.recovery.FinishResetCode(r.Context(), r.PathValue("reset_id"), req.Code, recoveryClient(r))
+	accounts, err := a.recovery.FinishResetCode(r.Context(), r.PathValue("reset_id"), req.Code, client(r))
 	if err != nil {
 		return err
 	}
@@ -207,7 +191,7 @@ func (a *API) completeReset(w http.ResponseWriter, r *http.Request) error {
 	if err := decode(w, r, &req); err != nil {
 		return err
 	}
-	err := a.recovery.CompleteReset(r.Context(), r.PathValue("reset_id"), req.AccountID, req.Password, req.MFAMethod, req.MFACode, recoveryClient(r))
+	err := a.recovery.CompleteReset(r.Context(), r.PathValue("reset_id"), req.AccountID, req.Password, req.MFAMethod, req.MFACode, client(r))
 	if err != nil {
 		return err
 	}
@@ -223,7 +207,7 @@ func (a *API) undo(w http.ResponseWriter, r *http.Request) error {
 	if err := decode(w, r, &req); err != nil {
 		return err
 	}
-	if err := a.recovery.Undo(r.Context(), req.Token, recoveryClient(r)); err != nil {
+	if err := a.binding.Undo(r.Context(), req.Token, client(r)); err != nil {
 		return err
 	}
 	return writeJSON(w, http.StatusOK, map[string]bool{"sessions_ended": true, "password_reset_required": true})

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/custos/custos"
 	"github.com/custos/custos/internal/testserver"
 )
 
@@ -129,7 +130,7 @@ func TestSuccessInsideSeriesKeepsCount(t *testing.T) {
 	if r := login(t, env, "mia@example.com", goodPassword, "", ""); r.ErrorCode() != "captcha_required" {
 		t.Fatalf("a success erased the series: %d %s", r.Status, r.Raw)
 	}
-	if err := env.App.Auth.Unlock(context.Background(), "MIA@example.com", "test-operator"); err != nil {
+	if err := env.App.Auth.Unlock(context.Background(), custos.EmailLogin("MIA@example.com"), "test-operator"); err != nil {
 		t.Fatal(err)
 	}
 	if r := login(t, env, "mia@example.com", goodPassword, "", ""); r.Status != 200 {

@@ -6,23 +6,7 @@ import (
 
 	"github.com/custos/custos"
 	"github.com/custos/custos/auth"
-	"github.com/custos/custos/mfa"
 )
-
-func mfaClient(r *http.Request) mfa.Client {
-	c := client(r)
-	return mfa.Client{Addr: c.Addr, UserAgent: c.UserAgent}
-}
-
-// sensitive loads the session's account and requires a fresh verification
-// (firstDevice: not while the account has no MFA device yet).
-func (a *API) sensitive(r *http.Request, sess custos.Session, firstDevice bool) (custos.Account, error) {
-	acct, err := a.auth.Account(r.Context(), sess.AccountID)
-	if err != nil {
-		return custos.Account{}, err
-	}
-	return acct, a.auth.RequireVerification(r.Context(), sess, acct, firstDevice)
-}
 
 type nameRequest struct {
 	Name string `json:"name"`
@@ -33,11 +17,7 @@ func (a *API) beginTOTP(w http.ResponseWriter, r *http.Request, sess custos.Sess
 	if err := decodeOptional(w, r, &req); err != nil {
 		return err
 	}
-	acct, err := a.sensitive(r, sess, true)
-	if err != nil {
-		return err
-	}
-	p, err := a.mfa.BeginTOTP(r.Context(), acct, req.Name)
+	p, err := a.mfa.BeginTOTP(r.Context(), sess, req.Name)
 	if err != nil {
 		return err
 	}
@@ -56,7 +36,7 @@ func (a *API) confirmTOTP(w http.ResponseWriter, r *http.Request, sess custos.Se
 	if err := decode(w, r, &req); err != nil {
 		return err
 	}
-	if err := a.mfa.ConfirmTOTP(r.Context(), sess.AccountID, r.PathValue("device_id"), req.Code, mfaClient(r)); err != nil {
+	if err := a.mfa.ConfirmTOTP(r.Context(), sess.AccountID, r.PathValue("device_id"), req.Code, client(r)); err != nil {
 		return err
 	}
 	return a.writeDevice(w, r, sess.AccountID, r.PathValue("device_id"), http.StatusOK)
@@ -74,10 +54,7 @@ func (a *API) bindHardware(w http.ResponseWriter, r *http.Request, sess custos.S
 	if err := decode(w, r, &req); err != nil {
 		return err
 	}
-	if _, err := a.sensitive(r, sess, true); err != nil {
-		return err
-	}
-	id, err := a.mfa.BindHardware(r.Context(), sess.AccountID, req.Serial, req.Code1, req.Code2, req.Name, mfaClient(r))
+	id, err := a.mfa.BindHardware(r.Context(), sess, req.Serial, req.Code1, req.Code2, req.Name, client(r))
 	if err != nil {
 		return err
 	}
@@ -112,10 +89,7 @@ func (a *API) renameDevice(w http.ResponseWriter, r *http.Request, sess custos.S
 }
 
 func (a *API) unbindDevice(w http.ResponseWriter, r *http.Request, sess custos.Session) error {
-	if _, err := a.sensitive(r, sess, false); err != nil {
-		return err
-	}
-	if err := a.mfa.Unbind(r.Context(), sess.AccountID, r.PathValue("device_id"), mfaClient(r)); err != nil {
+	if err := a.mfa.Unbind(r.Context(), sess, r.PathValue("device_id"), client(r)); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)
@@ -126,17 +100,7 @@ func (a *API) recoveryCodes(w http.ResponseWriter, r *http.Request, sess custos.
 	if err := decodeOptional(w, r, &struct{}{}); err != nil {
 		return err
 	}
-	if _, err := a.sensitive(r, sess, false); err != nil {
-		return err
-	}
-	devices, err := a.mfa.Devices(r.Context(), sess.AccountID)
-	if err != nil {
-		return err
-	}
-	if len(devices) == 0 {
-		return custos.Errorf(custos.ENoSecondFactor, "Add an MFA device first: recovery codes stand in for it when it is lost.")
-	}
-	codes, err := a.mfa.GenerateRecoveryCodes(r.Context(), sess.AccountID, mfaClient(r))
+	codes, err := a.mfa.GenerateRecoveryCodes(r.Context(), sess, client(r))
 	if err != nil {
 		return err
 	}

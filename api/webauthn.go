@@ -13,10 +13,7 @@ func (a *API) beginWebAuthnRegistration(w http.ResponseWriter, r *http.Request, 
 	if err := decodeOptional(w, r, &req); err != nil {
 		return err
 	}
-	if _, err := a.sensitive(r, sess, true); err != nil {
-		return err
-	}
-	id, options, err := a.mfa.BeginWebAuthnRegistration(r.Context(), sess.AccountID, req.Name)
+	id, options, err := a.mfa.BeginWebAuthnRegistration(r.Context(), sess, req.Name)
 	if err != nil {
 		return err
 	}
@@ -33,7 +30,7 @@ func (a *API) finishWebAuthnRegistration(w http.ResponseWriter, r *http.Request,
 	if err := decode(w, r, &req); err != nil {
 		return err
 	}
-	id, err := a.mfa.FinishWebAuthnRegistration(r.Context(), sess.AccountID, req.RegistrationID, req.Credential, mfaClient(r))
+	id, err := a.mfa.FinishWebAuthnRegistration(r.Context(), sess.AccountID, req.RegistrationID, req.Credential, client(r))
 	if err != nil {
 		return err
 	}

@@ -16,6 +16,7 @@ import (
 	"github.com/custos/custos/auth"
 	"github.com/custos/custos/binding"
 	"github.com/custos/custos/captcha"
+	"github.com/custos/custos/codes"
 	"github.com/custos/custos/keyring"
 	"github.com/custos/custos/mfa"
 	"github.com/custos/custos/notify"
@@ -123,20 +124,21 @@ func Build(ctx context.Context, cfg Config) (*App, error) {
 		store.Close()
 		return nil, fmt.Errorf("--public-url: security keys: %w", err)
 	}
-	mfas := mfa.New(mfa.Deps{Store: store, Clock: cfg.Clock, Rand: cfg.Rand, Keys: cfg.Keys, Notifier: notifier,
+	limiter := sendlimit.New(store, cfg.Clock, sendlimit.Config{})
+	sender := codes.New(codes.Deps{Store: store, Limiter: limiter, Clock: cfg.Clock, Rand: cfg.Rand, Notifier: notifier, MAC: codeMAC},
+		codes.Config{})
+	guard := auth.NewGuard(store, cfg.Clock)
+	mfas := mfa.New(mfa.Deps{Store: store, Elevator: guard, Clock: cfg.Clock, Rand: cfg.Rand, Keys: cfg.Keys, Notifier: notifier,
 		WebAuthn: rp, Logger: cfg.Logger}, cfg.MFA)
 	svc := auth.New(auth.Deps{
-		Store: store, Clock: cfg.Clock, Rand: cfg.Rand, Notifier: notifier, Hasher: hasher, Captcha: captchas, MFA: mfas,
-		CodeMAC: codeMAC,
-		Logger:  cfg.Logger,
+		Store: store, Clock: cfg.Clock, Rand: cfg.Rand, Notifier: notifier, Hasher: hasher, Captcha: captchas,
+		Factors: mfas, Codes: sender, Guard: guard, Logger: cfg.Logger,
 	}, cfg.Auth)
-
-	limiter := sendlimit.New(store, cfg.Clock, sendlimit.Config{})
 	bindings := binding.New(binding.Deps{Store: store, Clock: cfg.Clock, Rand: cfg.Rand, Notifier: notifier,
-		Limiter: limiter, CodeMAC: codeMAC, Logger: cfg.Logger},
+		Codes: sender, Elevator: guard, Logger: cfg.Logger},
 		binding.Config{MaxPerNumber: cfg.MaxPerNumber, DefaultRegion: cfg.DefaultRegion, PublicURL: publicURL})
 	recoveries := recovery.New(recovery.Deps{Store: store, Clock: cfg.Clock, Rand: cfg.Rand, Notifier: notifier,
-		Limiter: limiter, Captcha: captchas, MFA: mfas, Hasher: hasher, CodeMAC: codeMAC, Logger: cfg.Logger},
+		Codes: sender, Captcha: captchas, Factors: mfas, Hasher: hasher, Logger: cfg.Logger},
 		recovery.Config{DefaultRegion: cfg.DefaultRegion})
 
 	reg := server.NewRegistry()
@@ -145,11 +147,15 @@ func Build(ctx context.Context, cfg Config) (*App, error) {
 	if d, ok := transport.(*notify.Dir); ok {
 		a.OutboxDir = d.Path()
 	}
-	apiT := api.New(api.Deps{Auth: svc, MFA: mfas, Binding: bindings, Recovery: recoveries, Captcha: captchas,
+	apiT := api.New(api.Deps{Auth: svc, MFA: mfas, Binding: bindings, Recovery: recoveries,
 		Clock: cfg.Clock, Metrics: reg})
+	var outbox func() ([]web.OutboxMessage, error)
+	if a.OutboxDir != "" {
+		outbox = OutboxReader(a.OutboxDir)
+	}
 	webT := web.New(web.Deps{
-		Auth: svc, MFA: mfas, Captcha: captchas, Binding: bindings, Recovery: recoveries,
-		Clock: cfg.Clock, OutboxDir: a.OutboxDir,
+		Auth: svc, MFA: mfas, Binding: bindings, Recovery: recoveries,
+		Clock: cfg.Clock, Outbox: outbox,
 		SecureCookies: cfg.PublicURL.Scheme == "https",
 	})
 	a.Handler = server.New(server.Config{
@@ -158,6 +164,22 @@ func Build(ctx context.Context, cfg Config) (*App, error) {
 		Registry: reg, Transports: []server.Registrar{apiT, webT},
 	})
 	return a, nil
+}
+
+// OutboxReader reads the dir: outbox in dir for the development outbox
+// page.
+func OutboxReader(dir string) func() ([]web.OutboxMessage, error) {
+	return func() ([]web.OutboxMessage, error) {
+		msgs, err := notify.ReadOutbox(dir)
+		if err != nil {
+			return nil, err
+		}
+		out := make([]web.OutboxMessage, len(msgs))
+		for i, m := range msgs {
+			out[i] = web.OutboxMessage{Channel: m.Channel, To: m.To, Purpose: m.Purpose, Code: m.Code, Subject: m.Subject, Text: m.Text, SentAt: m.SentAt}
+		}
+		return out, nil
+	}
 }
 
 // Close releases the database.

@@ -149,3 +149,44 @@ func truncate(s string, n int) string {
 }
 
 func internal(format string, args ...any) error { return fmt.Errorf(format, args...) }
+
+// Captcha is a captcha to solve, with where its picture and sound are.
+type Captcha struct {
+	ID       string
+	ImageURL string
+	AudioURL string
+}
+
+// NewCaptcha makes a captcha for a page or a client to show before it
+// needs one.
+func (s *Service) NewCaptcha(ctx context.Context) (Captcha, error) {
+	id, err := s.d.Captcha.Create(ctx)
+	if err != nil {
+		return Captcha{}, err
+	}
+	return Captcha{ID: id, ImageURL: s.d.Captcha.ImageURL(id), AudioURL: s.d.Captcha.AudioURL(id)}, nil
+}
+
+// CaptchaImage draws a live captcha as PNG; ENotFound otherwise.
+func (s *Service) CaptchaImage(ctx context.Context, id string, w io.Writer) error {
+	return s.d.Captcha.WriteImage(ctx, id, w)
+}
+
+// CaptchaAudio speaks a live captcha as WAV in the first language of an
+// Accept-Language header that it speaks; ENotFound otherwise.
+func (s *Service) CaptchaAudio(ctx context.Context, id, acceptLanguage string, w io.Writer) error {
+	return s.d.Captcha.WriteAudio(ctx, id, acceptLanguage, w)
+}
+
+// PasswordMinLength is the shortest password sign-up and changes take.
+func (s *Service) PasswordMinLength() int { return password.MinLength }
+
+// CheckPassword answers weak_password (with a reason) for a password the
+// policy refuses for the account email, before a form goes further.
+func (s *Service) CheckPassword(pw, email string) error { return password.Check(pw, email) }
+
+// CaptchaFor is where the picture and sound of captcha id are (for a page
+// showing the captcha a refusal carried).
+func (s *Service) CaptchaFor(id string) Captcha {
+	return Captcha{ID: id, ImageURL: s.d.Captcha.ImageURL(id), AudioURL: s.d.Captcha.AudioURL(id)}
+}

@@ -113,6 +113,12 @@ func (s *Service) NormalizePhone(raw string) (string, error) {
 	return phone.Normalize(raw, s.cfg.DefaultRegion)
 }
 
+// MaskPhone is a stored number as a page may show it ("+86 138****8000").
+func (s *Service) MaskPhone(e164 string) string { return phone.Mask(e164) }
+
+// CodePolicy is the policy of the codes this service sends, for the pages.
+func (s *Service) CodePolicy() custos.CodePolicy { return s.d.Codes.Policy() }
+
 // StartPhoneChange sends a code to a new phone number and keeps the change
 // pending until it is proven.
 func (s *Service) StartPhoneChange(ctx context.Context, sess custos.Session, raw string, c Client) (string, error) {

@@ -87,7 +87,9 @@ func (s *Service) WriteImage(ctx context.Context, id string, w io.Writer) error 
 }
 
 // WriteAudio speaks the captcha as a WAV file; ENotFound if it is not live.
+// lang may be an Accept-Language header: its first language is used.
 func (s *Service) WriteAudio(ctx context.Context, id, lang string, w io.Writer) error {
+	lang = langFromHeader(lang)
 	c, err := s.store.CaptchaByID(ctx, id, s.clock.Now())
 	if err != nil {
 		return err
@@ -137,8 +139,8 @@ func normalizeLang(lang string) string {
 	return "en"
 }
 
-// LangFromHeader picks the audio language from an Accept-Language header.
-func LangFromHeader(h string) string {
+// langFromHeader picks the audio language from an Accept-Language header.
+func langFromHeader(h string) string {
 	first, _, _ := strings.Cut(h, ",")
 	return normalizeLang(strings.TrimSpace(first))
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/base32"
 	"io"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -366,4 +367,38 @@ func (s *Service) UseRecoveryCode(ctx context.Context, accountID, code string, c
 		return custos.Errorf(custos.EInvalidCode, "That recovery code is not right or was already used.")
 	}
 	return err
+}
+
+// DescribeKey reads an otpauth:// key URI this service made (a page
+// carries it to show the same key again after a wrong first code) and
+// draws its QR code; size is the picture's side in pixels. The secret comes
+// back grouped for typing.
+func (s *Service) DescribeKey(uri string, size int) (Key, error) {
+	u, err := url.Parse(uri)
+	if err != nil || u.Scheme != "otpauth" || u.Host != "totp" {
+		return Key{}, custos.Fail(custos.EInvalidRequest, "totp.bad_key")
+	}
+	q := u.Query()
+	secret, err := otp.DecodeSecret(q.Get("secret"))
+	if err != nil {
+		return Key{}, custos.Fail(custos.EInvalidRequest, "totp.bad_key")
+	}
+	png, err := otp.QRPNG(uri, size)
+	if err != nil {
+		return Key{}, err
+	}
+	issuer := q.Get("issuer")
+	return Key{
+		URI: uri, QRPNG: png, Secret: otp.GroupSecret(otp.EncodeSecret(secret)), Issuer: issuer,
+		Account: strings.TrimPrefix(strings.TrimPrefix(u.Path, "/"), issuer+":"),
+	}, nil
+}
+
+// Key is an authenticator-app key as a page shows it.
+type Key struct {
+	URI     string
+	QRPNG   []byte
+	Secret  string // grouped for typing
+	Issuer  string
+	Account string
 }

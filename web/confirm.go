@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/custos/custos"
-	"github.com/custos/custos/phone"
 )
 
 // securityPath is Security Settings, where a confirmation returns when its
@@ -62,7 +61,7 @@ func verificationNeeded(err error) bool {
 // now. It answers (true, nil) after sending the browser to the
 // confirmation page, which returns to next.
 func (wb *Web) requireVerification(w http.ResponseWriter, r *http.Request, sess custos.Session, acct custos.Account, firstDevice bool, next string) (bool, error) {
-	err := wb.auth.RequireVerification(r.Context(), sess, acct, firstDevice)
+	err := wb.auth.Elevated(r.Context(), sess, firstDevice)
 	if verificationNeeded(err) {
 		return true, toVerify(w, r, next)
 	}
@@ -126,7 +125,7 @@ func (wb *Web) newConfirmView(r *http.Request, sess custos.Session, next, method
 	}
 	v := confirmView{
 		page: wb.signedInPage(r, nav), Next: next, Back: back,
-		Minutes: int(cfg.CodeTTL / time.Minute), Window: int(cfg.VerifiedFor / time.Minute),
+		Minutes: int(wb.auth.CodePolicy().TTL / time.Minute), Window: int(cfg.VerifiedFor / time.Minute),
 	}
 	acct, err := wb.auth.Account(r.Context(), sess.AccountID)
 	if err != nil {
@@ -151,7 +150,7 @@ func (wb *Web) newConfirmView(r *http.Request, sess custos.Session, next, method
 	// is none).
 	switch {
 	case v.Method == "sms":
-		v.SendTo = phone.Mask(acct.Phone)
+		v.SendTo = wb.binding.MaskPhone(acct.Phone)
 	case v.Method == "email" && acct.SecureEmail != "":
 		v.SendTo = custos.MaskEmail(acct.SecureEmail)
 	case v.Method == "email":

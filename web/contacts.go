@@ -8,7 +8,6 @@ import (
 
 	"github.com/custos/custos"
 	"github.com/custos/custos/binding"
-	"github.com/custos/custos/phone"
 )
 
 // contactKind is one contact point a signed-in person can change: the
@@ -21,26 +20,26 @@ type contactKind struct {
 	field string // the form field of the new address: "phone" or "email"
 	nav   string // the navigation item the pages sit under
 	back  string // where the pages come from and return to
-	mask  func(string) string
+	byPhone bool // the address is a phone number (masked as one)
 	// current is the account's address of this kind, "" when there is none.
 	current func(custos.Account) string
-	start   func(s *binding.Service, ctx context.Context, acct custos.Account, value string, c binding.Client) (string, error)
+	start   func(s *binding.Service, ctx context.Context, sess custos.Session, value string, c binding.Client) (string, error)
 	finish  func(s *binding.Service, ctx context.Context, acct custos.Account, id, code string, c binding.Client) error
 }
 
 var (
 	phoneKind = contactKind{
-		name: "phone", path: "/account/phone", field: "phone", nav: "security", back: securityPath, mask: phone.Mask,
+		name: "phone", path: "/account/phone", field: "phone", nav: "security", back: securityPath, byPhone: true,
 		current: func(a custos.Account) string { return a.Phone },
 		start:   (*binding.Service).StartPhoneChange, finish: (*binding.Service).FinishPhoneChange,
 	}
 	secureEmailKind = contactKind{
-		name: "secure_email", path: "/account/secure-email", field: "email", nav: "security", back: securityPath, mask: custos.MaskEmail,
+		name: "secure_email", path: "/account/secure-email", field: "email", nav: "security", back: securityPath,
 		current: func(a custos.Account) string { return a.SecureEmail },
 		start:   (*binding.Service).StartSecureEmail, finish: (*binding.Service).FinishSecureEmail,
 	}
 	accountEmailKind = contactKind{
-		name: "email", path: "/account/email", field: "email", nav: "account", back: accountPath, mask: custos.MaskEmail,
+		name: "email", path: "/account/email", field: "email", nav: "account", back: accountPath,
 		current: func(a custos.Account) string { return a.Email },
 		start:   (*binding.Service).StartEmailChange, finish: (*binding.Service).FinishEmailChange,
 	}
@@ -56,9 +55,12 @@ func (k contactKind) done() string { return withQuery(k.back, "done", k.name) }
 // codePath is the code page of change id.
 func (k contactKind) codePath(id string) string { return k.path + "/" + url.PathEscape(id) }
 
-func bindingClient(r *http.Request) binding.Client {
-	c := client(r)
-	return binding.Client{Addr: c.Addr, UserAgent: c.UserAgent}
+// mask returns how an address of the kind is shown.
+func (wb *Web) mask(byPhone bool) func(string) string {
+	if byPhone {
+		return wb.binding.MaskPhone
+	}
+	return custos.MaskEmail
 }
 
 // changeView asks for a new phone number or email address.
@@ -76,7 +78,7 @@ type changeView struct {
 func (wb *Web) newChangeView(r *http.Request, k contactKind, acct custos.Account) changeView {
 	v := changeView{page: wb.signedInPage(r, k.nav), Kind: k.name, Action: k.path, Field: k.field, Back: k.back}
 	if cur := k.current(acct); cur != "" {
-		v.Current = k.mask(cur)
+		v.Current = wb.mask(k.byPhone)(cur)
 	}
 	return v
 }
@@ -117,7 +119,7 @@ func (wb *Web) change(k contactKind) signedInFunc {
 			v.Form.add(k.field, catalogues[v.Lang].must("change."+k.name+".missing"))
 			return wb.render(w, http.StatusBadRequest, "change", v)
 		}
-		id, err := k.start(wb.binding, r.Context(), acct, v.Value, bindingClient(r))
+		id, err := k.start(wb.binding, r.Context(), sess, v.Value, client(r))
 		if err != nil {
 			if !formProblemOr(&v.Form, err, k.field, k.field) {
 				return err
@@ -133,7 +135,7 @@ func (wb *Web) change(k contactKind) signedInFunc {
 		} else {
 			to = custos.NormalizeEmail(to)
 		}
-		wb.cookie.setPending(w, pendingCode{ID: id, To: to, Field: k.field, Value: to, Sent: wb.clock.Now()})
+		wb.cookie.setPending(w, pendingCode{ID: id, To: to, Field: k.field, Value: to, Sent: wb.clock.Now()}, wb.binding.CodePolicy().TTL)
 		return redirect(w, r, k.codePath(id))
 	}
 }
@@ -154,7 +156,7 @@ type changeCodeView struct {
 
 func (wb *Web) newChangeCodeView(r *http.Request, k contactKind, id string) changeCodeView {
 	return changeCodeView{
-		page: wb.signedInPage(r, k.nav), codeState: wb.newCodeState(r, id, k.mask), Kind: k.name,
+		page: wb.signedInPage(r, k.nav), codeState: wb.newCodeState(r, id, wb.mask(k.byPhone)), Kind: k.name,
 		Action: k.codePath(id), Start: k.path, Back: k.back,
 	}
 }
@@ -184,7 +186,7 @@ func (wb *Web) changeCode(k contactKind) signedInFunc {
 		if err != nil {
 			return err
 		}
-		err = k.finish(wb.binding, r.Context(), acct, r.PathValue("change_id"), code, bindingClient(r))
+		err = k.finish(wb.binding, r.Context(), acct, r.PathValue("change_id"), code, client(r))
 		switch {
 		case err == nil:
 			wb.cookie.clearPending(w)

@@ -10,7 +10,6 @@ import (
 
 	"github.com/custos/custos"
 	"github.com/custos/custos/auth"
-	"github.com/custos/custos/captcha"
 )
 
 // loginView is the login form.
@@ -34,16 +33,17 @@ type captchaView struct {
 
 // newCaptcha makes a captcha for the form of email.
 func (wb *Web) newCaptcha(r *http.Request, email string) (*captchaView, error) {
-	id, err := wb.captcha.Create(r.Context())
+	c, err := wb.auth.NewCaptcha(r.Context())
 	if err != nil {
 		return nil, err
 	}
-	return wb.captchaView(id, email), nil
+	return wb.captchaView(c.ID, email), nil
 }
 
 func (wb *Web) captchaView(id, email string) *captchaView {
+	c := wb.auth.CaptchaFor(id)
 	return &captchaView{
-		ID: id, ImageURL: captcha.ImageURL(id), AudioURL: captcha.AudioURL(id),
+		ID: id, ImageURL: c.ImageURL, AudioURL: c.AudioURL,
 		NewURL: "/login?" + url.Values{"email": {email}}.Encode(),
 	}
 }
@@ -64,7 +64,7 @@ func (wb *Web) loginForm(w http.ResponseWriter, r *http.Request) error {
 	// With an email (the "new picture" link), show what its next attempt
 	// needs. The answer is the same for every address, account or not.
 	if v.Email != "" {
-		need, until, err := wb.auth.LoginStatus(r.Context(), v.Email)
+		need, until, err := wb.auth.LoginStatus(r.Context(), custos.EmailLogin(v.Email))
 		if err != nil {
 			return err
 		}
@@ -88,7 +88,7 @@ func (wb *Web) login(w http.ResponseWriter, r *http.Request) error {
 	}
 	v := loginView{page: wb.newPage(r), Email: strings.TrimSpace(r.PostForm.Get("email"))}
 	req := auth.LoginRequest{
-		Email: v.Email, Password: r.PostForm.Get("password"), Client: client(r),
+		ID: custos.EmailLogin(v.Email), Password: r.PostForm.Get("password"), Client: client(r),
 		DeviceToken: wb.cookie.trustedToken(r),
 	}
 	if id := r.PostForm.Get("captcha_id"); id != "" {
@@ -155,7 +155,7 @@ func (wb *Web) loginCaptcha(r *http.Request, v *loginView, err error) error {
 	case ce.Code == custos.EInvalidCredentials && ce.Fields["captcha_required"] == true:
 		// The failure that locks still answers invalid_credentials; say so
 		// now rather than on the next try.
-		_, until, err := wb.auth.LoginStatus(r.Context(), v.Email)
+		_, until, err := wb.auth.LoginStatus(r.Context(), custos.EmailLogin(v.Email))
 		if err != nil {
 			return err
 		}

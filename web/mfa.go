@@ -8,7 +8,7 @@ import (
 	"strings"
 
 	"github.com/custos/custos"
-	"github.com/custos/custos/otp"
+	"github.com/custos/custos/mfa"
 )
 
 // qrSize is the side of the QR picture on the authenticator-app page.
@@ -35,27 +35,16 @@ type totpView struct {
 // setKey fills the QR code, secret and label from a key URI made by the
 // mfa service. A URI that does not parse leaves them empty; the code field
 // still works.
-func (v *totpView) setKey(uri string) {
-	u, err := url.Parse(uri)
-	if err != nil || u.Scheme != "otpauth" || u.Host != "totp" {
-		return
-	}
-	q := u.Query()
-	secret, err := otp.DecodeSecret(q.Get("secret"))
+func (v *totpView) setKey(m *mfa.Service, uri string) {
+	k, err := m.DescribeKey(uri, qrSize)
 	if err != nil {
 		return
 	}
-	png, err := otp.QRPNG(uri, qrSize)
-	if err != nil {
-		return
-	}
-	v.URI, v.Size = uri, qrSize
+	v.URI, v.Size = k.URI, qrSize
 	// The picture is our own PNG, so it is safe as a data: URL (the CSP
 	// allows data: images).
-	v.QR = template.URL("data:image/png;base64," + base64.StdEncoding.EncodeToString(png))
-	v.Secret = otp.GroupSecret(otp.EncodeSecret(secret))
-	v.Issuer = q.Get("issuer")
-	v.Account = strings.TrimPrefix(strings.TrimPrefix(u.Path, "/"), v.Issuer+":")
+	v.QR = template.URL("data:image/png;base64," + base64.StdEncoding.EncodeToString(k.QRPNG))
+	v.Secret, v.Issuer, v.Account = k.Secret, k.Issuer, k.Account
 }
 
 // totpForm starts an authenticator app. The first device needs no
@@ -68,12 +57,12 @@ func (wb *Web) totpForm(w http.ResponseWriter, r *http.Request, sess custos.Sess
 	if sent, err := wb.requireVerification(w, r, sess, acct, true, securityPath+"/totp"); sent || err != nil {
 		return err
 	}
-	p, err := wb.mfa.BeginTOTP(r.Context(), acct, "")
+	p, err := wb.mfa.BeginTOTP(r.Context(), sess, "")
 	if err != nil {
 		return err
 	}
 	v := totpView{page: wb.signedInPage(r, "security"), DeviceID: p.DeviceID}
-	v.setKey(p.URI)
+	v.setKey(wb.mfa, p.URI)
 	return wb.render(w, http.StatusOK, "totp", v)
 }
 
@@ -82,13 +71,13 @@ func (wb *Web) totp(w http.ResponseWriter, r *http.Request, sess custos.Session)
 		return err
 	}
 	v := totpView{page: wb.signedInPage(r, "security"), DeviceID: r.PostForm.Get("device_id")}
-	v.setKey(r.PostForm.Get("uri"))
+	v.setKey(wb.mfa, r.PostForm.Get("uri"))
 	code := cleanCode(r.PostForm.Get("code"))
 	if code == "" {
 		v.Form.add("code", catalogues[v.Lang].must("totp.code_missing"))
 		return wb.render(w, http.StatusBadRequest, "totp", v)
 	}
-	err := wb.mfa.ConfirmTOTP(r.Context(), sess.AccountID, v.DeviceID, code, mfaClient(r))
+	err := wb.mfa.ConfirmTOTP(r.Context(), sess.AccountID, v.DeviceID, code, client(r))
 	switch {
 	case err == nil:
 		return redirect(w, r, securityDone("totp"))
@@ -148,7 +137,7 @@ func (wb *Web) hardware(w http.ResponseWriter, r *http.Request, sess custos.Sess
 	if sent, err := wb.requireVerification(w, r, sess, acct, true, securityPath+"/hardware"); sent || err != nil {
 		return err
 	}
-	_, err = wb.mfa.BindHardware(r.Context(), sess.AccountID, v.Serial, code1, code2, "", mfaClient(r))
+	_, err = wb.mfa.BindHardware(r.Context(), sess, v.Serial, code1, code2, "", client(r))
 	if err == nil {
 		return redirect(w, r, securityDone("hardware"))
 	}
@@ -219,7 +208,7 @@ func (wb *Web) remove(w http.ResponseWriter, r *http.Request, sess custos.Sessio
 	if sent, err := wb.requireVerification(w, r, sess, acct, false, devicePath(id, "remove")); sent || err != nil {
 		return err
 	}
-	if err := wb.mfa.Unbind(r.Context(), sess.AccountID, id, mfaClient(r)); err != nil {
+	if err := wb.mfa.Unbind(r.Context(), sess, id, client(r)); err != nil {
 		if custos.IsCode(err, custos.ENotFound) {
 			return custos.Errorf(custos.ENotFound, "%s", catalogues[language(r)].must("mfa.device_gone"))
 		}
@@ -306,7 +295,7 @@ func (wb *Web) recovery(w http.ResponseWriter, r *http.Request, sess custos.Sess
 	if sent, err := wb.requireVerification(w, r, sess, acct, false, securityPath+"/recovery"); sent || err != nil {
 		return err
 	}
-	if v.Codes, err = wb.mfa.GenerateRecoveryCodes(r.Context(), sess.AccountID, mfaClient(r)); err != nil {
+	if v.Codes, err = wb.mfa.GenerateRecoveryCodes(r.Context(), sess, client(r)); err != nil {
 		return err
 	}
 	return wb.render(w, http.StatusOK, "recovery", v)

@@ -5,17 +5,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"time"
-
-	"github.com/custos/custos/sendlimit"
 )
-
-// codeTTL is how long a code of the binding and recovery flows lives: the
-// services' default, which the app does not change.
-const codeTTL = 10 * time.Minute
-
-// resendAfter is how long after a code another may be sent to the same
-// address: sendlimit's cooldown, which the app does not change either.
-var resendAfter = sendlimit.Default.Cooldown
 
 // The names of the cookie that remembers a code just sent.
 const (
@@ -40,15 +30,15 @@ type pendingCode struct {
 	Sent  time.Time `json:"sent"` // when the code went out
 }
 
-// setPending remembers p until its code expires.
-func (c cookieConfig) setPending(w http.ResponseWriter, p pendingCode) {
+// setPending remembers p until its code expires (ttl after it was sent).
+func (c cookieConfig) setPending(w http.ResponseWriter, p pendingCode, ttl time.Duration) {
 	b, err := json.Marshal(p)
 	if err != nil {
 		return
 	}
 	http.SetCookie(w, &http.Cookie{
 		Name: c.pending, Value: base64.RawURLEncoding.EncodeToString(b), Path: "/",
-		MaxAge: int(codeTTL / time.Second), Secure: c.secure, HttpOnly: true, SameSite: http.SameSiteLaxMode,
+		MaxAge: int(ttl / time.Second), Secure: c.secure, HttpOnly: true, SameSite: http.SameSiteLaxMode,
 	})
 }
 
@@ -95,7 +85,10 @@ type codeState struct {
 // newCodeState describes the code of flow id from the request's cookie;
 // mask turns the remembered address into what the page shows.
 func (wb *Web) newCodeState(r *http.Request, id string, mask func(string) string) codeState {
-	st := codeState{Minutes: int(codeTTL / time.Minute)}
+	// The binding and recovery flows send their codes through one sender,
+	// whose policy is the one in force.
+	policy := wb.binding.CodePolicy()
+	st := codeState{Minutes: int(policy.TTL / time.Minute)}
 	p, ok := wb.cookie.pendingFor(r, id)
 	if !ok {
 		return st
@@ -105,8 +98,8 @@ func (wb *Web) newCodeState(r *http.Request, id string, mask func(string) string
 	}
 	st.ResendField, st.ResendValue = p.Field, p.Value
 	now := wb.clock.Now()
-	st.ExpiresAt = p.Sent.Add(codeTTL)
-	if left := p.Sent.Add(resendAfter).Sub(now); left > 0 {
+	st.ExpiresAt = p.Sent.Add(policy.TTL)
+	if left := p.Sent.Add(policy.ResendAfter).Sub(now); left > 0 {
 		st.WaitSeconds = int((left + time.Second - 1) / time.Second)
 	}
 	return st

@@ -10,8 +10,6 @@ import (
 	"strings"
 
 	"github.com/custos/custos"
-	"github.com/custos/custos/password"
-	"github.com/custos/custos/phone"
 	"github.com/custos/custos/recovery"
 )
 
@@ -57,11 +55,11 @@ func (wb *Web) flowCaptcha(r *http.Request, err error, newURL string) (*captchaV
 			return v, nil
 		}
 	}
-	id, cerr := wb.captcha.Create(r.Context())
+	c, cerr := wb.auth.NewCaptcha(r.Context())
 	if cerr != nil {
 		return nil, cerr
 	}
-	v := wb.captchaView(id, "")
+	v := wb.captchaView(c.ID, "")
 	v.NewURL = newURL
 	return v, nil
 }
@@ -111,12 +109,12 @@ func (wb *Web) find(w http.ResponseWriter, r *http.Request) error {
 		v.Form.add("phone", catalogues[v.Lang].must("find.phone_missing"))
 	default:
 		var id string
-		id, err = wb.recoveries.StartRetrieve(r.Context(), v.Phone, captchaAnswer(f), recoveryClient(r))
+		id, err = wb.recoveries.StartRetrieve(r.Context(), v.Phone, captchaAnswer(f), client(r))
 		if err == nil {
 			// The number as the service texted it, for the mask; it parsed
 			// there, so it parses here.
 			to, _ := wb.binding.NormalizePhone(v.Phone)
-			wb.cookie.setPending(w, pendingCode{ID: id, To: to, Field: "phone", Value: v.Phone, Sent: wb.clock.Now()})
+			wb.cookie.setPending(w, pendingCode{ID: id, To: to, Field: "phone", Value: v.Phone, Sent: wb.clock.Now()}, wb.binding.CodePolicy().TTL)
 			return redirect(w, r, findPath+"/"+url.PathEscape(id))
 		}
 		if !formProblemOr(&v.Form, err, "phone", "phone", "captcha_answer") {
@@ -141,12 +139,12 @@ func (wb *Web) newFlowCodeView(r *http.Request, flow, start, id string, mask fun
 }
 
 func (wb *Web) findCodeForm(w http.ResponseWriter, r *http.Request) error {
-	return wb.render(w, http.StatusOK, "flowcode", wb.newFlowCodeView(r, "find", findPath, r.PathValue("id"), phone.Mask))
+	return wb.render(w, http.StatusOK, "flowcode", wb.newFlowCodeView(r, "find", findPath, r.PathValue("id"), wb.binding.MaskPhone))
 }
 
 // findCode proves the number and lists its accounts.
 func (wb *Web) findCode(w http.ResponseWriter, r *http.Request) error {
-	return wb.flowCode(w, r, "find", findPath, phone.Mask, wb.recoveries.FinishRetrieve)
+	return wb.flowCode(w, r, "find", findPath, wb.binding.MaskPhone, wb.recoveries.FinishRetrieve)
 }
 
 // flowCode proves the code of an anonymous flow and shows where it leads:
@@ -164,7 +162,7 @@ func (wb *Web) flowCode(w http.ResponseWriter, r *http.Request, flow, start stri
 		v.Form.add("code", catalogues[v.Lang].must("code.missing"))
 		return wb.render(w, http.StatusBadRequest, "flowcode", v)
 	}
-	found, err := finish(r.Context(), id, code, recoveryClient(r))
+	found, err := finish(r.Context(), id, code, client(r))
 	switch {
 	case err == nil:
 	case custos.IsCode(err, custos.EExpired):
@@ -241,11 +239,11 @@ func (wb *Web) forgot(w http.ResponseWriter, r *http.Request) error {
 			field, value = "phone", v.Phone
 		}
 		var id string
-		id, err = wb.recoveries.StartReset(r.Context(), v.Email, v.Phone, captchaAnswer(f), recoveryClient(r))
+		id, err = wb.recoveries.StartReset(r.Context(), v.Email, v.Phone, captchaAnswer(f), client(r))
 		if err == nil {
 			// Where the code went is the account's business: the cookie
 			// keeps only what was typed, for "send a new code".
-			wb.cookie.setPending(w, pendingCode{ID: id, Field: field, Value: value, Sent: wb.clock.Now()})
+			wb.cookie.setPending(w, pendingCode{ID: id, Field: field, Value: value, Sent: wb.clock.Now()}, wb.binding.CodePolicy().TTL)
 			return redirect(w, r, forgotPath+"/"+url.PathEscape(id))
 		}
 		if !formProblemOr(&v.Form, err, field, "email", "phone", "captcha_answer") {
@@ -336,7 +334,7 @@ type newPasswordView struct {
 func (wb *Web) newPasswordView(r *http.Request, id string, st resetState, method string) newPasswordView {
 	v := newPasswordView{
 		page: wb.newPage(r), resetState: st, ID: id, Action: forgotPath + "/" + url.PathEscape(id) + "/password",
-		MinLength: password.MinLength,
+		MinLength: wb.auth.PasswordMinLength(),
 	}
 	if st.NeedsMFA && len(st.Methods) > 0 {
 		v.Method = st.Methods[0]
@@ -395,7 +393,7 @@ func (wb *Web) newPassword(w http.ResponseWriter, r *http.Request) error {
 	if v.Form.Any() {
 		return wb.render(w, http.StatusBadRequest, "newpassword", v)
 	}
-	err := wb.recoveries.CompleteReset(r.Context(), id, st.AccountID, pw, v.Method, code, recoveryClient(r))
+	err := wb.recoveries.CompleteReset(r.Context(), id, st.AccountID, pw, v.Method, code, client(r))
 	switch {
 	case err == nil:
 		return redirect(w, r, resetDonePath)

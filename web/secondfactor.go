@@ -52,7 +52,7 @@ type secondFactorView struct {
 func (wb *Web) newSecondFactorView(r *http.Request, st secondFactorState) secondFactorView {
 	v := secondFactorView{
 		page: wb.newPage(r), secondFactorState: st,
-		Minutes: int(wb.auth.Config().CodeTTL / time.Minute),
+		Minutes: int(wb.auth.CodePolicy().TTL / time.Minute),
 	}
 	if len(st.Methods) > 0 {
 		v.Method = st.Methods[0]

@@ -6,7 +6,6 @@ import (
 
 	"github.com/custos/custos"
 	"github.com/custos/custos/mfa"
-	"github.com/custos/custos/phone"
 )
 
 // securityNotices are the notices Security Settings shows after a change,
@@ -35,6 +34,7 @@ func securityDone(done string) string { return withQuery(securityPath, "done", d
 type securityView struct {
 	page
 	Account custos.Account
+	Phone   string          // the bound phone, masked
 	Devices []custos.Device // confirmed MFA devices, oldest first
 	Form    formErrors      // a refused switch (no_second_factor)
 	// AddKey is set when a confirmation returned here to add a security
@@ -54,6 +54,7 @@ func (wb *Web) newSecurityView(r *http.Request, sess custos.Session) (securityVi
 	if v.Account, err = wb.auth.Account(r.Context(), sess.AccountID); err != nil {
 		return v, err
 	}
+	v.Phone = wb.binding.MaskPhone(v.Account.Phone)
 	if v.Devices, err = wb.mfa.Devices(r.Context(), sess.AccountID); err != nil {
 		return v, err
 	}
@@ -225,9 +226,6 @@ func (wb *Web) protection(w http.ResponseWriter, r *http.Request, sess custos.Se
 	}
 	return wb.render(w, http.StatusBadRequest, "security", v)
 }
-
-// Phone is the bound phone, masked.
-func (v securityView) Phone() string { return phone.Mask(v.Account.Phone) }
 
 // SecureEmail is the secure email, masked.
 func (v securityView) SecureEmail() string { return custos.MaskEmail(v.Account.SecureEmail) }

@@ -7,7 +7,6 @@ import (
 
 	"github.com/custos/custos"
 	"github.com/custos/custos/auth"
-	"github.com/custos/custos/password"
 )
 
 // signupView is the sign-up form.
@@ -21,7 +20,7 @@ type signupView struct {
 
 func (wb *Web) signupForm(w http.ResponseWriter, r *http.Request) error {
 	return wb.render(w, http.StatusOK, "signup", signupView{
-		page: wb.newPage(r), Kind: string(custos.KindPersonal), MinLength: password.MinLength,
+		page: wb.newPage(r), Kind: string(custos.KindPersonal), MinLength: wb.auth.PasswordMinLength(),
 	})
 }
 
@@ -33,7 +32,7 @@ func (wb *Web) signup(w http.ResponseWriter, r *http.Request) error {
 		page:      wb.newPage(r),
 		Email:     strings.TrimSpace(r.PostForm.Get("email")),
 		Kind:      r.PostForm.Get("kind"),
-		MinLength: password.MinLength,
+		MinLength: wb.auth.PasswordMinLength(),
 	}
 	pw := r.PostForm.Get("password")
 	kind := custos.AccountKind(v.Kind)
@@ -43,7 +42,7 @@ func (wb *Web) signup(w http.ResponseWriter, r *http.Request) error {
 	if _, err := auth.ValidateEmail(v.Email); err != nil && !formProblem(&v.Form, err, "email") {
 		return err
 	}
-	if err := password.Check(pw, v.Email); err != nil && !formProblem(&v.Form, err, "password") {
+	if err := wb.auth.CheckPassword(pw, v.Email); err != nil && !formProblem(&v.Form, err, "password") {
 		return err
 	}
 	if !kind.Valid() {
@@ -76,7 +75,7 @@ type verifyView struct {
 }
 
 func (wb *Web) newVerifyView(r *http.Request, id string) verifyView {
-	return verifyView{page: wb.newPage(r), ID: id, Minutes: int(wb.auth.Config().CodeTTL / time.Minute)}
+	return verifyView{page: wb.newPage(r), ID: id, Minutes: int(wb.auth.CodePolicy().TTL / time.Minute)}
 }
 
 func (wb *Web) verifyForm(w http.ResponseWriter, r *http.Request) error {

@@ -38,7 +38,7 @@ func (wb *Web) undo(w http.ResponseWriter, r *http.Request) error {
 		v.Expired, v.ExpiredMessage = true, catalogues[v.Lang].must("undo.missing")
 		return wb.render(w, http.StatusBadRequest, "undo", v)
 	}
-	err := wb.recoveries.Undo(r.Context(), token, recoveryClient(r))
+	err := wb.binding.Undo(r.Context(), token, client(r))
 	switch {
 	case err == nil:
 		v.Done = true

@@ -13,7 +13,6 @@ import (
 	"github.com/custos/custos"
 	"github.com/custos/custos/auth"
 	"github.com/custos/custos/binding"
-	"github.com/custos/custos/captcha"
 	"github.com/custos/custos/mfa"
 	"github.com/custos/custos/recovery"
 	"github.com/custos/custos/requestinfo"
@@ -24,17 +23,16 @@ const maxFormBytes = 64 << 10
 
 // Deps are what the pages need.
 type Deps struct {
-	Auth    *auth.Service
-	MFA     *mfa.Service
-	Captcha *captcha.Service
+	Auth *auth.Service
+	MFA  *mfa.Service
 	// Binding changes the phone, account email and secure email.
 	Binding *binding.Service
 	// Recovery runs Find my accounts, Forgot password and "it wasn't me".
 	Recovery *recovery.Service
 	Clock    custos.Clock
-	// OutboxDir is the directory of the dir: delivery transport. When it is
-	// empty there is no /dev/outbox page.
-	OutboxDir string
+	// Outbox reads the messages of the dir: delivery transport, newest
+	// first. When it is nil there is no /dev/outbox page.
+	Outbox func() ([]OutboxMessage, error)
 	// SecureCookies marks the session cookie Secure and gives it the
 	// __Host- prefix. Set it whenever people reach the server over HTTPS.
 	SecureCookies bool
@@ -44,11 +42,10 @@ type Deps struct {
 type Web struct {
 	auth       *auth.Service
 	mfa        *mfa.Service
-	captcha    *captcha.Service
 	binding    *binding.Service
 	recoveries *recovery.Service
 	clock      custos.Clock
-	outboxDir  string
+	readOutbox func() ([]OutboxMessage, error)
 	cookie     cookieConfig
 	pages      map[string]map[string]*template.Template // language → page → template
 }
@@ -62,11 +59,10 @@ func New(d Deps) *Web {
 	return &Web{
 		auth:       d.Auth,
 		mfa:        d.MFA,
-		captcha:    d.Captcha,
 		binding:    d.Binding,
 		recoveries: d.Recovery,
 		clock:      d.Clock,
-		outboxDir:  d.OutboxDir,
+		readOutbox: d.Outbox,
 		cookie:     newCookieConfig(d.SecureCookies),
 		pages:      mustParsePages(),
 	}
@@ -137,7 +133,7 @@ func (wb *Web) Register(mux *http.ServeMux) {
 	mux.Handle("GET /account/security/recovery", wb.signedIn(wb.recoveryForm))
 	mux.Handle("POST /account/security/recovery", wb.signedIn(wb.recovery))
 
-	if wb.outboxDir != "" {
+	if wb.readOutbox != nil {
 		mux.Handle("GET /dev/outbox", wb.handle(wb.outbox))
 	}
 }

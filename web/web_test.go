@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/custos/custos/app"
 	"github.com/custos/custos/internal/testserver"
 	"github.com/custos/custos/web"
 )
@@ -322,7 +323,7 @@ func TestLoginFailure(t *testing.T) {
 func testWeb(t *testing.T, env *testserver.Env, d web.Deps) http.Handler {
 	t.Helper()
 	d.Auth, d.MFA, d.Clock = env.App.Auth, env.App.MFA, env.Clock
-	d.Captcha, d.Binding, d.Recovery = env.App.Captcha, env.App.Binding, env.App.Recovery
+	d.Binding, d.Recovery = env.App.Binding, env.App.Recovery
 	mux := http.NewServeMux()
 	web.New(d).Register(mux)
 	return mux
@@ -330,7 +331,7 @@ func testWeb(t *testing.T, env *testserver.Env, d web.Deps) http.Handler {
 
 func TestOutboxAbsentWithoutDir(t *testing.T) {
 	env := testserver.Start(t, testserver.Options{})
-	h := testWeb(t, env, web.Deps{OutboxDir: ""})
+	h := testWeb(t, env, web.Deps{Outbox: nil})
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, httptest.NewRequest("GET", "/dev/outbox", nil))
 	if rec.Code != http.StatusNotFound {
@@ -340,7 +341,7 @@ func TestOutboxAbsentWithoutDir(t *testing.T) {
 	env.SignUp(t, "first@example.com", testPassword)
 	env.Clock.Advance(time.Second) // the fake clock stands still; order needs time
 	env.SignUp(t, "second@example.com", testPassword)
-	h = testWeb(t, env, web.Deps{OutboxDir: env.Outbox})
+	h = testWeb(t, env, web.Deps{Outbox: app.OutboxReader(env.Outbox)})
 	rec = httptest.NewRecorder()
 	h.ServeHTTP(rec, httptest.NewRequest("GET", "/dev/outbox", nil))
 	body := rec.Body.String()

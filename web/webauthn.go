@@ -140,18 +140,11 @@ func (wb *Web) beginRegistration(w http.ResponseWriter, r *http.Request, sess cu
 	if err := decodeJSON(w, r, &req); err != nil {
 		return err
 	}
-	acct, err := wb.auth.Account(r.Context(), sess.AccountID)
-	if err != nil {
-		return err
+	id, options, err := wb.mfa.BeginWebAuthnRegistration(r.Context(), sess, req.Name)
+	if verificationNeeded(err) {
+		return custos.Fail(custos.EVerificationRequired, "webauthn.confirm_first").
+			With("location", verifyURL(addKeyPath(strings.TrimSpace(req.Name))))
 	}
-	if err := wb.auth.RequireVerification(r.Context(), sess, acct, true); err != nil {
-		if verificationNeeded(err) {
-			return custos.Errorf(custos.EVerificationRequired, "%s", catalogues[language(r)].must("webauthn.confirm_first")).
-				With("location", verifyURL(addKeyPath(strings.TrimSpace(req.Name))))
-		}
-		return err
-	}
-	id, options, err := wb.mfa.BeginWebAuthnRegistration(r.Context(), sess.AccountID, req.Name)
 	if err != nil {
 		return err
 	}
@@ -170,7 +163,7 @@ func (wb *Web) finishRegistration(w http.ResponseWriter, r *http.Request, sess c
 	if err := decodeJSON(w, r, &req); err != nil {
 		return err
 	}
-	if _, err := wb.mfa.FinishWebAuthnRegistration(r.Context(), sess.AccountID, req.RegistrationID, req.Credential, mfaClient(r)); err != nil {
+	if _, err := wb.mfa.FinishWebAuthnRegistration(r.Context(), sess.AccountID, req.RegistrationID, req.Credential, client(r)); err != nil {
 		return err
 	}
 	return writeJSON(w, http.StatusOK, map[string]string{"location": securityDone("webauthn")})

@@ -38,7 +38,7 @@ func admin(ctx context.Context, cfg app.Config, args []string, out io.Writer) er
 		if u := os.Getenv("USER"); u != "" {
 			actor = "admin-cli:" + u
 		}
-		if err := a.Auth.Unlock(ctx, args[1], actor); err != nil {
+		if err := a.Auth.Unlock(ctx, custos.EmailLogin(args[1]), actor); err != nil {
 			return err
 		}
 		fmt.Fprintf(out, "unlocked %s\n", custos.NormalizeEmail(args[1]))
