@@ -15,12 +15,12 @@ import (
 // email under Account Information. Each change is two pages: the new
 // address (GET/POST path), then its code (GET/POST path/{change_id}).
 type contactKind struct {
-	name  string // "phone", "email" or "secure_email": the catalogue keys' middle and the done notice
-	path  string // the first page
-	field string // the form field of the new address: "phone" or "email"
-	nav   string // the navigation item the pages sit under
-	back  string // where the pages come from and return to
-	byPhone bool // the address is a phone number (masked as one)
+	name    string // "phone", "email" or "secure_email": the catalogue keys' middle and the done notice
+	path    string // the first page
+	field   string // the form field of the new address: "phone" or "email"
+	nav     string // the navigation item the pages sit under
+	back    string // where the pages come from and return to
+	byPhone bool   // the address is a phone number (masked as one)
 	// current is the account's address of this kind, "" when there is none.
 	current func(custos.Account) string
 	start   func(s *binding.Service, ctx context.Context, sess custos.Session, value string, c binding.Client) (string, error)
