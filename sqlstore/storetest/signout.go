@@ -14,35 +14,46 @@ import (
 type loginState struct {
 	Hash     string         // "" when the account does not exist
 	Sessions []string       // ids, newest first
-	Trusted  []string       // live trusted-device challenges among those asked about
+	Trusted  []string       // live trusted-device challenges among those asked about (the old form)
+	Devices  []string       // live trusted devices among those asked about
 	Other    []string       // live challenges of other purposes among those asked about
 	Counter  custos.Counter // at the lock key
 	Events   []string       // event ids, newest first
 }
 
-// signoutFixture is an account with sessions, trusted devices, a challenge
+// signoutFixture is an account with sessions, trusted devices (and
+// trusted-device challenges, as an older release kept them), a challenge
 // of another purpose and a locked counter, as a login-security lock leaves
 // it.
 type signoutFixture struct {
 	account  string
 	lockKey  string
 	trusted  []string
+	devices  []string
 	other    []string
 	sessions int
 }
 
-// newSignoutFixture creates the account (unless absent) with n sessions,
-// two trusted devices, a verification challenge and a locked counter.
-func newSignoutFixture(t *testing.T, s custos.Store, accountID string, n int, absent bool) signoutFixture {
-	t.Helper()
-	ctx := t.Context()
-	f := signoutFixture{
+// signoutNames names the parts of the account's fixture with n sessions,
+// without creating any.
+func signoutNames(accountID string, n int) signoutFixture {
+	return signoutFixture{
 		account:  accountID,
 		lockKey:  "id:" + accountID + "@example.test",
 		trusted:  []string{"td-1-" + accountID, "td-2-" + accountID},
+		devices:  []string{"tdev-1-" + accountID, "tdev-2-" + accountID},
 		other:    []string{"verify-" + accountID},
 		sessions: n,
 	}
+}
+
+// newSignoutFixture creates the account (unless absent) with n sessions,
+// two trusted devices, two trusted-device challenges, a verification
+// challenge and a locked counter.
+func newSignoutFixture(t *testing.T, s custos.Store, accountID string, n int, absent bool) signoutFixture {
+	t.Helper()
+	ctx := t.Context()
+	f := signoutNames(accountID, n)
 	if !absent {
 		mustCreateAccount(t, s, accountID)
 		for i := range n {
@@ -56,6 +67,9 @@ func newSignoutFixture(t *testing.T, s custos.Store, accountID string, n int, ab
 	for _, id := range f.trusted {
 		mustCreateChallenge(t, s, custos.Challenge{ID: id, Purpose: custos.PurposeTrustedDevice, AccountID: accountID,
 			CodeHash: []byte{0}, MaxAttempts: 1, CreatedAt: t0, ExpiresAt: t0.Add(7 * 24 * time.Hour)})
+	}
+	for _, id := range f.devices {
+		mustTrustDevice(t, s, custos.TrustedDevice{ID: id, AccountID: accountID, CreatedAt: t0, ExpiresAt: t0.Add(7 * 24 * time.Hour)})
 	}
 	c := newChallenge(f.other[0], "123456")
 	c.Purpose, c.AccountID = custos.PurposeVerification, accountID
@@ -98,6 +112,15 @@ func (f signoutFixture) state(t *testing.T, s custos.Store) loginState {
 	}
 	st.Trusted = live(f.trusted, custos.PurposeTrustedDevice)
 	st.Other = live(f.other, custos.PurposeVerification)
+	for _, id := range f.devices {
+		ok, err := s.IsTrustedDevice(ctx, id, f.account, t0)
+		if err != nil {
+			t.Fatalf("IsTrustedDevice(%s): %v", id, err)
+		}
+		if ok {
+			st.Devices = append(st.Devices, id)
+		}
+	}
 	if st.Counter, err = s.GetCounter(ctx, f.lockKey); err != nil {
 		t.Fatalf("GetCounter(%s): %v", f.lockKey, err)
 	}
@@ -127,6 +150,9 @@ func testResetPassword(t *testing.T, s custos.Store) {
 	target := newSignoutFixture(t, s, "rp-target", 3, false)
 	bystander := newSignoutFixture(t, s, "rp-bystander", 1, false)
 	targetBefore, bystanderBefore := target.state(t, s), bystander.state(t, s)
+	if len(targetBefore.Devices) != 2 || len(targetBefore.Trusted) != 2 {
+		t.Fatalf("fixture: %d trusted devices and %d trusted-device challenges, want 2 of each", len(targetBefore.Devices), len(targetBefore.Trusted))
+	}
 
 	ev := newEvent("ev-reset", target.account, custos.EventPasswordReset, t0.Add(time.Minute))
 	if err := s.ResetPassword(ctx, target.account, "new-hash", target.lockKey, ev); err != nil {
@@ -184,6 +210,9 @@ func testDeleteAccountSessions(t *testing.T, s custos.Store) {
 	target := newSignoutFixture(t, s, "das-target", 3, false)
 	bystander := newSignoutFixture(t, s, "das-bystander", 2, false)
 	targetBefore, bystanderBefore := target.state(t, s), bystander.state(t, s)
+	if len(targetBefore.Devices) != 2 || len(targetBefore.Trusted) != 2 {
+		t.Fatalf("fixture: %d trusted devices and %d trusted-device challenges, want 2 of each", len(targetBefore.Devices), len(targetBefore.Trusted))
+	}
 	events := targetBefore.Events
 	for i, want := range []int{3, 0} {
 		ev := newEvent(seq("ev-undo", i), target.account, custos.EventUndo, t0.Add(time.Duration(i+1)*time.Minute))

@@ -86,6 +86,16 @@ func Run(t *testing.T, open func(t *testing.T) custos.Store) {
 		{"ResetPassword", testResetPassword},
 		{"ResetPassword/Refused", testResetPasswordRefused},
 		{"DeleteAccountSessions", testDeleteAccountSessions},
+		{"CreateFlow/RoundTrip", testCreateFlow},
+		{"CreateFlow/Errors", testCreateFlowErrors},
+		{"FlowByID", testFlowByID},
+		{"AdvanceFlow", testAdvanceFlow},
+		{"CountFlowAttempt", testCountFlowAttempt},
+		{"DeleteExpiredFlows", testDeleteExpiredFlows},
+		{"Flow/Races", testFlowRaces},
+		{"TrustDevice", testTrustDevice},
+		{"TrustDevice/Errors", testTrustDeviceErrors},
+		{"DeleteExpiredTrustedDevices", testDeleteExpiredTrustedDevices},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
