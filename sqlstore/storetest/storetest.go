@@ -96,6 +96,7 @@ func Run(t *testing.T, open func(t *testing.T) custos.Store) {
 		{"TrustDevice", testTrustDevice},
 		{"TrustDevice/Errors", testTrustDeviceErrors},
 		{"DeleteExpiredTrustedDevices", testDeleteExpiredTrustedDevices},
+		{"AuditFailure/LeavesNoChange", testAuditFailureLeavesNoChange},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
