@@ -10,10 +10,11 @@
 // Times are stored as Unix milliseconds (UTC) so both databases agree;
 // optional times (Session.VerifiedUntil, Challenge.UsedAt, Counter.Start and
 // LockedUntil, Device.ConfirmedAt and LastUsedAt, a recovery code's use) are
-// NULL when zero. Counters that must be exact (challenge attempts, one-time
-// use of challenges, captchas, recovery codes and TOTP time steps, the
-// binding of a hardware token) change in one atomic statement whose WHERE
-// clause holds the rule's condition, so concurrent callers on any replica
+// NULL when zero. Counters that must be exact (challenge and flow attempts,
+// one-time use of challenges, captchas, recovery codes and TOTP time steps,
+// the binding of a hardware token) and flow transitions (a compare-and-swap
+// on the flow's state) change in one atomic statement whose WHERE clause
+// holds the rule's condition, so concurrent callers on any replica
 // serialise on the row; rate-limit counters, whose rule lives in Go, change
 // in one transaction holding the counter's row lock (UpdateCounter). The
 // limit of accounts per phone number is counted and applied in one
