@@ -11,7 +11,6 @@ import (
 
 	"github.com/custos/custos"
 	"github.com/custos/custos/api"
-	"github.com/custos/custos/password"
 	"github.com/custos/custos/requestinfo"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -27,7 +26,7 @@ type Registrar interface {
 // Config is what the server is built from.
 type Config struct {
 	Store      custos.Store
-	Hasher     *password.Hasher
+	Hasher     HashStats // the password hasher's load, for /metrics; may be nil
 	Rand       io.Reader
 	Logger     *slog.Logger
 	Resolver   requestinfo.Resolver
@@ -166,7 +165,14 @@ type metrics struct {
 	latency  *prometheus.HistogramVec
 }
 
-func newMetrics(reg prometheus.Registerer, hasher *password.Hasher) *metrics {
+// HashStats is the load of the password hasher (password.Hasher).
+type HashStats interface {
+	QueueDepth() int // hashes waiting for a worker
+	InFlight() int   // hashes running now
+	Hashes() uint64  // argon2id computations done
+}
+
+func newMetrics(reg prometheus.Registerer, hasher HashStats) *metrics {
 	m := &metrics{
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "custos_http_requests_total", Help: "HTTP requests by route and status.",
