@@ -85,7 +85,7 @@ func (s *Service) RevokeSession(ctx context.Context, accountID, sessionID string
 	}
 	err = s.d.Store.DeleteSession(ctx, accountID, sessionID, ev)
 	if custos.IsCode(err, custos.ENotFound) {
-		return custos.Errorf(custos.ENotFound, "That session has already ended.")
+		return custos.Fail(custos.ENotFound, "session.ended")
 	}
 	return err
 }

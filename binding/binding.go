@@ -153,7 +153,7 @@ func (s *Service) StartEmailChange(ctx context.Context, sess custos.Session, raw
 		return "", err
 	}
 	if e == acct.Email {
-		return "", custos.Errorf(custos.EInvalidRequest, "That is already your account email.").With("field", "email")
+		return "", custos.Fail(custos.EInvalidRequest, "change.email.same").OnField("email")
 	}
 	return s.start(ctx, acct, emailKind, e, c)
 }
@@ -201,7 +201,7 @@ func (s *Service) FinishPhoneChange(ctx context.Context, acct custos.Account, id
 	}
 	if err := s.d.Store.SetPhone(ctx, acct.ID, value, s.cfg.MaxPerNumber, ev); err != nil {
 		if custos.IsCode(err, custos.EConflict) {
-			return custos.Errorf(custos.EConflict, "This number is already bound to as many accounts as it may be (%d).", s.cfg.MaxPerNumber)
+			return custos.Fail(custos.EConflict, "change.phone.full", s.cfg.MaxPerNumber)
 		}
 		return err
 	}
@@ -231,7 +231,7 @@ func (s *Service) FinishEmailChange(ctx context.Context, acct custos.Account, id
 	}
 	if err := s.d.Store.SetAccountEmail(ctx, acct.ID, value, ev); err != nil {
 		if custos.IsCode(err, custos.EEmailTaken) {
-			return custos.Errorf(custos.EEmailTaken, "Another account uses that email.")
+			return custos.Fail(custos.EEmailTaken, "change.email.taken")
 		}
 		return err
 	}
@@ -320,7 +320,7 @@ func validEmail(raw string) (string, error) {
 	e := custos.NormalizeEmail(raw)
 	local, domain, ok := strings.Cut(e, "@")
 	if !ok || local == "" || len(e) > 254 || !strings.Contains(domain, ".") || strings.ContainsAny(e, " <>\"(),;:\\[]") {
-		return "", custos.Errorf(custos.EInvalidEmail, "Enter an email address like name@example.com.").With("field", "email")
+		return "", custos.Fail(custos.EInvalidEmail, "email.invalid").OnField("email")
 	}
 	return e, nil
 }

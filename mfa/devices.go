@@ -72,7 +72,7 @@ func (s *Service) ConfirmTOTP(ctx context.Context, accountID, deviceID, code str
 		if err != nil && !custos.IsCode(err, custos.ENotFound) {
 			return err
 		}
-		return custos.Errorf(custos.ENotFound, "No device is waiting for a code; start again.")
+		return custos.Fail(custos.ENotFound, "mfa.no_pending")
 	}
 	secret, err := s.open(d)
 	if err != nil {
@@ -101,7 +101,7 @@ func (s *Service) BindHardware(ctx context.Context, sess custos.Session, serial,
 	}
 	accountID := sess.AccountID
 	serial = strings.TrimSpace(serial)
-	notFound := custos.Errorf(custos.ENotFound, "No token with that serial number is available, or the codes do not match it.")
+	notFound := custos.Fail(custos.ENotFound, "hardware.not_found")
 	tok, err := s.d.Store.TokenBySerial(ctx, serial)
 	if custos.IsCode(err, custos.ENotFound) || (err == nil && tok.Status != custos.TokenInStock) {
 		return "", notFound
@@ -162,7 +162,7 @@ func (s *Service) Resync(ctx context.Context, accountID, deviceID, code1, code2 
 		return err
 	}
 	if d.Type != custos.DeviceHardware {
-		return custos.Errorf(custos.EInvalidRequest, "Only hardware tokens can be resynchronised.")
+		return custos.Fail(custos.EInvalidRequest, "hardware.resync_only")
 	}
 	secret, err := s.open(d)
 	if err != nil {
@@ -190,7 +190,7 @@ func (s *Service) Rename(ctx context.Context, accountID, deviceID, name string) 
 		return err
 	}
 	if name == "" {
-		return custos.Errorf(custos.EInvalidRequest, "Give the device a name.").With("field", "name")
+		return custos.Fail(custos.EInvalidRequest, "mfa.name_missing").OnField("name")
 	}
 	ev, err := s.event(custos.EventDeviceRenamed, accountID, Client{}, map[string]string{"device_id": deviceID, "name": name})
 	if err != nil {
@@ -233,7 +233,7 @@ func (s *Service) Unbind(ctx context.Context, sess custos.Session, deviceID stri
 			}
 		}
 		if left == 0 || (acct.Protection.Operation && codes == 0) {
-			return custos.Errorf(custos.ENoSecondFactor, "Protection is on and needs this device: turn protection off first, or add another authenticator app or hardware token.")
+			return custos.Fail(custos.ENoSecondFactor, "mfa.last_device")
 		}
 	}
 	status := custos.TokenRetired
@@ -310,7 +310,7 @@ func (s *Service) VerifyCode(ctx context.Context, accountID string, typ custos.D
 		}
 		// Someone else may have the code (read over a shoulder, phished).
 		s.notify(ctx, accountID, custos.MsgCodeReplayed, map[string]string{"Kind": string(typ)})
-		return custos.Device{}, custos.Errorf(custos.EInvalidCode, "That code was already used. Wait for the next one.")
+		return custos.Device{}, custos.Fail(custos.EInvalidCode, "mfa.code_used")
 	}
 	return custos.Device{}, invalidCode()
 }
@@ -364,7 +364,7 @@ func (s *Service) UseRecoveryCode(ctx context.Context, accountID, code string, c
 	}
 	err = s.d.Store.UseRecoveryCode(ctx, accountID, recoveryHash(code), s.d.Clock.Now(), ev)
 	if custos.IsCode(err, custos.EInvalidCode) {
-		return custos.Errorf(custos.EInvalidCode, "That recovery code is not right or was already used.")
+		return custos.Fail(custos.EInvalidCode, "recovery_code.wrong")
 	}
 	return err
 }

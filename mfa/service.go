@@ -160,7 +160,7 @@ func cleanName(name, fallback string) (string, error) {
 		return fallback, nil
 	}
 	if !utf8.ValidString(name) || utf8.RuneCountInString(name) > 64 || strings.ContainsFunc(name, func(r rune) bool { return r < 0x20 || r == 0x7f }) {
-		return "", custos.Errorf(custos.EInvalidRequest, "A device name is at most 64 characters of text.").With("field", "name")
+		return "", custos.Fail(custos.EInvalidRequest, "mfa.name_long").OnField("name")
 	}
 	return name, nil
 }

@@ -90,7 +90,7 @@ func (s *Service) waUser(ctx context.Context, accountID string) (*waUser, error)
 
 func (s *Service) relyingParty() (*webauthn.WebAuthn, error) {
 	if s.d.WebAuthn == nil {
-		return nil, custos.Errorf(custos.EForbidden, "Security keys need the server's public URL to have a host name (not an IP address).")
+		return nil, custos.Fail(custos.EForbidden, "webauthn.unavailable")
 	}
 	return s.d.WebAuthn, nil
 }
@@ -183,11 +183,11 @@ func (s *Service) FinishWebAuthnRegistration(ctx context.Context, accountID, han
 	}
 	parsed, err := protocol.ParseCredentialCreationResponseBody(bytes.NewReader(answer))
 	if err != nil {
-		return "", custos.Errorf(custos.EInvalidRequest, "The security key's answer could not be read.")
+		return "", custos.Fail(custos.EInvalidRequest, "webauthn.unreadable")
 	}
 	cred, err := rp.CreateCredential(u, cer.Session, parsed)
 	if err != nil {
-		return "", custos.Errorf(custos.EInvalidCode, "The security key's answer did not check out. Try again.")
+		return "", custos.Fail(custos.EInvalidCode, "webauthn.rejected_again")
 	}
 	raw, err := json.Marshal(cred)
 	if err != nil {
@@ -225,7 +225,7 @@ func (s *Service) BeginWebAuthnAssertion(ctx context.Context, accountID string) 
 		return "", nil, err
 	}
 	if len(u.creds) == 0 {
-		return "", nil, custos.Errorf(custos.EInvalidRequest, "This account has no security key.")
+		return "", nil, custos.Fail(custos.EInvalidRequest, "secondfactor.no_key")
 	}
 	assertion, session, err := rp.BeginLogin(u)
 	if err != nil {
@@ -256,11 +256,11 @@ func (s *Service) FinishWebAuthnAssertion(ctx context.Context, accountID, handle
 	}
 	parsed, err := protocol.ParseCredentialRequestResponseBody(bytes.NewReader(answer))
 	if err != nil {
-		return custos.Device{}, custos.Errorf(custos.EInvalidCode, "The security key's answer could not be read.")
+		return custos.Device{}, custos.Fail(custos.EInvalidCode, "webauthn.unreadable")
 	}
 	cred, err := rp.ValidateLogin(u, cer.Session, parsed)
 	if err != nil {
-		return custos.Device{}, custos.Errorf(custos.EInvalidCode, "The security key's answer did not check out.")
+		return custos.Device{}, custos.Fail(custos.EInvalidCode, "webauthn.rejected")
 	}
 	if cred.Authenticator.CloneWarning {
 		ev, err := s.event(custos.EventCodeReplayed, accountID, c, map[string]string{"type": "webauthn", "reason": "sign counter went back"})
@@ -271,7 +271,7 @@ func (s *Service) FinishWebAuthnAssertion(ctx context.Context, accountID, handle
 			// The refusal below stands either way; the warning must not vanish.
 			return custos.Device{}, err
 		}
-		return custos.Device{}, custos.Errorf(custos.EInvalidCode, "This security key's counter went backwards: it may have been copied. Use another method.")
+		return custos.Device{}, custos.Fail(custos.EInvalidCode, "webauthn.cloned")
 	}
 	for i, known := range u.creds {
 		if !bytes.Equal(known.ID, cred.ID) {
@@ -286,5 +286,5 @@ func (s *Service) FinishWebAuthnAssertion(ctx context.Context, accountID, handle
 		}
 		return s.d.Store.DeviceByID(ctx, accountID, u.ids[i])
 	}
-	return custos.Device{}, custos.Errorf(custos.EInvalidCode, "That security key is not one of this account's.")
+	return custos.Device{}, custos.Fail(custos.EInvalidCode, "webauthn.not_yours")
 }

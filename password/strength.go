@@ -43,34 +43,35 @@ const (
 // email (ignoring case) when that is at least 3 characters long.
 //
 // It returns nil or a *custos.Error with code custos.EWeakPassword, a
-// message for people, and Fields["reason"] set to one of the Reason
+// catalogue key for people's words, Field "password", and Fields["reason"] set to one of the Reason
 // constants. The rules are checked in that order; the first broken one is
 // reported.
 func Check(pw, email string) error {
 	if !utf8.ValidString(pw) || strings.IndexByte(pw, 0) >= 0 {
-		return weak(ReasonInvalid, "The password contains characters that cannot be used.")
+		return weak(ReasonInvalid, "password.invalid")
 	}
 	if len(pw) <= maxInputBytes {
 		pw = norm.NFKC.String(pw)
 	}
 	switch n := utf8.RuneCountInString(pw); {
 	case n < MinLength:
-		return weak(ReasonTooShort, "The password must be at least %d characters long.", MinLength)
+		return weak(ReasonTooShort, "password.too_short", MinLength)
 	case n > MaxLength || len(pw) > maxInputBytes:
-		return weak(ReasonTooLong, "The password must be at most %d characters long.", MaxLength)
+		return weak(ReasonTooLong, "password.too_long", MaxLength)
 	}
 	f := fold(pw)
 	if isCommon(f) {
-		return weak(ReasonCommon, "This password is one of the most commonly used, so it is easy to guess. Choose another.")
+		return weak(ReasonCommon, "password.common")
 	}
 	if local := localPart(email); utf8.RuneCountInString(local) >= minLocalPart && strings.Contains(f, local) {
-		return weak(ReasonContainsEmail, "The password must not contain the part of your email address before the @.")
+		return weak(ReasonContainsEmail, "password.contains_email")
 	}
 	return nil
 }
 
-func weak(reason, format string, args ...any) error {
-	return custos.Errorf(custos.EWeakPassword, format, args...).With("reason", reason)
+// weak is a refusal whose words are the catalogue's key, filled with args.
+func weak(reason, key string, args ...any) error {
+	return custos.Fail(custos.EWeakPassword, key, args...).OnField("password").With("reason", reason)
 }
 
 // fold returns the NFKC, case-folded form of s used for every

@@ -58,11 +58,11 @@ func Normalize(raw, defaultRegion string) (string, error) {
 		return "", invalid("That is too long to be a phone number.")
 	}
 	if !plausible(s) {
-		return "", invalid("A phone number has only digits, with spaces or dashes if you like, and + before the country code.")
+		return "", invalid("phone.characters")
 	}
 	international := strings.HasPrefix(s, "+") || strings.HasPrefix(s, "\uFF0B")
 	if !international && region == "" {
-		return "", invalid("Enter the number in international form: + and the country code, then the number.")
+		return "", invalid("phone.international")
 	}
 	parseRegion := region
 	if parseRegion == "" {
@@ -71,21 +71,22 @@ func Normalize(raw, defaultRegion string) (string, error) {
 	n, err := phonenumbers.Parse(s, parseRegion)
 	if err != nil || !phonenumbers.IsValidNumber(n) {
 		if international {
-			return "", invalid("That is not a valid phone number. Check the country code and the number of digits.")
+			return "", invalid("phone.not_valid")
 		}
-		return "", invalid("That is not a valid phone number in " + region + ". For a number from elsewhere, start with + and the country code.")
+		return "", invalid("phone.not_valid_in", region)
 	}
 	if n.GetExtension() != "" {
-		return "", invalid("A phone number for text messages cannot have an extension.")
+		return "", invalid("phone.extension")
 	}
 	if !textable(phonenumbers.GetNumberType(n)) {
-		return "", invalid("That number cannot receive text messages. Enter a mobile number.")
+		return "", invalid("phone.not_mobile")
 	}
 	return phonenumbers.Format(n, phonenumbers.E164), nil
 }
 
-func invalid(msg string) *custos.Error {
-	return &custos.Error{Code: custos.EInvalidPhone, Message: msg}
+// invalid is a refusal whose words are the catalogue's key, filled with args.
+func invalid(key string, args ...any) *custos.Error {
+	return custos.Fail(custos.EInvalidPhone, key, args...).OnField("phone")
 }
 
 // plausible reports whether s holds only what people put in a phone number:

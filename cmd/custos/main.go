@@ -137,8 +137,8 @@ func serve(ctx context.Context, cfg app.Config, addr string) error {
 	return nil
 }
 
-// sweepSessions deletes ended sessions, expired captchas and challenges,
-// and unconfirmed MFA devices now and then. All are refused on use anyway; this only keeps
+// sweepSessions deletes ended sessions, expired captchas, one-time codes,
+// flows and trusted devices, and unconfirmed MFA devices now and then. All are refused on use anyway; this only keeps
 // the tables small.
 func sweepSessions(ctx context.Context, a *app.App, cfg app.Config) {
 	t := time.NewTicker(10 * time.Minute)
@@ -159,7 +159,13 @@ func sweepSessions(ctx context.Context, a *app.App, cfg app.Config) {
 				cfg.Logger.Warn("captcha sweep failed", "err", err)
 			}
 			if _, err := a.Store.DeleteExpiredChallenges(ctx, now); err != nil {
-				cfg.Logger.Warn("challenge sweep failed", "err", err)
+				cfg.Logger.Warn("code sweep failed", "err", err)
+			}
+			if _, err := a.Store.DeleteExpiredFlows(ctx, now); err != nil {
+				cfg.Logger.Warn("flow sweep failed", "err", err)
+			}
+			if _, err := a.Store.DeleteExpiredTrustedDevices(ctx, now); err != nil {
+				cfg.Logger.Warn("trusted device sweep failed", "err", err)
 			}
 			// Unconfirmed MFA devices die after the pending window.
 			pending := cfg.MFA.PendingTTL
