@@ -5,8 +5,12 @@
 //
 // A code is accepted at most once: the step (or HOTP counter) it used is
 // recorded with a compare-and-set in the store, so a replay is refused on
-// every replica. Seeds are sealed with the key ring.
+// every replica. Seeds are sealed with the key ring. Binding a device,
+// unbinding one and making recovery codes ask the custos.Elevator first,
+// with the caller's session. Security-key ceremonies are flows (package
+// flow), so begin and finish may reach different replicas.
 //
-// It imports the root package, the otp and tokenimport policy packages and
-// keyring.
+// It imports the root package, the policy packages otp, tokenimport and
+// keyring, and the service part flow; the database through its Store
+// interface.
 package mfa
