@@ -142,15 +142,19 @@ func (s *Service) SecondFactor(ctx context.Context, req SecondFactorRequest) (Lo
 	if !slices.Contains(f.Data.Methods, req.Method) {
 		return LoginResult{}, custos.Fail(custos.EInvalidRequest, "secondfactor.use_one_of", f.Data.Methods).OnField("method")
 	}
-	if err := s.checkNotLocked(ctx, f.Data.Identifier); err != nil {
-		return LoginResult{}, err
-	}
 	acct, err := s.d.Store.AccountByID(ctx, f.AccountID())
 	if err != nil {
 		return LoginResult{}, err
 	}
 	now := s.d.Clock.Now()
+	// The code is counted on the token, then in the identifier's R4
+	// series, both before it is checked: however many login tokens race,
+	// no more codes are checked than the series has room for.
 	left, err := loginFlow.Guess(ctx, s.d.Store, f, now, custos.Fail(custos.EExpired, "secondfactor.used_up"))
+	if err != nil {
+		return LoginResult{}, err
+	}
+	counted, err := s.reserveCode(ctx, f.Data.Identifier, now)
 	if err != nil {
 		return LoginResult{}, err
 	}
@@ -165,8 +169,10 @@ func (s *Service) SecondFactor(ctx context.Context, req SecondFactorRequest) (Lo
 		_, err = s.d.Factors.FinishWebAuthnAssertion(ctx, acct.ID, req.AssertionID, req.Credential, req.Client)
 	}
 	if custos.IsCode(err, custos.EInvalidCode) || custos.IsCode(err, custos.EExpired) {
-		return LoginResult{}, s.secondFactorFailed(ctx, left, f.Data.Identifier, acct, req, err)
+		return LoginResult{}, s.secondFactorFailed(ctx, left, f.Data.Identifier, acct, counted, req, err)
 	}
+	// Right, or not checked for another reason: the attempt goes back.
+	s.refund(ctx, f.Data.Identifier.CounterKey(), s.cfg.Lockout, now)
 	if err != nil {
 		return LoginResult{}, err
 	}
@@ -188,12 +194,10 @@ func (s *Service) SecondFactor(ctx context.Context, req SecondFactorRequest) (Lo
 	return res, nil
 }
 
-// secondFactorFailed counts a wrong second-factor code (already counted on
-// the login token) in the identifier's login-security series.
-func (s *Service) secondFactorFailed(ctx context.Context, left int, id custos.LoginID, acct custos.Account, req SecondFactorRequest, cause error) error {
-	if err := s.countIdentifierFailure(ctx, acct, id, req.Client); err != nil {
-		return err
-	}
+// secondFactorFailed records a wrong second-factor code, already counted
+// on the login token and in the identifier's login-security series.
+func (s *Service) secondFactorFailed(ctx context.Context, left int, id custos.LoginID, acct custos.Account, counted custos.Counter, req SecondFactorRequest, cause error) error {
+	s.codeCounted(ctx, acct, id, counted, req.Client)
 	ev, err := s.event(custos.EventSecondFailure, acct.ID, id.String(), req.Client, map[string]string{"method": req.Method})
 	if err == nil {
 		err = s.d.Store.AppendAudit(ctx, ev)
@@ -209,32 +213,27 @@ func (s *Service) secondFactorFailed(ctx context.Context, left int, id custos.Lo
 	return out.With("attempts_left", left)
 }
 
-// countIdentifierFailure counts a wrong code like a wrong password, and
-// tells the holder when it locked password login.
-func (s *Service) countIdentifierFailure(ctx context.Context, acct custos.Account, id custos.LoginID, c Client) error {
-	now := s.d.Clock.Now()
-	counted, err := s.d.Store.UpdateCounter(ctx, id.CounterKey(), func(cur custos.Counter) (custos.Counter, error) {
-		return s.cfg.Lockout.Count(cur, now), nil
-	})
+// reserveCode counts one code attempt in the identifier's R4 series before
+// the code is checked, or refuses with account_locked when the series has
+// no room left. Codes need no captcha (the password was right, or the
+// holder is signed in): only the lock applies.
+func (s *Service) reserveCode(ctx context.Context, id custos.LoginID, now time.Time) (custos.Counter, error) {
+	v, counted, until, err := s.reserve(ctx, id.CounterKey(), s.cfg.Lockout, now, true)
 	if err != nil {
-		return err
+		return custos.Counter{}, err
 	}
+	if v == lockout.Locked {
+		return custos.Counter{}, custos.Fail(custos.EAccountLocked, "login.locked_codes", until.UTC().Format("2006-01-02 15:04 UTC")).With("locked_until", until)
+	}
+	return counted, nil
+}
+
+// codeCounted tells the holder when a wrong code, counted by reserveCode,
+// was the one that locked password login.
+func (s *Service) codeCounted(ctx context.Context, acct custos.Account, id custos.LoginID, counted custos.Counter, c Client) {
 	if counted.Failures == s.cfg.Lockout.LockAfter && !counted.LockedUntil.IsZero() {
 		s.locked(ctx, acct, id, counted, c)
 	}
-	return nil
-}
-
-// checkNotLocked refuses when the identifier's password login is locked.
-func (s *Service) checkNotLocked(ctx context.Context, id custos.LoginID) error {
-	c, err := s.d.Store.GetCounter(ctx, id.CounterKey())
-	if err != nil {
-		return err
-	}
-	if v, until := s.cfg.Lockout.Check(c, s.d.Clock.Now(), true); v == lockout.Locked {
-		return custos.Fail(custos.EAccountLocked, "login.locked_codes", until.UTC().Format("2006-01-02 15:04 UTC")).With("locked_until", until)
-	}
-	return nil
 }
 
 // SendSecondFactorCode sends a code for a login token (once per login),

@@ -116,10 +116,13 @@ func (s *Service) CompleteVerification(ctx context.Context, sess custos.Session,
 	if err != nil {
 		return time.Time{}, err
 	}
-	if err := s.checkNotLocked(ctx, acct.LoginID()); err != nil {
+	// Counted in the login identifier's series before it is checked, like
+	// a second-factor code.
+	left, err := verificationFlow.Guess(ctx, s.d.Store, f, now, custos.Fail(custos.EExpired, "verify.used_up"))
+	if err != nil {
 		return time.Time{}, err
 	}
-	left, err := verificationFlow.Guess(ctx, s.d.Store, f, now, custos.Fail(custos.EExpired, "verify.used_up"))
+	counted, err := s.reserveCode(ctx, acct.LoginID(), now)
 	if err != nil {
 		return time.Time{}, err
 	}
@@ -130,11 +133,10 @@ func (s *Service) CompleteVerification(ctx context.Context, sess custos.Session,
 		_, err = s.d.Factors.VerifyCode(ctx, acct.ID, custos.DeviceType(f.Data.Method), code, c)
 	}
 	if custos.IsCode(err, custos.EInvalidCode) {
-		if cerr := s.countIdentifierFailure(ctx, acct, acct.LoginID(), c); cerr != nil {
-			return time.Time{}, cerr
-		}
+		s.codeCounted(ctx, acct, acct.LoginID(), counted, c)
 		return time.Time{}, err.(*custos.Error).With("attempts_left", left)
 	}
+	s.refund(ctx, acct.LoginID().CounterKey(), s.cfg.Lockout, now)
 	if err != nil {
 		return time.Time{}, err
 	}
