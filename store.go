@@ -78,23 +78,10 @@ type SessionStore interface {
 	DeleteExpiredSessions(ctx context.Context, now, idleBefore time.Time) (int, error)
 }
 
-// ChallengeStore keeps one-time-code challenges.
+// ChallengeStore keeps the one-time codes package codes sends and checks.
 type ChallengeStore interface {
-	// CreateChallenge inserts c.
+	// CreateChallenge inserts c; EConflict if its id is taken.
 	CreateChallenge(ctx context.Context, c Challenge) error
-	// ChallengeByID returns a live challenge of the purpose (unused,
-	// unexpired, attempts left); ENotFound otherwise.
-	ChallengeByID(ctx context.Context, id, purpose string, now time.Time) (Challenge, error)
-	// FailChallenge counts one wrong attempt on a live challenge in one
-	// atomic statement and returns the attempts left; EExpired when it was
-	// already dead, ENotFound if unknown.
-	FailChallenge(ctx context.Context, id, purpose string, now time.Time) (int, error)
-	// UseChallenge marks a live challenge used in one atomic statement, so
-	// it serves once; EExpired when it was already used or dead.
-	UseChallenge(ctx context.Context, id, purpose string, now time.Time) error
-	// DeleteExpiredChallenges removes challenges expired by now
-	// (ExpiresAt <= now); it returns how many.
-	DeleteExpiredChallenges(ctx context.Context, now time.Time) (int, error)
 	// ConsumeChallenge checks codeHash against the live challenge id of the
 	// given purpose in one atomic statement. A match marks it used and
 	// returns it. A mismatch counts one attempt and returns EInvalidCode.
@@ -102,6 +89,9 @@ type ChallengeStore interface {
 	// MaxAttempts) challenge returns EExpired without counting; an unknown id
 	// or one of another purpose returns ENotFound.
 	ConsumeChallenge(ctx context.Context, id, purpose string, codeHash []byte, now time.Time) (Challenge, error)
+	// DeleteExpiredChallenges removes challenges expired by now
+	// (ExpiresAt <= now); it returns how many.
+	DeleteExpiredChallenges(ctx context.Context, now time.Time) (int, error)
 }
 
 // AuditStore keeps the security-event log.

@@ -10,7 +10,10 @@ import (
 	"github.com/custos/custos"
 )
 
-const challengeColumns = "id, purpose, target, account_id, code_hash, data, attempts, max_attempts, " +
+// challengeColumns are the columns a Challenge reads from and writes to.
+// The data column, which older releases filled for flows kept here, is no
+// longer read or written: a one-time code has no state of its own.
+const challengeColumns = "id, purpose, target, account_id, code_hash, attempts, max_attempts, " +
 	"created_at, expires_at, used_at"
 
 // liveChallenge is the condition a challenge meets while it can still be
@@ -31,8 +34,8 @@ const consumeQuery = "UPDATE challenges SET " +
 // CreateChallenge inserts c; EConflict if its id is taken.
 func (db *DB) CreateChallenge(ctx context.Context, c custos.Challenge) error {
 	_, err := db.w.ExecContext(ctx, db.q(
-		"INSERT INTO challenges ("+challengeColumns+") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"),
-		c.ID, c.Purpose, c.Target, c.AccountID, c.CodeHash, optBytes(c.Data), c.Attempts, c.MaxAttempts,
+		"INSERT INTO challenges ("+challengeColumns+") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"),
+		c.ID, c.Purpose, c.Target, c.AccountID, c.CodeHash, c.Attempts, c.MaxAttempts,
 		millis(c.CreatedAt), millis(c.ExpiresAt), optMillis(c.UsedAt))
 	if err != nil {
 		if v, _ := classify(err, "challenges", "id"); v == uniqueViolation {
@@ -69,64 +72,6 @@ func (db *DB) ConsumeChallenge(ctx context.Context, id, purpose string, codeHash
 	return custos.Challenge{}, db.deadChallenge(ctx, id, purpose)
 }
 
-// ChallengeByID returns the live challenge id of the purpose (unused,
-// ExpiresAt after now, attempts left); ENotFound otherwise, whatever the
-// reason.
-func (db *DB) ChallengeByID(ctx context.Context, id, purpose string, now time.Time) (custos.Challenge, error) {
-	row := db.r.QueryRowContext(ctx, db.q("SELECT "+challengeColumns+" FROM challenges WHERE "+liveChallenge),
-		id, purpose, millis(now))
-	c, err := scanChallenge(row)
-	switch {
-	case errors.Is(err, sql.ErrNoRows):
-		return custos.Challenge{}, custos.Errorf(custos.ENotFound, "challenge not found")
-	case err != nil:
-		return custos.Challenge{}, fmt.Errorf("sqlstore: challenge by id: %w", err)
-	}
-	return c, nil
-}
-
-// FailChallenge counts one wrong attempt on the live challenge in one
-// UPDATE … RETURNING, so concurrent failures (on any replica) each count
-// once and none counts past MaxAttempts, and returns the attempts left
-// (0 after the last allowed one). EExpired without counting when the
-// challenge is used, expired or exhausted; ENotFound if the id is unknown
-// or of another purpose.
-func (db *DB) FailChallenge(ctx context.Context, id, purpose string, now time.Time) (int, error) {
-	var left int
-	err := db.w.QueryRowContext(ctx, db.q(
-		"UPDATE challenges SET attempts = attempts + 1 WHERE "+liveChallenge+" RETURNING max_attempts - attempts"),
-		id, purpose, millis(now)).Scan(&left)
-	switch {
-	case err == nil:
-		return left, nil
-	case !errors.Is(err, sql.ErrNoRows):
-		return 0, fmt.Errorf("sqlstore: fail challenge: %w", err)
-	}
-	return 0, db.deadChallenge(ctx, id, purpose)
-}
-
-// UseChallenge marks the live challenge used at now in one UPDATE, so of
-// any number of concurrent calls one succeeds. EExpired when it is already
-// used, expired or exhausted; ENotFound if the id is unknown or of another
-// purpose.
-func (db *DB) UseChallenge(ctx context.Context, id, purpose string, now time.Time) error {
-	if now.IsZero() {
-		// A zero now would be stored as a non-NULL used_at that reads back
-		// as zero: refuse it rather than confuse used with unused.
-		return errors.New("sqlstore: use challenge: zero time")
-	}
-	at := millis(now)
-	n, err := affected(db.w.ExecContext(ctx, db.q("UPDATE challenges SET used_at = ? WHERE "+liveChallenge),
-		at, id, purpose, at))
-	if err != nil {
-		return fmt.Errorf("sqlstore: use challenge: %w", err)
-	}
-	if n == 1 {
-		return nil
-	}
-	return db.deadChallenge(ctx, id, purpose)
-}
-
 // deadChallenge says why no live challenge matched: ENotFound when there
 // is no challenge id of the purpose, EExpired when there is one but it is
 // no longer live. Purpose never changes, and a challenge that stopped being
@@ -150,12 +95,9 @@ func scanChallenge(row scanner) (custos.Challenge, error) {
 		created, expires int64
 		used             sql.NullInt64
 	)
-	if err := row.Scan(&c.ID, &c.Purpose, &c.Target, &c.AccountID, &c.CodeHash, &c.Data,
+	if err := row.Scan(&c.ID, &c.Purpose, &c.Target, &c.AccountID, &c.CodeHash,
 		&c.Attempts, &c.MaxAttempts, &created, &expires, &used); err != nil {
 		return custos.Challenge{}, err
-	}
-	if len(c.Data) == 0 {
-		c.Data = nil
 	}
 	c.CreatedAt = fromMillis(created)
 	c.ExpiresAt = fromMillis(expires)

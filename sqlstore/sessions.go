@@ -148,10 +148,7 @@ func (db *DB) DeleteAccountSessions(ctx context.Context, accountID string, ev cu
 
 // endLogins deletes, through tx, the account's sessions and its trusted
 // devices (so the next login asks for the second factor again), and
-// returns how many sessions it deleted. Trusted devices that an older
-// release kept as challenges of purpose trusted_device go too: migration
-// 0005 moved them, and deleting them stays harmless while any caller
-// still makes one.
+// returns how many sessions it deleted.
 func (db *DB) endLogins(ctx context.Context, tx *sql.Tx, accountID string) (int64, error) {
 	n, err := affected(tx.ExecContext(ctx, db.q("DELETE FROM sessions WHERE account_id = ?"), accountID))
 	if err != nil {
@@ -159,11 +156,6 @@ func (db *DB) endLogins(ctx context.Context, tx *sql.Tx, accountID string) (int6
 	}
 	if _, err := tx.ExecContext(ctx, db.q("DELETE FROM trusted_devices WHERE account_id = ?"), accountID); err != nil {
 		return 0, fmt.Errorf("trusted devices: %w", err)
-	}
-	_, err = tx.ExecContext(ctx, db.q("DELETE FROM challenges WHERE account_id = ? AND purpose = ?"),
-		accountID, custos.PurposeTrustedDevice)
-	if err != nil {
-		return 0, fmt.Errorf("trusted-device challenges: %w", err)
 	}
 	return n, nil
 }

@@ -14,25 +14,25 @@ import (
 type loginState struct {
 	Hash     string         // "" when the account does not exist
 	Sessions []string       // ids, newest first
-	Trusted  []string       // live trusted-device challenges among those asked about (the old form)
 	Devices  []string       // live trusted devices among those asked about
-	Other    []string       // live challenges of other purposes among those asked about
+	Other    []string       // live one-time codes among those asked about
 	Counter  custos.Counter // at the lock key
 	Events   []string       // event ids, newest first
 }
 
-// signoutFixture is an account with sessions, trusted devices (and
-// trusted-device challenges, as an older release kept them), a challenge
-// of another purpose and a locked counter, as a login-security lock leaves
-// it.
+// signoutFixture is an account with sessions, trusted devices, a one-time
+// code and a locked counter, as a login-security lock leaves it.
 type signoutFixture struct {
 	account  string
 	lockKey  string
-	trusted  []string
 	devices  []string
 	other    []string
 	sessions int
 }
+
+// signoutProbes is how many times a test may read a fixture back: each
+// read counts one wrong code on its verification code.
+const signoutProbes = 50
 
 // signoutNames names the parts of the account's fixture with n sessions,
 // without creating any.
@@ -40,7 +40,6 @@ func signoutNames(accountID string, n int) signoutFixture {
 	return signoutFixture{
 		account:  accountID,
 		lockKey:  "id:" + accountID + "@example.test",
-		trusted:  []string{"td-1-" + accountID, "td-2-" + accountID},
 		devices:  []string{"tdev-1-" + accountID, "tdev-2-" + accountID},
 		other:    []string{"verify-" + accountID},
 		sessions: n,
@@ -48,8 +47,7 @@ func signoutNames(accountID string, n int) signoutFixture {
 }
 
 // newSignoutFixture creates the account (unless absent) with n sessions,
-// two trusted devices, two trusted-device challenges, a verification
-// challenge and a locked counter.
+// two trusted devices, a verification code and a locked counter.
 func newSignoutFixture(t *testing.T, s custos.Store, accountID string, n int, absent bool) signoutFixture {
 	t.Helper()
 	ctx := t.Context()
@@ -64,15 +62,12 @@ func newSignoutFixture(t *testing.T, s custos.Store, accountID string, n int, ab
 			}
 		}
 	}
-	for _, id := range f.trusted {
-		mustCreateChallenge(t, s, custos.Challenge{ID: id, Purpose: custos.PurposeTrustedDevice, AccountID: accountID,
-			CodeHash: []byte{0}, MaxAttempts: 1, CreatedAt: t0, ExpiresAt: t0.Add(7 * 24 * time.Hour)})
-	}
 	for _, id := range f.devices {
 		mustTrustDevice(t, s, custos.TrustedDevice{ID: id, AccountID: accountID, CreatedAt: t0, ExpiresAt: t0.Add(7 * 24 * time.Hour)})
 	}
 	c := newChallenge(f.other[0], "123456")
 	c.Purpose, c.AccountID = custos.PurposeVerification, accountID
+	c.MaxAttempts = signoutProbes // state probes it with a wrong code each time
 	mustCreateChallenge(t, s, c)
 	mustSetCounter(t, s, f.lockKey, custos.Counter{Start: t0, Failures: 5, LockedUntil: t0.Add(time.Hour)})
 	return f
@@ -98,20 +93,18 @@ func (f signoutFixture) state(t *testing.T, s custos.Store) loginState {
 	for _, sess := range sessions {
 		st.Sessions = append(st.Sessions, sess.ID)
 	}
-	live := func(ids []string, purpose string) (out []string) {
-		for _, id := range ids {
-			_, err := s.ChallengeByID(ctx, id, purpose, t0)
-			switch {
-			case err == nil:
-				out = append(out, id)
-			case !errors.As(err, &e) || e.Code != custos.ENotFound:
-				t.Fatalf("ChallengeByID(%s): %v", id, err)
-			}
+	for _, id := range f.other {
+		// ConsumeChallenge is the store's only read of a code: a wrong one
+		// tells a live code (EInvalidCode, counting an attempt the fixture
+		// has to spare) from a deleted one (ENotFound).
+		_, err := s.ConsumeChallenge(ctx, id, custos.PurposeVerification, hash("probe"), t0)
+		switch {
+		case custos.IsCode(err, custos.EInvalidCode):
+			st.Other = append(st.Other, id)
+		case !custos.IsCode(err, custos.ENotFound):
+			t.Fatalf("ConsumeChallenge(%s, a wrong code): %v", id, err)
 		}
-		return out
 	}
-	st.Trusted = live(f.trusted, custos.PurposeTrustedDevice)
-	st.Other = live(f.other, custos.PurposeVerification)
 	for _, id := range f.devices {
 		ok, err := s.IsTrustedDevice(ctx, id, f.account, t0)
 		if err != nil {
@@ -150,8 +143,8 @@ func testResetPassword(t *testing.T, s custos.Store) {
 	target := newSignoutFixture(t, s, "rp-target", 3, false)
 	bystander := newSignoutFixture(t, s, "rp-bystander", 1, false)
 	targetBefore, bystanderBefore := target.state(t, s), bystander.state(t, s)
-	if len(targetBefore.Devices) != 2 || len(targetBefore.Trusted) != 2 {
-		t.Fatalf("fixture: %d trusted devices and %d trusted-device challenges, want 2 of each", len(targetBefore.Devices), len(targetBefore.Trusted))
+	if len(targetBefore.Devices) != 2 || len(targetBefore.Other) != 1 {
+		t.Fatalf("fixture: %d trusted devices and %d live codes, want 2 and 1", len(targetBefore.Devices), len(targetBefore.Other))
 	}
 
 	ev := newEvent("ev-reset", target.account, custos.EventPasswordReset, t0.Add(time.Minute))
@@ -210,8 +203,8 @@ func testDeleteAccountSessions(t *testing.T, s custos.Store) {
 	target := newSignoutFixture(t, s, "das-target", 3, false)
 	bystander := newSignoutFixture(t, s, "das-bystander", 2, false)
 	targetBefore, bystanderBefore := target.state(t, s), bystander.state(t, s)
-	if len(targetBefore.Devices) != 2 || len(targetBefore.Trusted) != 2 {
-		t.Fatalf("fixture: %d trusted devices and %d trusted-device challenges, want 2 of each", len(targetBefore.Devices), len(targetBefore.Trusted))
+	if len(targetBefore.Devices) != 2 || len(targetBefore.Other) != 1 {
+		t.Fatalf("fixture: %d trusted devices and %d live codes, want 2 and 1", len(targetBefore.Devices), len(targetBefore.Other))
 	}
 	events := targetBefore.Events
 	for i, want := range []int{3, 0} {
