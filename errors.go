@@ -61,24 +61,52 @@ var statusByCode = map[string]int{
 }
 
 // Error is the one error type the services return. Code is stable and
-// machine-readable; Message is for people; Fields are extra members of the
-// JSON error object (for example "captcha_required" or "locked_until").
+// machine-readable. The words a person sees come from the message
+// catalogue (package message): Key names the text and Args fill it; an
+// empty Key means the code's own text ("error." + Code). Field names the
+// input the error is about (the JSON key or form field, or a file part),
+// so both transports place it without a table of their own. Fields are
+// extra members of the JSON error object (for example "captcha_required"
+// or "locked_until").
 type Error struct {
-	Code    string
+	Code   string
+	Key    string
+	Args   []any
+	Field  string
+	Fields map[string]any
+	// Message is detail for logs and for errors made with Errorf by the
+	// adapters; people never see it.
 	Message string
-	Fields  map[string]any
-	// Status overrides the status of Code when non-zero, for the few answers
-	// whose status depends on the situation rather than the code (the 401 for
-	// invalid_code on the second-factor step).
+	// Status is going away: HTTP status belongs to the transports.
 	Status int
+}
+
+// Fail returns an *Error with code whose people-facing text is the
+// catalogue's key, filled with args.
+func Fail(code, key string, args ...any) *Error {
+	return &Error{Code: code, Key: key, Args: args}
+}
+
+// OnField returns a copy of e about the input named field.
+func (e *Error) OnField(field string) *Error {
+	c := *e
+	c.Field = field
+	return &c
 }
 
 // Error implements error.
 func (e *Error) Error() string {
-	return fmt.Sprintf("%s: %s", e.Code, e.Message)
+	if e.Message != "" {
+		return fmt.Sprintf("%s: %s", e.Code, e.Message)
+	}
+	if e.Key != "" {
+		return e.Code + ": " + e.Key
+	}
+	return e.Code
 }
 
-// Errorf returns an *Error with code and a formatted message.
+// Errorf returns an *Error with code and a formatted detail for the logs.
+// People see the code's catalogue text, never the detail.
 func Errorf(code, format string, args ...any) *Error {
 	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
 }

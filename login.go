@@ -1,0 +1,47 @@
+package custos
+
+import "strings"
+
+// LoginKind says what a login identifier is made of.
+type LoginKind string
+
+// Login identifier kinds. A new kind of principal (sub-users, R9) adds a
+// kind here; login, the R4 counters, the audit log and password reset work
+// on any kind.
+const (
+	LoginEmail   LoginKind = "email"    // an account email (R5)
+	LoginSubUser LoginKind = "sub_user" // a root account id and a user name (R9)
+)
+
+// LoginID is a normalised login identifier: what a person types to log in,
+// reduced to the one form the rules count by.
+type LoginID struct {
+	Kind  LoginKind
+	Value string // normalised: a lower-cased email; "ROOT_ID/user_name" for a sub-user
+}
+
+// EmailLogin is the login identifier of an account email as typed.
+func EmailLogin(raw string) LoginID {
+	return LoginID{Kind: LoginEmail, Value: NormalizeEmail(raw)}
+}
+
+// SubUserLogin is the login identifier of a sub-user of a root account.
+func SubUserLogin(rootAccountID, userName string) LoginID {
+	return LoginID{Kind: LoginSubUser, Value: strings.TrimSpace(rootAccountID) + "/" + strings.ToLower(strings.TrimSpace(userName))}
+}
+
+// IsZero reports whether id names nothing.
+func (id LoginID) IsZero() bool { return id.Value == "" }
+
+// CounterKey is the key of the identifier's R4 counter. Email keys keep the
+// form they have always had, so an upgrade does not forget a running
+// series.
+func (id LoginID) CounterKey() string {
+	if id.Kind == LoginEmail {
+		return "id:" + id.Value
+	}
+	return "id:" + string(id.Kind) + ":" + id.Value
+}
+
+// String is the identifier as the audit log records it.
+func (id LoginID) String() string { return id.Value }
