@@ -5,6 +5,7 @@ import (
 	"slices"
 
 	"github.com/custos/custos"
+	"github.com/custos/custos/message"
 )
 
 // accountView is Account Information.
@@ -71,7 +72,7 @@ type revokeView struct {
 // request's own: that one ends with Log out.
 func (wb *Web) otherSession(r *http.Request, sess custos.Session, id string) (custos.Session, error) {
 	if id == sess.ID {
-		return custos.Session{}, custos.Errorf(custos.EInvalidRequest, "%s", catalogues[language(r)].must("devices.is_current"))
+		return custos.Session{}, custos.Errorf(custos.EInvalidRequest, "%s", message.For(language(r)).Text("devices.is_current"))
 	}
 	all, err := wb.auth.Sessions(r.Context(), sess.AccountID)
 	if err != nil {
@@ -82,7 +83,7 @@ func (wb *Web) otherSession(r *http.Request, sess custos.Session, id string) (cu
 			return s, nil
 		}
 	}
-	return custos.Session{}, custos.Errorf(custos.ENotFound, "%s", catalogues[language(r)].must("devices.gone"))
+	return custos.Session{}, custos.Errorf(custos.ENotFound, "%s", message.For(language(r)).Text("devices.gone"))
 }
 
 func (wb *Web) revokeConfirm(w http.ResponseWriter, r *http.Request, sess custos.Session) error {
@@ -96,7 +97,7 @@ func (wb *Web) revokeConfirm(w http.ResponseWriter, r *http.Request, sess custos
 func (wb *Web) revoke(w http.ResponseWriter, r *http.Request, sess custos.Session) error {
 	id := r.PathValue("id")
 	if id == sess.ID {
-		return custos.Errorf(custos.EInvalidRequest, "%s", catalogues[language(r)].must("devices.is_current"))
+		return custos.Errorf(custos.EInvalidRequest, "%s", message.For(language(r)).Text("devices.is_current"))
 	}
 	if err := wb.auth.RevokeSession(r.Context(), sess.AccountID, id, client(r)); err != nil {
 		return err

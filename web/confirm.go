@@ -200,14 +200,14 @@ func (wb *Web) confirm(w http.ResponseWriter, r *http.Request, sess custos.Sessi
 	}
 	code := cleanCode(f.Get("code"))
 	if code == "" {
-		v.Form.add("code", catalogues[v.Lang].must("confirm.code_missing"))
+		v.Form.add("code", v.text("confirm.code_missing"))
 		return wb.render(w, http.StatusBadRequest, "confirm", v)
 	}
 	if v.ID == "" {
 		if v.Sends() {
 			// The form for a sent code always carries its id; without one
 			// there is no code to check.
-			v.Form.add("", catalogues[v.Lang].must("confirm.send_first"))
+			v.Form.add("", v.text("confirm.send_first"))
 			return wb.render(w, http.StatusBadRequest, "confirm", v)
 		}
 		started, err := wb.auth.StartVerification(r.Context(), sess, v.Method)

@@ -114,7 +114,7 @@ func (wb *Web) change(k contactKind) signedInFunc {
 		v := wb.newChangeView(r, k, acct)
 		v.Value = strings.TrimSpace(r.PostForm.Get(k.field))
 		if v.Value == "" {
-			v.Form.add(k.field, catalogues[v.Lang].must("change."+k.name+".missing"))
+			v.Form.add(k.field, v.text("change."+k.name+".missing"))
 			return wb.render(w, http.StatusBadRequest, "change", v)
 		}
 		id, err := k.start(wb.binding, r.Context(), acct, v.Value, bindingClient(r))
@@ -177,7 +177,7 @@ func (wb *Web) changeCode(k contactKind) signedInFunc {
 		v := wb.newChangeCodeView(r, k, r.PathValue("change_id"))
 		code := cleanCode(r.PostForm.Get("code"))
 		if code == "" {
-			v.Form.add("code", catalogues[v.Lang].must("code.missing"))
+			v.Form.add("code", v.text("code.missing"))
 			return wb.render(w, http.StatusBadRequest, "changecode", v)
 		}
 		acct, err := wb.auth.Account(r.Context(), sess.AccountID)

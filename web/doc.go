@@ -37,7 +37,7 @@
 // with a security-key step) and data: images (the authenticator-app QR
 // code), so the strict Content-Security-Policy that package server sets
 // holds: no inline script or handler anywhere. Every word shown comes from
-// the message catalogue (messages.go), keyed so that other languages can
+// the message catalogue (package message), keyed so that other languages can
 // follow English; the script's words arrive in data- attributes.
 //
 // The security-key steps (webauthn.go) are the pages' only JSON endpoints:

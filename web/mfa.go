@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/custos/custos"
+	"github.com/custos/custos/message"
 	"github.com/custos/custos/otp"
 )
 
@@ -85,7 +86,7 @@ func (wb *Web) totp(w http.ResponseWriter, r *http.Request, sess custos.Session)
 	v.setKey(r.PostForm.Get("uri"))
 	code := cleanCode(r.PostForm.Get("code"))
 	if code == "" {
-		v.Form.add("code", catalogues[v.Lang].must("totp.code_missing"))
+		v.Form.add("code", v.text("totp.code_missing"))
 		return wb.render(w, http.StatusBadRequest, "totp", v)
 	}
 	err := wb.mfa.ConfirmTOTP(r.Context(), sess.AccountID, v.DeviceID, code, mfaClient(r))
@@ -127,15 +128,15 @@ func (wb *Web) hardware(w http.ResponseWriter, r *http.Request, sess custos.Sess
 	f := r.PostForm
 	v := hardwareView{page: wb.signedInPage(r, "security"), Serial: strings.TrimSpace(f.Get("serial"))}
 	code1, code2 := cleanCode(f.Get("code1")), cleanCode(f.Get("code2"))
-	cat := catalogues[v.Lang]
+	cat := message.For(v.Lang)
 	if v.Serial == "" {
-		v.Form.add("serial", cat.must("hardware.serial_missing"))
+		v.Form.add("serial", cat.Text("hardware.serial_missing"))
 	}
 	if code1 == "" {
-		v.Form.add("code1", cat.must("hardware.code1_missing"))
+		v.Form.add("code1", cat.Text("hardware.code1_missing"))
 	}
 	if code2 == "" {
-		v.Form.add("code2", cat.must("hardware.code2_missing"))
+		v.Form.add("code2", cat.Text("hardware.code2_missing"))
 	}
 	if v.Form.Any() {
 		return wb.render(w, http.StatusBadRequest, "hardware", v)
@@ -183,7 +184,7 @@ func (wb *Web) device(r *http.Request, accountID, id string) (custos.Device, int
 			return d, len(devices), nil
 		}
 	}
-	return custos.Device{}, 0, custos.Errorf(custos.ENotFound, "%s", catalogues[language(r)].must("mfa.device_gone"))
+	return custos.Device{}, 0, custos.Errorf(custos.ENotFound, "%s", message.For(language(r)).Text("mfa.device_gone"))
 }
 
 func devicePath(id, action string) string {
@@ -221,7 +222,7 @@ func (wb *Web) remove(w http.ResponseWriter, r *http.Request, sess custos.Sessio
 	}
 	if err := wb.mfa.Unbind(r.Context(), sess.AccountID, id, mfaClient(r)); err != nil {
 		if custos.IsCode(err, custos.ENotFound) {
-			return custos.Errorf(custos.ENotFound, "%s", catalogues[language(r)].must("mfa.device_gone"))
+			return custos.Errorf(custos.ENotFound, "%s", message.For(language(r)).Text("mfa.device_gone"))
 		}
 		return err
 	}
@@ -296,7 +297,7 @@ func (wb *Web) recovery(w http.ResponseWriter, r *http.Request, sess custos.Sess
 	}
 	if len(devices) == 0 {
 		v.NoDevice = true
-		v.Form.add("", catalogues[v.Lang].must("recovery.no_device"))
+		v.Form.add("", v.text("recovery.no_device"))
 		return wb.render(w, http.StatusBadRequest, "recovery", v)
 	}
 	acct, err := wb.auth.Account(r.Context(), sess.AccountID)

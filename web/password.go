@@ -40,7 +40,7 @@ func (wb *Web) password(w http.ResponseWriter, r *http.Request, sess custos.Sess
 	v := passwordView{page: wb.signedInPage(r, "security")}
 	pw, again := r.PostForm.Get("password"), r.PostForm.Get("password_again")
 	if pw != again {
-		v.Form.add("password_again", catalogues[v.Lang].must("password.mismatch"))
+		v.Form.add("password_again", v.text("password.mismatch"))
 		return wb.render(w, http.StatusBadRequest, "password", v)
 	}
 	if err := wb.auth.ChangePassword(r.Context(), sess, pw, client(r)); err != nil {

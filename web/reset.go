@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/custos/custos"
+	"github.com/custos/custos/message"
 	"github.com/custos/custos/password"
 	"github.com/custos/custos/phone"
 	"github.com/custos/custos/recovery"
@@ -108,7 +109,7 @@ func (wb *Web) find(w http.ResponseWriter, r *http.Request) error {
 	switch {
 	case f.Get("action") == "again":
 	case v.Phone == "":
-		v.Form.add("phone", catalogues[v.Lang].must("find.phone_missing"))
+		v.Form.add("phone", v.text("find.phone_missing"))
 	default:
 		var id string
 		id, err = wb.recoveries.StartRetrieve(r.Context(), v.Phone, captchaAnswer(f), recoveryClient(r))
@@ -161,7 +162,7 @@ func (wb *Web) flowCode(w http.ResponseWriter, r *http.Request, flow, start stri
 	v := wb.newFlowCodeView(r, flow, start, id, mask)
 	code := cleanCode(r.PostForm.Get("code"))
 	if code == "" {
-		v.Form.add("code", catalogues[v.Lang].must("code.missing"))
+		v.Form.add("code", v.text("code.missing"))
 		return wb.render(w, http.StatusBadRequest, "flowcode", v)
 	}
 	found, err := finish(r.Context(), id, code, recoveryClient(r))
@@ -227,14 +228,14 @@ func (wb *Web) forgot(w http.ResponseWriter, r *http.Request) error {
 	}
 	f := r.PostForm
 	v := forgotView{page: wb.newPage(r), Email: strings.TrimSpace(f.Get("email")), Phone: strings.TrimSpace(f.Get("phone"))}
-	cat := catalogues[v.Lang]
+	cat := message.For(v.Lang)
 	var err error
 	switch {
 	case f.Get("action") == "again":
 	case v.Email == "" && v.Phone == "":
-		v.Form.add("email", cat.must("forgot.missing"))
+		v.Form.add("email", cat.Text("forgot.missing"))
 	case v.Email != "" && v.Phone != "":
-		v.Form.add("email", cat.must("forgot.both"))
+		v.Form.add("email", cat.Text("forgot.both"))
 	default:
 		field, value := "email", v.Email
 		if v.Phone != "" {
@@ -380,17 +381,17 @@ func (wb *Web) newPassword(w http.ResponseWriter, r *http.Request) error {
 	if f.Get("action") == "choose" || !st.SelfServe {
 		return wb.render(w, http.StatusOK, "newpassword", v)
 	}
-	cat := catalogues[v.Lang]
+	cat := message.For(v.Lang)
 	pw := f.Get("password")
 	code := strings.TrimSpace(f.Get("code"))
 	if v.Method != "recovery_code" {
 		code = cleanCode(code)
 	}
 	if pw == "" {
-		v.Form.add("password", cat.must("newpassword.password_missing"))
+		v.Form.add("password", cat.Text("newpassword.password_missing"))
 	}
 	if v.Method != "" && code == "" {
-		v.Form.add("code", cat.must("newpassword.code_missing"))
+		v.Form.add("code", cat.Text("newpassword.code_missing"))
 	}
 	if v.Form.Any() {
 		return wb.render(w, http.StatusBadRequest, "newpassword", v)

@@ -129,12 +129,12 @@ func (wb *Web) secondFactor(w http.ResponseWriter, r *http.Request) error {
 	if v.Method == "webauthn" {
 		// A security key answers through the script's JSON endpoints; a
 		// form posting here has no answer to check (and costs no attempt).
-		v.Form.add("", catalogues[v.Lang].must("secondfactor.webauthn_script"))
+		v.Form.add("", v.text("secondfactor.webauthn_script"))
 		return wb.render(w, http.StatusBadRequest, "secondfactor", v)
 	}
 	code := cleanCode(f.Get("code"))
 	if code == "" {
-		v.Form.add("code", catalogues[v.Lang].must("secondfactor.code_missing"))
+		v.Form.add("code", v.text("secondfactor.code_missing"))
 		return wb.render(w, http.StatusBadRequest, "secondfactor", v)
 	}
 	res, err := wb.auth.SecondFactor(r.Context(), auth.SecondFactorRequest{

@@ -5,6 +5,7 @@ import (
 	"net/url"
 
 	"github.com/custos/custos"
+	"github.com/custos/custos/message"
 	"github.com/custos/custos/mfa"
 	"github.com/custos/custos/phone"
 )
@@ -203,7 +204,7 @@ func (wb *Web) protection(w http.ResponseWriter, r *http.Request, sess custos.Se
 	}
 	c, ok := parseProtection(r.PostForm)
 	if !ok {
-		return custos.Errorf(custos.EInvalidRequest, "%s", catalogues[language(r)].must("security.protection_invalid"))
+		return custos.Errorf(custos.EInvalidRequest, "%s", message.For(language(r)).Text("security.protection_invalid"))
 	}
 	acct, err := wb.auth.Account(r.Context(), sess.AccountID)
 	if err != nil {

@@ -7,6 +7,7 @@ import (
 
 	"github.com/custos/custos"
 	"github.com/custos/custos/auth"
+	"github.com/custos/custos/message"
 	"github.com/custos/custos/password"
 )
 
@@ -47,7 +48,7 @@ func (wb *Web) signup(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	if !kind.Valid() {
-		v.Form.add("kind", catalogues[v.Lang].must("signup.kind_invalid"))
+		v.Form.add("kind", v.text("signup.kind_invalid"))
 		v.Kind = string(custos.KindPersonal)
 	}
 	if v.Form.Any() {
@@ -82,7 +83,7 @@ func (wb *Web) newVerifyView(r *http.Request, id string) verifyView {
 func (wb *Web) verifyForm(w http.ResponseWriter, r *http.Request) error {
 	id := r.URL.Query().Get("id")
 	if id == "" {
-		return custos.Errorf(custos.EInvalidRequest, "%s", catalogues[language(r)].must("verify.missing_id"))
+		return custos.Errorf(custos.EInvalidRequest, "%s", message.For(language(r)).Text("verify.missing_id"))
 	}
 	return wb.render(w, http.StatusOK, "verify", wb.newVerifyView(r, id))
 }
@@ -93,12 +94,12 @@ func (wb *Web) verify(w http.ResponseWriter, r *http.Request) error {
 	}
 	id := r.PostForm.Get("id")
 	if id == "" {
-		return custos.Errorf(custos.EInvalidRequest, "%s", catalogues[language(r)].must("verify.missing_id"))
+		return custos.Errorf(custos.EInvalidRequest, "%s", message.For(language(r)).Text("verify.missing_id"))
 	}
 	v := wb.newVerifyView(r, id)
 	code := cleanCode(r.PostForm.Get("code"))
 	if code == "" {
-		v.Form.add("code", catalogues[v.Lang].must("verify.code_missing"))
+		v.Form.add("code", v.text("verify.code_missing"))
 		return wb.render(w, http.StatusBadRequest, "verify", v)
 	}
 	_, err := wb.auth.VerifySignup(r.Context(), id, code, client(r))

@@ -22,7 +22,7 @@ type undoView struct {
 func (wb *Web) undoForm(w http.ResponseWriter, r *http.Request) error {
 	v := undoView{page: wb.newPage(r), Token: r.URL.Query().Get("token")}
 	if v.Token == "" {
-		v.Expired, v.ExpiredMessage = true, catalogues[v.Lang].must("undo.missing")
+		v.Expired, v.ExpiredMessage = true, v.text("undo.missing")
 		return wb.render(w, http.StatusBadRequest, "undo", v)
 	}
 	return wb.render(w, http.StatusOK, "undo", v)
@@ -35,7 +35,7 @@ func (wb *Web) undo(w http.ResponseWriter, r *http.Request) error {
 	v := undoView{page: wb.newPage(r)}
 	token := r.PostForm.Get("token")
 	if token == "" {
-		v.Expired, v.ExpiredMessage = true, catalogues[v.Lang].must("undo.missing")
+		v.Expired, v.ExpiredMessage = true, v.text("undo.missing")
 		return wb.render(w, http.StatusBadRequest, "undo", v)
 	}
 	err := wb.recoveries.Undo(r.Context(), token, recoveryClient(r))

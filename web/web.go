@@ -14,6 +14,7 @@ import (
 	"github.com/custos/custos/auth"
 	"github.com/custos/custos/binding"
 	"github.com/custos/custos/captcha"
+	"github.com/custos/custos/message"
 	"github.com/custos/custos/mfa"
 	"github.com/custos/custos/recovery"
 	"github.com/custos/custos/requestinfo"
@@ -211,7 +212,7 @@ func (wb *Web) render(w http.ResponseWriter, status int, name string, view inter
 func (wb *Web) template(lang, name string) *template.Template {
 	set, ok := wb.pages[lang]
 	if !ok {
-		set = wb.pages[defaultLanguage]
+		set = wb.pages[message.DefaultLanguage]
 	}
 	return set[name]
 }

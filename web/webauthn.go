@@ -12,6 +12,7 @@ import (
 
 	"github.com/custos/custos"
 	"github.com/custos/custos/auth"
+	"github.com/custos/custos/message"
 	"github.com/custos/custos/requestinfo"
 )
 
@@ -61,7 +62,7 @@ func (wb *Web) signedInJSON(h signedInFunc) http.Handler {
 			return err
 		}
 		if !ok {
-			return custos.Errorf(custos.EUnauthenticated, "%s", catalogues[language(r)].must("webauthn.signed_out")).
+			return custos.Errorf(custos.EUnauthenticated, "%s", message.For(language(r)).Text("webauthn.signed_out")).
 				With("location", "/login")
 		}
 		return h(w, r, sess)
@@ -112,7 +113,7 @@ func writeJSONError(w http.ResponseWriter, r *http.Request, err error) {
 	var ce *custos.Error
 	if !errors.As(err, &ce) || status >= 500 {
 		info.Logger.ErrorContext(r.Context(), "request failed", "path", r.URL.Path, "err", err)
-		ce = &custos.Error{Code: custos.ErrorCode(err), Message: catalogues[language(r)].must("webauthn.server_error") + " " + info.ID}
+		ce = &custos.Error{Code: custos.ErrorCode(err), Message: message.For(language(r)).Text("webauthn.server_error") + " " + info.ID}
 	}
 	body := make(map[string]any, len(ce.Fields)+2)
 	for k, v := range ce.Fields {
@@ -146,7 +147,7 @@ func (wb *Web) beginRegistration(w http.ResponseWriter, r *http.Request, sess cu
 	}
 	if err := wb.auth.RequireVerification(r.Context(), sess, acct, true); err != nil {
 		if verificationNeeded(err) {
-			return custos.Errorf(custos.EVerificationRequired, "%s", catalogues[language(r)].must("webauthn.confirm_first")).
+			return custos.Errorf(custos.EVerificationRequired, "%s", message.For(language(r)).Text("webauthn.confirm_first")).
 				With("location", verifyURL(addKeyPath(strings.TrimSpace(req.Name))))
 		}
 		return err
