@@ -47,7 +47,7 @@ func (a *API) captchaAudio(w http.ResponseWriter, r *http.Request) error {
 
 func captchaGone(err error) error {
 	if custos.IsCode(err, custos.ENotFound) {
-		return custos.Errorf(custos.ENotFound, "This captcha has expired or was used. Ask for a new one.")
+		return custos.Fail(custos.ENotFound, "api.captcha_gone")
 	}
 	return err
 }

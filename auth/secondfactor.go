@@ -218,7 +218,7 @@ func (s *Service) secondFactorFailed(ctx context.Context, left int, identifier s
 	if errors.As(cause, &ce) {
 		msg = ce.Message
 	}
-	return (&custos.Error{Code: custos.EInvalidCode, Message: msg, Status: 401}).With("attempts_left", left)
+	return (&custos.Error{Code: custos.EInvalidCode, Message: msg}).With("attempts_left", left)
 }
 
 // countIdentifierFailure counts a wrong code like a wrong password, and

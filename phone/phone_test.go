@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/custos/custos"
+	"github.com/custos/custos/httperr"
 	"github.com/custos/custos/phone"
 )
 
@@ -82,8 +83,8 @@ func TestNormalize(t *testing.T) {
 			if !strings.Contains(ce.Message, tt.wantMsg) {
 				t.Errorf("message %q does not mention %q", ce.Message, tt.wantMsg)
 			}
-			if custos.Status(err) != 422 {
-				t.Errorf("status %d, want 422", custos.Status(err))
+			if httperr.Status(err) != 422 {
+				t.Errorf("status %d, want 422", httperr.Status(err))
 			}
 			if got != "" {
 				t.Errorf("returned %q with the error", got)

@@ -5,6 +5,7 @@ import (
 	"slices"
 
 	"github.com/custos/custos"
+	"github.com/custos/custos/httperr"
 )
 
 // formProblem adds err to f when it is a problem with what was entered (a
@@ -21,7 +22,7 @@ func formProblem(f *formErrors, err error, fields ...string) bool {
 // too_many_requests belongs next to it.
 func formProblemOr(f *formErrors, err error, fallback string, fields ...string) bool {
 	var ce *custos.Error
-	if !errors.As(err, &ce) || custos.Status(err) >= 500 {
+	if !errors.As(err, &ce) || httperr.Status(err) >= 500 {
 		return false
 	}
 	field := ""

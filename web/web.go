@@ -14,6 +14,7 @@ import (
 	"github.com/custos/custos/auth"
 	"github.com/custos/custos/binding"
 	"github.com/custos/custos/captcha"
+	"github.com/custos/custos/httperr"
 	"github.com/custos/custos/message"
 	"github.com/custos/custos/mfa"
 	"github.com/custos/custos/recovery"
@@ -179,7 +180,7 @@ type errorView struct {
 // that shows only the request id and logs the detail.
 func (wb *Web) serveError(w http.ResponseWriter, r *http.Request, err error) {
 	info := requestinfo.From(r.Context())
-	status := custos.Status(err)
+	status := httperr.Status(err)
 	v := errorView{page: wb.newPage(r), Status: status, RequestID: info.ID}
 	var ce *custos.Error
 	if status >= 500 || !errors.As(err, &ce) {

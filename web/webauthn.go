@@ -12,6 +12,7 @@ import (
 
 	"github.com/custos/custos"
 	"github.com/custos/custos/auth"
+	"github.com/custos/custos/httperr"
 	"github.com/custos/custos/message"
 	"github.com/custos/custos/requestinfo"
 )
@@ -109,7 +110,7 @@ func writeJSON(w http.ResponseWriter, status int, v any) error {
 // request id.
 func writeJSONError(w http.ResponseWriter, r *http.Request, err error) {
 	info := requestinfo.From(r.Context())
-	status := custos.Status(err)
+	status := httperr.Status(err)
 	var ce *custos.Error
 	if !errors.As(err, &ce) || status >= 500 {
 		info.Logger.ErrorContext(r.Context(), "request failed", "path", r.URL.Path, "err", err)
@@ -215,6 +216,11 @@ func (wb *Web) finishAssertion(w http.ResponseWriter, r *http.Request) error {
 		LoginToken: req.LoginToken, Method: "webauthn", AssertionID: req.AssertionID, Credential: req.Credential,
 		Trust: req.Trust, Client: client(r),
 	})
+	if custos.IsCode(err, custos.EInvalidCode) {
+		// The second step of login answers a wrong answer 401, as the
+		// API's does, where invalid_code is 422 everywhere else.
+		return httperr.WithStatus(err, http.StatusUnauthorized)
+	}
 	if err != nil {
 		return err
 	}
