@@ -213,7 +213,6 @@ var enPages = map[string]string{
 	"webauthn.failed":        "That did not work. Check your connection and try again.",
 	"webauthn.signed_out":    "You are signed out. Log in again.",
 	"webauthn.confirm_first": "Confirm it's you first.",
-	"webauthn.server_error":  "Something went wrong on our side. Try again; if it keeps happening, contact support and quote request ID",
 
 	"mfa.type":          "Type",
 	"mfa.type.totp":     "Authenticator app",

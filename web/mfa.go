@@ -8,7 +8,6 @@ import (
 	"strings"
 
 	"github.com/custos/custos"
-	"github.com/custos/custos/message"
 	"github.com/custos/custos/otp"
 )
 
@@ -75,7 +74,7 @@ func (wb *Web) totpForm(w http.ResponseWriter, r *http.Request, sess custos.Sess
 	}
 	v := totpView{page: wb.signedInPage(r, "security"), DeviceID: p.DeviceID}
 	v.setKey(p.URI)
-	return wb.render(w, http.StatusOK, "totp", v)
+	return wb.render(w, "totp", v)
 }
 
 func (wb *Web) totp(w http.ResponseWriter, r *http.Request, sess custos.Session) error {
@@ -87,7 +86,7 @@ func (wb *Web) totp(w http.ResponseWriter, r *http.Request, sess custos.Session)
 	code := cleanCode(r.PostForm.Get("code"))
 	if code == "" {
 		v.Form.add("code", v.text("totp.code_missing"))
-		return wb.render(w, http.StatusBadRequest, "totp", v)
+		return formAgain("totp", v)
 	}
 	err := wb.mfa.ConfirmTOTP(r.Context(), sess.AccountID, v.DeviceID, code, mfaClient(r))
 	switch {
@@ -95,9 +94,9 @@ func (wb *Web) totp(w http.ResponseWriter, r *http.Request, sess custos.Session)
 		return redirect(w, r, securityDone("totp"))
 	case custos.IsCode(err, custos.ENotFound):
 		v.Expired = true
-		return wb.render(w, http.StatusGone, "totp", v)
-	case formProblem(&v.Form, err, "code"):
-		return wb.render(w, http.StatusBadRequest, "totp", v)
+		return gone("totp", v)
+	case formProblem(&v.Form, v.Lang, err, "code"):
+		return formAgain("totp", v)
 	}
 	return err
 }
@@ -118,7 +117,7 @@ func (wb *Web) hardwareForm(w http.ResponseWriter, r *http.Request, sess custos.
 	if sent, err := wb.requireVerification(w, r, sess, acct, true, securityPath+"/hardware"); sent || err != nil {
 		return err
 	}
-	return wb.render(w, http.StatusOK, "hardware", hardwareView{page: wb.signedInPage(r, "security")})
+	return wb.render(w, "hardware", hardwareView{page: wb.signedInPage(r, "security")})
 }
 
 func (wb *Web) hardware(w http.ResponseWriter, r *http.Request, sess custos.Session) error {
@@ -128,18 +127,17 @@ func (wb *Web) hardware(w http.ResponseWriter, r *http.Request, sess custos.Sess
 	f := r.PostForm
 	v := hardwareView{page: wb.signedInPage(r, "security"), Serial: strings.TrimSpace(f.Get("serial"))}
 	code1, code2 := cleanCode(f.Get("code1")), cleanCode(f.Get("code2"))
-	cat := message.For(v.Lang)
 	if v.Serial == "" {
-		v.Form.add("serial", cat.Text("hardware.serial_missing"))
+		v.Form.add("serial", v.text("hardware.serial_missing"))
 	}
 	if code1 == "" {
-		v.Form.add("code1", cat.Text("hardware.code1_missing"))
+		v.Form.add("code1", v.text("hardware.code1_missing"))
 	}
 	if code2 == "" {
-		v.Form.add("code2", cat.Text("hardware.code2_missing"))
+		v.Form.add("code2", v.text("hardware.code2_missing"))
 	}
 	if v.Form.Any() {
-		return wb.render(w, http.StatusBadRequest, "hardware", v)
+		return formAgain("hardware", v)
 	}
 	acct, err := wb.auth.Account(r.Context(), sess.AccountID)
 	if err != nil {
@@ -153,10 +151,10 @@ func (wb *Web) hardware(w http.ResponseWriter, r *http.Request, sess custos.Sess
 	if err == nil {
 		return redirect(w, r, securityDone("hardware"))
 	}
-	if !formProblem(&v.Form, err, "serial") {
+	if !formProblem(&v.Form, v.Lang, err, "serial") {
 		return err
 	}
-	return wb.render(w, http.StatusBadRequest, "hardware", v)
+	return formAgain("hardware", v)
 }
 
 // deviceView is one MFA device on the remove and rename pages.
@@ -184,7 +182,7 @@ func (wb *Web) device(r *http.Request, accountID, id string) (custos.Device, int
 			return d, len(devices), nil
 		}
 	}
-	return custos.Device{}, 0, custos.Errorf(custos.ENotFound, "%s", message.For(language(r)).Text("mfa.device_gone"))
+	return custos.Device{}, 0, custos.Fail(custos.ENotFound, "mfa.device_gone")
 }
 
 func devicePath(id, action string) string {
@@ -206,7 +204,7 @@ func (wb *Web) removeForm(w http.ResponseWriter, r *http.Request, sess custos.Se
 	if sent, err := wb.requireVerification(w, r, sess, acct, false, devicePath(id, "remove")); sent || err != nil {
 		return err
 	}
-	return wb.render(w, http.StatusOK, "remove", deviceView{
+	return wb.render(w, "remove", deviceView{
 		page: wb.signedInPage(r, "security"), Device: d, Last: n == 1, Protection: acct.Protection,
 	})
 }
@@ -222,7 +220,7 @@ func (wb *Web) remove(w http.ResponseWriter, r *http.Request, sess custos.Sessio
 	}
 	if err := wb.mfa.Unbind(r.Context(), sess.AccountID, id, mfaClient(r)); err != nil {
 		if custos.IsCode(err, custos.ENotFound) {
-			return custos.Errorf(custos.ENotFound, "%s", message.For(language(r)).Text("mfa.device_gone"))
+			return custos.Fail(custos.ENotFound, "mfa.device_gone")
 		}
 		return err
 	}
@@ -236,7 +234,7 @@ func (wb *Web) renameForm(w http.ResponseWriter, r *http.Request, sess custos.Se
 	if err != nil {
 		return err
 	}
-	return wb.render(w, http.StatusOK, "rename", deviceView{page: wb.signedInPage(r, "security"), Device: d, Name: d.Name})
+	return wb.render(w, "rename", deviceView{page: wb.signedInPage(r, "security"), Device: d, Name: d.Name})
 }
 
 func (wb *Web) rename(w http.ResponseWriter, r *http.Request, sess custos.Session) error {
@@ -252,10 +250,10 @@ func (wb *Web) rename(w http.ResponseWriter, r *http.Request, sess custos.Sessio
 	if err == nil {
 		return redirect(w, r, securityDone("renamed"))
 	}
-	if !formProblem(&v.Form, err, "name") {
+	if !formProblem(&v.Form, v.Lang, err, "name") {
 		return err
 	}
-	return wb.render(w, http.StatusBadRequest, "rename", v)
+	return formAgain("rename", v)
 }
 
 // recoveryView explains recovery codes before making new ones, and then
@@ -277,7 +275,7 @@ func (wb *Web) recoveryForm(w http.ResponseWriter, r *http.Request, sess custos.
 	}
 	if len(devices) == 0 {
 		v.NoDevice = true
-		return wb.render(w, http.StatusOK, "recovery", v)
+		return wb.render(w, "recovery", v)
 	}
 	acct, err := wb.auth.Account(r.Context(), sess.AccountID)
 	if err != nil {
@@ -286,7 +284,7 @@ func (wb *Web) recoveryForm(w http.ResponseWriter, r *http.Request, sess custos.
 	if sent, err := wb.requireVerification(w, r, sess, acct, false, securityPath+"/recovery"); sent || err != nil {
 		return err
 	}
-	return wb.render(w, http.StatusOK, "recovery", v)
+	return wb.render(w, "recovery", v)
 }
 
 func (wb *Web) recovery(w http.ResponseWriter, r *http.Request, sess custos.Session) error {
@@ -298,7 +296,7 @@ func (wb *Web) recovery(w http.ResponseWriter, r *http.Request, sess custos.Sess
 	if len(devices) == 0 {
 		v.NoDevice = true
 		v.Form.add("", v.text("recovery.no_device"))
-		return wb.render(w, http.StatusBadRequest, "recovery", v)
+		return formAgain("recovery", v)
 	}
 	acct, err := wb.auth.Account(r.Context(), sess.AccountID)
 	if err != nil {
@@ -310,5 +308,5 @@ func (wb *Web) recovery(w http.ResponseWriter, r *http.Request, sess custos.Sess
 	if v.Codes, err = wb.mfa.GenerateRecoveryCodes(r.Context(), sess.AccountID, mfaClient(r)); err != nil {
 		return err
 	}
-	return wb.render(w, http.StatusOK, "recovery", v)
+	return wb.render(w, "recovery", v)
 }
