@@ -3,11 +3,11 @@ package custos
 import (
 	"errors"
 	"fmt"
-	"net/http"
 )
 
 // Error codes. They are part of the public API (../shared/API.md): never
-// rename one.
+// rename one. Their HTTP status is the transports' business (package
+// httperr), and their words the message catalogue's ("error." + code).
 const (
 	EInvalidRequest       = "invalid_request"        // malformed or unknown input
 	EUnsupportedMediaType = "unsupported_media_type" // body is not JSON
@@ -33,33 +33,6 @@ const (
 	EInternal             = "internal"
 )
 
-// statusByCode is the one table that maps error codes to HTTP status. Both
-// transports (api and web) use it through Status.
-var statusByCode = map[string]int{
-	EInvalidRequest:       http.StatusBadRequest,
-	EUnsupportedMediaType: http.StatusUnsupportedMediaType,
-	ETooLarge:             http.StatusRequestEntityTooLarge,
-	ENotFound:             http.StatusNotFound,
-	EMethodNotAllowed:     http.StatusMethodNotAllowed,
-	EConflict:             http.StatusConflict,
-	EEmailTaken:           http.StatusConflict,
-	EWeakPassword:         http.StatusUnprocessableEntity,
-	EInvalidEmail:         http.StatusUnprocessableEntity,
-	EInvalidCode:          http.StatusUnprocessableEntity,
-	EExpired:              http.StatusGone,
-	EInvalidCredentials:   http.StatusUnauthorized,
-	ECaptchaRequired:      http.StatusUnauthorized,
-	EAccountLocked:        http.StatusLocked,
-	ETooManyRequests:      http.StatusTooManyRequests,
-	EUnauthenticated:      http.StatusUnauthorized,
-	EForbidden:            http.StatusForbidden,
-	EVerificationRequired: http.StatusForbidden,
-	ENoSecondFactor:       http.StatusUnprocessableEntity,
-	EInvalidPhone:         http.StatusUnprocessableEntity,
-	EUnavailable:          http.StatusServiceUnavailable,
-	EInternal:             http.StatusInternalServerError,
-}
-
 // Error is the one error type the services return. Code is stable and
 // machine-readable. The words a person sees come from the message
 // catalogue (package message): Key names the text and Args fill it; an
@@ -77,8 +50,6 @@ type Error struct {
 	// Message is detail for logs and for errors made with Errorf by the
 	// adapters; people never see it.
 	Message string
-	// Status is going away: HTTP status belongs to the transports.
-	Status int
 }
 
 // Fail returns an *Error with code whose people-facing text is the
@@ -136,20 +107,4 @@ func ErrorCode(err error) string {
 func IsCode(err error, code string) bool {
 	var e *Error
 	return errors.As(err, &e) && e.Code == code
-}
-
-// Status returns the HTTP status for err: the table entry for its code, 500
-// for anything that is not an *Error.
-func Status(err error) int {
-	var e *Error
-	if !errors.As(err, &e) {
-		return http.StatusInternalServerError
-	}
-	if e.Status != 0 {
-		return e.Status
-	}
-	if s, ok := statusByCode[e.Code]; ok {
-		return s
-	}
-	return http.StatusInternalServerError
 }

@@ -122,7 +122,7 @@ func (a *API) Register(mux *http.ServeMux) {
 		mux.Handle(rt.Pattern(), rt.handler(a))
 	}
 	mux.Handle("/api/", a.handle(func(w http.ResponseWriter, r *http.Request) error {
-		return custos.Errorf(custos.ENotFound, "No such endpoint: %s %s.", r.Method, r.URL.Path)
+		return custos.Fail(custos.ENotFound, "api.no_endpoint", r.Method, r.URL.Path)
 	}))
 }
 
@@ -143,7 +143,7 @@ func (a *API) authed(h authedFunc) http.Handler {
 	return a.handle(func(w http.ResponseWriter, r *http.Request) error {
 		scheme, token, _ := strings.Cut(r.Header.Get("Authorization"), " ")
 		if !strings.EqualFold(scheme, "Bearer") || token == "" {
-			return custos.Errorf(custos.EUnauthenticated, "Send Authorization: Bearer <session_token>.")
+			return custos.Fail(custos.EUnauthenticated, "api.bearer")
 		}
 		sess, err := a.auth.Authenticate(r.Context(), strings.TrimSpace(token))
 		if err != nil {

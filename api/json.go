@@ -3,16 +3,14 @@ package api
 import (
 	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
 	"mime"
 	"net/http"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/custos/custos"
-	"github.com/custos/custos/requestinfo"
+	"github.com/custos/custos/httperr"
 )
 
 // MaxBody is the largest JSON body accepted.
@@ -23,7 +21,7 @@ const MaxBody = 64 << 10
 func decode(w http.ResponseWriter, r *http.Request, v any) error {
 	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	if err != nil || mt != "application/json" {
-		return custos.Errorf(custos.EUnsupportedMediaType, "Send the body as application/json.")
+		return custos.Fail(custos.EUnsupportedMediaType, "api.json_type")
 	}
 	r.Body = http.MaxBytesReader(w, r.Body, MaxBody)
 	dec := json.NewDecoder(r.Body)
@@ -36,7 +34,7 @@ func decode(w http.ResponseWriter, r *http.Request, v any) error {
 		if errors.As(err, &tooBig) {
 			return decodeError(err)
 		}
-		return custos.Errorf(custos.EInvalidRequest, "The body must hold exactly one JSON object.")
+		return custos.Fail(custos.EInvalidRequest, "api.json_one_object")
 	}
 	return nil
 }
@@ -56,21 +54,21 @@ func decodeError(err error) error {
 	var typ *json.UnmarshalTypeError
 	switch {
 	case errors.As(err, &tooBig):
-		return custos.Errorf(custos.ETooLarge, "The body is larger than %d bytes.", MaxBody)
+		return custos.Fail(custos.ETooLarge, "api.json_too_large", MaxBody)
 	case errors.Is(err, io.EOF):
-		return custos.Errorf(custos.EInvalidRequest, "The body is empty; send a JSON object.")
+		return custos.Fail(custos.EInvalidRequest, "api.json_empty")
 	case errors.As(err, &syntax), errors.Is(err, io.ErrUnexpectedEOF):
-		return custos.Errorf(custos.EInvalidRequest, "The body is not valid JSON.")
+		return custos.Fail(custos.EInvalidRequest, "api.json_invalid")
 	case errors.As(err, &typ):
 		if typ.Field == "" {
-			return custos.Errorf(custos.EInvalidRequest, "The body must be a JSON object.")
+			return custos.Fail(custos.EInvalidRequest, "api.json_not_object")
 		}
-		return custos.Errorf(custos.EInvalidRequest, "Field %q has the wrong type.", typ.Field).With("field", typ.Field)
+		return custos.Fail(custos.EInvalidRequest, "api.json_wrong_type", typ.Field).OnField(typ.Field)
 	case strings.HasPrefix(err.Error(), "json: unknown field "):
 		field, _ := strconv.Unquote(strings.TrimPrefix(err.Error(), "json: unknown field "))
-		return custos.Errorf(custos.EInvalidRequest, "Unknown field %q.", field).With("field", field)
+		return custos.Fail(custos.EInvalidRequest, "api.json_unknown_field", field).OnField(field)
 	default:
-		return custos.Errorf(custos.EInvalidRequest, "The body could not be read as JSON.")
+		return custos.Fail(custos.EInvalidRequest, "api.json_unreadable")
 	}
 }
 
@@ -81,40 +79,9 @@ func writeJSON(w http.ResponseWriter, status int, v any) error {
 	return json.NewEncoder(w).Encode(v)
 }
 
-// writeError answers err: an *custos.Error as its code, message and fields;
-// anything else as a 500 whose detail goes only to the log.
+// writeError answers err through the one JSON error writer: its status
+// from the one table, its words from the message catalogue, and detail of
+// a failure of ours only in the log.
 func (a *API) writeError(w http.ResponseWriter, r *http.Request, err error) {
-	info := requestinfo.From(r.Context())
-	var e *custos.Error
-	if !errors.As(err, &e) {
-		info.Logger.ErrorContext(r.Context(), "request failed", "err", err.Error())
-		e = &custos.Error{Code: custos.EInternal, Message: "Something went wrong on our side. Try again; if it keeps happening, quote request id " + info.ID + "."}
-	}
-	body := map[string]any{}
-	for k, v := range e.Fields {
-		if t, ok := v.(time.Time); ok {
-			v = rfc3339(t)
-		}
-		body[k] = v
-	}
-	body["code"] = e.Code
-	body["message"] = e.Message
-	if until, ok := e.Fields["locked_until"].(time.Time); ok {
-		w.Header().Set("Retry-After", retryAfter(until.Sub(a.clock.Now())))
-	}
-	if secs, ok := e.Fields["retry_after"].(int); ok {
-		w.Header().Set("Retry-After", strconv.Itoa(secs))
-	}
-	if err := writeJSON(w, custos.Status(e), map[string]any{"error": body}); err != nil {
-		info.Logger.DebugContext(r.Context(), "writing error response", "err", err)
-	}
-}
-
-// retryAfter renders a wait as whole seconds, rounded up, at least 1.
-func retryAfter(d time.Duration) string {
-	secs := int(d.Seconds() + 0.999)
-	if secs < 1 {
-		secs = 1
-	}
-	return fmt.Sprint(secs)
+	httperr.WriteJSON(w, r, err, httperr.Clock(a.clock))
 }

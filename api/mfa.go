@@ -6,6 +6,7 @@ import (
 
 	"github.com/custos/custos"
 	"github.com/custos/custos/auth"
+	"github.com/custos/custos/httperr"
 )
 
 type nameRequest struct {
@@ -181,9 +182,20 @@ func (a *API) secondFactor(w http.ResponseWriter, r *http.Request) error {
 		LoginToken: req.LoginToken, Method: req.Method, Code: req.Code, Client: client(r),
 	})
 	if err != nil {
-		return err
+		return secondFactorError(err)
 	}
 	return a.writeLogin(w, res)
+}
+
+// secondFactorError is where the second step of login departs from the
+// status table: a wrong code (invalid_code) answers 401 there, like a
+// wrong password at the first step, where every other endpoint answers it
+// 422 (../shared/API.md).
+func secondFactorError(err error) error {
+	if custos.IsCode(err, custos.EInvalidCode) {
+		return httperr.WithStatus(err, http.StatusUnauthorized)
+	}
+	return err
 }
 
 type sendRequest struct {
@@ -232,7 +244,7 @@ func (a *API) writeDevice(w http.ResponseWriter, r *http.Request, accountID, id 
 			return writeJSON(w, status, map[string]any{"device_id": d.ID, "device": out})
 		}
 	}
-	return custos.Errorf(custos.ENotFound, "No such device.")
+	return custos.Fail(custos.ENotFound, "api.no_device")
 }
 
 type passwordRequest struct {

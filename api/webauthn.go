@@ -68,7 +68,7 @@ func (a *API) finishWebAuthnSecondFactor(w http.ResponseWriter, r *http.Request)
 		LoginToken: req.LoginToken, Method: "webauthn", AssertionID: req.AssertionID, Credential: req.Credential, Client: client(r),
 	})
 	if err != nil {
-		return err
+		return secondFactorError(err)
 	}
 	return a.writeLogin(w, res)
 }

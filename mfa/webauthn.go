@@ -183,7 +183,7 @@ func (s *Service) FinishWebAuthnRegistration(ctx context.Context, accountID, han
 	}
 	parsed, err := protocol.ParseCredentialCreationResponseBody(bytes.NewReader(answer))
 	if err != nil {
-		return "", custos.Fail(custos.EInvalidRequest, "webauthn.unreadable")
+		return "", custos.Fail(custos.EInvalidRequest, "webauthn.answer_unreadable")
 	}
 	cred, err := rp.CreateCredential(u, cer.Session, parsed)
 	if err != nil {
@@ -256,7 +256,7 @@ func (s *Service) FinishWebAuthnAssertion(ctx context.Context, accountID, handle
 	}
 	parsed, err := protocol.ParseCredentialRequestResponseBody(bytes.NewReader(answer))
 	if err != nil {
-		return custos.Device{}, custos.Fail(custos.EInvalidCode, "webauthn.unreadable")
+		return custos.Device{}, custos.Fail(custos.EInvalidCode, "webauthn.answer_unreadable")
 	}
 	cred, err := rp.ValidateLogin(u, cer.Session, parsed)
 	if err != nil {

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/custos/custos"
+	"github.com/custos/custos/httperr"
 	"github.com/custos/custos/notify"
 	"github.com/google/go-cmp/cmp"
 )
@@ -321,8 +322,8 @@ func TestSendDeliveryFailureIsUnavailableWithoutSecrets(t *testing.T) {
 	if strings.Contains(err.Error(), "424242") {
 		t.Errorf("error %q contains the code", err)
 	}
-	if custos.Status(err) != 503 {
-		t.Errorf("status = %d, want 503", custos.Status(err))
+	if httperr.Status(err) != 503 {
+		t.Errorf("status = %d, want 503", httperr.Status(err))
 	}
 }
 

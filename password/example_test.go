@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/custos/custos"
+	"github.com/custos/custos/message"
 	"github.com/custos/custos/password"
 )
 
@@ -54,7 +56,8 @@ func ExampleHasher() {
 func ExampleCheck() {
 	for _, pw := range []string{"short", "Password1", "alice-2024!", "ｆｕｌｌ　ｗｉｄｔｈ　ｏｋ"} {
 		if err := password.Check(pw, "alice@example.com"); err != nil {
-			fmt.Println(err)
+			// The words a person sees come from the catalogue.
+			fmt.Println(custos.ErrorCode(err)+":", message.For("en").Error(err))
 			continue
 		}
 		fmt.Println("ok")

@@ -52,10 +52,10 @@ func Normalize(raw, defaultRegion string) (string, error) {
 	}
 	s := strings.TrimSpace(raw)
 	if s == "" {
-		return "", invalid("Enter a phone number.")
+		return "", invalid("phone.missing")
 	}
 	if utf8.RuneCountInString(s) > MaxInputLength {
-		return "", invalid("That is too long to be a phone number.")
+		return "", invalid("phone.too_long")
 	}
 	if !plausible(s) {
 		return "", invalid("phone.characters")

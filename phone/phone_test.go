@@ -6,6 +6,8 @@ import (
 	"testing"
 
 	"github.com/custos/custos"
+	"github.com/custos/custos/httperr"
+	"github.com/custos/custos/message"
 	"github.com/custos/custos/phone"
 )
 
@@ -79,11 +81,11 @@ func TestNormalize(t *testing.T) {
 			if !errors.As(err, &ce) || ce.Code != custos.EInvalidPhone {
 				t.Fatalf("error %#v, want a *custos.Error with code %s", err, custos.EInvalidPhone)
 			}
-			if !strings.Contains(ce.Message, tt.wantMsg) {
-				t.Errorf("message %q does not mention %q", ce.Message, tt.wantMsg)
+			if msg := message.For("en").Error(err); !strings.Contains(msg, tt.wantMsg) {
+				t.Errorf("message %q does not mention %q", msg, tt.wantMsg)
 			}
-			if custos.Status(err) != 422 {
-				t.Errorf("status %d, want 422", custos.Status(err))
+			if httperr.Status(err) != 422 {
+				t.Errorf("status %d, want 422", httperr.Status(err))
 			}
 			if got != "" {
 				t.Errorf("returned %q with the error", got)

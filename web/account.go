@@ -22,7 +22,7 @@ func (wb *Web) account(w http.ResponseWriter, r *http.Request, sess custos.Sessi
 	if r.URL.Query().Get("done") == "email" {
 		v.Notice = "account.done_email"
 	}
-	return wb.render(w, http.StatusOK, "account", v)
+	return wb.render(w, "account", v)
 }
 
 // deviceRow is one signed-in session on the devices page.
@@ -58,7 +58,7 @@ func (wb *Web) devices(w http.ResponseWriter, r *http.Request, sess custos.Sessi
 	if r.URL.Query().Get("revoked") == "1" {
 		v.Notice = "devices.revoked"
 	}
-	return wb.render(w, http.StatusOK, "devices", v)
+	return wb.render(w, "devices", v)
 }
 
 // revokeView asks once more before signing a device out.
@@ -71,7 +71,7 @@ type revokeView struct {
 // request's own: that one ends with Log out.
 func (wb *Web) otherSession(r *http.Request, sess custos.Session, id string) (custos.Session, error) {
 	if id == sess.ID {
-		return custos.Session{}, custos.Errorf(custos.EInvalidRequest, "%s", catalogues[language(r)].must("devices.is_current"))
+		return custos.Session{}, custos.Fail(custos.EInvalidRequest, "devices.is_current")
 	}
 	all, err := wb.auth.Sessions(r.Context(), sess.AccountID)
 	if err != nil {
@@ -82,7 +82,7 @@ func (wb *Web) otherSession(r *http.Request, sess custos.Session, id string) (cu
 			return s, nil
 		}
 	}
-	return custos.Session{}, custos.Errorf(custos.ENotFound, "%s", catalogues[language(r)].must("devices.gone"))
+	return custos.Session{}, custos.Fail(custos.ENotFound, "devices.gone")
 }
 
 func (wb *Web) revokeConfirm(w http.ResponseWriter, r *http.Request, sess custos.Session) error {
@@ -90,13 +90,13 @@ func (wb *Web) revokeConfirm(w http.ResponseWriter, r *http.Request, sess custos
 	if err != nil {
 		return err
 	}
-	return wb.render(w, http.StatusOK, "revoke", revokeView{page: wb.signedInPage(r, "devices"), Session: other})
+	return wb.render(w, "revoke", revokeView{page: wb.signedInPage(r, "devices"), Session: other})
 }
 
 func (wb *Web) revoke(w http.ResponseWriter, r *http.Request, sess custos.Session) error {
 	id := r.PathValue("id")
 	if id == sess.ID {
-		return custos.Errorf(custos.EInvalidRequest, "%s", catalogues[language(r)].must("devices.is_current"))
+		return custos.Fail(custos.EInvalidRequest, "devices.is_current")
 	}
 	if err := wb.auth.RevokeSession(r.Context(), sess.AccountID, id, client(r)); err != nil {
 		return err
@@ -118,5 +118,5 @@ func (wb *Web) activity(w http.ResponseWriter, r *http.Request, sess custos.Sess
 	if err != nil {
 		return err
 	}
-	return wb.render(w, http.StatusOK, "activity", activityView{page: wb.signedInPage(r, "activity"), Events: events})
+	return wb.render(w, "activity", activityView{page: wb.signedInPage(r, "activity"), Events: events})
 }

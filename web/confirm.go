@@ -169,7 +169,7 @@ func (wb *Web) confirmForm(w http.ResponseWriter, r *http.Request, sess custos.S
 	if err != nil {
 		return err
 	}
-	return wb.render(w, http.StatusOK, "confirm", v)
+	return wb.render(w, "confirm", v)
 }
 
 // confirm sends a code by email or text message ("send") or checks a code. A device method
@@ -195,19 +195,19 @@ func (wb *Web) confirm(w http.ResponseWriter, r *http.Request, sess custos.Sessi
 			return wb.confirmProblem(w, v, err)
 		}
 		v.Method, v.ID, v.SentTo = started.Method, started.ID, started.SentTo
-		return wb.render(w, http.StatusOK, "confirm", v)
+		return wb.render(w, "confirm", v)
 	}
 	code := cleanCode(f.Get("code"))
 	if code == "" {
-		v.Form.add("code", catalogues[v.Lang].must("confirm.code_missing"))
-		return wb.render(w, http.StatusBadRequest, "confirm", v)
+		v.Form.add("code", v.text("confirm.code_missing"))
+		return formAgain("confirm", v)
 	}
 	if v.ID == "" {
 		if v.Sends() {
 			// The form for a sent code always carries its id; without one
 			// there is no code to check.
-			v.Form.add("", catalogues[v.Lang].must("confirm.send_first"))
-			return wb.render(w, http.StatusBadRequest, "confirm", v)
+			v.Form.add("", v.text("confirm.send_first"))
+			return formAgain("confirm", v)
 		}
 		started, err := wb.auth.StartVerification(r.Context(), sess, v.Method)
 		if err != nil {
@@ -225,11 +225,11 @@ func (wb *Web) confirm(w http.ResponseWriter, r *http.Request, sess custos.Sessi
 // again when the verification is gone, 400 with the message otherwise.
 func (wb *Web) confirmProblem(w http.ResponseWriter, v confirmView, err error) error {
 	if custos.IsCode(err, custos.EExpired) || custos.IsCode(err, custos.ENotFound) {
-		v.Expired, v.ExpiredMessage = true, errorMessage(err)
-		return wb.render(w, http.StatusGone, "confirm", v)
+		v.Expired, v.ExpiredMessage = true, v.errorText(err)
+		return gone("confirm", v)
 	}
-	if !formProblem(&v.Form, err, "code") {
+	if !formProblem(&v.Form, v.Lang, err, "code") {
 		return err
 	}
-	return wb.render(w, http.StatusBadRequest, "confirm", v)
+	return formAgain("confirm", v)
 }

@@ -95,7 +95,7 @@ func (wb *Web) changeForm(k contactKind) signedInFunc {
 		if sent, err := wb.requireVerification(w, r, sess, acct, true, k.path); sent || err != nil {
 			return err
 		}
-		return wb.render(w, http.StatusOK, "change", wb.newChangeView(r, k, acct))
+		return wb.render(w, "change", wb.newChangeView(r, k, acct))
 	}
 }
 
@@ -116,15 +116,15 @@ func (wb *Web) change(k contactKind) signedInFunc {
 		v := wb.newChangeView(r, k, acct)
 		v.Value = strings.TrimSpace(r.PostForm.Get(k.field))
 		if v.Value == "" {
-			v.Form.add(k.field, catalogues[v.Lang].must("change."+k.name+".missing"))
-			return wb.render(w, http.StatusBadRequest, "change", v)
+			v.Form.add(k.field, v.text("change."+k.name+".missing"))
+			return formAgain("change", v)
 		}
 		id, err := k.start(wb.binding, r.Context(), sess, v.Value, client(r))
 		if err != nil {
-			if !formProblemOr(&v.Form, err, k.field, k.field) {
+			if !formProblemOr(&v.Form, v.Lang, err, k.field, k.field) {
 				return err
 			}
-			return wb.render(w, http.StatusBadRequest, "change", v)
+			return formAgain("change", v)
 		}
 		to := v.Value
 		if k.field == "phone" {
@@ -163,7 +163,7 @@ func (wb *Web) newChangeCodeView(r *http.Request, k contactKind, id string) chan
 
 func (wb *Web) changeCodeForm(k contactKind) signedInFunc {
 	return func(w http.ResponseWriter, r *http.Request, sess custos.Session) error {
-		return wb.render(w, http.StatusOK, "changecode", wb.newChangeCodeView(r, k, r.PathValue("change_id")))
+		return wb.render(w, "changecode", wb.newChangeCodeView(r, k, r.PathValue("change_id")))
 	}
 }
 
@@ -179,8 +179,8 @@ func (wb *Web) changeCode(k contactKind) signedInFunc {
 		v := wb.newChangeCodeView(r, k, r.PathValue("change_id"))
 		code := cleanCode(r.PostForm.Get("code"))
 		if code == "" {
-			v.Form.add("code", catalogues[v.Lang].must("code.missing"))
-			return wb.render(w, http.StatusBadRequest, "changecode", v)
+			v.Form.add("code", v.text("code.missing"))
+			return formAgain("changecode", v)
 		}
 		acct, err := wb.auth.Account(r.Context(), sess.AccountID)
 		if err != nil {
@@ -192,15 +192,15 @@ func (wb *Web) changeCode(k contactKind) signedInFunc {
 			wb.cookie.clearPending(w)
 			return redirect(w, r, k.done())
 		case custos.IsCode(err, custos.EExpired):
-			v.Expired, v.ExpiredMessage = true, errorMessage(err)
-			return wb.render(w, http.StatusGone, "changecode", v)
+			v.Expired, v.ExpiredMessage = true, v.errorText(err)
+			return gone("changecode", v)
 		case custos.IsCode(err, custos.EConflict), custos.IsCode(err, custos.EEmailTaken):
 			cv := wb.newChangeView(r, k, acct)
 			cv.Value = v.ResendValue // what they typed, so they see which one was refused
-			formProblemOr(&cv.Form, err, k.field, k.field)
-			return wb.render(w, http.StatusBadRequest, "change", cv)
-		case formProblem(&v.Form, err, "code"):
-			return wb.render(w, http.StatusBadRequest, "changecode", v)
+			formProblemOr(&cv.Form, cv.Lang, err, k.field, k.field)
+			return formAgain("change", cv)
+		case formProblem(&v.Form, v.Lang, err, "code"):
+			return formAgain("changecode", v)
 		}
 		return err
 	}

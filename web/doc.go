@@ -37,29 +37,38 @@
 // with a security-key step) and data: images (the authenticator-app QR
 // code), so the strict Content-Security-Policy that package server sets
 // holds: no inline script or handler anywhere. Every word shown comes from
-// the message catalogue (messages.go), keyed so that other languages can
+// the message catalogue (package message), keyed so that other languages can
 // follow English; the script's words arrive in data- attributes.
 //
 // The security-key steps (webauthn.go) are the pages' only JSON endpoints:
 // POST /account/security/webauthn/begin and /finish with the session
 // cookie, POST /login/second-factor/webauthn/begin and /finish with the
 // login token from the page. They take application/json only (415
-// otherwise) and answer JSON, errors as {"error": {"code", "message", …}}
-// like the API, with "location" when the script should go to another page;
-// without a session they answer 401 with the login page as location, since
-// a script would follow a 303 without noticing. http.CrossOriginProtection
+// otherwise) and answer JSON, errors through the API's own writer
+// (httperr.WriteJSON) as {"error": {"code", "message", …}}, with
+// "location" when the script should go to another page; without a session
+// they answer 401 with the login page as location, since a script would
+// follow a 303 without noticing. At the second step of login a wrong key
+// answers 401 invalid_code, as the API's does. http.CrossOriginProtection
 // (package server) and the JSON content type keep other sites out.
 //
-// Handlers return errors to one place (serveError), which maps custos.Error
-// codes to status through custos.Status; problems with what was typed
-// re-render the form with status 400 (never 401, which would ask the
-// browser for HTTP authentication). The browser holds only opaque tokens in
-// HttpOnly cookies: the session, and the 7-day trusted-device token; a
-// login token travels only in a hidden form field.
+// Handlers return errors to one place (serveError), the only code that
+// answers a page with an error status. A form to fill in again, its
+// problems next to their fields, is an error too: the handler returns
+// formAgain (400, never 401, which would ask the browser for HTTP
+// authentication) or, for a step that can never succeed now, gone (410),
+// and serveError renders that page. Any other custos.Error shows its words
+// on the error page with the status of its code (httperr.Status); anything
+// else is a 500 that shows only the request id. A problem sits next to
+// the field the error is about (httperr.Field), and its words come from
+// the catalogue (message.Catalogue.Error). The browser holds only opaque
+// tokens in HttpOnly cookies: the session, and the 7-day trusted-device
+// token; a login token travels only in a hidden form field.
 //
 // It imports the root package, auth, mfa, binding and recovery (the flows
 // it calls), captcha (picture and audio addresses), otp (to draw the key an
 // authenticator app reads), password (the length rule shown as a hint),
 // phone (masking), sendlimit (the resend cooldown shown), notify (to read
-// the outbox) and requestinfo.
+// the outbox), message (every word), httperr (status, field, JSON errors)
+// and requestinfo.
 package web

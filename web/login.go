@@ -76,7 +76,7 @@ func (wb *Web) loginForm(w http.ResponseWriter, r *http.Request) error {
 			}
 		}
 	}
-	return wb.render(w, http.StatusOK, "login", v)
+	return wb.render(w, "login", v)
 }
 
 // login answers a failure with the form again and status 400, never 401:
@@ -102,7 +102,7 @@ func (wb *Web) login(w http.ResponseWriter, r *http.Request) error {
 		if err := wb.loginCaptcha(r, &v, err); err != nil {
 			return err
 		}
-		return wb.render(w, http.StatusBadRequest, "login", v)
+		return formAgain("login", v)
 	}
 	if res.Next == "second_factor" {
 		// The page answers the POST itself, so the login token travels
@@ -111,7 +111,7 @@ func (wb *Web) login(w http.ResponseWriter, r *http.Request) error {
 		sf := wb.newSecondFactorView(r, secondFactorState{
 			LoginToken: res.LoginToken, Methods: webMethods(res.Methods), Email: v.Email,
 		})
-		return wb.render(w, http.StatusOK, "secondfactor", sf)
+		return wb.render(w, "secondfactor", sf)
 	}
 	wb.cookie.set(w, res.Token)
 	return redirect(w, r, "/account")
@@ -120,7 +120,7 @@ func (wb *Web) login(w http.ResponseWriter, r *http.Request) error {
 // loginProblem puts a failed login on the form (its message, and for a
 // lock when it ends) and reports whether it belongs there.
 func (wb *Web) loginProblem(v *loginView, err error) bool {
-	if !formProblem(&v.Form, err) {
+	if !formProblem(&v.Form, v.Lang, err) {
 		return false
 	}
 	if until, ok := lockedUntil(err); ok {

@@ -60,8 +60,9 @@ func TestLoginFailureAnswers(t *testing.T) {
 				return
 			}
 			rec := httptest.NewRecorder()
-			if err := wb.render(rec, http.StatusBadRequest, "login", v); err != nil {
-				t.Fatal(err)
+			wb.serveError(rec, r, formAgain("login", v))
+			if rec.Code != http.StatusBadRequest {
+				t.Errorf("status %d, want 400", rec.Code)
 			}
 			body := rec.Body.String()
 			for _, s := range append(tt.want, `role="alert"`, `value="ada@example.com"`) {

@@ -63,7 +63,7 @@ func (wb *Web) totpForm(w http.ResponseWriter, r *http.Request, sess custos.Sess
 	}
 	v := totpView{page: wb.signedInPage(r, "security"), DeviceID: p.DeviceID}
 	v.setKey(wb.mfa, p.URI)
-	return wb.render(w, http.StatusOK, "totp", v)
+	return wb.render(w, "totp", v)
 }
 
 func (wb *Web) totp(w http.ResponseWriter, r *http.Request, sess custos.Session) error {
@@ -74,8 +74,8 @@ func (wb *Web) totp(w http.ResponseWriter, r *http.Request, sess custos.Session)
 	v.setKey(wb.mfa, r.PostForm.Get("uri"))
 	code := cleanCode(r.PostForm.Get("code"))
 	if code == "" {
-		v.Form.add("code", catalogues[v.Lang].must("totp.code_missing"))
-		return wb.render(w, http.StatusBadRequest, "totp", v)
+		v.Form.add("code", v.text("totp.code_missing"))
+		return formAgain("totp", v)
 	}
 	err := wb.mfa.ConfirmTOTP(r.Context(), sess.AccountID, v.DeviceID, code, client(r))
 	switch {
@@ -83,9 +83,9 @@ func (wb *Web) totp(w http.ResponseWriter, r *http.Request, sess custos.Session)
 		return redirect(w, r, securityDone("totp"))
 	case custos.IsCode(err, custos.ENotFound):
 		v.Expired = true
-		return wb.render(w, http.StatusGone, "totp", v)
-	case formProblem(&v.Form, err, "code"):
-		return wb.render(w, http.StatusBadRequest, "totp", v)
+		return gone("totp", v)
+	case formProblem(&v.Form, v.Lang, err, "code"):
+		return formAgain("totp", v)
 	}
 	return err
 }
@@ -106,7 +106,7 @@ func (wb *Web) hardwareForm(w http.ResponseWriter, r *http.Request, sess custos.
 	if sent, err := wb.requireVerification(w, r, sess, acct, true, securityPath+"/hardware"); sent || err != nil {
 		return err
 	}
-	return wb.render(w, http.StatusOK, "hardware", hardwareView{page: wb.signedInPage(r, "security")})
+	return wb.render(w, "hardware", hardwareView{page: wb.signedInPage(r, "security")})
 }
 
 func (wb *Web) hardware(w http.ResponseWriter, r *http.Request, sess custos.Session) error {
@@ -116,18 +116,17 @@ func (wb *Web) hardware(w http.ResponseWriter, r *http.Request, sess custos.Sess
 	f := r.PostForm
 	v := hardwareView{page: wb.signedInPage(r, "security"), Serial: strings.TrimSpace(f.Get("serial"))}
 	code1, code2 := cleanCode(f.Get("code1")), cleanCode(f.Get("code2"))
-	cat := catalogues[v.Lang]
 	if v.Serial == "" {
-		v.Form.add("serial", cat.must("hardware.serial_missing"))
+		v.Form.add("serial", v.text("hardware.serial_missing"))
 	}
 	if code1 == "" {
-		v.Form.add("code1", cat.must("hardware.code1_missing"))
+		v.Form.add("code1", v.text("hardware.code1_missing"))
 	}
 	if code2 == "" {
-		v.Form.add("code2", cat.must("hardware.code2_missing"))
+		v.Form.add("code2", v.text("hardware.code2_missing"))
 	}
 	if v.Form.Any() {
-		return wb.render(w, http.StatusBadRequest, "hardware", v)
+		return formAgain("hardware", v)
 	}
 	acct, err := wb.auth.Account(r.Context(), sess.AccountID)
 	if err != nil {
@@ -141,10 +140,10 @@ func (wb *Web) hardware(w http.ResponseWriter, r *http.Request, sess custos.Sess
 	if err == nil {
 		return redirect(w, r, securityDone("hardware"))
 	}
-	if !formProblem(&v.Form, err, "serial") {
+	if !formProblem(&v.Form, v.Lang, err, "serial") {
 		return err
 	}
-	return wb.render(w, http.StatusBadRequest, "hardware", v)
+	return formAgain("hardware", v)
 }
 
 // deviceView is one MFA device on the remove and rename pages.
@@ -172,7 +171,7 @@ func (wb *Web) device(r *http.Request, accountID, id string) (custos.Device, int
 			return d, len(devices), nil
 		}
 	}
-	return custos.Device{}, 0, custos.Errorf(custos.ENotFound, "%s", catalogues[language(r)].must("mfa.device_gone"))
+	return custos.Device{}, 0, custos.Fail(custos.ENotFound, "mfa.device_gone")
 }
 
 func devicePath(id, action string) string {
@@ -194,7 +193,7 @@ func (wb *Web) removeForm(w http.ResponseWriter, r *http.Request, sess custos.Se
 	if sent, err := wb.requireVerification(w, r, sess, acct, false, devicePath(id, "remove")); sent || err != nil {
 		return err
 	}
-	return wb.render(w, http.StatusOK, "remove", deviceView{
+	return wb.render(w, "remove", deviceView{
 		page: wb.signedInPage(r, "security"), Device: d, Last: n == 1, Protection: acct.Protection,
 	})
 }
@@ -210,7 +209,7 @@ func (wb *Web) remove(w http.ResponseWriter, r *http.Request, sess custos.Sessio
 	}
 	if err := wb.mfa.Unbind(r.Context(), sess, id, client(r)); err != nil {
 		if custos.IsCode(err, custos.ENotFound) {
-			return custos.Errorf(custos.ENotFound, "%s", catalogues[language(r)].must("mfa.device_gone"))
+			return custos.Fail(custos.ENotFound, "mfa.device_gone")
 		}
 		return err
 	}
@@ -224,7 +223,7 @@ func (wb *Web) renameForm(w http.ResponseWriter, r *http.Request, sess custos.Se
 	if err != nil {
 		return err
 	}
-	return wb.render(w, http.StatusOK, "rename", deviceView{page: wb.signedInPage(r, "security"), Device: d, Name: d.Name})
+	return wb.render(w, "rename", deviceView{page: wb.signedInPage(r, "security"), Device: d, Name: d.Name})
 }
 
 func (wb *Web) rename(w http.ResponseWriter, r *http.Request, sess custos.Session) error {
@@ -240,10 +239,10 @@ func (wb *Web) rename(w http.ResponseWriter, r *http.Request, sess custos.Sessio
 	if err == nil {
 		return redirect(w, r, securityDone("renamed"))
 	}
-	if !formProblem(&v.Form, err, "name") {
+	if !formProblem(&v.Form, v.Lang, err, "name") {
 		return err
 	}
-	return wb.render(w, http.StatusBadRequest, "rename", v)
+	return formAgain("rename", v)
 }
 
 // recoveryView explains recovery codes before making new ones, and then
@@ -265,7 +264,7 @@ func (wb *Web) recoveryForm(w http.ResponseWriter, r *http.Request, sess custos.
 	}
 	if len(devices) == 0 {
 		v.NoDevice = true
-		return wb.render(w, http.StatusOK, "recovery", v)
+		return wb.render(w, "recovery", v)
 	}
 	acct, err := wb.auth.Account(r.Context(), sess.AccountID)
 	if err != nil {
@@ -274,7 +273,7 @@ func (wb *Web) recoveryForm(w http.ResponseWriter, r *http.Request, sess custos.
 	if sent, err := wb.requireVerification(w, r, sess, acct, false, securityPath+"/recovery"); sent || err != nil {
 		return err
 	}
-	return wb.render(w, http.StatusOK, "recovery", v)
+	return wb.render(w, "recovery", v)
 }
 
 func (wb *Web) recovery(w http.ResponseWriter, r *http.Request, sess custos.Session) error {
@@ -285,8 +284,8 @@ func (wb *Web) recovery(w http.ResponseWriter, r *http.Request, sess custos.Sess
 	}
 	if len(devices) == 0 {
 		v.NoDevice = true
-		v.Form.add("", catalogues[v.Lang].must("recovery.no_device"))
-		return wb.render(w, http.StatusBadRequest, "recovery", v)
+		v.Form.add("", v.text("recovery.no_device"))
+		return formAgain("recovery", v)
 	}
 	acct, err := wb.auth.Account(r.Context(), sess.AccountID)
 	if err != nil {
@@ -298,5 +297,5 @@ func (wb *Web) recovery(w http.ResponseWriter, r *http.Request, sess custos.Sess
 	if v.Codes, err = wb.mfa.GenerateRecoveryCodes(r.Context(), sess, client(r)); err != nil {
 		return err
 	}
-	return wb.render(w, http.StatusOK, "recovery", v)
+	return wb.render(w, "recovery", v)
 }

@@ -29,5 +29,5 @@ func (wb *Web) outbox(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return wb.render(w, http.StatusOK, "outbox", outboxView{page: wb.newPage(r), Messages: msgs})
+	return wb.render(w, "outbox", outboxView{page: wb.newPage(r), Messages: msgs})
 }

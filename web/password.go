@@ -21,7 +21,7 @@ func (wb *Web) passwordForm(w http.ResponseWriter, r *http.Request, sess custos.
 	if sent, err := wb.requireVerification(w, r, sess, acct, false, securityPath+"/password"); sent || err != nil {
 		return err
 	}
-	return wb.render(w, http.StatusOK, "password", passwordView{page: wb.signedInPage(r, "security")})
+	return wb.render(w, "password", passwordView{page: wb.signedInPage(r, "security")})
 }
 
 // password changes it; every session ends, this one too, so the person
@@ -40,14 +40,14 @@ func (wb *Web) password(w http.ResponseWriter, r *http.Request, sess custos.Sess
 	v := passwordView{page: wb.signedInPage(r, "security")}
 	pw, again := r.PostForm.Get("password"), r.PostForm.Get("password_again")
 	if pw != again {
-		v.Form.add("password_again", catalogues[v.Lang].must("password.mismatch"))
-		return wb.render(w, http.StatusBadRequest, "password", v)
+		v.Form.add("password_again", v.text("password.mismatch"))
+		return formAgain("password", v)
 	}
 	if err := wb.auth.ChangePassword(r.Context(), sess, pw, client(r)); err != nil {
-		if !formProblem(&v.Form, err, "password") {
+		if !formProblem(&v.Form, v.Lang, err, "password") {
 			return err
 		}
-		return wb.render(w, http.StatusBadRequest, "password", v)
+		return formAgain("password", v)
 	}
 	wb.cookie.clear(w)
 	return redirect(w, r, "/login?changed=1")

@@ -91,7 +91,7 @@ func (wb *Web) findForm(w http.ResponseWriter, r *http.Request) error {
 	if v.Captcha, err = wb.flowCaptcha(r, nil, findPath); err != nil {
 		return err
 	}
-	return wb.render(w, http.StatusOK, "find", v)
+	return wb.render(w, "find", v)
 }
 
 // find sends a code to the number, or (action "again", from the code
@@ -106,7 +106,7 @@ func (wb *Web) find(w http.ResponseWriter, r *http.Request) error {
 	switch {
 	case f.Get("action") == "again":
 	case v.Phone == "":
-		v.Form.add("phone", catalogues[v.Lang].must("find.phone_missing"))
+		v.Form.add("phone", v.text("find.phone_missing"))
 	default:
 		var id string
 		id, err = wb.recoveries.StartRetrieve(r.Context(), v.Phone, captchaAnswer(f), client(r))
@@ -117,18 +117,17 @@ func (wb *Web) find(w http.ResponseWriter, r *http.Request) error {
 			wb.cookie.setPending(w, pendingCode{ID: id, To: to, Field: "phone", Value: v.Phone, Sent: wb.clock.Now()}, wb.binding.CodePolicy().TTL)
 			return redirect(w, r, findPath+"/"+url.PathEscape(id))
 		}
-		if !formProblemOr(&v.Form, err, "phone", "phone", "captcha_answer") {
+		if !formProblemOr(&v.Form, v.Lang, err, "phone", "phone", "captcha_answer") {
 			return err
 		}
 	}
 	if v.Captcha, err = wb.flowCaptcha(r, err, findPath); err != nil {
 		return err
 	}
-	status := http.StatusOK
 	if v.Form.Any() {
-		status = http.StatusBadRequest
+		return formAgain("find", v)
 	}
-	return wb.render(w, status, "find", v)
+	return wb.render(w, "find", v)
 }
 
 func (wb *Web) newFlowCodeView(r *http.Request, flow, start, id string, mask func(string) string) flowCodeView {
@@ -139,7 +138,7 @@ func (wb *Web) newFlowCodeView(r *http.Request, flow, start, id string, mask fun
 }
 
 func (wb *Web) findCodeForm(w http.ResponseWriter, r *http.Request) error {
-	return wb.render(w, http.StatusOK, "flowcode", wb.newFlowCodeView(r, "find", findPath, r.PathValue("id"), wb.binding.MaskPhone))
+	return wb.render(w, "flowcode", wb.newFlowCodeView(r, "find", findPath, r.PathValue("id"), wb.binding.MaskPhone))
 }
 
 // findCode proves the number and lists its accounts.
@@ -159,29 +158,29 @@ func (wb *Web) flowCode(w http.ResponseWriter, r *http.Request, flow, start stri
 	v := wb.newFlowCodeView(r, flow, start, id, mask)
 	code := cleanCode(r.PostForm.Get("code"))
 	if code == "" {
-		v.Form.add("code", catalogues[v.Lang].must("code.missing"))
-		return wb.render(w, http.StatusBadRequest, "flowcode", v)
+		v.Form.add("code", v.text("code.missing"))
+		return formAgain("flowcode", v)
 	}
 	found, err := finish(r.Context(), id, code, client(r))
 	switch {
 	case err == nil:
 	case custos.IsCode(err, custos.EExpired):
-		v.Expired, v.ExpiredMessage = true, errorMessage(err)
-		return wb.render(w, http.StatusGone, "flowcode", v)
-	case formProblem(&v.Form, err, "code"):
-		return wb.render(w, http.StatusBadRequest, "flowcode", v)
+		v.Expired, v.ExpiredMessage = true, v.errorText(err)
+		return gone("flowcode", v)
+	case formProblem(&v.Form, v.Lang, err, "code"):
+		return formAgain("flowcode", v)
 	default:
 		return err
 	}
 	wb.cookie.clearPending(w)
 	if flow == "forgot" && len(found) == 1 {
-		return wb.render(w, http.StatusOK, "newpassword", wb.newPasswordView(r, id, stateOf(found[0]), ""))
+		return wb.render(w, "newpassword", wb.newPasswordView(r, id, stateOf(found[0]), ""))
 	}
 	av := accountsView{page: wb.newPage(r), Flow: flow, ID: id}
 	for _, f := range found {
 		av.Accounts = append(av.Accounts, foundRow{FoundAccount: f, State: stateOf(f)})
 	}
-	return wb.render(w, http.StatusOK, "accounts", av)
+	return wb.render(w, "accounts", av)
 }
 
 // accountsView lists the accounts a proven phone reaches (R1), each with
@@ -213,7 +212,7 @@ func (wb *Web) forgotForm(w http.ResponseWriter, r *http.Request) error {
 	if v.Captcha, err = wb.flowCaptcha(r, nil, forgotPath); err != nil {
 		return err
 	}
-	return wb.render(w, http.StatusOK, "forgot", v)
+	return wb.render(w, "forgot", v)
 }
 
 // forgot sends a code to the phone or email on file of the account the
@@ -225,14 +224,13 @@ func (wb *Web) forgot(w http.ResponseWriter, r *http.Request) error {
 	}
 	f := r.PostForm
 	v := forgotView{page: wb.newPage(r), Email: strings.TrimSpace(f.Get("email")), Phone: strings.TrimSpace(f.Get("phone"))}
-	cat := catalogues[v.Lang]
 	var err error
 	switch {
 	case f.Get("action") == "again":
 	case v.Email == "" && v.Phone == "":
-		v.Form.add("email", cat.must("forgot.missing"))
+		v.Form.add("email", v.text("forgot.missing"))
 	case v.Email != "" && v.Phone != "":
-		v.Form.add("email", cat.must("forgot.both"))
+		v.Form.add("email", v.text("forgot.both"))
 	default:
 		field, value := "email", v.Email
 		if v.Phone != "" {
@@ -246,22 +244,21 @@ func (wb *Web) forgot(w http.ResponseWriter, r *http.Request) error {
 			wb.cookie.setPending(w, pendingCode{ID: id, Field: field, Value: value, Sent: wb.clock.Now()}, wb.binding.CodePolicy().TTL)
 			return redirect(w, r, forgotPath+"/"+url.PathEscape(id))
 		}
-		if !formProblemOr(&v.Form, err, field, "email", "phone", "captcha_answer") {
+		if !formProblemOr(&v.Form, v.Lang, err, field, "email", "phone", "captcha_answer") {
 			return err
 		}
 	}
 	if v.Captcha, err = wb.flowCaptcha(r, err, forgotPath); err != nil {
 		return err
 	}
-	status := http.StatusOK
 	if v.Form.Any() {
-		status = http.StatusBadRequest
+		return formAgain("forgot", v)
 	}
-	return wb.render(w, status, "forgot", v)
+	return wb.render(w, "forgot", v)
 }
 
 func (wb *Web) forgotCodeForm(w http.ResponseWriter, r *http.Request) error {
-	return wb.render(w, http.StatusOK, "flowcode", wb.newFlowCodeView(r, "forgot", forgotPath, r.PathValue("id"), nil))
+	return wb.render(w, "flowcode", wb.newFlowCodeView(r, "forgot", forgotPath, r.PathValue("id"), nil))
 }
 
 func (wb *Web) forgotCode(w http.ResponseWriter, r *http.Request) error {
@@ -376,30 +373,29 @@ func (wb *Web) newPassword(w http.ResponseWriter, r *http.Request) error {
 	id := r.PathValue("id")
 	v := wb.newPasswordView(r, id, st, f.Get("mfa_method"))
 	if f.Get("action") == "choose" || !st.SelfServe {
-		return wb.render(w, http.StatusOK, "newpassword", v)
+		return wb.render(w, "newpassword", v)
 	}
-	cat := catalogues[v.Lang]
 	pw := f.Get("password")
 	code := strings.TrimSpace(f.Get("code"))
 	if v.Method != "recovery_code" {
 		code = cleanCode(code)
 	}
 	if pw == "" {
-		v.Form.add("password", cat.must("newpassword.password_missing"))
+		v.Form.add("password", v.text("newpassword.password_missing"))
 	}
 	if v.Method != "" && code == "" {
-		v.Form.add("code", cat.must("newpassword.code_missing"))
+		v.Form.add("code", v.text("newpassword.code_missing"))
 	}
 	if v.Form.Any() {
-		return wb.render(w, http.StatusBadRequest, "newpassword", v)
+		return formAgain("newpassword", v)
 	}
 	err := wb.recoveries.CompleteReset(r.Context(), id, st.AccountID, pw, v.Method, code, client(r))
 	switch {
 	case err == nil:
 		return redirect(w, r, resetDonePath)
 	case custos.IsCode(err, custos.EExpired):
-		v.Expired, v.ExpiredMessage = true, errorMessage(err)
-		return wb.render(w, http.StatusGone, "newpassword", v)
+		v.Expired, v.ExpiredMessage = true, v.errorText(err)
+		return gone("newpassword", v)
 	case custos.IsCode(err, custos.EVerificationRequired):
 		// The account has MFA the form did not ask for (it was added since,
 		// or the hidden fields were changed): ask for it now.
@@ -411,17 +407,17 @@ func (wb *Web) newPassword(w http.ResponseWriter, r *http.Request) error {
 		st.NeedsMFA, st.Methods = true, keepMethods(methods)
 		st.SelfServe = len(st.Methods) > 0
 		v = wb.newPasswordView(r, id, st, v.Method)
-		v.Form.add("code", errorMessage(err))
-		return wb.render(w, http.StatusBadRequest, "newpassword", v)
+		v.Form.add("code", v.errorText(err))
+		return formAgain("newpassword", v)
 	case custos.IsCode(err, custos.ENotFound):
 		return err // an account the flow does not reach: a changed form
-	case formProblemOr(&v.Form, err, "", "password", "code"):
-		return wb.render(w, http.StatusBadRequest, "newpassword", v)
+	case formProblemOr(&v.Form, v.Lang, err, "", "password", "code"):
+		return formAgain("newpassword", v)
 	}
 	return err
 }
 
 // resetDone says the password is changed and where to log in.
 func (wb *Web) resetDone(w http.ResponseWriter, r *http.Request) error {
-	return wb.render(w, http.StatusOK, "resetdone", wb.newPage(r))
+	return wb.render(w, "resetdone", wb.newPage(r))
 }

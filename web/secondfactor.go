@@ -114,7 +114,7 @@ func (wb *Web) secondFactor(w http.ResponseWriter, r *http.Request) error {
 	}
 	switch f.Get("action") {
 	case "choose":
-		return wb.render(w, http.StatusOK, "secondfactor", v)
+		return wb.render(w, "secondfactor", v)
 	case "send":
 		if v.Method != "sms" {
 			v.Method = "email"
@@ -124,18 +124,18 @@ func (wb *Web) secondFactor(w http.ResponseWriter, r *http.Request) error {
 			return wb.secondFactorProblem(w, r, v, err)
 		}
 		v.SentTo = sentTo
-		return wb.render(w, http.StatusOK, "secondfactor", v)
+		return wb.render(w, "secondfactor", v)
 	}
 	if v.Method == "webauthn" {
 		// A security key answers through the script's JSON endpoints; a
 		// form posting here has no answer to check (and costs no attempt).
-		v.Form.add("", catalogues[v.Lang].must("secondfactor.webauthn_script"))
-		return wb.render(w, http.StatusBadRequest, "secondfactor", v)
+		v.Form.add("", v.text("secondfactor.webauthn_script"))
+		return formAgain("secondfactor", v)
 	}
 	code := cleanCode(f.Get("code"))
 	if code == "" {
-		v.Form.add("code", catalogues[v.Lang].must("secondfactor.code_missing"))
-		return wb.render(w, http.StatusBadRequest, "secondfactor", v)
+		v.Form.add("code", v.text("secondfactor.code_missing"))
+		return formAgain("secondfactor", v)
 	}
 	res, err := wb.auth.SecondFactor(r.Context(), auth.SecondFactorRequest{
 		LoginToken: st.LoginToken, Method: v.Method, Code: code, Trust: st.Trust, Client: client(r),
@@ -157,10 +157,10 @@ func (wb *Web) secondFactorProblem(w http.ResponseWriter, r *http.Request, v sec
 	if custos.IsCode(err, custos.EExpired) {
 		lv := loginView{page: wb.newPage(r), Email: v.Email}
 		lv.Notice = "login.step_expired"
-		return wb.render(w, http.StatusGone, "login", lv)
+		return gone("login", lv)
 	}
-	if !formProblem(&v.Form, err, "code") {
+	if !formProblem(&v.Form, v.Lang, err, "code") {
 		return err
 	}
-	return wb.render(w, http.StatusBadRequest, "secondfactor", v)
+	return formAgain("secondfactor", v)
 }

@@ -74,7 +74,7 @@ func (wb *Web) security(w http.ResponseWriter, r *http.Request, sess custos.Sess
 			v.Notice = "security.webauthn_again"
 		}
 	}
-	return wb.render(w, http.StatusOK, "security", v)
+	return wb.render(w, "security", v)
 }
 
 // protectionChange is a request to switch login and/or operation
@@ -189,7 +189,7 @@ func (wb *Web) protectionForm(w http.ResponseWriter, r *http.Request, sess custo
 	if sent, err := wb.requireVerification(w, r, sess, acct, false, r.URL.RequestURI()); sent || err != nil {
 		return err
 	}
-	return wb.render(w, http.StatusOK, "protection", protectionView{
+	return wb.render(w, "protection", protectionView{
 		page: wb.signedInPage(r, "security"), Changes: c.lines(), Fields: c.query(),
 	})
 }
@@ -204,7 +204,7 @@ func (wb *Web) protection(w http.ResponseWriter, r *http.Request, sess custos.Se
 	}
 	c, ok := parseProtection(r.PostForm)
 	if !ok {
-		return custos.Errorf(custos.EInvalidRequest, "%s", catalogues[language(r)].must("security.protection_invalid"))
+		return custos.Fail(custos.EInvalidRequest, "security.protection_invalid")
 	}
 	acct, err := wb.auth.Account(r.Context(), sess.AccountID)
 	if err != nil {
@@ -221,10 +221,10 @@ func (wb *Web) protection(w http.ResponseWriter, r *http.Request, sess custos.Se
 	if verr != nil {
 		return verr
 	}
-	if !formProblem(&v.Form, err) {
+	if !formProblem(&v.Form, v.Lang, err) {
 		return err
 	}
-	return wb.render(w, http.StatusBadRequest, "security", v)
+	return formAgain("security", v)
 }
 
 // SecureEmail is the secure email, masked.

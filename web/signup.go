@@ -19,7 +19,7 @@ type signupView struct {
 }
 
 func (wb *Web) signupForm(w http.ResponseWriter, r *http.Request) error {
-	return wb.render(w, http.StatusOK, "signup", signupView{
+	return wb.render(w, "signup", signupView{
 		page: wb.newPage(r), Kind: string(custos.KindPersonal), MinLength: wb.auth.PasswordMinLength(),
 	})
 }
@@ -39,26 +39,26 @@ func (wb *Web) signup(w http.ResponseWriter, r *http.Request) error {
 
 	// Check every field first so that one answer names every problem; the
 	// service checks again and has the last word.
-	if _, err := auth.ValidateEmail(v.Email); err != nil && !formProblem(&v.Form, err, "email") {
+	if _, err := auth.ValidateEmail(v.Email); err != nil && !formProblem(&v.Form, v.Lang, err, "email") {
 		return err
 	}
-	if err := wb.auth.CheckPassword(pw, v.Email); err != nil && !formProblem(&v.Form, err, "password") {
+	if err := wb.auth.CheckPassword(pw, v.Email); err != nil && !formProblem(&v.Form, v.Lang, err, "password") {
 		return err
 	}
 	if !kind.Valid() {
-		v.Form.add("kind", catalogues[v.Lang].must("signup.kind_invalid"))
+		v.Form.add("kind", v.text("signup.kind_invalid"))
 		v.Kind = string(custos.KindPersonal)
 	}
 	if v.Form.Any() {
-		return wb.render(w, http.StatusBadRequest, "signup", v)
+		return formAgain("signup", v)
 	}
 
 	id, err := wb.auth.Signup(r.Context(), v.Email, pw, kind, client(r))
 	if err != nil {
-		if !formProblem(&v.Form, err, "email", "password", "kind") {
+		if !formProblem(&v.Form, v.Lang, err, "email", "password", "kind") {
 			return err
 		}
-		return wb.render(w, http.StatusBadRequest, "signup", v)
+		return formAgain("signup", v)
 	}
 	return redirect(w, r, withQuery("/signup/verify", "id", id))
 }
@@ -81,9 +81,9 @@ func (wb *Web) newVerifyView(r *http.Request, id string) verifyView {
 func (wb *Web) verifyForm(w http.ResponseWriter, r *http.Request) error {
 	id := r.URL.Query().Get("id")
 	if id == "" {
-		return custos.Errorf(custos.EInvalidRequest, "%s", catalogues[language(r)].must("verify.missing_id"))
+		return custos.Fail(custos.EInvalidRequest, "verify.missing_id")
 	}
-	return wb.render(w, http.StatusOK, "verify", wb.newVerifyView(r, id))
+	return wb.render(w, "verify", wb.newVerifyView(r, id))
 }
 
 func (wb *Web) verify(w http.ResponseWriter, r *http.Request) error {
@@ -92,23 +92,23 @@ func (wb *Web) verify(w http.ResponseWriter, r *http.Request) error {
 	}
 	id := r.PostForm.Get("id")
 	if id == "" {
-		return custos.Errorf(custos.EInvalidRequest, "%s", catalogues[language(r)].must("verify.missing_id"))
+		return custos.Fail(custos.EInvalidRequest, "verify.missing_id")
 	}
 	v := wb.newVerifyView(r, id)
 	code := cleanCode(r.PostForm.Get("code"))
 	if code == "" {
-		v.Form.add("code", catalogues[v.Lang].must("verify.code_missing"))
-		return wb.render(w, http.StatusBadRequest, "verify", v)
+		v.Form.add("code", v.text("verify.code_missing"))
+		return formAgain("verify", v)
 	}
 	_, err := wb.auth.VerifySignup(r.Context(), id, code, client(r))
 	switch {
 	case err == nil:
 		return redirect(w, r, "/login?created=1")
 	case custos.IsCode(err, custos.EExpired):
-		v.Expired, v.ExpiredMessage = true, errorMessage(err)
-		return wb.render(w, http.StatusGone, "verify", v)
-	case formProblem(&v.Form, err, "code"):
-		return wb.render(w, http.StatusBadRequest, "verify", v)
+		v.Expired, v.ExpiredMessage = true, v.errorText(err)
+		return gone("verify", v)
+	case formProblem(&v.Form, v.Lang, err, "code"):
+		return formAgain("verify", v)
 	}
 	return err
 }

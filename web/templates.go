@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/custos/custos"
+	"github.com/custos/custos/message"
 )
 
 //go:embed templates/*.html
@@ -34,6 +35,12 @@ type page struct {
 
 func (p page) language() string { return p.Lang }
 
+// text is the page language's text for key, filled with args.
+func (p page) text(key string, args ...any) string { return message.For(p.Lang).Text(key, args...) }
+
+// errorText is the page language's words for err.
+func (p page) errorText(err error) string { return message.For(p.Lang).Error(err) }
+
 // newPage starts the layout data for r.
 func (wb *Web) newPage(r *http.Request) page {
 	return page{Lang: language(r)}
@@ -46,7 +53,7 @@ func (wb *Web) signedInPage(r *http.Request, nav string) page {
 
 // language picks the catalogue for r. There is one catalogue so far;
 // choosing by Accept-Language belongs here once Simplified Chinese exists.
-func language(r *http.Request) string { return defaultLanguage }
+func language(r *http.Request) string { return message.DefaultLanguage }
 
 // fieldError is one problem with a form, tied to a field id ("" for the
 // form as a whole).
@@ -83,8 +90,9 @@ func (f formErrors) Any() bool { return len(f.list) > 0 }
 
 // mustParsePages parses every page once per language.
 func mustParsePages() map[string]map[string]*template.Template {
-	out := make(map[string]map[string]*template.Template, len(catalogues))
-	for lang, cat := range catalogues {
+	out := make(map[string]map[string]*template.Template)
+	for _, lang := range message.Languages() {
+		cat := message.For(lang)
 		base := template.Must(template.New("layout.html").Funcs(funcs(cat)).
 			ParseFS(templateFS, "templates/layout.html"))
 		set := make(map[string]*template.Template, len(pageNames))
@@ -98,44 +106,51 @@ func mustParsePages() map[string]map[string]*template.Template {
 }
 
 // funcs are the template functions bound to one catalogue.
-func funcs(cat catalogue) template.FuncMap {
+func funcs(cat message.Catalogue) template.FuncMap {
 	return template.FuncMap{
-		"t": cat.text,
+		// t fails the page on a key its catalogue lacks, so that the page
+		// tests catch it rather than people seeing a key.
+		"t": func(key string, args ...any) (string, error) {
+			if !cat.Has(key) {
+				return "", fmt.Errorf("message catalogue %s: no text for %q", cat.Language(), key)
+			}
+			return cat.Text(key, args...), nil
+		},
 		// when formats an instant for people, always in UTC: without
 		// script the page cannot know the viewer's zone, and UTC is said.
 		"when": func(t time.Time) string {
 			if t.IsZero() {
-				return cat.must("none")
+				return cat.Text("none")
 			}
-			return t.UTC().Format(cat.must("format.datetime"))
+			return t.UTC().Format(cat.Text("format.datetime"))
 		},
-		"day": func(t time.Time) string { return t.UTC().Format(cat.must("format.date")) },
+		"day": func(t time.Time) string { return t.UTC().Format(cat.Text("format.date")) },
 		"iso": func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
 		"device": func(ua string) string {
 			return deviceName(cat, ua)
 		},
 		"event": func(typ string) string {
-			if s, ok := cat["event."+typ]; ok {
-				return s
+			if key := "event." + typ; cat.Has(key) {
+				return cat.Text(key)
 			}
 			return typ
 		},
 		// deviceType names an MFA device type in words.
 		"deviceType": func(t custos.DeviceType) string {
-			if s, ok := cat["mfa.type."+string(t)]; ok {
-				return s
+			if key := "mfa.type." + string(t); cat.Has(key) {
+				return cat.Text(key)
 			}
 			return string(t)
 		},
 		"kind": func(k custos.AccountKind) string {
-			if s, ok := cat["kind."+string(k)]; ok {
-				return s
+			if key := "kind." + string(k); cat.Has(key) {
+				return cat.Text(key)
 			}
 			return string(k)
 		},
 		"orNone": func(s string) string {
 			if strings.TrimSpace(s) == "" {
-				return cat.must("none")
+				return cat.Text("none")
 			}
 			return s
 		},
@@ -145,7 +160,7 @@ func funcs(cat catalogue) template.FuncMap {
 // deviceName turns a User-Agent header into the words people use: "Chrome
 // on Linux". It looks only for the few names that matter and falls back to
 // "Unknown device"; the full header is shown beside it.
-func deviceName(cat catalogue, ua string) string {
+func deviceName(cat message.Catalogue, ua string) string {
 	browser := ""
 	for _, b := range [...]struct{ token, name string }{
 		{"Edg/", "Edge"}, {"OPR/", "Opera"}, {"Firefox/", "Firefox"},
@@ -169,11 +184,11 @@ func deviceName(cat catalogue, ua string) string {
 	}
 	switch {
 	case browser != "" && system != "":
-		return fmt.Sprintf(cat.must("device.on"), browser, system)
+		return cat.Text("device.on", browser, system)
 	case browser != "":
 		return browser
 	case system != "":
 		return system
 	}
-	return cat.must("device.unknown")
+	return cat.Text("device.unknown")
 }

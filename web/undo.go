@@ -22,10 +22,10 @@ type undoView struct {
 func (wb *Web) undoForm(w http.ResponseWriter, r *http.Request) error {
 	v := undoView{page: wb.newPage(r), Token: r.URL.Query().Get("token")}
 	if v.Token == "" {
-		v.Expired, v.ExpiredMessage = true, catalogues[v.Lang].must("undo.missing")
-		return wb.render(w, http.StatusBadRequest, "undo", v)
+		v.Expired, v.ExpiredMessage = true, v.text("undo.missing")
+		return formAgain("undo", v)
 	}
-	return wb.render(w, http.StatusOK, "undo", v)
+	return wb.render(w, "undo", v)
 }
 
 func (wb *Web) undo(w http.ResponseWriter, r *http.Request) error {
@@ -35,17 +35,17 @@ func (wb *Web) undo(w http.ResponseWriter, r *http.Request) error {
 	v := undoView{page: wb.newPage(r)}
 	token := r.PostForm.Get("token")
 	if token == "" {
-		v.Expired, v.ExpiredMessage = true, catalogues[v.Lang].must("undo.missing")
-		return wb.render(w, http.StatusBadRequest, "undo", v)
+		v.Expired, v.ExpiredMessage = true, v.text("undo.missing")
+		return formAgain("undo", v)
 	}
 	err := wb.binding.Undo(r.Context(), token, client(r))
 	switch {
 	case err == nil:
 		v.Done = true
-		return wb.render(w, http.StatusOK, "undo", v)
+		return wb.render(w, "undo", v)
 	case custos.IsCode(err, custos.EExpired):
-		v.Expired, v.ExpiredMessage = true, errorMessage(err)
-		return wb.render(w, http.StatusGone, "undo", v)
+		v.Expired, v.ExpiredMessage = true, v.errorText(err)
+		return gone("undo", v)
 	}
 	return err
 }

@@ -13,6 +13,8 @@ import (
 	"github.com/custos/custos"
 	"github.com/custos/custos/auth"
 	"github.com/custos/custos/binding"
+	"github.com/custos/custos/httperr"
+	"github.com/custos/custos/message"
 	"github.com/custos/custos/mfa"
 	"github.com/custos/custos/recovery"
 	"github.com/custos/custos/requestinfo"
@@ -165,22 +167,32 @@ func (wb *Web) root(w http.ResponseWriter, r *http.Request) error {
 type errorView struct {
 	page
 	Status    int
-	Message   string // the error's own message; empty for a 500
-	RequestID string // shown on a 500 so support can find the log line
+	Message   string // the error's own words; empty for a 5xx
+	RequestID string // shown on a 5xx so support can find the log line
 }
 
-// serveError is the one place that turns an error into a response. A
-// custos.Error shows its message with its status; anything else is a 500
-// that shows only the request id and logs the detail.
+// serveError is the one place that turns an error into a response, and
+// the only one that answers a page with an error status. A page a handler
+// asks to show again (formAgain, gone) is rendered with its status; any
+// other custos.Error shows its words on the error page with the status of
+// its code (httperr.Status); anything else is a 500 that shows only the
+// request id and logs the detail.
 func (wb *Web) serveError(w http.ResponseWriter, r *http.Request, err error) {
+	var sp *shownPage
+	if errors.As(err, &sp) {
+		rerr := wb.write(w, sp.status(), sp.name, sp.view)
+		if rerr == nil {
+			return
+		}
+		err = rerr
+	}
 	info := requestinfo.From(r.Context())
-	status := custos.Status(err)
+	status := httperr.Status(err)
 	v := errorView{page: wb.newPage(r), Status: status, RequestID: info.ID}
-	var ce *custos.Error
-	if status >= 500 || !errors.As(err, &ce) {
+	if status >= 500 {
 		info.Logger.ErrorContext(r.Context(), "page failed", "path", r.URL.Path, "err", err)
 	} else {
-		v.Message = ce.Message
+		v.Message = v.errorText(err)
 	}
 	var buf bytes.Buffer
 	if rerr := wb.template(v.Lang, "error").ExecuteTemplate(&buf, "layout", v); rerr != nil {
@@ -193,9 +205,18 @@ func (wb *Web) serveError(w http.ResponseWriter, r *http.Request, err error) {
 	writeHTML(w, status, buf.Bytes())
 }
 
-// render executes a page into a buffer first, so that a template failure
+// viewer is a page's typed view: every one embeds page.
+type viewer interface{ language() string }
+
+// render answers 200 with the page name. Every other status goes through
+// serveError.
+func (wb *Web) render(w http.ResponseWriter, name string, view viewer) error {
+	return wb.write(w, http.StatusOK, name, view)
+}
+
+// write executes a page into a buffer first, so that a template failure
 // becomes a clean error page instead of half a page.
-func (wb *Web) render(w http.ResponseWriter, status int, name string, view interface{ language() string }) error {
+func (wb *Web) write(w http.ResponseWriter, status int, name string, view viewer) error {
 	var buf bytes.Buffer
 	if err := wb.template(view.language(), name).ExecuteTemplate(&buf, "layout", view); err != nil {
 		return fmt.Errorf("rendering %s: %w", name, err)
@@ -207,7 +228,7 @@ func (wb *Web) render(w http.ResponseWriter, status int, name string, view inter
 func (wb *Web) template(lang, name string) *template.Template {
 	set, ok := wb.pages[lang]
 	if !ok {
-		set = wb.pages[defaultLanguage]
+		set = wb.pages[message.DefaultLanguage]
 	}
 	return set[name]
 }
@@ -234,9 +255,9 @@ func parseForm(w http.ResponseWriter, r *http.Request) error {
 	if err := r.ParseForm(); err != nil {
 		var tooLarge *http.MaxBytesError
 		if errors.As(err, &tooLarge) {
-			return custos.Errorf(custos.ETooLarge, "The form was too large.")
+			return custos.Fail(custos.ETooLarge, "form.too_large")
 		}
-		return custos.Errorf(custos.EInvalidRequest, "The form could not be read.")
+		return custos.Fail(custos.EInvalidRequest, "form.unreadable")
 	}
 	return nil
 }

@@ -8,11 +8,10 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"time"
 
 	"github.com/custos/custos"
 	"github.com/custos/custos/auth"
-	"github.com/custos/custos/requestinfo"
+	"github.com/custos/custos/httperr"
 )
 
 // The security-key steps are the pages' only JSON: static/webauthn.js posts
@@ -39,13 +38,14 @@ func addKeyPath(name string) string {
 }
 
 // jsonFunc is a JSON endpoint. Like a page handler it returns its error to
-// one place (writeJSONError) and never writes an error status itself.
+// one place, the JSON error writer the API uses too (httperr.WriteJSON),
+// and never writes an error status itself.
 type jsonFunc func(w http.ResponseWriter, r *http.Request) error
 
 func (wb *Web) handleJSON(h jsonFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if err := h(w, r); err != nil {
-			writeJSONError(w, r, err)
+			httperr.WriteJSON(w, r, err, httperr.Clock(wb.clock), httperr.Language(language(r)))
 		}
 	})
 }
@@ -61,7 +61,7 @@ func (wb *Web) signedInJSON(h signedInFunc) http.Handler {
 			return err
 		}
 		if !ok {
-			return custos.Errorf(custos.EUnauthenticated, "%s", catalogues[language(r)].must("webauthn.signed_out")).
+			return custos.Fail(custos.EUnauthenticated, "webauthn.signed_out").
 				With("location", "/login")
 		}
 		return h(w, r, sess)
@@ -74,7 +74,7 @@ func (wb *Web) signedInJSON(h signedInFunc) http.Handler {
 func decodeJSON(w http.ResponseWriter, r *http.Request, v any) error {
 	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	if err != nil || mt != "application/json" {
-		return custos.Errorf(custos.EUnsupportedMediaType, "Send the body as application/json.")
+		return custos.Fail(custos.EUnsupportedMediaType, "webauthn.json_type")
 	}
 	r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
 	dec := json.NewDecoder(r.Body)
@@ -89,9 +89,9 @@ func decodeJSON(w http.ResponseWriter, r *http.Request, v any) error {
 	}
 	var tooLarge *http.MaxBytesError
 	if errors.As(err, &tooLarge) {
-		return custos.Errorf(custos.ETooLarge, "The request was too large.")
+		return custos.Fail(custos.ETooLarge, "webauthn.too_large")
 	}
-	return custos.Errorf(custos.EInvalidRequest, "The request could not be read.")
+	return custos.Fail(custos.EInvalidRequest, "webauthn.unreadable")
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) error {
@@ -100,31 +100,6 @@ func writeJSON(w http.ResponseWriter, status int, v any) error {
 	h.Set("Cache-Control", "no-store")
 	w.WriteHeader(status)
 	return json.NewEncoder(w).Encode(v)
-}
-
-// writeJSONError is serveError for the JSON endpoints: a custos.Error
-// answers its status, code, message and fields; a 5xx (anything that is
-// not a custos.Error is a 500 internal) logs the detail and shows only the
-// request id.
-func writeJSONError(w http.ResponseWriter, r *http.Request, err error) {
-	info := requestinfo.From(r.Context())
-	status := custos.Status(err)
-	var ce *custos.Error
-	if !errors.As(err, &ce) || status >= 500 {
-		info.Logger.ErrorContext(r.Context(), "request failed", "path", r.URL.Path, "err", err)
-		ce = &custos.Error{Code: custos.ErrorCode(err), Message: catalogues[language(r)].must("webauthn.server_error") + " " + info.ID}
-	}
-	body := make(map[string]any, len(ce.Fields)+2)
-	for k, v := range ce.Fields {
-		if t, ok := v.(time.Time); ok {
-			v = t.UTC().Format(time.RFC3339)
-		}
-		body[k] = v
-	}
-	body["code"], body["message"] = ce.Code, ce.Message
-	if err := writeJSON(w, status, map[string]any{"error": body}); err != nil {
-		info.Logger.DebugContext(r.Context(), "writing an error answer", "err", err)
-	}
 }
 
 type registrationBegin struct {
@@ -207,6 +182,11 @@ func (wb *Web) finishAssertion(w http.ResponseWriter, r *http.Request) error {
 		LoginToken: req.LoginToken, Method: "webauthn", AssertionID: req.AssertionID, Credential: req.Credential,
 		Trust: req.Trust, Client: client(r),
 	})
+	if custos.IsCode(err, custos.EInvalidCode) {
+		// The second step of login answers a wrong answer 401, as the
+		// API's does, where invalid_code is 422 everywhere else.
+		return httperr.WithStatus(err, http.StatusUnauthorized)
+	}
 	if err != nil {
 		return err
 	}
