@@ -136,3 +136,30 @@ func TestVerificationGuessesStopAtTheLock(t *testing.T) {
 		})
 	}
 }
+
+// TestStolenSessionCannotChangeTheLoginEmail: an account with no phone,
+// secure email or MFA device. Whoever holds only its bearer token cannot
+// change the login email (and then reset the password through it): the
+// change asks to confirm it's the holder, by a code to the current login
+// email.
+func TestStolenSessionCannotChangeTheLoginEmail(t *testing.T) {
+	forEachDialect(t, func(t *testing.T, env *testserver.Env) {
+		env.SignUp(t, "lone@example.com", goodPassword)
+		stolen := env.Login(t, "lone@example.com", goodPassword)
+		r := env.Do(t, "POST", "/api/v1/account/email", stolen, map[string]string{"email": "thief@example.net"})
+		if r.Status != 403 || r.ErrorCode() != "verification_required" {
+			t.Fatalf("email change with the bearer token alone: %d %s", r.Status, r.Raw)
+		}
+		if m, _ := errField(r, "methods").([]any); len(m) != 1 || m[0] != "email" {
+			t.Fatalf("methods = %v, want only a code to the login email", errField(r, "methods"))
+		}
+		if n := len(env.Messages(t, "thief@example.net")); n != 0 {
+			t.Fatalf("%d messages went to the thief's address", n)
+		}
+		// The holder, who reads the login mailbox, can go on.
+		verifyBy(t, env, stolen, "email", "lone@example.com")
+		if r := env.Do(t, "POST", "/api/v1/account/email", stolen, map[string]string{"email": "new@example.com"}); r.Status != 202 {
+			t.Fatalf("email change after confirming: %d %s", r.Status, r.Raw)
+		}
+	})
+}

@@ -122,7 +122,7 @@ func (s *Service) CodePolicy() custos.CodePolicy { return s.d.Codes.Policy() }
 // StartPhoneChange sends a code to a new phone number and keeps the change
 // pending until it is proven.
 func (s *Service) StartPhoneChange(ctx context.Context, sess custos.Session, raw string, c Client) (string, error) {
-	acct, err := s.elevated(ctx, sess)
+	acct, err := s.elevated(ctx, sess, true)
 	if err != nil {
 		return "", err
 	}
@@ -133,10 +133,13 @@ func (s *Service) StartPhoneChange(ctx context.Context, sess custos.Session, raw
 	return s.start(ctx, acct, phoneKind, p, c)
 }
 
-// elevated checks "confirm it's you" (not needed to bind a first second
-// channel) and returns the session's account.
-func (s *Service) elevated(ctx context.Context, sess custos.Session) (custos.Account, error) {
-	if err := s.d.Elevator.RequireElevation(ctx, sess, true); err != nil {
+// elevated checks "confirm it's you" and returns the session's account.
+// With firstChannel, binding a first second channel (phone, secure email)
+// is not held up; a login identifier is never changed without a fresh
+// verification (with no other channel, a code to the current login email),
+// or a stolen session alone could take the account.
+func (s *Service) elevated(ctx context.Context, sess custos.Session, firstChannel bool) (custos.Account, error) {
+	if err := s.d.Elevator.RequireElevation(ctx, sess, firstChannel); err != nil {
 		return custos.Account{}, err
 	}
 	return s.d.Store.AccountByID(ctx, sess.AccountID)
@@ -144,7 +147,7 @@ func (s *Service) elevated(ctx context.Context, sess custos.Session) (custos.Acc
 
 // StartEmailChange sends a code to a new account email.
 func (s *Service) StartEmailChange(ctx context.Context, sess custos.Session, raw string, c Client) (string, error) {
-	acct, err := s.elevated(ctx, sess)
+	acct, err := s.elevated(ctx, sess, false)
 	if err != nil {
 		return "", err
 	}
@@ -160,7 +163,7 @@ func (s *Service) StartEmailChange(ctx context.Context, sess custos.Session, raw
 
 // StartSecureEmail sends a code to a new secure email.
 func (s *Service) StartSecureEmail(ctx context.Context, sess custos.Session, raw string, c Client) (string, error) {
-	acct, err := s.elevated(ctx, sess)
+	acct, err := s.elevated(ctx, sess, true)
 	if err != nil {
 		return "", err
 	}

@@ -92,7 +92,7 @@ func (wb *Web) changeForm(k contactKind) signedInFunc {
 		if err != nil {
 			return err
 		}
-		if sent, err := wb.requireVerification(w, r, sess, acct, true, k.path); sent || err != nil {
+		if sent, err := wb.requireVerification(w, r, sess, acct, k.name != accountEmailKind.name, k.path); sent || err != nil {
 			return err
 		}
 		return wb.render(w, "change", wb.newChangeView(r, k, acct))
@@ -110,7 +110,7 @@ func (wb *Web) change(k contactKind) signedInFunc {
 			return err
 		}
 		// The confirmation may have run out since the form was shown.
-		if sent, err := wb.requireVerification(w, r, sess, acct, true, k.path); sent || err != nil {
+		if sent, err := wb.requireVerification(w, r, sess, acct, k.name != accountEmailKind.name, k.path); sent || err != nil {
 			return err
 		}
 		v := wb.newChangeView(r, k, acct)
