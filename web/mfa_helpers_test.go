@@ -98,3 +98,13 @@ func cookieNamed(p page, name string) *http.Cookie {
 func verifyPath(next string) string {
 	return "/account/verify?" + url.Values{"next": {next}}.Encode()
 }
+
+// confirmByEmail passes "Confirm it's you" with a code emailed to `to`.
+func (v *visitor) confirmByEmail(to, next string) {
+	v.t.Helper()
+	p := v.post("/account/verify", url.Values{"method": {"email"}, "next": {next}, "action": {"send"}})
+	wantStatus(v.t, p, http.StatusOK)
+	id := hidden(p, "id")
+	p = v.post("/account/verify", url.Values{"method": {"email"}, "next": {next}, "id": {id}, "code": {v.env.Code(v.t, to, "verification_code")}})
+	wantRedirect(v.t, p, next)
+}

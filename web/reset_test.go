@@ -405,6 +405,7 @@ func TestUndoThroughForms(t *testing.T) {
 		env.SignUp(t, "vera@example.com", testPassword)
 		v := newVisitor(t, env)
 		v.login("vera@example.com", testPassword)
+		v.confirmByEmail("vera@example.com", "/account/email")
 		id := flowID(t, v.post("/account/email", url.Values{"email": {"vera@new.example.com"}}), "/account/email")
 		wantRedirect(t, v.post("/account/email/"+id, url.Values{"code": {env.Code(t, "vera@new.example.com", "email_code")}}), "/account?done=email")
 		notice := env.Messages(t, "vera@example.com")[0]

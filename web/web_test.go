@@ -21,7 +21,10 @@ func TestPagesRender(t *testing.T) {
 			name     string
 			path     string
 			signedIn bool
-			want     []string
+			// confirm: the page comes after "confirm it's you" (by a code
+			// to the account email).
+			confirm bool
+			want    []string
 		}{
 			{name: "signup", path: "/signup", want: []string{
 				`<label for="email">`, `autocomplete="email"`, `autocomplete="new-password"`,
@@ -75,7 +78,7 @@ func TestPagesRender(t *testing.T) {
 			{name: "phone code", path: "/account/phone/chg_0123", signedIn: true, want: []string{
 				`autocomplete="one-time-code"`, "the new number", "10 minutes", `href="/account/phone"`,
 			}},
-			{name: "account email", path: "/account/email", signedIn: true, want: []string{
+			{name: "account email", path: "/account/email", signedIn: true, confirm: true, want: []string{
 				`<label for="email">`, `autocomplete="email"`, `href="/account" aria-current="page"`,
 			}},
 			{name: "secure email", path: "/account/secure-email", signedIn: true, want: []string{
@@ -89,6 +92,10 @@ func TestPagesRender(t *testing.T) {
 			t.Run(tt.name, func(t *testing.T) {
 				if tt.signedIn && v.cookie() == "" {
 					v.login("ada@example.com", testPassword)
+				}
+				if tt.confirm {
+					wantRedirect(t, v.get(tt.path), "/account/verify?next="+url.QueryEscape(tt.path))
+					v.confirmByEmail("ada@example.com", tt.path)
 				}
 				p := v.get(tt.path)
 				wantStatus(t, p, http.StatusOK)
