@@ -12,6 +12,7 @@ type signupRequest struct {
 	Email    string             `json:"email"`
 	Password string             `json:"password"`
 	Kind     custos.AccountKind `json:"kind"`
+	Captcha  *captchaAnswer     `json:"captcha"`
 }
 
 func (a *API) signup(w http.ResponseWriter, r *http.Request) error {
@@ -19,7 +20,11 @@ func (a *API) signup(w http.ResponseWriter, r *http.Request) error {
 	if err := decode(w, r, &req); err != nil {
 		return err
 	}
-	id, err := a.auth.Signup(r.Context(), req.Email, req.Password, req.Kind, client(r))
+	sr := auth.SignupRequest{Email: req.Email, Password: req.Password, Kind: req.Kind, Client: client(r)}
+	if req.Captcha != nil {
+		sr.Captcha = &auth.CaptchaAnswer{ID: req.Captcha.ID, Answer: req.Captcha.Answer}
+	}
+	id, err := a.auth.Signup(r.Context(), sr)
 	if err != nil {
 		return err
 	}

@@ -144,7 +144,7 @@ func (a *API) startVerification(w http.ResponseWriter, r *http.Request, sess cus
 	if err := decode(w, r, &req); err != nil {
 		return err
 	}
-	v, err := a.auth.StartVerification(r.Context(), sess, req.Method)
+	v, err := a.auth.StartVerification(r.Context(), sess, req.Method, client(r))
 	if err != nil {
 		return err
 	}
@@ -208,7 +208,7 @@ func (a *API) sendSecondFactor(w http.ResponseWriter, r *http.Request) error {
 	if err := decode(w, r, &req); err != nil {
 		return err
 	}
-	sentTo, err := a.auth.SendSecondFactorCode(r.Context(), req.LoginToken, req.Method)
+	sentTo, err := a.auth.SendSecondFactorCode(r.Context(), req.LoginToken, req.Method, client(r))
 	if err != nil {
 		return err
 	}

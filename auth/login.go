@@ -252,7 +252,7 @@ func (s *Service) captchaRequired(ctx context.Context, tried bool) error {
 	if tried {
 		key = "captcha.wrong"
 	}
-	return custos.Fail(custos.ECaptchaRequired, key).OnField("captcha_answer").
+	return custos.Fail(custos.ECaptchaRequired, key).
 		With("captcha", map[string]string{"id": id, "image_url": s.d.Captcha.ImageURL(id)})
 }
 

@@ -238,7 +238,7 @@ func (s *Service) codeCounted(ctx context.Context, acct custos.Account, id custo
 
 // SendSecondFactorCode sends a code for a login token (once per login),
 // by email or by SMS to the bound phone; it returns where it went, masked.
-func (s *Service) SendSecondFactorCode(ctx context.Context, loginToken, method string) (sentTo string, err error) {
+func (s *Service) SendSecondFactorCode(ctx context.Context, loginToken, method string, c Client) (sentTo string, err error) {
 	f, err := s.loginToken(ctx, loginToken)
 	if err != nil {
 		return "", err
@@ -256,7 +256,7 @@ func (s *Service) SendSecondFactorCode(ctx context.Context, loginToken, method s
 	channel, to := codeTarget(acct, method)
 	sent, err := s.d.Codes.Send(ctx, codes.Request{
 		Purpose: custos.PurposeLoginCode, Message: custos.MsgLoginCode, Channel: channel, To: to,
-		AccountID: acct.ID, Unlimited: true,
+		AccountID: acct.ID, Source: c.Addr,
 	})
 	if err != nil {
 		return "", err

@@ -24,6 +24,9 @@ type Config struct {
 	Lockout lockout.Policy
 	// Source is the throttle per client address (IPv4, or IPv6 /64).
 	Source lockout.Policy
+	// SignupSource counts sign-ups per client address: a captcha past
+	// CaptchaAfter in the window, refused past LockAfter.
+	SignupSource lockout.Policy
 }
 
 // DefaultConfig is the policy with its documented defaults.
@@ -34,6 +37,7 @@ var DefaultConfig = Config{
 	VerifiedFor:     10 * time.Minute,
 	Lockout:         lockout.Identifier,
 	Source:          lockout.Source,
+	SignupSource:    lockout.Policy{CaptchaAfter: 5, LockAfter: 50, Window: time.Hour},
 }
 
 func (c Config) withDefaults() Config {
@@ -55,6 +59,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.Source.LockAfter > 0 {
 		d.Source = c.Source
+	}
+	if c.SignupSource.LockAfter > 0 {
+		d.SignupSource = c.SignupSource
 	}
 	return d
 }

@@ -8,6 +8,7 @@ import (
 	"github.com/custos/custos"
 	"github.com/custos/custos/codes"
 	"github.com/custos/custos/flow"
+	"github.com/custos/custos/lockout"
 	"github.com/custos/custos/password"
 )
 
@@ -53,11 +54,23 @@ func ValidateEmail(raw string) (string, error) {
 	return e, nil
 }
 
+// SignupRequest is one sign-up.
+type SignupRequest struct {
+	Email    string
+	Password string
+	Kind     custos.AccountKind
+	Captcha  *CaptchaAnswer // needed once the client's address has signed up several accounts
+	Client   Client
+}
+
 // Signup starts an account: it checks the password, hashes it, keeps a
-// challenge and emails a code. When the address already has an account the
+// flow and emails a code. When the address already has an account the
 // answer is the same, but that address gets a notice instead of a code and
-// the challenge can never be proven.
-func (s *Service) Signup(ctx context.Context, rawEmail, pw string, kind custos.AccountKind, c Client) (verificationID string, err error) {
+// the flow can never be proven. Past a few sign-ups an hour from one
+// client address, each needs a solved captcha (refused before any work);
+// every code counts against the send limits.
+func (s *Service) Signup(ctx context.Context, req SignupRequest) (verificationID string, err error) {
+	rawEmail, pw, kind, c := req.Email, req.Password, req.Kind, req.Client
 	email, err := ValidateEmail(rawEmail)
 	if err != nil {
 		return "", err
@@ -66,6 +79,10 @@ func (s *Service) Signup(ctx context.Context, rawEmail, pw string, kind custos.A
 		return "", custos.Fail(custos.EInvalidRequest, "signup.kind").OnField("kind")
 	}
 	if err := password.Check(pw, email); err != nil {
+		return "", err
+	}
+	// Counted once the input is good, before any costly work or message.
+	if err := s.signupAllowed(ctx, req); err != nil {
 		return "", err
 	}
 	// Hash before looking the address up, so both answers cost the same.
@@ -86,7 +103,7 @@ func (s *Service) Signup(ctx context.Context, rawEmail, pw string, kind custos.A
 	data := signupData{Email: email, Kind: kind, PasswordHash: hash}
 	if exists {
 		decoy, err := s.d.Codes.Decoy(ctx, codes.Request{
-			Purpose: custos.PurposeSignup, Message: custos.MsgSignupCode, Channel: custos.ChannelEmail, To: email, Unlimited: true,
+			Purpose: custos.PurposeSignup, Message: custos.MsgSignupCode, Channel: custos.ChannelEmail, To: email, Source: c.Addr,
 		})
 		if err != nil {
 			return "", err
@@ -99,7 +116,7 @@ func (s *Service) Signup(ctx context.Context, rawEmail, pw string, kind custos.A
 	} else {
 		sent, err := s.d.Codes.Send(ctx, codes.Request{
 			Purpose: custos.PurposeSignup, Message: custos.MsgSignupCode, Channel: custos.ChannelEmail, To: email,
-			Source: c.Addr, Unlimited: true,
+			Source: c.Addr,
 		})
 		if err != nil {
 			return "", err
@@ -111,6 +128,31 @@ func (s *Service) Signup(ctx context.Context, rawEmail, pw string, kind custos.A
 		return "", err
 	}
 	return id, nil
+}
+
+// signupAllowed counts a sign-up against the client address's hourly
+// series: past SignupSource.CaptchaAfter it needs a solved captcha, past
+// LockAfter it is refused for the rest of the hour.
+func (s *Service) signupAllowed(ctx context.Context, req SignupRequest) error {
+	solved := false
+	if req.Captcha != nil {
+		var err error
+		if solved, err = s.d.Captcha.Solve(ctx, req.Captcha.ID, req.Captcha.Answer); err != nil {
+			return err
+		}
+	}
+	now := s.d.Clock.Now()
+	v, _, until, err := s.reserve(ctx, "signup:"+sourceKey(req.Client.Addr), s.cfg.SignupSource, now, solved)
+	switch {
+	case err != nil:
+		return err
+	case v == lockout.Locked:
+		secs := max(int(until.Sub(now).Seconds()+0.999), 1)
+		return custos.Fail(custos.ETooManyRequests, "signup.too_many", (secs+59)/60).With("retry_after", secs)
+	case v != lockout.Allow:
+		return s.captchaRequired(ctx, req.Captcha != nil)
+	}
+	return nil
 }
 
 // VerifySignup proves a signup code and creates the account. A wrong code

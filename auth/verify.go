@@ -61,7 +61,7 @@ func (s *Service) Elevated(ctx context.Context, sess custos.Session, firstChanne
 
 // StartVerification begins a verification by method for the session; for
 // "email" and "sms" it sends a code.
-func (s *Service) StartVerification(ctx context.Context, sess custos.Session, method string) (Verification, error) {
+func (s *Service) StartVerification(ctx context.Context, sess custos.Session, method string, c Client) (Verification, error) {
 	acct, err := s.d.Store.AccountByID(ctx, sess.AccountID)
 	if err != nil {
 		return Verification{}, err
@@ -83,7 +83,7 @@ func (s *Service) StartVerification(ctx context.Context, sess custos.Session, me
 		channel, to := codeTarget(acct, method)
 		sent, err := s.d.Codes.Send(ctx, codes.Request{
 			Purpose: custos.PurposeVerification, Message: custos.MsgVerificationCode, Channel: channel, To: to,
-			AccountID: acct.ID, Unlimited: true,
+			AccountID: acct.ID, Source: c.Addr,
 		})
 		if err != nil {
 			return Verification{}, err

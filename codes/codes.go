@@ -69,10 +69,12 @@ type Request struct {
 	To        string // normalised email or E.164 number
 	AccountID string // the account it is for, "" before one exists
 	Source    string // the requesting client's address, for the per-address limit
-	// Unlimited skips the send limits. Reshape: sign-up, second-factor and
-	// verification codes are not limited yet; the hardening issue limits
-	// every send.
-	Unlimited bool
+	// Silent is for anonymous flows (retrieval, reset): when a limit on the
+	// target or its account refuses, the send is skipped without a word — a
+	// decoy is kept and the answer is the same as for a code sent — so that
+	// the limiter's answers never tell which identifiers belong together.
+	// Only the requester's own limit is answered with too_many_requests.
+	Silent bool
 }
 
 // Sent is a code on its way.
@@ -83,12 +85,14 @@ type Sent struct {
 }
 
 // Send counts the send against the limits (ETooManyRequests with
-// "retry_after" when over), keeps the code's hash and sends it.
+// "retry_after" when over, unless r.Silent hides it), keeps the code's hash
+// and sends it.
 func (s *Sender) Send(ctx context.Context, r Request) (Sent, error) {
-	if !r.Unlimited {
-		if err := s.d.Limiter.Allow(ctx, r.Message, r.To, r.Source); err != nil {
-			return Sent{}, err
+	if err := s.allow(ctx, r); err != nil {
+		if r.Silent && sendlimit.AboutTarget(err) {
+			return s.decoy(ctx, r)
 		}
+		return Sent{}, err
 	}
 	code, err := custos.NewCode(s.d.Rand, s.cfg.Digits)
 	if err != nil {
@@ -106,14 +110,23 @@ func (s *Sender) Send(ctx context.Context, r Request) (Sent, error) {
 
 // Decoy keeps a code that nobody knows, for a flow that must answer like
 // a real one (an address with no account) but can only die. Nothing is
-// sent; the send limits count as for a real code unless r.Unlimited, so
-// the limiter's answers do not tell the two apart.
+// sent; the send limits count as for a real code, so the limiter's answers
+// do not tell the two apart.
 func (s *Sender) Decoy(ctx context.Context, r Request) (Sent, error) {
-	if !r.Unlimited {
-		if err := s.d.Limiter.Allow(ctx, r.Message, r.To, r.Source); err != nil {
-			return Sent{}, err
-		}
+	if err := s.allow(ctx, r); err != nil && !(r.Silent && sendlimit.AboutTarget(err)) {
+		return Sent{}, err
 	}
+	return s.decoy(ctx, r)
+}
+
+func (s *Sender) allow(ctx context.Context, r Request) error {
+	return s.d.Limiter.Allow(ctx, sendlimit.Send{
+		Purpose: r.Message, Target: r.To, Source: r.Source, AccountID: r.AccountID, SMS: r.Channel == custos.ChannelSMS,
+	})
+}
+
+// decoy keeps a code nobody knows, counting nothing.
+func (s *Sender) decoy(ctx context.Context, r Request) (Sent, error) {
 	unknowable, err := custos.NewToken(s.d.Rand)
 	if err != nil {
 		return Sent{}, err

@@ -148,7 +148,7 @@ func (s *Service) requireCaptcha(ctx context.Context, a *CaptchaAnswer) error {
 	if a != nil {
 		key = "captcha.wrong"
 	}
-	return custos.Fail(custos.ECaptchaRequired, key).OnField("captcha_answer").
+	return custos.Fail(custos.ECaptchaRequired, key).
 		With("captcha", map[string]string{"id": id, "image_url": s.d.Captcha.ImageURL(id)})
 }
 
@@ -168,7 +168,7 @@ func (s *Service) StartRetrieve(ctx context.Context, raw string, ca *CaptchaAnsw
 		return "", err
 	}
 	return s.begin(ctx, retrievalFlow, codes.Request{
-		Purpose: custos.PurposeRetrieve, Message: custos.MsgRetrieveCode, Channel: custos.ChannelSMS, To: p, Source: c.Addr,
+		Purpose: custos.PurposeRetrieve, Message: custos.MsgRetrieveCode, Channel: custos.ChannelSMS, To: p, Source: c.Addr, Silent: true,
 	}, ids(accounts), false)
 }
 
@@ -199,7 +199,7 @@ func (s *Service) StartReset(ctx context.Context, email, rawPhone string, ca *Ca
 			return "", err
 		}
 		return s.begin(ctx, resetFlow, codes.Request{
-			Purpose: custos.PurposeReset, Message: custos.MsgResetCode, Channel: custos.ChannelSMS, To: p, Source: c.Addr,
+			Purpose: custos.PurposeReset, Message: custos.MsgResetCode, Channel: custos.ChannelSMS, To: p, Source: c.Addr, Silent: true,
 		}, ids(accounts), false)
 	}
 	e := custos.NormalizeEmail(email)
@@ -211,14 +211,14 @@ func (s *Service) StartReset(ctx context.Context, email, rawPhone string, ca *Ca
 		// Nobody gets a code, but the answer looks the same; the limits
 		// still count, as they would for an account.
 		return s.begin(ctx, resetFlow, codes.Request{
-			Purpose: custos.PurposeReset, Message: custos.MsgResetCode, Channel: custos.ChannelEmail, To: e, Source: c.Addr,
+			Purpose: custos.PurposeReset, Message: custos.MsgResetCode, Channel: custos.ChannelEmail, To: e, Source: c.Addr, Silent: true,
 		}, nil, true)
 	}
 	if err != nil {
 		return "", err
 	}
 	r := codes.Request{Purpose: custos.PurposeReset, Message: custos.MsgResetCode, Channel: custos.ChannelEmail, To: acct.Email,
-		AccountID: acct.ID, Source: c.Addr}
+		AccountID: acct.ID, Source: c.Addr, Silent: true}
 	switch {
 	case acct.Phone != "":
 		r.Channel, r.To = custos.ChannelSMS, acct.Phone

@@ -12,13 +12,14 @@ import (
 
 // Config holds the limits. Zero fields take Default's values.
 type Config struct {
-	Cooldown  time.Duration // between two codes to one target for one purpose (1 min)
-	PerDay    int           // codes to one target in 24 hours (10)
-	PerSource int           // codes requested from one address in an hour (30)
+	Cooldown      time.Duration // between two codes to one target for one purpose (1 min)
+	PerDay        int           // codes to one target in 24 hours (10)
+	PerSource     int           // codes requested from one address in an hour (30)
+	PerAccountSMS int           // text messages for one account in 24 hours, whatever the number (20)
 }
 
 // Default is the documented policy.
-var Default = Config{Cooldown: time.Minute, PerDay: 10, PerSource: 30}
+var Default = Config{Cooldown: time.Minute, PerDay: 10, PerSource: 30, PerAccountSMS: 20}
 
 // Limiter checks and counts code sends.
 type Limiter struct {
@@ -38,6 +39,9 @@ func New(store custos.CounterStore, clock custos.Clock, cfg Config) *Limiter {
 	if cfg.PerSource <= 0 {
 		cfg.PerSource = Default.PerSource
 	}
+	if cfg.PerAccountSMS <= 0 {
+		cfg.PerAccountSMS = Default.PerAccountSMS
+	}
 	return &Limiter{store: store, clock: clock, cfg: cfg}
 }
 
@@ -46,22 +50,44 @@ func (l *Limiter) Cooldown() time.Duration { return l.cfg.Cooldown }
 
 var errRefused = errors.New("refused")
 
-// Allow counts one code to target for purpose requested from source, or
-// answers ETooManyRequests with "retry_after" seconds. The three counts are
-// taken one after another; a refusal by a later one gives back nothing
-// already counted (a refused request still cost a little of its budget,
-// which errs on the side of fewer messages).
-func (l *Limiter) Allow(ctx context.Context, purpose, target, source string) error {
+// Send is one code about to be sent.
+type Send struct {
+	Purpose   string // the message purpose: the cooldown is per target and purpose
+	Target    string // the normalised address or number
+	Source    string // the requesting client's address
+	AccountID string // the account it is for, "" when none (yet)
+	SMS       bool   // a text message (counted per account per day too)
+}
+
+// Catalogue keys of the refusals. Every one but keySource is about the
+// target or its account, not about who asks.
+const (
+	keyCooldown   = "send.cooldown"
+	keyPerDay     = "send.per_day"
+	keyPerAccount = "send.per_account"
+	keySource     = "send.per_source"
+)
+
+// Allow counts one send, or answers ETooManyRequests with "retry_after"
+// seconds. The requester's address is counted first, then the account's
+// text messages, then the target's cooldown and day; a refusal by a later
+// count gives back nothing already counted (a refused request still cost
+// a little of its budget, which errs on the side of fewer messages).
+func (l *Limiter) Allow(ctx context.Context, s Send) error {
 	now := l.clock.Now()
-	checks := []struct {
+	type check struct {
 		key    string
 		policy lockout.Policy
 		msg    string // catalogue key
-	}{
-		{"cool:" + purpose + ":" + target, lockout.Policy{LockAfter: 1, Window: l.cfg.Cooldown, LockFor: l.cfg.Cooldown}, "send.cooldown"},
-		{"day:" + target, lockout.Policy{LockAfter: l.cfg.PerDay, Window: 24 * time.Hour}, "send.per_day"},
-		{"sendsrc:" + sourceKey(source), lockout.Policy{LockAfter: l.cfg.PerSource, Window: time.Hour}, "send.per_source"},
 	}
+	checks := []check{{"sendsrc:" + sourceKey(s.Source), lockout.Policy{LockAfter: l.cfg.PerSource, Window: time.Hour}, keySource}}
+	if s.SMS && s.AccountID != "" {
+		checks = append(checks, check{"smsacct:" + s.AccountID, lockout.Policy{LockAfter: l.cfg.PerAccountSMS, Window: 24 * time.Hour}, keyPerAccount})
+	}
+	checks = append(checks,
+		check{"cool:" + s.Purpose + ":" + s.Target, lockout.Policy{LockAfter: 1, Window: l.cfg.Cooldown, LockFor: l.cfg.Cooldown}, keyCooldown},
+		check{"day:" + s.Target, lockout.Policy{LockAfter: l.cfg.PerDay, Window: 24 * time.Hour}, keyPerDay},
+	)
 	for _, c := range checks {
 		var until time.Time
 		_, err := l.store.UpdateCounter(ctx, c.key, func(cur custos.Counter) (custos.Counter, error) {
@@ -81,6 +107,14 @@ func (l *Limiter) Allow(ctx context.Context, purpose, target, source string) err
 		}
 	}
 	return nil
+}
+
+// AboutTarget reports whether err is a refusal for the target's or its
+// account's sake (not the requester's): an anonymous flow must not show
+// it, or its answer would tell which identifiers belong together.
+func AboutTarget(err error) bool {
+	var e *custos.Error
+	return errors.As(err, &e) && e.Code == custos.ETooManyRequests && (e.Key == keyCooldown || e.Key == keyPerDay || e.Key == keyPerAccount)
 }
 
 // sourceKey groups IPv6 clients by /64, like the login throttle.

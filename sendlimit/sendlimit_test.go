@@ -19,7 +19,7 @@ func TestLimits(t *testing.T) {
 			l := sendlimit.New(testdb.Open(t, d), clock, sendlimit.Config{})
 			ctx := context.Background()
 			allow := func(purpose, target, source string) error {
-				return l.Allow(ctx, purpose, target, source)
+				return l.Allow(ctx, sendlimit.Send{Purpose: purpose, Target: target, Source: source})
 			}
 			if err := allow("phone_code", "+8613800138000", "192.0.2.1"); err != nil {
 				t.Fatalf("first code: %v", err)
@@ -57,5 +57,39 @@ func TestLimits(t *testing.T) {
 				t.Fatalf("31st from one /64: %v", err)
 			}
 		})
+	}
+}
+
+// TestPerAccountSMS: one account gets at most PerAccountSMS texts a day,
+// whichever numbers they go to; a refusal for the target's sake says so.
+func TestPerAccountSMS(t *testing.T) {
+	clock := testclock.New(time.Time{})
+	l := sendlimit.New(testdb.Open(t, "sqlite"), clock, sendlimit.Config{PerAccountSMS: 3})
+	ctx := context.Background()
+	send := func(n int) error {
+		return l.Allow(ctx, sendlimit.Send{Purpose: "login_code", Target: "+155500010" + strconv.Itoa(10+n), Source: "192.0.2." + strconv.Itoa(n),
+			AccountID: "acc_1", SMS: true})
+	}
+	for i := range 3 {
+		if err := send(i); err != nil {
+			t.Fatalf("text %d: %v", i+1, err)
+		}
+	}
+	err := send(3)
+	if !custos.IsCode(err, custos.ETooManyRequests) || !sendlimit.AboutTarget(err) {
+		t.Fatalf("fourth text for the account: %v, want a refusal about the target", err)
+	}
+	// Email to the same account is not held up by its texts.
+	if err := l.Allow(ctx, sendlimit.Send{Purpose: "login_code", Target: "a@example.com", Source: "192.0.2.50", AccountID: "acc_1"}); err != nil {
+		t.Fatalf("an email: %v", err)
+	}
+	// The requester's own limit is not about the target.
+	tight := sendlimit.New(testdb.Open(t, "sqlite"), clock, sendlimit.Config{PerSource: 1})
+	if err := tight.Allow(ctx, sendlimit.Send{Purpose: "p", Target: "x@example.com", Source: "192.0.2.9"}); err != nil {
+		t.Fatal(err)
+	}
+	err = tight.Allow(ctx, sendlimit.Send{Purpose: "p", Target: "y@example.com", Source: "192.0.2.9"})
+	if !custos.IsCode(err, custos.ETooManyRequests) || sendlimit.AboutTarget(err) {
+		t.Fatalf("second send from one address: %v, want a refusal about the requester", err)
 	}
 }

@@ -190,7 +190,7 @@ func (wb *Web) confirm(w http.ResponseWriter, r *http.Request, sess custos.Sessi
 		if !v.Sends() {
 			method = "email"
 		}
-		started, err := wb.auth.StartVerification(r.Context(), sess, method)
+		started, err := wb.auth.StartVerification(r.Context(), sess, method, client(r))
 		if err != nil {
 			return wb.confirmProblem(w, v, err)
 		}
@@ -209,7 +209,7 @@ func (wb *Web) confirm(w http.ResponseWriter, r *http.Request, sess custos.Sessi
 			v.Form.add("", v.text("confirm.send_first"))
 			return formAgain("confirm", v)
 		}
-		started, err := wb.auth.StartVerification(r.Context(), sess, v.Method)
+		started, err := wb.auth.StartVerification(r.Context(), sess, v.Method, client(r))
 		if err != nil {
 			return wb.confirmProblem(w, v, err)
 		}

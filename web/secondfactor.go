@@ -119,7 +119,7 @@ func (wb *Web) secondFactor(w http.ResponseWriter, r *http.Request) error {
 		if v.Method != "sms" {
 			v.Method = "email"
 		}
-		sentTo, err := wb.auth.SendSecondFactorCode(r.Context(), st.LoginToken, v.Method)
+		sentTo, err := wb.auth.SendSecondFactorCode(r.Context(), st.LoginToken, v.Method, client(r))
 		if err != nil {
 			return wb.secondFactorProblem(w, r, v, err)
 		}

@@ -15,6 +15,7 @@ type signupView struct {
 	Email     string // kept on a re-render; the password never is
 	Kind      string
 	MinLength int
+	Captcha   *captchaView // shown once the service asks for one
 	Form      formErrors
 }
 
@@ -53,10 +54,19 @@ func (wb *Web) signup(w http.ResponseWriter, r *http.Request) error {
 		return formAgain("signup", v)
 	}
 
-	id, err := wb.auth.Signup(r.Context(), v.Email, pw, kind, client(r))
+	req := auth.SignupRequest{Email: v.Email, Password: pw, Kind: kind, Client: client(r)}
+	if id := r.PostForm.Get("captcha_id"); id != "" {
+		req.Captcha = &auth.CaptchaAnswer{ID: id, Answer: strings.TrimSpace(r.PostForm.Get("captcha_answer"))}
+	}
+	id, err := wb.auth.Signup(r.Context(), req)
 	if err != nil {
-		if !formProblem(&v.Form, v.Lang, err, "email", "password", "kind") {
+		if !formProblem(&v.Form, v.Lang, err, "email", "password", "kind", "captcha_answer") {
 			return err
+		}
+		if custos.IsCode(err, custos.ECaptchaRequired) {
+			if v.Captcha, err = wb.flowCaptcha(r, err, "/signup"); err != nil {
+				return err
+			}
 		}
 		return formAgain("signup", v)
 	}

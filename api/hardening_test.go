@@ -1,0 +1,304 @@
+package api_test
+
+import (
+	"context"
+	"crypto/rand"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/custos/custos"
+	"github.com/custos/custos/internal/testclock"
+	"github.com/custos/custos/internal/testdb"
+	"github.com/custos/custos/internal/testserver"
+)
+
+// TestSecondFactorGuessesStopAtTheLock: an attacker who knows the password
+// mints forty login tokens (each right password is given back) and sends
+// five wrong codes on each, all at once, across two replicas. Every code
+// counts in the identifier's R4 series before it is checked, so exactly
+// ten are checked (the series' room) and every other answer is the lock —
+// not five per token.
+func TestSecondFactorGuessesStopAtTheLock(t *testing.T) {
+	for _, dialect := range testdb.Dialects() {
+		t.Run(dialect, func(t *testing.T) {
+			dsn := testdb.DSN(t, dialect)
+			clock := testclock.New(time.Time{})
+			one := testserver.Start(t, testserver.Options{DSN: dsn, Clock: clock})
+			two := testserver.Start(t, testserver.Options{DSN: dsn, Clock: clock, Keys: one.Keys})
+			one.SignUp(t, "hal@example.com", goodPassword)
+			tok := one.Login(t, "hal@example.com", goodPassword)
+			secret := bindTOTP(t, one, tok)
+			verify(t, one, tok, secret)
+			if r := one.Do(t, "PUT", "/api/v1/account/protection", tok, map[string]bool{"login_protection": true}); r.Status != 200 {
+				t.Fatalf("protection: %d %s", r.Status, r.Raw)
+			}
+			wrong := "000000"
+			if wrong == totp(one, secret) {
+				wrong = "111111"
+			}
+			var tokens []string
+			for range 41 {
+				r := login(t, one, "hal@example.com", goodPassword, "", "")
+				if r.Status != 200 || r.String("login_token") == "" {
+					t.Fatalf("login: %d %s", r.Status, r.Raw)
+				}
+				tokens = append(tokens, r.String("login_token"))
+			}
+			var mu sync.Mutex
+			answers := map[int]int{}
+			var wg sync.WaitGroup
+			spare, tokens := tokens[40], tokens[:40]
+			for i, lt := range tokens {
+				env := one
+				if i%2 == 1 {
+					env = two
+				}
+				for range 5 {
+					wg.Add(1)
+					go func() {
+						defer wg.Done()
+						r := env.Do(t, "POST", "/api/v1/login/second-factor", "", map[string]string{"login_token": lt, "method": "totp", "code": wrong})
+						mu.Lock()
+						answers[r.Status]++
+						mu.Unlock()
+					}()
+				}
+			}
+			wg.Wait()
+			if answers[401] != 10 || answers[423] != 190 {
+				t.Fatalf("answers = %v, want 10 × 401 and 190 × 423", answers)
+			}
+			c, err := one.App.Store.GetCounter(context.Background(), "id:hal@example.com")
+			if err != nil || c.Failures != 10 || c.LockedUntil.IsZero() {
+				t.Fatalf("identifier counter = %+v, %v; want 10 failures and a lock", c, err)
+			}
+			// The right code on a token the attack never touched is
+			// refused too: the lock holds for codes.
+			r := two.Do(t, "POST", "/api/v1/login/second-factor", "", map[string]string{"login_token": spare, "method": "totp", "code": totp(two, secret)})
+			if r.Status != 423 {
+				t.Fatalf("the right code under the lock: %d %s", r.Status, r.Raw)
+			}
+		})
+	}
+}
+
+// TestVerificationGuessesStopAtTheLock: a stolen session starts forty
+// "confirm it's you" checks and sends five wrong codes on each, all at
+// once, across two replicas: exactly ten are checked.
+func TestVerificationGuessesStopAtTheLock(t *testing.T) {
+	for _, dialect := range testdb.Dialects() {
+		t.Run(dialect, func(t *testing.T) {
+			dsn := testdb.DSN(t, dialect)
+			clock := testclock.New(time.Time{})
+			one := testserver.Start(t, testserver.Options{DSN: dsn, Clock: clock})
+			two := testserver.Start(t, testserver.Options{DSN: dsn, Clock: clock, Keys: one.Keys})
+			one.SignUp(t, "ivy@example.com", goodPassword)
+			tok := one.Login(t, "ivy@example.com", goodPassword)
+			secret := bindTOTP(t, one, tok)
+			wrong := "000000"
+			if wrong == totp(one, secret) {
+				wrong = "111111"
+			}
+			var ids []string
+			for range 40 {
+				r := one.Do(t, "POST", "/api/v1/verifications", tok, map[string]string{"method": "totp"})
+				if r.Status != 201 {
+					t.Fatalf("start: %d %s", r.Status, r.Raw)
+				}
+				ids = append(ids, r.String("id"))
+			}
+			var mu sync.Mutex
+			answers := map[int]int{}
+			var wg sync.WaitGroup
+			for i, id := range ids {
+				env := one
+				if i%2 == 1 {
+					env = two
+				}
+				for range 5 {
+					wg.Add(1)
+					go func() {
+						defer wg.Done()
+						r := env.Do(t, "POST", "/api/v1/verifications/"+id, tok, map[string]string{"code": wrong})
+						mu.Lock()
+						answers[r.Status]++
+						mu.Unlock()
+					}()
+				}
+			}
+			wg.Wait()
+			if answers[422] != 10 || answers[423] != 190 {
+				t.Fatalf("answers = %v, want 10 × 422 and 190 × 423", answers)
+			}
+			c, err := one.App.Store.GetCounter(context.Background(), "id:ivy@example.com")
+			if err != nil || c.Failures != 10 {
+				t.Fatalf("identifier counter = %+v, %v; want 10 failures", c, err)
+			}
+		})
+	}
+}
+
+// TestStolenSessionCannotChangeTheLoginEmail: an account with no phone,
+// secure email or MFA device. Whoever holds only its bearer token cannot
+// change the login email (and then reset the password through it): the
+// change asks to confirm it's the holder, by a code to the current login
+// email.
+func TestStolenSessionCannotChangeTheLoginEmail(t *testing.T) {
+	forEachDialect(t, func(t *testing.T, env *testserver.Env) {
+		env.SignUp(t, "lone@example.com", goodPassword)
+		stolen := env.Login(t, "lone@example.com", goodPassword)
+		r := env.Do(t, "POST", "/api/v1/account/email", stolen, map[string]string{"email": "thief@example.net"})
+		if r.Status != 403 || r.ErrorCode() != "verification_required" {
+			t.Fatalf("email change with the bearer token alone: %d %s", r.Status, r.Raw)
+		}
+		if m, _ := errField(r, "methods").([]any); len(m) != 1 || m[0] != "email" {
+			t.Fatalf("methods = %v, want only a code to the login email", errField(r, "methods"))
+		}
+		if n := len(env.Messages(t, "thief@example.net")); n != 0 {
+			t.Fatalf("%d messages went to the thief's address", n)
+		}
+		// The holder, who reads the login mailbox, can go on.
+		verifyBy(t, env, stolen, "email", "lone@example.com")
+		if r := env.Do(t, "POST", "/api/v1/account/email", stolen, map[string]string{"email": "new@example.com"}); r.Status != 202 {
+			t.Fatalf("email change after confirming: %d %s", r.Status, r.Raw)
+		}
+	})
+}
+
+func solved(t *testing.T, env *testserver.Env) map[string]string {
+	return map[string]string{"id": newCaptcha(t, env), "answer": "test"}
+}
+
+// TestSignupFloodReachesTheVictimOnce: twenty sign-ups naming one victim's
+// address in a few seconds (each with a solved captcha, past the
+// per-address threshold) send the victim one email, not twenty.
+func TestSignupFloodReachesTheVictimOnce(t *testing.T) {
+	forEachDialect(t, func(t *testing.T, env *testserver.Env) {
+		answers := map[int]int{}
+		for range 20 {
+			r := env.Do(t, "POST", "/api/v1/signup", "", map[string]any{"email": "victim@example.com", "password": goodPassword,
+				"kind": "personal", "captcha": solved(t, env)})
+			answers[r.Status]++
+		}
+		if answers[202] != 1 || answers[429] != 19 {
+			t.Fatalf("answers = %v, want 1 × 202 and 19 × 429", answers)
+		}
+		if n := len(env.Messages(t, "victim@example.com")); n != 1 {
+			t.Fatalf("the victim got %d emails, want 1", n)
+		}
+	})
+}
+
+// TestSignupsFromOneAddressNeedACaptcha: a few sign-ups an hour from one
+// address go through; past them, each needs a solved captcha, checked
+// before any work.
+func TestSignupsFromOneAddressNeedACaptcha(t *testing.T) {
+	forEachDialect(t, func(t *testing.T, env *testserver.Env) {
+		signup := func(email string, captcha any) testserver.Response {
+			body := map[string]any{"email": email, "password": goodPassword, "kind": "personal"}
+			if captcha != nil {
+				body["captcha"] = captcha
+			}
+			return env.Do(t, "POST", "/api/v1/signup", "", body)
+		}
+		for i := range 5 {
+			if r := signup(fmt.Sprintf("fan%d@example.com", i), nil); r.Status != 202 {
+				t.Fatalf("sign-up %d: %d %s", i+1, r.Status, r.Raw)
+			}
+		}
+		r := signup("fan5@example.com", nil)
+		if r.Status != 401 || r.ErrorCode() != "captcha_required" || errField(r, "captcha") == nil {
+			t.Fatalf("sixth sign-up without a captcha: %d %s", r.Status, r.Raw)
+		}
+		if n := len(env.Messages(t, "fan5@example.com")); n != 0 {
+			t.Fatalf("a refused sign-up sent %d emails", n)
+		}
+		if r := signup("fan5@example.com", map[string]string{"id": newCaptcha(t, env), "answer": "wrong"}); r.Status != 401 {
+			t.Fatalf("a wrong captcha: %d %s", r.Status, r.Raw)
+		}
+		if r := signup("fan5@example.com", solved(t, env)); r.Status != 202 {
+			t.Fatalf("with a solved captcha: %d %s", r.Status, r.Raw)
+		}
+	})
+}
+
+// TestLoginAndVerificationCodesAreLimited: codes by email for the second
+// step of login and for "confirm it's you" count against the send limits
+// like every other code: a second one to the same address inside the
+// minute is refused and not sent.
+func TestLoginAndVerificationCodesAreLimited(t *testing.T) {
+	forEachDialect(t, func(t *testing.T, env *testserver.Env) {
+		env.SignUp(t, "kim@example.com", goodPassword)
+		tok := env.Login(t, "kim@example.com", goodPassword)
+		before := len(env.Messages(t, "kim@example.com"))
+		if r := env.Do(t, "POST", "/api/v1/verifications", tok, map[string]string{"method": "email"}); r.Status != 201 {
+			t.Fatalf("first verification code: %d %s", r.Status, r.Raw)
+		}
+		if r := env.Do(t, "POST", "/api/v1/verifications", tok, map[string]string{"method": "email"}); r.Status != 429 {
+			t.Fatalf("second verification code inside the minute: %d %s", r.Status, r.Raw)
+		}
+		if n := len(env.Messages(t, "kim@example.com")) - before; n != 1 {
+			t.Fatalf("%d verification codes sent, want 1", n)
+		}
+
+		secret := bindTOTP(t, env, tok)
+		verify(t, env, tok, secret)
+		if r := env.Do(t, "PUT", "/api/v1/account/protection", tok, map[string]bool{"login_protection": true}); r.Status != 200 {
+			t.Fatalf("protection: %d %s", r.Status, r.Raw)
+		}
+		env.Clock.Advance(time.Minute)
+		before = len(env.Messages(t, "kim@example.com"))
+		for i, want := range []int{202, 429, 429} {
+			lt := login(t, env, "kim@example.com", goodPassword, "", "").String("login_token")
+			if r := env.Do(t, "POST", "/api/v1/login/second-factor/send", "", map[string]string{"login_token": lt, "method": "email"}); r.Status != want {
+				t.Fatalf("login code %d: %d %s, want %d", i+1, r.Status, r.Raw, want)
+			}
+		}
+		if n := len(env.Messages(t, "kim@example.com")) - before; n != 1 {
+			t.Fatalf("%d login codes sent, want 1", n)
+		}
+	})
+}
+
+// TestResetLimiterLinksNothing: a reset by phone, then within the minute a
+// reset by the email of the account bound to that phone, answer exactly as
+// a reset by an email unrelated to it does — the same 202 — and the second
+// code is silently not sent. Before, only the related email got a 429,
+// which told an outsider that email and phone belong together.
+func TestResetLimiterLinksNothing(t *testing.T) {
+	forEachDialect(t, func(t *testing.T, env *testserver.Env) {
+		ctx := context.Background()
+		id := env.SignUp(t, "pam@example.com", goodPassword)
+		env.SignUp(t, "other@example.com", goodPassword)
+		ev, err := custos.NewEvent(rand.Reader, env.Clock.Now(), custos.EventPhoneChanged, id, "", custos.Client{}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := env.App.Store.SetPhone(ctx, id, phoneA, 5, ev); err != nil {
+			t.Fatal(err)
+		}
+		reset := func(body map[string]any) testserver.Response {
+			body["captcha"] = solved(t, env)
+			return env.Do(t, "POST", "/api/v1/password-reset", "", body)
+		}
+		if r := reset(map[string]any{"phone": phoneA}); r.Status != 202 {
+			t.Fatalf("reset by phone: %d %s", r.Status, r.Raw)
+		}
+		related := reset(map[string]any{"email": "pam@example.com"})
+		unrelated := reset(map[string]any{"email": "other@example.com"})
+		if related.Status != 202 || unrelated.Status != 202 || related.String("reset_id") == "" {
+			t.Fatalf("related email: %d %s; unrelated: %d %s; want the same 202", related.Status, related.Raw, unrelated.Status, unrelated.Raw)
+		}
+		if n := len(env.Messages(t, phoneA)); n != 1 {
+			t.Fatalf("the phone got %d codes inside the minute, want 1", n)
+		}
+		// The silently skipped reset can only die.
+		for range 5 {
+			if r := env.Do(t, "POST", "/api/v1/password-reset/"+related.String("reset_id"), "", map[string]string{"code": env.Code(t, phoneA, "reset_code")}); r.Status == 200 {
+				t.Fatalf("the skipped reset was proven by the first reset's code: %s", r.Raw)
+			}
+		}
+	})
+}
