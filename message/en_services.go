@@ -79,7 +79,7 @@ var enServices = map[string]string{
 	"signup.code_dead":   "This code has expired or was used up. Sign up again to get a new one.",
 	"signup.code_wrong":  "That code is not right. Check the latest email and try again.",
 	"signup.email_taken": "This email already has an account. Log in instead.",
-	"signup.too_many":   "Too many accounts were created from your network. Try again in %d minutes.",
+	"signup.too_many":    "Too many accounts were created from your network. Try again in %d minutes.",
 	"signup.kind":        "kind must be personal or enterprise.",
 
 	"totp.bad_key": "This key can't be read. Start again.",
