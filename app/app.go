@@ -98,6 +98,14 @@ func Build(ctx context.Context, cfg Config) (*App, error) {
 			sms = transport // the dev outbox takes both channels
 		}
 	}
+	// The dir: outbox is shown at /dev/outbox, so it exists only in
+	// development on plain http (cmd/custos allows --dev only on this
+	// machine); elsewhere it would publish every code.
+	_, mailDir := transport.(*notify.Dir)
+	_, smsDir := sms.(*notify.Dir)
+	if (mailDir || smsDir) && (!cfg.Dev || cfg.PublicURL.Scheme != "http") {
+		return nil, fmt.Errorf("--deliver/--sms: the dir: outbox is only for --dev on an http:// public URL")
+	}
 	if l, ok := sms.(*notify.Log); ok && l.Logger == nil {
 		l.Logger = cfg.Logger
 	}
@@ -144,7 +152,7 @@ func Build(ctx context.Context, cfg Config) (*App, error) {
 	reg := server.NewRegistry()
 	a := &App{Store: store, Auth: svc, Captcha: captchas, MFA: mfas, Binding: bindings, Recovery: recoveries,
 		Hasher: hasher, Registry: reg}
-	if d, ok := transport.(*notify.Dir); ok {
+	if d, ok := transport.(*notify.Dir); ok && cfg.Dev {
 		a.OutboxDir = d.Path()
 	}
 	apiT := api.New(api.Deps{Auth: svc, MFA: mfas, Binding: bindings, Recovery: recoveries,
@@ -162,6 +170,7 @@ func Build(ctx context.Context, cfg Config) (*App, error) {
 		Store: store, Hasher: hasher, Rand: cfg.Rand, Logger: cfg.Logger,
 		Resolver: requestinfo.Resolver{TrustedProxies: cfg.TrustedProxies},
 		Registry: reg, Transports: []server.Registrar{apiT, webT},
+		HSTS: cfg.PublicURL.Scheme == "https",
 	})
 	return a, nil
 }

@@ -2,7 +2,8 @@
 // (each a Registrar; app passes api and web) on one mux, behind the
 // middleware every request passes (request id and logging through
 // requestinfo, the client's address from the Resolver, panic recovery,
-// security headers with a strict Content-Security-Policy, cross-origin
+// security headers with a strict Content-Security-Policy and, when the
+// public URL is https, Strict-Transport-Security, cross-origin
 // protection, per-route metrics), plus /healthz, /readyz (the store's Ping)
 // and /metrics (Prometheus, with the password Hasher's queue depth,
 // in-flight and total computations).

@@ -32,6 +32,10 @@ type Config struct {
 	Resolver   requestinfo.Resolver
 	Registry   *prometheus.Registry // metrics registry the transports registered with
 	Transports []Registrar
+	// HSTS sends Strict-Transport-Security on every response. Set it when
+	// the public URL is https: TLS usually ends at a proxy in front, so
+	// the request itself says nothing about how browsers reach us.
+	HSTS bool
 }
 
 // NewRegistry returns a metrics registry with the Go and process collectors.
@@ -75,7 +79,7 @@ func New(cfg Config) http.Handler {
 	csrf := http.NewCrossOriginProtection()
 	var h http.Handler = mux
 	h = csrf.Handler(h)
-	h = securityHeaders(h)
+	h = securityHeaders(h, cfg.HSTS)
 	h = m.instrument(h)
 	h = recoverPanics(h)
 	h = withRequestInfo(h, cfg)
@@ -124,7 +128,11 @@ func recoverPanics(next http.Handler) http.Handler {
 const contentSecurityPolicy = "default-src 'none'; style-src 'self'; img-src 'self' data:; script-src 'self'; " +
 	"connect-src 'self'; media-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
 
-func securityHeaders(next http.Handler) http.Handler {
+// strictTransportSecurity is sent when the public URL is https; a year,
+// and every subdomain, as the HSTS preload list asks.
+const strictTransportSecurity = "max-age=31536000; includeSubDomains"
+
+func securityHeaders(next http.Handler, hsts bool) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()
 		h.Set("Content-Security-Policy", contentSecurityPolicy)
@@ -133,8 +141,8 @@ func securityHeaders(next http.Handler) http.Handler {
 		h.Set("Referrer-Policy", "no-referrer")
 		h.Set("Cross-Origin-Opener-Policy", "same-origin")
 		h.Set("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
-		if r.TLS != nil {
-			h.Set("Strict-Transport-Security", "max-age=31536000")
+		if hsts {
+			h.Set("Strict-Transport-Security", strictTransportSecurity)
 		}
 		next.ServeHTTP(w, r)
 	})

@@ -74,6 +74,9 @@ func openSQLite(ctx context.Context, path string) (*DB, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return nil, fmt.Errorf("sqlstore: sqlite: %w", err)
 	}
+	if err := ownerOnly(path); err != nil {
+		return nil, fmt.Errorf("sqlstore: sqlite: %w", err)
+	}
 	w, err := sql.Open("sqlite", path+"?_txlock=immediate&"+sqlitePragmas+
 		"&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)")
 	if err != nil {
@@ -102,6 +105,34 @@ func openSQLite(ctx context.Context, path string) (*DB, error) {
 		return nil, fmt.Errorf("sqlstore: sqlite: open %s: %w", path, err)
 	}
 	return &DB{dialect: DialectSQLite, w: w, r: r}, nil
+}
+
+// ownerOnly makes the database file before SQLite opens it, readable and
+// writable by its owner only (it holds password hashes and sealed seeds).
+// SQLite gives the -wal and -shm files it creates the mode of the database
+// file, so they follow. Files an older version left readable by group or
+// others are narrowed, the -wal and -shm beside them too.
+func ownerOnly(path string) error {
+	f, err := os.OpenFile(path, os.O_RDONLY|os.O_CREATE, 0o600)
+	if err != nil {
+		return err
+	}
+	f.Close()
+	for _, p := range []string{path, path + "-wal", path + "-shm"} {
+		fi, err := os.Stat(p)
+		if errors.Is(err, os.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		if perm := fi.Mode().Perm(); perm&0o077 != 0 {
+			if err := os.Chmod(p, perm&0o700); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // pingSQLiteWriter opens the write connection. Switching a new file to WAL

@@ -19,8 +19,8 @@ import (
 )
 
 // TestBinary builds the real custos binary, starts it as the README says
-// (plus a free port and a temporary data folder), and drives the sign-up,
-// login and logout flow over HTTP, then stops it with SIGTERM.
+// (--dev, plus a free port and a temporary data folder), and drives the
+// sign-up, login and logout flow over HTTP, then stops it with SIGTERM.
 func TestBinary(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the binary")
@@ -28,8 +28,8 @@ func TestBinary(t *testing.T) {
 	bin := buildBinary(t)
 	for _, d := range testdb.Dialects() {
 		t.Run(d, func(t *testing.T) {
-			data := t.TempDir()
-			args := []string{"--data-dir", data, "--argon2", "64,1,1"}
+			data := filepath.Join(t.TempDir(), "data") // custos makes it
+			args := []string{"--dev", "--data-dir", data, "--argon2", "64,1,1"}
 			if d == "postgres" {
 				args = append(args, "--db", testdb.DSN(t, d))
 			}
@@ -62,11 +62,16 @@ func TestBinary(t *testing.T) {
 				}
 			}
 			if d == "sqlite" {
-				if _, err := os.Stat(filepath.Join(data, "custos.db")); err != nil {
-					t.Fatalf("no SQLite file in the data folder: %v", err)
-				}
-				if fi, err := os.Stat(filepath.Join(data, "keys")); err != nil || fi.Mode().Perm() != 0o600 {
-					t.Fatalf("generated key ring missing or not 0600: %v", err)
+				// The database holds password hashes and sealed seeds, the
+				// key ring opens them: neither is for the group or others.
+				for name, want := range map[string]os.FileMode{"custos.db": 0o600, "keys": 0o600, ".": 0o700} {
+					fi, err := os.Stat(filepath.Join(data, name))
+					if err != nil {
+						t.Fatalf("%s missing from the data folder: %v", name, err)
+					}
+					if fi.Mode().Perm() != want {
+						t.Errorf("%s has mode %v, want %v", name, fi.Mode().Perm(), want)
+					}
 				}
 			}
 		})

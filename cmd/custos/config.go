@@ -39,11 +39,11 @@ func newFlagSet(name string, o *options) *flag.FlagSet {
 	fs.StringVar(&o.dataDir, "data-dir", "custos-data", "folder for the SQLite file, generated keys and the outbox")
 	fs.StringVar(&o.db, "db", "", "database: sqlite:PATH or postgres://… (default sqlite:DATA-DIR/custos.db)")
 	fs.StringVar(&o.publicURL, "public-url", "", "URL people use to reach this server (default http://ADDR)")
-	fs.BoolVar(&o.dev, "dev", false, "development mode: relaxes the production checks, enables --captcha test")
-	fs.StringVar(&o.deliver, "deliver", "", "message delivery: smtp://user:pass@host:port, smtps://…, dir:PATH or log (default dir:DATA-DIR/outbox on loopback or with --dev)")
+	fs.BoolVar(&o.dev, "dev", false, "development mode on this machine only (loopback --addr, http:// --public-url): the dir: outbox at /dev/outbox, --captcha test")
+	fs.StringVar(&o.deliver, "deliver", "", "email delivery: smtp://user:pass@host:port or smtps://… (required without --dev); dir:PATH or log only with --dev (default dir:DATA-DIR/outbox with --dev)")
 	fs.StringVar(&o.mailFrom, "mail-from", "", "From address of outgoing email (default custos@HOST of --public-url)")
 	fs.StringVar(&o.captcha, "captcha", "image", "captcha kind: image, or test (only with --dev)")
-	fs.StringVar(&o.keys, "keys", "", "encryption key ring id:base64key[,…] or @FILE (generated under DATA-DIR on loopback or with --dev)")
+	fs.StringVar(&o.keys, "keys", "", "encryption key ring id:base64key[,…] or @FILE (generated under DATA-DIR on a loopback --addr)")
 	fs.StringVar(&o.argon2, "argon2", password.DefaultParams.String(), "argon2id memory KiB,time,threads")
 	fs.IntVar(&o.hashWorkers, "hash-workers", 0, "password hashes run at once (default one per core)")
 	fs.StringVar(&o.trustedProxies, "trusted-proxies", "", "comma-separated proxy addresses/CIDRs whose X-Forwarded-For is believed")
@@ -51,7 +51,7 @@ func newFlagSet(name string, o *options) *flag.FlagSet {
 	fs.DurationVar(&o.sessionLifetime, "session-lifetime", auth.DefaultConfig.SessionLifetime, "a session ends this long after sign-in")
 	fs.StringVar(&o.logLevel, "log-level", "info", "debug, info, warn or error")
 	fs.StringVar(&o.mfaIssuer, "mfa-issuer", "Custos", "the issuer name authenticator apps show")
-	fs.StringVar(&o.sms, "sms", "", "SMS delivery: https://gateway/webhook (signed JSON POST), dir:PATH or log (default: the dir: outbox of --deliver, if it is one)")
+	fs.StringVar(&o.sms, "sms", "", "SMS delivery: https://gateway/webhook (signed JSON POST); dir:PATH or log only with --dev (default with --dev: the dir: outbox of --deliver, if it is one)")
 	fs.StringVar(&o.smsSecret, "sms-secret", "", "HMAC key for the SMS webhook's X-Custos-Signature (or @FILE)")
 	fs.StringVar(&o.defaultRegion, "default-region", "", "region of national-format phone numbers, e.g. CN or US (default: E.164 only)")
 	fs.IntVar(&o.maxPerNumber, "max-accounts-per-phone", 5, "how many accounts one phone number may be bound to")
@@ -81,21 +81,43 @@ func loopback(addr string) bool {
 	if err != nil {
 		return false
 	}
-	if host == "localhost" {
+	return loopbackHost(host)
+}
+
+// loopbackHost reports whether host names this machine: localhost, a name
+// under .localhost (RFC 6761) or a loopback address.
+func loopbackHost(host string) bool {
+	host = strings.ToLower(strings.TrimSuffix(host, "."))
+	if host == "localhost" || strings.HasSuffix(host, ".localhost") {
 		return true
 	}
 	ip := net.ParseIP(host)
 	return ip != nil && ip.IsLoopback()
 }
 
-// buildConfig validates o into an app.Config. Errors name the flag.
-func buildConfig(o options, rnd io.Reader) (app.Config, error) {
+// realMail reports whether spec delivers email to its recipients.
+func realMail(spec string) bool {
+	return strings.HasPrefix(spec, "smtp://") || strings.HasPrefix(spec, "smtps://")
+}
+
+// buildConfig validates o into an app.Config for the command cmd (serve,
+// migrate or admin). Errors name the flag.
+//
+// --dev is for one person on this machine: it needs a loopback --addr and
+// an http:// --public-url on this machine, because it keeps every message
+// in the dir: outbox and shows it at /dev/outbox. Without --dev the server
+// is in production wherever it listens (a loopback --addr may well sit
+// behind a TLS proxy) and needs real delivery; an https:// --public-url is
+// always production.
+func buildConfig(o options, cmd string, rnd io.Reader) (app.Config, error) {
 	var c app.Config
 	if _, _, err := net.SplitHostPort(o.addr); err != nil {
 		return c, fmt.Errorf("--addr %q: want host:port", o.addr)
 	}
 	local := loopback(o.addr)
-	relaxed := local || o.dev
+	if o.dev && !local {
+		return c, errors.New("--dev: only on a loopback --addr (127.0.0.1, ::1 or localhost): it shows every code at /dev/outbox")
+	}
 	c.Dev = o.dev
 
 	if o.db == "" {
@@ -113,19 +135,26 @@ func buildConfig(o options, rnd io.Reader) (app.Config, error) {
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return c, fmt.Errorf("--public-url %q: want http(s)://host[:port]", o.publicURL)
 	}
-	if !relaxed && u.Scheme != "https" {
-		return c, errors.New("--public-url: listening beyond loopback needs an https:// public URL (or --dev)")
+	if o.dev && (u.Scheme != "http" || !loopbackHost(u.Hostname())) {
+		return c, errors.New("--dev: the --public-url must be http://localhost or http:// on a loopback address: --dev shows every code at /dev/outbox, so it must not be reachable through a proxy")
+	}
+	if !local && u.Scheme != "https" {
+		return c, errors.New("--public-url: listening beyond loopback needs an https:// public URL")
 	}
 	c.PublicURL = u
 
-	if o.deliver == "" {
-		if !relaxed {
-			return c, errors.New("--deliver: listening beyond loopback needs real delivery (smtp:// or smtps://) (or --dev)")
-		}
+	switch {
+	case o.deliver == "" && o.dev:
 		o.deliver = "dir:" + filepath.Join(o.dataDir, "outbox")
-	}
-	if !relaxed && !strings.HasPrefix(o.deliver, "smtp://") && !strings.HasPrefix(o.deliver, "smtps://") {
-		return c, errors.New("--deliver: listening beyond loopback needs real delivery (smtp:// or smtps://) (or --dev)")
+	case o.deliver == "" && cmd != "serve":
+		// migrate and the admin commands send no message.
+		o.deliver = "log"
+	case o.deliver == "":
+		return c, errors.New("--deliver: needs smtp:// or smtps:// delivery (for a try-out on this machine, run with --dev)")
+	case !o.dev && !realMail(o.deliver):
+		// The value is not echoed: it may be a mistyped SMTP URL with a
+		// password.
+		return c, errors.New("--deliver: without --dev only smtp:// or smtps:// is allowed (dir: and log deliver to no one)")
 	}
 	c.Deliver = o.deliver
 
@@ -160,12 +189,12 @@ func buildConfig(o options, rnd io.Reader) (app.Config, error) {
 		if c.Keys, err = keyring.Parse(o.keys); err != nil {
 			return c, fmt.Errorf("--keys: %v", err)
 		}
-	case relaxed:
+	case local:
 		if c.Keys, err = keyring.LoadOrCreate(filepath.Join(o.dataDir, "keys"), rnd); err != nil {
 			return c, fmt.Errorf("--keys: generating a local key ring: %v", err)
 		}
 	default:
-		return c, errors.New("--keys: listening beyond loopback needs a key ring (or --dev)")
+		return c, errors.New("--keys: listening beyond loopback needs a key ring")
 	}
 
 	if c.Argon2, err = password.ParseParams(o.argon2); err != nil {
@@ -186,8 +215,16 @@ func buildConfig(o options, rnd io.Reader) (app.Config, error) {
 		return c, errors.New("--mfa-issuer: a short name without colons")
 	}
 	c.MFA = mfa.Config{Issuer: o.mfaIssuer}
+	webhook := strings.HasPrefix(o.sms, "https://") || strings.HasPrefix(o.sms, "http://")
+	switch {
+	case o.sms == "":
+	case !o.dev && !webhook:
+		return c, errors.New("--sms: without --dev only a webhook (https://…) is allowed (dir: and log deliver to no one)")
+	case u.Scheme == "https" && !strings.HasPrefix(o.sms, "https://"):
+		return c, errors.New("--sms: an https:// --public-url needs an https:// webhook")
+	}
 	c.SMS = o.sms
-	if strings.HasPrefix(o.sms, "https://") || strings.HasPrefix(o.sms, "http://") {
+	if webhook {
 		secret := o.smsSecret
 		if strings.HasPrefix(secret, "@") {
 			b, err := os.ReadFile(strings.TrimPrefix(secret, "@"))

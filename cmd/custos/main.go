@@ -52,7 +52,7 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer) in
 		fmt.Fprintln(stderr, "custos:", err)
 		return 2
 	}
-	cfg, err := buildConfig(o, custos.SystemRandom)
+	cfg, err := buildConfig(o, cmd, custos.SystemRandom)
 	if err != nil {
 		fmt.Fprintln(stderr, "custos:", err)
 		return 2
@@ -105,7 +105,7 @@ func serve(ctx context.Context, cfg app.Config, addr string) error {
 		return fmt.Errorf("--addr: %v", err)
 	}
 	if cfg.Dev {
-		cfg.Logger.Warn("DEVELOPMENT MODE: production checks are relaxed")
+		cfg.Logger.Warn("DEVELOPMENT MODE: production checks are relaxed; every code is readable at /dev/outbox")
 	}
 	if cfg.Captcha == "test" {
 		cfg.Logger.Warn("TEST CAPTCHA IS ON: every captcha's answer is \"test\"; never use this in production")
