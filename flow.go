@@ -19,7 +19,32 @@ const (
 	FlowReset         FlowKind = "reset"          // a password reset: code, then proven channel, then done
 	FlowUndo          FlowKind = "undo"           // an "it wasn't me" link sent to an old channel; ID is SecretID(token)
 	FlowWebAuthn      FlowKind = "webauthn"       // a security-key ceremony (registration or assertion)
+	FlowFreeze        FlowKind = "freeze"         // an account frozen by "it wasn't me"; ID is FreezeID(account)
 )
+
+// Freeze states: frozen until the holder gets back in by a path that does
+// not rest on an untrusted channel.
+const (
+	FreezeFrozen = "frozen"
+	FreezeLifted = "lifted"
+)
+
+// FreezeTTL is how long a freeze holds if nobody lifts it: long enough for
+// support to settle a ticket.
+const FreezeTTL = 90 * 24 * time.Hour
+
+// Freeze is the state of a frozen account (package binding freezes it when
+// "it wasn't me" is followed; package recovery reads it). Untrusted names
+// the channels a change put in place — "phone", "email" (the login email),
+// "secure_email" — which no recovery may rest on until the freeze is
+// lifted: whoever made the change may hold them.
+type Freeze struct {
+	Untrusted []string  `json:"untrusted"`
+	At        time.Time `json:"at"`
+}
+
+// FreezeID is the flow id of an account's freeze: one per account.
+func FreezeID(accountID string) string { return "frz_" + accountID }
 
 // Flow is the stored state of one flow. State is one of its kind's states;
 // Data is the kind's typed state as JSON, never a plaintext secret. A

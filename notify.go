@@ -30,6 +30,7 @@ const (
 	MsgPasswordReset     = "password_reset"     // every channel: the password was reset
 	MsgPasswordChanged   = "password_changed"   // every channel: the holder changed the password
 	MsgCodeReplayed      = "code_replayed"      // every channel: a one-time code was used a second time
+	MsgAccountFrozen     = "account_frozen"     // every channel: "it wasn't me" froze the account
 )
 
 // Message is one outgoing email or SMS before it is rendered. Data fills the

@@ -374,35 +374,6 @@ func TestChangePasswordAndCodePurposes(t *testing.T) {
 	}
 }
 
-// TestUndoRestoresThePhone: "it wasn't me" from the old phone puts it back,
-// so the reset code cannot go to the new (hijacker's) number.
-func TestUndoRestoresThePhone(t *testing.T) {
-	forEachDialect(t, func(t *testing.T, env *testserver.Env) {
-		env.SignUp(t, "bea@example.com", goodPassword)
-		tok := env.Login(t, "bea@example.com", goodPassword)
-		bindPhone(t, env, tok, phoneA)
-		verifyBy(t, env, tok, "sms", phoneA)
-		bindPhone(t, env, tok, phoneB)
-		notice := env.Messages(t, phoneA)[0]
-		if r := env.Do(t, "POST", "/api/v1/undo", "", map[string]string{"token": undoToken(t, notice.Text)}); r.Status != 200 {
-			t.Fatalf("undo: %d %s", r.Status, r.Raw)
-		}
-		env.Clock.Advance(time.Minute)
-		r := env.Do(t, "POST", "/api/v1/password-reset", "", map[string]any{"email": "bea@example.com", "captcha": map[string]string{"id": newCaptcha(t, env), "answer": "test"}})
-		if r.Status != 202 {
-			t.Fatalf("reset: %d %s", r.Status, r.Raw)
-		}
-		if m := env.Messages(t, phoneA); m[0].Purpose != "reset_code" {
-			t.Fatalf("the reset code did not go to the restored phone: %+v", m[0])
-		}
-		for _, m := range env.Messages(t, phoneB) {
-			if m.Purpose == "reset_code" {
-				t.Fatal("the reset code went to the replaced number")
-			}
-		}
-	})
-}
-
 func TestSMSSecondFactor(t *testing.T) {
 	env := testserver.Start(t, testserver.Options{})
 	env.SignUp(t, "cleo@example.com", goodPassword)

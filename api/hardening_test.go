@@ -12,6 +12,7 @@ import (
 	"github.com/custos/custos/internal/testclock"
 	"github.com/custos/custos/internal/testdb"
 	"github.com/custos/custos/internal/testserver"
+	"github.com/custos/custos/notify"
 )
 
 // TestSecondFactorGuessesStopAtTheLock: an attacker who knows the password
@@ -301,4 +302,166 @@ func TestResetLimiterLinksNothing(t *testing.T) {
 			}
 		}
 	})
+}
+
+// resetBy starts a password reset (by "email" or "phone"), proves it with
+// the code sent to codeTo, and returns the reset id and the accounts it
+// lists.
+func resetBy(t *testing.T, env *testserver.Env, key, value, codeTo string) (string, []map[string]any) {
+	t.Helper()
+	env.Clock.Advance(time.Minute) // past the cooldown of the last code
+	r := env.Do(t, "POST", "/api/v1/password-reset", "", map[string]any{key: value, "captcha": solved(t, env)})
+	if r.Status != 202 {
+		t.Fatalf("reset by %s: %d %s", key, r.Status, r.Raw)
+	}
+	id := r.String("reset_id")
+	var codes []string
+	for _, m := range env.Messages(t, codeTo) {
+		if m.Purpose == "reset_code" && m.SentAt.Equal(env.Clock.Now()) {
+			codes = append(codes, m.Code)
+		}
+	}
+	if len(codes) != 1 {
+		return id, nil // no code reached codeTo
+	}
+	p := env.Do(t, "POST", "/api/v1/password-reset/"+id, "", map[string]string{"code": codes[0]})
+	if p.Status != 200 {
+		t.Fatalf("prove reset: %d %s", p.Status, p.Raw)
+	}
+	var out []map[string]any
+	for _, a := range p.Body["accounts"].([]any) {
+		out = append(out, a.(map[string]any))
+	}
+	return id, out
+}
+
+func completeReset(t *testing.T, env *testserver.Env, id, accountID, pw string) testserver.Response {
+	t.Helper()
+	return env.Do(t, "POST", "/api/v1/password-reset/"+id+"/complete", "", map[string]string{"account_id": accountID, "password": pw})
+}
+
+// TestReplacedPhoneNeverGetsIn, the first story: the holder replaces the
+// phone (lost, or the number given up). Whoever now holds the old number
+// gets the "it wasn't me" text and follows it. That freezes the account —
+// it does not put the old number back — so the old number reaches nothing:
+// no reset code, no account. The holder gets back in through the account
+// email, a channel the change did not touch.
+func TestReplacedPhoneNeverGetsIn(t *testing.T) {
+	forEachDialect(t, func(t *testing.T, env *testserver.Env) {
+		id := env.SignUp(t, "nia@example.com", goodPassword)
+		tok := env.Login(t, "nia@example.com", goodPassword)
+		bindPhone(t, env, tok, phoneA)
+		verifyBy(t, env, tok, "sms", phoneA)
+		env.Clock.Advance(time.Minute)
+		if r := bindPhone(t, env, tok, phoneB); r.Status != 200 {
+			t.Fatalf("new phone: %d %s", r.Status, r.Raw)
+		}
+		var link string
+		for _, m := range env.Messages(t, phoneA) {
+			if m.Purpose == "phone_changed" {
+				link = undoToken(t, m.Text)
+			}
+		}
+		// The old number's holder follows the link.
+		if r := env.Do(t, "POST", "/api/v1/undo", "", map[string]string{"token": link}); r.Status != 200 {
+			t.Fatalf("undo: %d %s", r.Status, r.Raw)
+		}
+		if r := env.Do(t, "GET", "/api/v1/session", tok, nil); r.Status != 401 {
+			t.Fatalf("a session survived the freeze: %d", r.Status)
+		}
+		for _, to := range []string{"nia@example.com", phoneB} {
+			if !hasPurpose(env.Messages(t, to), "account_frozen") {
+				t.Errorf("%s was not told of the freeze", to)
+			}
+		}
+		// The old number is not put back, and reaches no account.
+		if _, accounts := resetBy(t, env, "phone", phoneA, phoneA); len(accounts) != 0 {
+			t.Fatalf("a reset by the replaced number lists %v", accounts)
+		}
+		env.Clock.Advance(time.Minute)
+		if r := env.Do(t, "POST", "/api/v1/retrieve", "", map[string]any{"phone": phoneA, "captcha": solved(t, env)}); r.Status != 202 {
+			t.Fatalf("retrieve: %d %s", r.Status, r.Raw)
+		}
+		// A reset by the account email sends its code to the account
+		// email: the new phone came with the change and is not trusted.
+		rid, accounts := resetBy(t, env, "email", "nia@example.com", "nia@example.com")
+		if len(accounts) != 1 || accounts[0]["account_id"] != id || accounts[0]["can_self_serve"] != true {
+			t.Fatalf("the holder's reset by email lists %v", accounts)
+		}
+		if r := completeReset(t, env, rid, id, "a brand new passphrase"); r.Status != 200 {
+			t.Fatalf("the holder's reset: %d %s", r.Status, r.Raw)
+		}
+		if r := login(t, env, "nia@example.com", "a brand new passphrase", "", ""); r.Status != 200 {
+			t.Fatalf("the holder logs in again: %d %s", r.Status, r.Raw)
+		}
+	})
+}
+
+// TestHijackedPhoneIsFrozenOut, the second story: someone with a stolen,
+// verified session binds their own number. The real holder gets the
+// "it wasn't me" text on the old phone and follows it: the hijacker's
+// session ends, password login is off, and the hijacker's number cannot
+// reset the password. The holder gets back in by the account email.
+func TestHijackedPhoneIsFrozenOut(t *testing.T) {
+	forEachDialect(t, func(t *testing.T, env *testserver.Env) {
+		id := env.SignUp(t, "oda@example.com", goodPassword)
+		holder := env.Login(t, "oda@example.com", goodPassword)
+		bindPhone(t, env, holder, phoneA)
+		stolen := env.Login(t, "oda@example.com", goodPassword)
+		verifyBy(t, env, stolen, "sms", phoneA) // say the hijacker saw one code
+		env.Clock.Advance(time.Minute)
+		if r := bindPhone(t, env, stolen, phoneB); r.Status != 200 {
+			t.Fatalf("hijacker binds a number: %d %s", r.Status, r.Raw)
+		}
+		var link string
+		for _, m := range env.Messages(t, phoneA) {
+			if m.Purpose == "phone_changed" {
+				link = undoToken(t, m.Text)
+			}
+		}
+		if r := env.Do(t, "POST", "/api/v1/undo", "", map[string]string{"token": link}); r.Status != 200 {
+			t.Fatalf("undo: %d %s", r.Status, r.Raw)
+		}
+		for _, tok := range []string{holder, stolen} {
+			if r := env.Do(t, "GET", "/api/v1/session", tok, nil); r.Status != 401 {
+				t.Fatalf("a session survived the freeze: %d", r.Status)
+			}
+		}
+		if r := login(t, env, "oda@example.com", goodPassword, "", ""); r.Status != 401 {
+			t.Fatalf("password login after the freeze: %d %s", r.Status, r.Raw)
+		}
+		// The hijacker's number proves itself, but may not reset.
+		rid, accounts := resetBy(t, env, "phone", phoneB, phoneB)
+		if len(accounts) != 1 || accounts[0]["can_self_serve"] != false {
+			t.Fatalf("the hijacker's number lists %v, want the account for support only", accounts)
+		}
+		if r := completeReset(t, env, rid, id, "the hijackers passphrase"); r.Status != 403 {
+			t.Fatalf("a reset by the hijacker's number: %d %s", r.Status, r.Raw)
+		}
+		if r := login(t, env, "oda@example.com", "the hijackers passphrase", "", ""); r.Status == 200 {
+			t.Fatal("the hijacker got in")
+		}
+		// A reset by email does not send its code to the hijacker's number.
+		rid, accounts = resetBy(t, env, "email", "oda@example.com", "oda@example.com")
+		if len(accounts) != 1 {
+			t.Fatalf("the holder's reset by email lists %v", accounts)
+		}
+		for _, m := range env.Messages(t, phoneB) {
+			if m.Purpose == "reset_code" && m.SentAt.Equal(env.Clock.Now()) {
+				t.Fatal("the reset code went to the hijacker's number")
+			}
+		}
+		if r := completeReset(t, env, rid, id, "the holders new passphrase"); r.Status != 200 {
+			t.Fatalf("the holder's reset: %d %s", r.Status, r.Raw)
+		}
+	})
+}
+
+func hasPurpose(msgs []notify.Rendered, purpose string) bool {
+	for _, m := range msgs {
+		if m.Purpose == purpose {
+			return true
+		}
+	}
+	return false
 }

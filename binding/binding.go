@@ -209,14 +209,13 @@ func (s *Service) FinishPhoneChange(ctx context.Context, acct custos.Account, id
 		return err
 	}
 	data := map[string]string{"NewPhone": phone.Mask(value)}
-	restore := Restore{Phone: &acct.Phone}
 	if acct.Phone != "" {
-		s.tell(ctx, acct, restore, custos.ChannelSMS, acct.Phone, custos.MsgPhoneChanged, data)
+		s.tell(ctx, acct, phoneKind, custos.ChannelSMS, acct.Phone, custos.MsgPhoneChanged, data)
 	}
 	if acct.SecureEmail != "" {
-		s.tell(ctx, acct, restore, custos.ChannelEmail, acct.SecureEmail, custos.MsgPhoneChanged, data)
+		s.tell(ctx, acct, phoneKind, custos.ChannelEmail, acct.SecureEmail, custos.MsgPhoneChanged, data)
 	} else {
-		s.tell(ctx, acct, restore, custos.ChannelEmail, acct.Email, custos.MsgPhoneChanged, data)
+		s.tell(ctx, acct, phoneKind, custos.ChannelEmail, acct.Email, custos.MsgPhoneChanged, data)
 	}
 	return nil
 }
@@ -238,7 +237,7 @@ func (s *Service) FinishEmailChange(ctx context.Context, acct custos.Account, id
 		}
 		return err
 	}
-	s.tell(ctx, acct, Restore{Email: acct.Email}, custos.ChannelEmail, acct.Email, custos.MsgEmailChanged, map[string]string{"NewEmail": custos.MaskEmail(value)})
+	s.tell(ctx, acct, emailKind, custos.ChannelEmail, acct.Email, custos.MsgEmailChanged, map[string]string{"NewEmail": custos.MaskEmail(value)})
 	return nil
 }
 
@@ -260,7 +259,7 @@ func (s *Service) FinishSecureEmail(ctx context.Context, acct custos.Account, id
 	if old == "" {
 		old = acct.Email
 	}
-	s.tell(ctx, acct, Restore{}, custos.ChannelEmail, old, custos.MsgEmailChanged, map[string]string{"NewEmail": custos.MaskEmail(value)})
+	s.tell(ctx, acct, secureEmailKind, custos.ChannelEmail, old, custos.MsgEmailChanged, map[string]string{"NewEmail": custos.MaskEmail(value)})
 	return nil
 }
 
@@ -293,8 +292,8 @@ func (s *Service) prove(ctx context.Context, acct custos.Account, k kind, id, co
 
 // tell sends a change notice with an "it wasn't me" link to an old channel.
 // A failure is logged: the change already stands.
-func (s *Service) tell(ctx context.Context, acct custos.Account, restore Restore, channel, to, purpose string, data map[string]string) {
-	link, err := s.undoLink(ctx, acct.ID, restore)
+func (s *Service) tell(ctx context.Context, acct custos.Account, changed kind, channel, to, purpose string, data map[string]string) {
+	link, err := s.undoLink(ctx, acct.ID, changed)
 	if err == nil {
 		data["UndoURL"] = link
 		err = s.d.Notifier.Send(ctx, custos.Message{Channel: channel, To: to, Purpose: purpose, Data: data})
@@ -304,13 +303,13 @@ func (s *Service) tell(ctx context.Context, acct custos.Account, restore Restore
 	}
 }
 
-func (s *Service) undoLink(ctx context.Context, accountID string, restore Restore) (string, error) {
+func (s *Service) undoLink(ctx context.Context, accountID string, changed kind) (string, error) {
 	token, err := custos.NewToken(s.d.Rand)
 	if err != nil {
 		return "", err
 	}
-	_, err = undoFlow.Begin(ctx, s.d.Store, s.d.Clock.Now(), flow.Spec[Restore]{
-		ID: custos.SecretID(token), AccountID: accountID, Data: restore, TTL: s.cfg.UndoTTL,
+	_, err = undoFlow.Begin(ctx, s.d.Store, s.d.Clock.Now(), flow.Spec[undoData]{
+		ID: custos.SecretID(token), AccountID: accountID, Data: undoData{Changed: changed.name}, TTL: s.cfg.UndoTTL,
 	})
 	return s.cfg.PublicURL + "/undo?" + url.Values{"token": {token}}.Encode(), err
 }

@@ -55,10 +55,11 @@ var enServices = map[string]string{
 
 	"recovery_codes.no_device": "Add an MFA device first: recovery codes stand in for it when it is lost.",
 
-	"reset.gone":        "This reset has expired. Start again.",
-	"reset.needs_mfa":   "This account has MFA: enter a code from its MFA device or a recovery code too.",
-	"reset.not_reached": "That account is not one this reset reaches.",
-	"reset.which":       "Enter your account email or your phone number.",
+	"reset.frozen_channel": "This account is frozen after \"it wasn't me\", and the channel you proved came with the change it was about. Reset through a channel that was not changed, or contact support.",
+	"reset.gone":           "This reset has expired. Start again.",
+	"reset.needs_mfa":      "This account has MFA: enter a code from its MFA device or a recovery code too.",
+	"reset.not_reached":    "That account is not one this reset reaches.",
+	"reset.which":          "Enter your account email or your phone number.",
 
 	"secondfactor.already_sent": "A code was already sent. Check your email, or start again for a new one.",
 	"secondfactor.expired":      "This login has expired. Enter your password again.",

@@ -104,6 +104,7 @@ var samples = map[string]custos.Message{
 	custos.MsgRetrieveCode:  {To: "+8613800138000", Code: "123456"},
 	custos.MsgResetCode:     {To: "alice@example.com", Code: "123456"},
 	custos.MsgPasswordReset: {To: "alice@example.com", Data: map[string]string{}},
+	custos.MsgAccountFrozen: {To: "alice@example.com", Data: map[string]string{}},
 }
 
 // testUndoURL is as long as the links package binding makes (a 43-character

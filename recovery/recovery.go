@@ -105,8 +105,37 @@ const (
 // proof is a retrieval's or reset's typed state.
 type proof struct {
 	AccountIDs []string  `json:"account_ids"` // the accounts the channel reaches
+	Channel    string    `json:"channel"`     // what kind of contact point proves it: "phone", "email", "secure_email"
 	CodeID     string    `json:"code_id"`
 	ProvenAt   time.Time `json:"proven_at,omitzero"`
+}
+
+// Contact points, as a freeze names them.
+const (
+	byPhone       = "phone"
+	byEmail       = "email"
+	bySecureEmail = "secure_email"
+)
+
+// freezeFlow reads an account's freeze (package binding makes it) and
+// lifts it after a reset over a trusted path.
+var freezeFlow = flow.Machine[string, custos.Freeze]{
+	Kind:    custos.FlowFreeze,
+	Initial: custos.FreezeFrozen,
+	Edges:   map[string][]string{custos.FreezeFrozen: {custos.FreezeFrozen, custos.FreezeLifted}},
+}
+
+// untrusted lists the contact points of the account that no recovery may
+// rest on: those a change put in place before "it wasn't me" froze it.
+func (s *Service) untrusted(ctx context.Context, accountID string) ([]string, error) {
+	f, err := freezeFlow.Load(ctx, s.d.Store, custos.FreezeID(accountID), s.d.Clock.Now())
+	if custos.IsCode(err, custos.ENotFound) {
+		return nil, nil
+	}
+	if err != nil || f.State != custos.FreezeFrozen {
+		return nil, err
+	}
+	return f.Data.Untrusted, nil
 }
 
 // A retrieval (R1) and a reset prove a channel the same way; they are two
@@ -169,7 +198,7 @@ func (s *Service) StartRetrieve(ctx context.Context, raw string, ca *CaptchaAnsw
 	}
 	return s.begin(ctx, retrievalFlow, codes.Request{
 		Purpose: custos.PurposeRetrieve, Message: custos.MsgRetrieveCode, Channel: custos.ChannelSMS, To: p, Source: c.Addr, Silent: true,
-	}, ids(accounts), false)
+	}, byPhone, ids(accounts), false)
 }
 
 // FinishRetrieve proves the phone's code and lists its accounts.
@@ -178,7 +207,7 @@ func (s *Service) FinishRetrieve(ctx context.Context, id, code string, c Client)
 	if err != nil {
 		return nil, err
 	}
-	return s.found(ctx, f.Data.AccountIDs, c)
+	return s.found(ctx, f.Data, c)
 }
 
 // StartReset begins a password reset by account email or phone (after a
@@ -200,7 +229,7 @@ func (s *Service) StartReset(ctx context.Context, email, rawPhone string, ca *Ca
 		}
 		return s.begin(ctx, resetFlow, codes.Request{
 			Purpose: custos.PurposeReset, Message: custos.MsgResetCode, Channel: custos.ChannelSMS, To: p, Source: c.Addr, Silent: true,
-		}, ids(accounts), false)
+		}, byPhone, ids(accounts), false)
 	}
 	e := custos.NormalizeEmail(email)
 	if e == "" || !strings.Contains(e, "@") || len(e) > 254 {
@@ -212,25 +241,36 @@ func (s *Service) StartReset(ctx context.Context, email, rawPhone string, ca *Ca
 		// still count, as they would for an account.
 		return s.begin(ctx, resetFlow, codes.Request{
 			Purpose: custos.PurposeReset, Message: custos.MsgResetCode, Channel: custos.ChannelEmail, To: e, Source: c.Addr, Silent: true,
-		}, nil, true)
+		}, byEmail, nil, true)
 	}
 	if err != nil {
 		return "", err
 	}
-	r := codes.Request{Purpose: custos.PurposeReset, Message: custos.MsgResetCode, Channel: custos.ChannelEmail, To: acct.Email,
-		AccountID: acct.ID, Source: c.Addr, Silent: true}
-	switch {
-	case acct.Phone != "":
-		r.Channel, r.To = custos.ChannelSMS, acct.Phone
-	case acct.SecureEmail != "":
-		r.To = acct.SecureEmail
+	untrusted, err := s.untrusted(ctx, acct.ID)
+	if err != nil {
+		return "", err
 	}
-	return s.begin(ctx, resetFlow, r, []string{acct.ID}, false)
+	// The code goes to the bound phone, else the secure email, else the
+	// account email — skipping a channel a frozen account does not trust.
+	// With none left, nobody gets a code, and the answer is the same.
+	r := codes.Request{Purpose: custos.PurposeReset, Message: custos.MsgResetCode, AccountID: acct.ID, Source: c.Addr, Silent: true}
+	for _, ch := range []struct{ name, channel, to string }{
+		{byPhone, custos.ChannelSMS, acct.Phone},
+		{bySecureEmail, custos.ChannelEmail, acct.SecureEmail},
+		{byEmail, custos.ChannelEmail, acct.Email},
+	} {
+		if ch.to != "" && !slices.Contains(untrusted, ch.name) {
+			r.Channel, r.To = ch.channel, ch.to
+			return s.begin(ctx, resetFlow, r, ch.name, []string{acct.ID}, false)
+		}
+	}
+	r.Channel, r.To = custos.ChannelEmail, e
+	return s.begin(ctx, resetFlow, r, byEmail, nil, true)
 }
 
 // begin sends the flow's code (a decoy that can only die when decoy) and
 // keeps the flow. The flow outlives its code by the proof's life.
-func (s *Service) begin(ctx context.Context, m flow.Machine[proofState, proof], r codes.Request, accountIDs []string, decoy bool) (string, error) {
+func (s *Service) begin(ctx context.Context, m flow.Machine[proofState, proof], r codes.Request, channel string, accountIDs []string, decoy bool) (string, error) {
 	id, err := custos.NewID(s.d.Rand, "rec")
 	if err != nil {
 		return "", err
@@ -245,7 +285,7 @@ func (s *Service) begin(ctx context.Context, m flow.Machine[proofState, proof], 
 		return "", err
 	}
 	_, err = m.Begin(ctx, s.d.Store, s.d.Clock.Now(), flow.Spec[proof]{
-		ID: id, Data: proof{AccountIDs: accountIDs, CodeID: sent.ID},
+		ID: id, Data: proof{AccountIDs: accountIDs, Channel: channel, CodeID: sent.ID},
 		MaxAttempts: s.cfg.MFAAttempts, TTL: s.d.Codes.Policy().TTL + proofTTL,
 	})
 	return id, err
@@ -279,7 +319,7 @@ func (s *Service) FinishResetCode(ctx context.Context, id, code string, c Client
 	if err != nil {
 		return nil, err
 	}
-	return s.found(ctx, f.Data.AccountIDs, c)
+	return s.found(ctx, f.Data, c)
 }
 
 // provenFlow loads the proven retrieval or reset with id.
@@ -314,6 +354,15 @@ func (s *Service) CompleteReset(ctx context.Context, id, accountID, newPassword,
 	acct, err := s.d.Store.AccountByID(ctx, accountID)
 	if err != nil {
 		return err
+	}
+	untrusted, err := s.untrusted(ctx, acct.ID)
+	if err != nil {
+		return err
+	}
+	if slices.Contains(untrusted, f.Data.Channel) {
+		// The proven channel is one a change put in place before the
+		// account was frozen: it may be the hijacker's.
+		return custos.Fail(custos.EForbidden, "reset.frozen_channel")
 	}
 	if err := password.Check(newPassword, acct.Email); err != nil {
 		return err
@@ -361,17 +410,34 @@ func (s *Service) CompleteReset(ctx context.Context, id, accountID, newPassword,
 	if err := s.d.Store.ResetPassword(ctx, acct.ID, hash, acct.LoginID().CounterKey(), ev); err != nil {
 		return err
 	}
+	if len(untrusted) > 0 {
+		// Back in by a trusted path: the freeze has done its work.
+		if err := s.lift(ctx, acct.ID); err != nil {
+			s.d.Logger.WarnContext(ctx, "lifting a freeze failed", "err", err)
+		}
+	}
 	if err := custos.SendToAll(ctx, s.d.Notifier, acct, custos.MsgPasswordReset, map[string]string{}); err != nil {
 		s.d.Logger.WarnContext(ctx, "sending a notice failed", "purpose", custos.MsgPasswordReset, "err", err)
 	}
 	return nil
 }
 
-// found describes accounts for whoever proved their channel, and records
-// that each was listed.
-func (s *Service) found(ctx context.Context, accountIDs []string, c Client) ([]FoundAccount, error) {
+// lift ends the account's freeze.
+func (s *Service) lift(ctx context.Context, accountID string) error {
+	now := s.d.Clock.Now()
+	f, err := freezeFlow.Load(ctx, s.d.Store, custos.FreezeID(accountID), now)
+	if err != nil || f.State != custos.FreezeFrozen {
+		return err
+	}
+	return freezeFlow.Advance(ctx, s.d.Store, &f, custos.FreezeLifted, now)
+}
+
+// found describes the accounts a proven channel reaches, and records that
+// each was listed. A frozen account that does not trust the channel is
+// listed as one for support.
+func (s *Service) found(ctx context.Context, p proof, c Client) ([]FoundAccount, error) {
 	out := []FoundAccount{}
-	for _, id := range accountIDs {
+	for _, id := range p.AccountIDs {
 		acct, err := s.d.Store.AccountByID(ctx, id)
 		if custos.IsCode(err, custos.ENotFound) {
 			continue
@@ -383,10 +449,15 @@ func (s *Service) found(ctx context.Context, accountIDs []string, c Client) ([]F
 		if err != nil {
 			return nil, err
 		}
+		untrusted, err := s.untrusted(ctx, acct.ID)
+		if err != nil {
+			return nil, err
+		}
 		codes := codeMethods(methods)
 		out = append(out, FoundAccount{
 			ID: acct.ID, MaskedEmail: custos.MaskEmail(acct.Email), Kind: acct.Kind, CreatedAt: acct.CreatedAt,
-			NeedsMFA: len(methods) > 0, MFAMethods: codes, CanSelfServe: len(methods) == 0 || len(codes) > 0,
+			NeedsMFA: len(methods) > 0, MFAMethods: codes,
+			CanSelfServe: (len(methods) == 0 || len(codes) > 0) && !slices.Contains(untrusted, p.Channel),
 		})
 		if ev, err := s.event(custos.EventRetrieved, acct.ID, c, nil); err == nil {
 			if err := s.d.Store.AppendAudit(ctx, ev); err != nil {

@@ -431,7 +431,7 @@ func TestUndoThroughForms(t *testing.T) {
 
 		p = anyone.post("/undo", url.Values{"token": {token}})
 		wantStatus(t, p, http.StatusOK)
-		wantContains(t, p, "Every session is ended", `href="/forgot-password"`)
+		wantContains(t, p, "The account is frozen", "every channel on file was told", `href="/forgot-password"`)
 		wantRedirect(t, v.get("/account"), "/login")
 		if r := env.Do(t, "POST", "/api/v1/login", "", map[string]string{"email": "vera@new.example.com", "password": testPassword}); r.Status != 401 {
 			t.Errorf("the password still logs in after undo: %d", r.Status)
