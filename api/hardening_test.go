@@ -465,3 +465,41 @@ func hasPurpose(msgs []notify.Rendered, purpose string) bool {
 	}
 	return false
 }
+
+// TestOneEmailValidatorOnEveryPath: addresses that smuggle a header, have
+// an empty domain label or a NUL are refused with invalid_email by sign-up,
+// the secure email change and reset alike.
+func TestOneEmailValidatorOnEveryPath(t *testing.T) {
+	forEachDialect(t, func(t *testing.T, env *testserver.Env) {
+		env.SignUp(t, "val@example.com", goodPassword)
+		tok := env.Login(t, "val@example.com", goodPassword)
+		for _, bad := range []string{"x\r\nbcc@example.com", "z@.com", "nul\x00@example.com", "a@b..com", "Eve <eve@example.com>"} {
+			paths := []struct {
+				name string
+				do   func() testserver.Response
+			}{
+				{"signup", func() testserver.Response {
+					return env.Do(t, "POST", "/api/v1/signup", "", map[string]any{"email": bad, "password": goodPassword, "kind": "personal", "captcha": solved(t, env)})
+				}},
+				{"secure email", func() testserver.Response {
+					return env.Do(t, "POST", "/api/v1/account/secure-email", tok, map[string]string{"email": bad})
+				}},
+				{"reset", func() testserver.Response {
+					return env.Do(t, "POST", "/api/v1/password-reset", "", map[string]any{"email": bad, "captcha": solved(t, env)})
+				}},
+			}
+			for _, p := range paths {
+				r := p.do()
+				if r.Status != 422 && r.Status != 400 {
+					t.Errorf("%s with %q: %d %s, want a 4xx refusal", p.name, bad, r.Status, r.Raw)
+				}
+				if r.Status == 422 && r.ErrorCode() != "invalid_email" {
+					t.Errorf("%s with %q: %s", p.name, bad, r.Raw)
+				}
+			}
+		}
+		if msgs, _ := notify.ReadOutbox(env.Outbox); len(msgs) != 1 { // the sign-up code of val@
+			t.Errorf("refused addresses were sent %d messages", len(msgs)-1)
+		}
+	})
+}

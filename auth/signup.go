@@ -2,8 +2,6 @@ package auth
 
 import (
 	"context"
-	"net/mail"
-	"strings"
 
 	"github.com/custos/custos"
 	"github.com/custos/custos/codes"
@@ -36,24 +34,6 @@ var signupFlow = flow.Machine[signupState, signupData]{
 	Edges:   map[signupState][]signupState{signupCodeSent: {signupDone}},
 }
 
-// ValidateEmail returns the normalised address or EInvalidEmail.
-func ValidateEmail(raw string) (string, error) {
-	e := custos.NormalizeEmail(raw)
-	bad := custos.Fail(custos.EInvalidEmail, "email.invalid").OnField("email")
-	if len(e) < 3 || len(e) > 254 || strings.ContainsAny(e, " <>\"(),;:\\[]") {
-		return "", bad
-	}
-	a, err := mail.ParseAddress(e)
-	if err != nil || a.Address != e || a.Name != "" {
-		return "", bad
-	}
-	local, domain, _ := strings.Cut(e, "@")
-	if local == "" || !strings.Contains(domain, ".") || strings.HasPrefix(domain, ".") || strings.HasSuffix(domain, ".") {
-		return "", bad
-	}
-	return e, nil
-}
-
 // SignupRequest is one sign-up.
 type SignupRequest struct {
 	Email    string
@@ -71,7 +51,7 @@ type SignupRequest struct {
 // every code counts against the send limits.
 func (s *Service) Signup(ctx context.Context, req SignupRequest) (verificationID string, err error) {
 	rawEmail, pw, kind, c := req.Email, req.Password, req.Kind, req.Client
-	email, err := ValidateEmail(rawEmail)
+	email, err := custos.ValidEmail(rawEmail)
 	if err != nil {
 		return "", err
 	}

@@ -5,7 +5,6 @@ import (
 	"io"
 	"log/slog"
 	"net/url"
-	"strings"
 	"time"
 
 	"github.com/custos/custos"
@@ -151,7 +150,7 @@ func (s *Service) StartEmailChange(ctx context.Context, sess custos.Session, raw
 	if err != nil {
 		return "", err
 	}
-	e, err := validEmail(raw)
+	e, err := custos.ValidEmail(raw)
 	if err != nil {
 		return "", err
 	}
@@ -167,7 +166,7 @@ func (s *Service) StartSecureEmail(ctx context.Context, sess custos.Session, raw
 	if err != nil {
 		return "", err
 	}
-	e, err := validEmail(raw)
+	e, err := custos.ValidEmail(raw)
 	if err != nil {
 		return "", err
 	}
@@ -318,11 +317,3 @@ func (s *Service) event(typ, accountID string, c Client, detail map[string]strin
 	return custos.NewEvent(s.d.Rand, s.d.Clock.Now(), typ, accountID, "", c, detail)
 }
 
-func validEmail(raw string) (string, error) {
-	e := custos.NormalizeEmail(raw)
-	local, domain, ok := strings.Cut(e, "@")
-	if !ok || local == "" || len(e) > 254 || !strings.Contains(domain, ".") || strings.ContainsAny(e, " <>\"(),;:\\[]") {
-		return "", custos.Fail(custos.EInvalidEmail, "email.invalid").OnField("email")
-	}
-	return e, nil
-}

@@ -5,7 +5,6 @@ import (
 	"io"
 	"log/slog"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/custos/custos"
@@ -231,8 +230,8 @@ func (s *Service) StartReset(ctx context.Context, email, rawPhone string, ca *Ca
 			Purpose: custos.PurposeReset, Message: custos.MsgResetCode, Channel: custos.ChannelSMS, To: p, Source: c.Addr, Silent: true,
 		}, byPhone, ids(accounts), false)
 	}
-	e := custos.NormalizeEmail(email)
-	if e == "" || !strings.Contains(e, "@") || len(e) > 254 {
+	e, err := custos.ValidEmail(email)
+	if err != nil {
 		return "", custos.Fail(custos.EInvalidEmail, "reset.which").OnField("email")
 	}
 	acct, err := s.d.Store.AccountByEmail(ctx, e)

@@ -40,7 +40,7 @@ func (wb *Web) signup(w http.ResponseWriter, r *http.Request) error {
 
 	// Check every field first so that one answer names every problem; the
 	// service checks again and has the last word.
-	if _, err := auth.ValidateEmail(v.Email); err != nil && !formProblem(&v.Form, v.Lang, err, "email") {
+	if _, err := custos.ValidEmail(v.Email); err != nil && !formProblem(&v.Form, v.Lang, err, "email") {
 		return err
 	}
 	if err := wb.auth.CheckPassword(pw, v.Email); err != nil && !formProblem(&v.Form, v.Lang, err, "password") {
