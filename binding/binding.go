@@ -316,4 +316,3 @@ func (s *Service) undoLink(ctx context.Context, accountID string, changed kind) 
 func (s *Service) event(typ, accountID string, c Client, detail map[string]string) (custos.AuditEvent, error) {
 	return custos.NewEvent(s.d.Rand, s.d.Clock.Now(), typ, accountID, "", c, detail)
 }
-
