@@ -12,7 +12,7 @@ func (a *API) newCaptcha(w http.ResponseWriter, r *http.Request) error {
 	if err := decodeOptional(w, r, &struct{}{}); err != nil {
 		return err
 	}
-	c, err := a.auth.NewCaptcha(r.Context())
+	c, err := a.auth.NewCaptcha(r.Context(), client(r))
 	if err != nil {
 		return err
 	}

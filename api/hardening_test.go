@@ -503,3 +503,25 @@ func TestOneEmailValidatorOnEveryPath(t *testing.T) {
 		}
 	})
 }
+
+// TestCaptchasAreLimitedPerAddress: one client asking for captchas as fast
+// as it can gets its share, then 429, and no more rows are made.
+func TestCaptchasAreLimitedPerAddress(t *testing.T) {
+	forEachDialect(t, func(t *testing.T, env *testserver.Env) {
+		answers := map[int]int{}
+		for range 320 {
+			answers[env.Do(t, "POST", "/api/v1/captcha", "", nil).Status]++
+		}
+		if answers[201] != 300 || answers[429] != 20 {
+			t.Fatalf("answers = %v, want 300 × 201 and 20 × 429", answers)
+		}
+		// The refusals to log in without one make no captcha either.
+		r := login(t, env, "cap@example.com", "wrong password", "", "")
+		for range 3 {
+			r = login(t, env, "cap@example.com", "wrong password", "", "")
+		}
+		if r.Status != 429 {
+			t.Fatalf("a login that would hand out a captcha: %d %s", r.Status, r.Raw)
+		}
+	})
+}

@@ -140,13 +140,13 @@ func Build(ctx context.Context, cfg Config) (*App, error) {
 		WebAuthn: rp, Logger: cfg.Logger}, cfg.MFA)
 	svc := auth.New(auth.Deps{
 		Store: store, Clock: cfg.Clock, Rand: cfg.Rand, Notifier: notifier, Hasher: hasher, Captcha: captchas,
-		Factors: mfas, Codes: sender, Guard: guard, Logger: cfg.Logger,
+		Factors: mfas, Codes: sender, Limiter: limiter, Guard: guard, Logger: cfg.Logger,
 	}, cfg.Auth)
 	bindings := binding.New(binding.Deps{Store: store, Clock: cfg.Clock, Rand: cfg.Rand, Notifier: notifier,
 		Codes: sender, Elevator: guard, Logger: cfg.Logger},
 		binding.Config{MaxPerNumber: cfg.MaxPerNumber, DefaultRegion: cfg.DefaultRegion, PublicURL: publicURL})
 	recoveries := recovery.New(recovery.Deps{Store: store, Clock: cfg.Clock, Rand: cfg.Rand, Notifier: notifier,
-		Codes: sender, Captcha: captchas, Factors: mfas, Hasher: hasher, Logger: cfg.Logger},
+		Codes: sender, Captcha: captchas, Limiter: limiter, Factors: mfas, Hasher: hasher, Logger: cfg.Logger},
 		recovery.Config{DefaultRegion: cfg.DefaultRegion})
 
 	reg := server.NewRegistry()

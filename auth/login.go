@@ -238,13 +238,13 @@ func (s *Service) refuse(ctx context.Context, v lockout.Verdict, until time.Time
 	case v == lockout.Locked:
 		return custos.Fail(custos.EAccountLocked, "login.locked", until.UTC().Format("2006-01-02 15:04 UTC")).With("locked_until", until)
 	default:
-		return s.captchaRequired(ctx, req.Captcha != nil)
+		return s.captchaRequired(ctx, req.Client, req.Captcha != nil)
 	}
 }
 
 // captchaRequired answers with a fresh captcha to solve.
-func (s *Service) captchaRequired(ctx context.Context, tried bool) error {
-	id, err := s.d.Captcha.Create(ctx)
+func (s *Service) captchaRequired(ctx context.Context, c Client, tried bool) error {
+	id, err := s.createCaptcha(ctx, c)
 	if err != nil {
 		return err
 	}

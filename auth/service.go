@@ -12,6 +12,7 @@ import (
 	"github.com/custos/custos/codes"
 	"github.com/custos/custos/lockout"
 	"github.com/custos/custos/password"
+	"github.com/custos/custos/sendlimit"
 )
 
 // Config is the auth policy. Zero fields take the defaults of DefaultConfig.
@@ -103,6 +104,7 @@ type Deps struct {
 	Captcha  custos.Captchas
 	Factors  Factors
 	Codes    *codes.Sender
+	Limiter  *sendlimit.Limiter // counts captchas made, per address and in all
 	Guard    *Guard
 	Logger   *slog.Logger
 }
@@ -165,13 +167,22 @@ type Captcha struct {
 }
 
 // NewCaptcha makes a captcha for a page or a client to show before it
-// needs one.
-func (s *Service) NewCaptcha(ctx context.Context) (Captcha, error) {
-	id, err := s.d.Captcha.Create(ctx)
+// needs one; too_many_requests past the captcha limits of c's address.
+func (s *Service) NewCaptcha(ctx context.Context, c Client) (Captcha, error) {
+	id, err := s.createCaptcha(ctx, c)
 	if err != nil {
 		return Captcha{}, err
 	}
 	return Captcha{ID: id, ImageURL: s.d.Captcha.ImageURL(id), AudioURL: s.d.Captcha.AudioURL(id)}, nil
+}
+
+// createCaptcha makes a captcha within the limits (every captcha is a row
+// until it expires, so each one counts).
+func (s *Service) createCaptcha(ctx context.Context, c Client) (string, error) {
+	if err := s.d.Limiter.AllowCaptcha(ctx, c.Addr); err != nil {
+		return "", err
+	}
+	return s.d.Captcha.Create(ctx)
 }
 
 // CaptchaImage draws a live captcha as PNG; ENotFound otherwise.

@@ -130,7 +130,7 @@ func (s *Service) signupAllowed(ctx context.Context, req SignupRequest) error {
 		secs := max(int(until.Sub(now).Seconds()+0.999), 1)
 		return custos.Fail(custos.ETooManyRequests, "signup.too_many", (secs+59)/60).With("retry_after", secs)
 	case v != lockout.Allow:
-		return s.captchaRequired(ctx, req.Captcha != nil)
+		return s.captchaRequired(ctx, req.Client, req.Captcha != nil)
 	}
 	return nil
 }

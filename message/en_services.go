@@ -3,10 +3,11 @@ package message
 // enServices are the English texts of what the services refuse or say,
 // by the keys their errors name (custos.Fail).
 var enServices = map[string]string{
-	"captcha.first": "Type the characters in the picture first.",
-	"captcha.gone":  "This captcha has expired or was used. Ask for a new one.",
-	"captcha.solve": "Type the characters in the picture to continue.",
-	"captcha.wrong": "The picture's characters were not right, or the picture expired. Try this one.",
+	"captcha.too_many": "Too many pictures were asked for from your network. Try again in %d seconds.",
+	"captcha.first":    "Type the characters in the picture first.",
+	"captcha.gone":     "This captcha has expired or was used. Ask for a new one.",
+	"captcha.solve":    "Type the characters in the picture to continue.",
+	"captcha.wrong":    "The picture's characters were not right, or the picture expired. Try this one.",
 
 	"change.email.same":  "That is already your account email.",
 	"change.email.taken": "Another account uses that email.",

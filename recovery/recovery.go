@@ -12,6 +12,7 @@ import (
 	"github.com/custos/custos/flow"
 	"github.com/custos/custos/password"
 	"github.com/custos/custos/phone"
+	"github.com/custos/custos/sendlimit"
 )
 
 // proofTTL is how long a proven channel may go on to reset a password.
@@ -49,6 +50,7 @@ type Deps struct {
 	Notifier custos.Notifier
 	Codes    *codes.Sender
 	Captcha  custos.Captchas
+	Limiter  *sendlimit.Limiter // counts captchas made
 	Factors  Factors
 	Hasher   *password.Hasher
 	Logger   *slog.Logger
@@ -158,7 +160,7 @@ func proofMachine(kind custos.FlowKind) flow.Machine[proofState, proof] {
 
 // requireCaptcha solves the captcha of an anonymous flow, or answers
 // 401 captcha_required with a fresh one.
-func (s *Service) requireCaptcha(ctx context.Context, a *CaptchaAnswer) error {
+func (s *Service) requireCaptcha(ctx context.Context, a *CaptchaAnswer, c Client) error {
 	if a != nil {
 		ok, err := s.d.Captcha.Solve(ctx, a.ID, a.Answer)
 		if err != nil {
@@ -167,6 +169,9 @@ func (s *Service) requireCaptcha(ctx context.Context, a *CaptchaAnswer) error {
 		if ok {
 			return nil
 		}
+	}
+	if err := s.d.Limiter.AllowCaptcha(ctx, c.Addr); err != nil {
+		return err
 	}
 	id, err := s.d.Captcha.Create(ctx)
 	if err != nil {
@@ -184,7 +189,7 @@ func (s *Service) requireCaptcha(ctx context.Context, a *CaptchaAnswer) error {
 // holder can see the accounts bound to it. The answer is the same whether
 // or not any account uses the number.
 func (s *Service) StartRetrieve(ctx context.Context, raw string, ca *CaptchaAnswer, c Client) (string, error) {
-	if err := s.requireCaptcha(ctx, ca); err != nil {
+	if err := s.requireCaptcha(ctx, ca, c); err != nil {
 		return "", err
 	}
 	p, err := phone.Normalize(raw, s.cfg.DefaultRegion)
@@ -214,7 +219,7 @@ func (s *Service) FinishRetrieve(ctx context.Context, id, code string, c Client)
 // secure email, or account email when it has neither). The answer is the
 // same whether or not an account matches.
 func (s *Service) StartReset(ctx context.Context, email, rawPhone string, ca *CaptchaAnswer, c Client) (string, error) {
-	if err := s.requireCaptcha(ctx, ca); err != nil {
+	if err := s.requireCaptcha(ctx, ca, c); err != nil {
 		return "", err
 	}
 	if rawPhone != "" {

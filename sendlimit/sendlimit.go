@@ -16,10 +16,13 @@ type Config struct {
 	PerDay        int           // codes to one target in 24 hours (10)
 	PerSource     int           // codes requested from one address in an hour (30)
 	PerAccountSMS int           // text messages for one account in 24 hours, whatever the number (20)
+	// Captchas are limited too: each is a row until it expires.
+	CaptchasPerSource int // captchas made for one address in 10 minutes (300: offices share addresses)
+	CaptchasPerMinute int // captchas made in a minute for all addresses together (6000): bounds the table
 }
 
 // Default is the documented policy.
-var Default = Config{Cooldown: time.Minute, PerDay: 10, PerSource: 30, PerAccountSMS: 20}
+var Default = Config{Cooldown: time.Minute, PerDay: 10, PerSource: 30, PerAccountSMS: 20, CaptchasPerSource: 300, CaptchasPerMinute: 6000}
 
 // Limiter checks and counts code sends.
 type Limiter struct {
@@ -42,6 +45,12 @@ func New(store custos.CounterStore, clock custos.Clock, cfg Config) *Limiter {
 	if cfg.PerAccountSMS <= 0 {
 		cfg.PerAccountSMS = Default.PerAccountSMS
 	}
+	if cfg.CaptchasPerSource <= 0 {
+		cfg.CaptchasPerSource = Default.CaptchasPerSource
+	}
+	if cfg.CaptchasPerMinute <= 0 {
+		cfg.CaptchasPerMinute = Default.CaptchasPerMinute
+	}
 	return &Limiter{store: store, clock: clock, cfg: cfg}
 }
 
@@ -49,6 +58,13 @@ func New(store custos.CounterStore, clock custos.Clock, cfg Config) *Limiter {
 func (l *Limiter) Cooldown() time.Duration { return l.cfg.Cooldown }
 
 var errRefused = errors.New("refused")
+
+// check is one count a send or a captcha takes.
+type check struct {
+	key    string
+	policy lockout.Policy
+	msg    string // catalogue key of the refusal
+}
 
 // Send is one code about to be sent.
 type Send struct {
@@ -66,6 +82,7 @@ const (
 	keyPerDay     = "send.per_day"
 	keyPerAccount = "send.per_account"
 	keySource     = "send.per_source"
+	keyCaptchas   = "captcha.too_many"
 )
 
 // Allow counts one send, or answers ETooManyRequests with "retry_after"
@@ -75,11 +92,6 @@ const (
 // a little of its budget, which errs on the side of fewer messages).
 func (l *Limiter) Allow(ctx context.Context, s Send) error {
 	now := l.clock.Now()
-	type check struct {
-		key    string
-		policy lockout.Policy
-		msg    string // catalogue key
-	}
 	checks := []check{{"sendsrc:" + sourceKey(s.Source), lockout.Policy{LockAfter: l.cfg.PerSource, Window: time.Hour}, keySource}}
 	if s.SMS && s.AccountID != "" {
 		checks = append(checks, check{"smsacct:" + s.AccountID, lockout.Policy{LockAfter: l.cfg.PerAccountSMS, Window: 24 * time.Hour}, keyPerAccount})
@@ -88,6 +100,23 @@ func (l *Limiter) Allow(ctx context.Context, s Send) error {
 		check{"cool:" + s.Purpose + ":" + s.Target, lockout.Policy{LockAfter: 1, Window: l.cfg.Cooldown, LockFor: l.cfg.Cooldown}, keyCooldown},
 		check{"day:" + s.Target, lockout.Policy{LockAfter: l.cfg.PerDay, Window: 24 * time.Hour}, keyPerDay},
 	)
+	return l.count(ctx, now, checks)
+}
+
+// AllowCaptcha counts one captcha made for the client address source, or
+// answers ETooManyRequests: at most CaptchasPerSource in 10 minutes for an
+// address (IPv6 by /64), and CaptchasPerMinute for everyone together, so
+// the table of live captchas stays bounded whatever the number of
+// addresses.
+func (l *Limiter) AllowCaptcha(ctx context.Context, source string) error {
+	return l.count(ctx, l.clock.Now(), []check{
+		{"capsrc:" + sourceKey(source), lockout.Policy{LockAfter: l.cfg.CaptchasPerSource, Window: 10 * time.Minute}, keyCaptchas},
+		{"capall", lockout.Policy{LockAfter: l.cfg.CaptchasPerMinute, Window: time.Minute}, keyCaptchas},
+	})
+}
+
+// count takes each check's count in turn; the first that refuses answers.
+func (l *Limiter) count(ctx context.Context, now time.Time, checks []check) error {
 	for _, c := range checks {
 		var until time.Time
 		_, err := l.store.UpdateCounter(ctx, c.key, func(cur custos.Counter) (custos.Counter, error) {

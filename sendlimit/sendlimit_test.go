@@ -93,3 +93,32 @@ func TestPerAccountSMS(t *testing.T) {
 		t.Fatalf("second send from one address: %v, want a refusal about the requester", err)
 	}
 }
+
+// TestCaptchaLimits: captchas per address, and for everyone together, so
+// the table of live captchas stays bounded.
+func TestCaptchaLimits(t *testing.T) {
+	clock := testclock.New(time.Time{})
+	l := sendlimit.New(testdb.Open(t, "sqlite"), clock, sendlimit.Config{CaptchasPerSource: 3, CaptchasPerMinute: 5})
+	ctx := context.Background()
+	for i := range 3 {
+		if err := l.AllowCaptcha(ctx, "2001:db8::"+strconv.Itoa(i+1)); err != nil {
+			t.Fatalf("captcha %d: %v", i+1, err)
+		}
+	}
+	if err := l.AllowCaptcha(ctx, "2001:db8::99"); !custos.IsCode(err, custos.ETooManyRequests) {
+		t.Fatalf("fourth from one /64: %v", err)
+	}
+	// Other addresses go on until everyone's minute is full (five).
+	for _, addr := range []string{"192.0.2.1", "192.0.2.2"} {
+		if err := l.AllowCaptcha(ctx, addr); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := l.AllowCaptcha(ctx, "192.0.2.3"); !custos.IsCode(err, custos.ETooManyRequests) {
+		t.Fatalf("past the minute's total: %v", err)
+	}
+	clock.Advance(time.Minute)
+	if err := l.AllowCaptcha(ctx, "192.0.2.3"); err != nil {
+		t.Fatalf("the next minute: %v", err)
+	}
+}

@@ -33,7 +33,7 @@ type captchaView struct {
 
 // newCaptcha makes a captcha for the form of email.
 func (wb *Web) newCaptcha(r *http.Request, email string) (*captchaView, error) {
-	c, err := wb.auth.NewCaptcha(r.Context())
+	c, err := wb.auth.NewCaptcha(r.Context(), client(r))
 	if err != nil {
 		return nil, err
 	}

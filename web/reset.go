@@ -55,7 +55,7 @@ func (wb *Web) flowCaptcha(r *http.Request, err error, newURL string) (*captchaV
 			return v, nil
 		}
 	}
-	c, cerr := wb.auth.NewCaptcha(r.Context())
+	c, cerr := wb.auth.NewCaptcha(r.Context(), client(r))
 	if cerr != nil {
 		return nil, cerr
 	}
