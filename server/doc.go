@@ -9,7 +9,6 @@
 // in-flight and total computations).
 //
 // It imports the root package, requestinfo, api (only to assert that
-// *api.API is a Registrar), password (for the Hasher whose gauges it
-// exports; an import imports_test.go lists as pending the reshape) and the
-// Prometheus client. app builds it.
+// *api.API is a Registrar) and the Prometheus client; the password hasher's
+// load reaches it through the HashStats interface. app builds it.
 package server

@@ -65,10 +65,10 @@
 // tokens in HttpOnly cookies: the session, and the 7-day trusted-device
 // token; a login token travels only in a hidden form field.
 //
-// It imports the root package, auth, mfa, binding and recovery (the flows
-// it calls), captcha (picture and audio addresses), otp (to draw the key an
-// authenticator app reads), password (the length rule shown as a hint),
-// phone (masking), sendlimit (the resend cooldown shown), notify (to read
-// the outbox), message (every word), httperr (status, field, JSON errors)
-// and requestinfo.
+// It imports the root package, the services it calls (auth, mfa, binding,
+// recovery — every policy value it shows, such as a code's life, the
+// resend wait, the password length or a masked phone, comes from them),
+// message (every word), httperr (status, field, JSON errors) and
+// requestinfo. The development outbox reaches it as a function app gives
+// it; it imports no adapter.
 package web
