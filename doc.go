@@ -3,8 +3,8 @@
 // trusted devices, MFA devices and hardware tokens, one-time-code
 // challenges, the stored state of typed flows, rate-limit counters,
 // captchas, audit events and outgoing messages; the Error type with its
-// stable codes (and, until the transports take it over, the one table that
-// maps those codes to HTTP status, Status); the Clock and random-source
+// stable codes, catalogue keys and fields (no HTTP status: that is
+// httperr's); the keyed LoginKeys and the one email check; the Clock and random-source
 // seams with their production values, SystemClock and SystemRandom; and the
 // narrow interfaces the services depend on: a Store interface per aggregate
 // (which sqlstore implements), Notifier, Elevator and Captchas.

@@ -5,7 +5,7 @@ import (
 	"fmt"
 )
 
-// Error codes. They are part of the public API (../shared/API.md): never
+// Error codes. They are part of the public API (docs/API.md): never
 // rename one. Their HTTP status is the transports' business (package
 // httperr), and their words the message catalogue's ("error." + code).
 const (

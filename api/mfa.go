@@ -190,7 +190,7 @@ func (a *API) secondFactor(w http.ResponseWriter, r *http.Request) error {
 // secondFactorError is where the second step of login departs from the
 // status table: a wrong code (invalid_code) answers 401 there, like a
 // wrong password at the first step, where every other endpoint answers it
-// 422 (../shared/API.md).
+// 422 (docs/API.md).
 func secondFactorError(err error) error {
 	if custos.IsCode(err, custos.EInvalidCode) {
 		return httperr.WithStatus(err, http.StatusUnauthorized)

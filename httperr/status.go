@@ -63,7 +63,7 @@ func (s *statusError) Unwrap() error { return s.err }
 // WithStatus returns err answered with status instead of its code's. It is
 // for the few endpoints whose fixed contract differs from the table, and
 // only there: the second step of login answers a wrong code (invalid_code)
-// 401, where every other endpoint answers it 422 (../shared/API.md). The
+// 401, where every other endpoint answers it 422 (docs/API.md). The
 // error's code, words and fields stay as they are. A nil err stays nil.
 func WithStatus(err error, status int) error {
 	if err == nil {
