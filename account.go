@@ -27,6 +27,13 @@ type Account struct {
 	Protection   Protection
 	Phone        string // bound mobile number in E.164, "" when none (R1, R2)
 	SecureEmail  string // verification channel, not a login identifier (R6), "" when none
+	// PasswordVersion counts the password's replacements: each change,
+	// reset and "it wasn't me" freeze (AccountStore.ResetPassword) adds
+	// one, a rehash at login (SetPasswordHash) none. A session opens only
+	// under the version its password was checked against
+	// (Session.PasswordVersion), so a login that checked the old password
+	// cannot open one after the password changed.
+	PasswordVersion int64
 }
 
 // LoginID is the login identifier of the account's own email.

@@ -16,4 +16,8 @@ type Session struct {
 	VerifiedUntil   time.Time // operation-protection window; zero when none
 	RemoteAddr      string
 	UserAgent       string
+	// PasswordVersion is the Account.PasswordVersion the sign-in checked
+	// the password against; SessionStore refuses to create a session whose
+	// version is no longer the account's.
+	PasswordVersion int64
 }

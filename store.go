@@ -33,10 +33,21 @@ type AccountStore interface {
 	// SetSecureEmail sets the secure email ("" clears it) and writes ev;
 	// ENotFound if the account is gone.
 	SetSecureEmail(ctx context.Context, accountID, email string, ev AuditEvent) error
-	// ResetPassword, in one transaction, stores the new hash, ends every
-	// session of the account, forgets its trusted devices, deletes the
-	// counter at lockKey (ending a login-security lock) and writes ev.
-	// ENotFound if the account is gone.
+	// ResetPassword, in one transaction, stores the new hash, adds one to
+	// the account's PasswordVersion, ends every session of the account,
+	// forgets its trusted devices, deletes its pending flows of the kinds
+	// FlowLogin, FlowVerification, FlowReset and FlowWebAuthn (those whose
+	// AccountID is the account's), deletes the counter at lockKey (ending
+	// a login-security lock) and writes ev. ENotFound if the account is
+	// gone.
+	//
+	// Flows are found by AccountID only. A flow without one stays: today
+	// that is every reset and retrieval flow (a proven phone may reach
+	// several accounts), bounded by the reset's own compare-and-swap to
+	// done before it calls this (one flow resets at most once). A login
+	// that checked the old password and opens its session (or stores its
+	// login flow, which carries the version) only after this commits is
+	// refused by the version check of CreateSession.
 	ResetPassword(ctx context.Context, accountID, hash, lockKey string, ev AuditEvent) error
 	// DeleteAccountSessions ends every session of the account and forgets
 	// its trusted devices, writing ev; it returns how many sessions ended.
@@ -46,19 +57,28 @@ type AccountStore interface {
 	SetProtection(ctx context.Context, accountID string, p Protection, ev AuditEvent) error
 	// SetPasswordHash replaces the stored hash only if it still equals old
 	// (so a concurrent password change is never overwritten by a rehash).
-	// ENotFound if the account is gone; EConflict if the hash changed.
+	// It keeps PasswordVersion: the password is the same one. ENotFound if
+	// the account is gone; EConflict if the hash changed.
 	SetPasswordHash(ctx context.Context, accountID, old, hash string) error
 }
 
 // SessionStore keeps sessions. Sessions are deleted, not flagged, when they
 // end, so a revoked token is dead for every replica at once.
 type SessionStore interface {
-	// CreateSession inserts s and the event.
+	// CreateSession inserts s and the event, in one transaction that
+	// refuses with EConflict when s.PasswordVersion is not the account's
+	// PasswordVersion (the password changed after the sign-in checked it)
+	// or when the session's id or token is taken; ENotFound if the account
+	// is gone. The version is read under a lock that ResetPassword waits
+	// for (and that waits for it), so a session is either refused or
+	// created before ResetPassword ends it: none made under an old version
+	// outlives the change.
 	CreateSession(ctx context.Context, s Session, ev AuditEvent) error
 	// CreateSessionWithCounter does UpdateCounter(counterKey, fn) and
 	// CreateSession(s, ev) in one transaction (a successful login gives its
 	// counted attempt back and opens its session with one commit). An
-	// error from fn, or a refused session, changes neither.
+	// error from fn, or a refused session (EConflict for a stale
+	// PasswordVersion, as CreateSession), changes neither.
 	CreateSessionWithCounter(ctx context.Context, s Session, ev AuditEvent, counterKey string, fn func(Counter) (Counter, error)) error
 	// SessionByTokenHash returns the session or ENotFound.
 	SessionByTokenHash(ctx context.Context, tokenHash []byte) (Session, error)

@@ -350,8 +350,20 @@ func (s *Service) rehash(ctx context.Context, acct custos.Account, pw string) {
 	}
 }
 
-// openSession makes a session; with refund, the counted attempt is given
-// back in the same transaction (one commit for a successful login).
+// openSession makes a session under the password version acct was read
+// with when its password was checked; with refund, the counted attempt is
+// given back in the same transaction (one commit for a successful login).
+//
+// When the password changed since (a change, reset or freeze committed
+// between the check and now), the store refuses the session and nothing is
+// written: no session, and no refund. The attempt was counted in a series
+// the change already ended (it deletes the lock counter), so it weighs on
+// nothing; refunding it into the series begun since could only take a
+// count off guesses at the new password. A password login answers as a
+// wrong password does (invalid_credentials: the password is no longer
+// right); a second factor answers that the login has expired and the
+// password is needed again (expired), as for a login token the change
+// deleted. The holder's activity records the refusal.
 func (s *Service) openSession(ctx context.Context, acct custos.Account, secondFactor bool, c Client, refund *refundOf) (LoginResult, error) {
 	token, err := custos.NewToken(s.d.Rand)
 	if err != nil {
@@ -367,6 +379,7 @@ func (s *Service) openSession(ctx context.Context, acct custos.Account, secondFa
 		CreatedAt: now, AuthenticatedAt: now, LastSeenAt: now,
 		ExpiresAt: now.Add(s.cfg.SessionLifetime), SecondFactor: secondFactor,
 		RemoteAddr: c.Addr, UserAgent: truncate(c.UserAgent, 256),
+		PasswordVersion: acct.PasswordVersion,
 	}
 	ev, err := s.event(custos.EventLoginSuccess, acct.ID, acct.LoginID().String(), c, map[string]string{"session_id": id})
 	if err != nil {
@@ -379,8 +392,32 @@ func (s *Service) openSession(ctx context.Context, acct custos.Account, secondFa
 	} else {
 		err = s.d.Store.CreateSession(ctx, sess, ev)
 	}
+	if custos.IsCode(err, custos.EConflict) {
+		// A stale password version (a taken session id or token, the
+		// store's other EConflict, cannot happen with random ones).
+		s.passwordChanged(ctx, acct, c)
+		if secondFactor {
+			// The login token was the password's: like any login past its
+			// time, it asks for the password again.
+			return LoginResult{}, custos.Fail(custos.EExpired, "secondfactor.expired")
+		}
+		return LoginResult{}, s.invalidCredentials(false)
+	}
 	if err != nil {
 		return LoginResult{}, err
 	}
 	return LoginResult{Token: token, Session: sess}, nil
+}
+
+// passwordChanged records a login refused because the password it checked
+// was replaced before its session opened. Best effort: the refusal holds
+// whatever happens here.
+func (s *Service) passwordChanged(ctx context.Context, acct custos.Account, c Client) {
+	ev, err := s.event(custos.EventLoginFailure, acct.ID, acct.LoginID().String(), c, map[string]string{"reason": "password_changed"})
+	if err == nil {
+		err = s.d.Store.AppendAudit(ctx, ev)
+	}
+	if err != nil {
+		s.d.Logger.WarnContext(ctx, "recording a login the password change ended failed", "err", err)
+	}
 }

@@ -35,6 +35,11 @@ type loginData struct {
 	Identifier custos.LoginID `json:"identifier"`
 	Methods    []string       `json:"methods"`
 	CodeID     string         `json:"code_id,omitempty"` // the email or SMS code, once sent
+	// PasswordVersion is the account's password version the password was
+	// checked against: the session opens under it, so a password change
+	// or reset committed after the check, even one that came before this
+	// flow was stored (and so could not delete it), refuses the session.
+	PasswordVersion int64 `json:"password_version,omitempty"`
 }
 
 // loginFlow is the second step of a login under login protection. Its id
@@ -61,7 +66,8 @@ func (s *Service) beginSecondFactor(ctx context.Context, acct custos.Account, id
 		return LoginResult{}, err
 	}
 	_, err = loginFlow.Begin(ctx, s.d.Store, s.d.Clock.Now(), flow.Spec[loginData]{
-		ID: custos.SecretID(token), AccountID: acct.ID, Data: loginData{Identifier: id, Methods: methods},
+		ID: custos.SecretID(token), AccountID: acct.ID,
+		Data:        loginData{Identifier: id, Methods: methods, PasswordVersion: acct.PasswordVersion},
 		MaxAttempts: secondFactorAttempts, TTL: loginTokenTTL,
 	})
 	if err != nil {
@@ -177,11 +183,16 @@ func (s *Service) SecondFactor(ctx context.Context, req SecondFactorRequest) (Lo
 		return LoginResult{}, err
 	}
 	if err := loginFlow.Advance(ctx, s.d.Store, &f, loginDone, now); err != nil {
-		if custos.IsCode(err, custos.EExpired) {
+		// ENotFound: a password change or reset deleted the flow meanwhile.
+		if custos.IsCode(err, custos.EExpired) || custos.IsCode(err, custos.ENotFound) {
 			return LoginResult{}, custos.Fail(custos.EExpired, "secondfactor.finished")
 		}
 		return LoginResult{}, err
 	}
+	// Under the version the password was checked against, not the one read
+	// now: a change since then refuses the session (expired, "enter your
+	// password again"; see openSession).
+	acct.PasswordVersion = f.Data.PasswordVersion
 	res, err := s.openSession(ctx, acct, true, req.Client, nil)
 	if err != nil {
 		return LoginResult{}, err

@@ -5,21 +5,22 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/custos/custos"
 )
 
 const accountColumns = "id, kind, email, password_hash, created_at, login_protection, operation_protection, " +
-	"phone, secure_email"
+	"phone, secure_email, password_version"
 
 // CreateAccount inserts a and ev in one transaction; EEmailTaken if the
 // email is used, EConflict if the id (of the account or the event) is.
 func (db *DB) CreateAccount(ctx context.Context, a custos.Account, ev custos.AuditEvent) error {
 	return db.inTx(ctx, func(tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, db.q(
-			"INSERT INTO accounts ("+accountColumns+") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"),
+			"INSERT INTO accounts ("+accountColumns+") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"),
 			a.ID, string(a.Kind), a.Email, a.PasswordHash, millis(a.CreatedAt),
-			a.Protection.Login, a.Protection.Operation, a.Phone, a.SecureEmail)
+			a.Protection.Login, a.Protection.Operation, a.Phone, a.SecureEmail, a.PasswordVersion)
 		if err != nil {
 			switch v, onEmail := classify(err, "accounts", "email"); {
 			case v == uniqueViolation && onEmail:
@@ -61,8 +62,9 @@ func (db *DB) AccountByEmail(ctx context.Context, email string) (custos.Account,
 }
 
 // SetPasswordHash replaces the hash only if it still equals old, in one
-// compare-and-set UPDATE. ENotFound if the account is gone; EConflict if
-// the hash changed meanwhile.
+// compare-and-set UPDATE; password_version stays (a rehash is the same
+// password). ENotFound if the account is gone; EConflict if the hash
+// changed meanwhile.
 func (db *DB) SetPasswordHash(ctx context.Context, accountID, old, hash string) error {
 	res, err := db.w.ExecContext(ctx, db.q(
 		"UPDATE accounts SET password_hash = ? WHERE id = ? AND password_hash = ?"),
@@ -90,13 +92,30 @@ func (db *DB) SetPasswordHash(ctx context.Context, accountID, old, hash string) 
 	return custos.Errorf(custos.EConflict, "the password hash changed meanwhile")
 }
 
-// ResetPassword stores the new hash, ends every session of the account,
-// forgets its trusted devices, deletes the counter at lockKey (ending a
-// login-security lock) and writes ev, all in one transaction. ENotFound if
-// the account is gone, and then nothing changes and no event is written.
+// pendingOnPassword are the flow kinds a password change, reset or freeze
+// ends: each was begun on the strength of the old password or of a
+// session the change ends.
+var pendingOnPassword = []custos.FlowKind{custos.FlowLogin, custos.FlowVerification, custos.FlowReset, custos.FlowWebAuthn}
+
+// ResetPassword stores the new hash, adds one to password_version, ends
+// every session of the account, forgets its trusted devices, deletes its
+// flows of the kinds in pendingOnPassword, deletes the counter at lockKey
+// (ending a login-security lock) and writes ev, all in one transaction.
+// ENotFound if the account is gone, and then nothing changes and no event
+// is written.
+//
+// The UPDATE comes first and holds the account's row lock to the commit:
+// on PostgreSQL it waits for a CreateSession holding the row FOR SHARE,
+// and the DELETE of sessions after it (READ COMMITTED: a snapshot of its
+// own) sees the session that one committed; a CreateSession that comes
+// later waits for this commit and reads the new version. Flows are found
+// by account_id only: one begun without it (today every reset and
+// retrieval flow) is left to its own compare-and-swap.
 func (db *DB) ResetPassword(ctx context.Context, accountID, hash, lockKey string, ev custos.AuditEvent) error {
-	return db.inTx(ctx, func(tx *sql.Tx) error {
-		n, err := affected(tx.ExecContext(ctx, db.q("UPDATE accounts SET password_hash = ? WHERE id = ?"), hash, accountID))
+	return db.inTxWith(ctx, db.readCommitted(), func(tx *sql.Tx) error {
+		n, err := affected(tx.ExecContext(ctx, db.q(
+			"UPDATE accounts SET password_hash = ?, password_version = password_version + 1 WHERE id = ?"),
+			hash, accountID))
 		if err != nil {
 			return fmt.Errorf("sqlstore: reset password: %w", err)
 		}
@@ -105,6 +124,16 @@ func (db *DB) ResetPassword(ctx context.Context, accountID, hash, lockKey string
 		}
 		if _, err := db.endLogins(ctx, tx, accountID); err != nil {
 			return fmt.Errorf("sqlstore: reset password: %w", err)
+		}
+		kinds := make([]any, 0, len(pendingOnPassword)+1)
+		kinds = append(kinds, accountID)
+		for _, k := range pendingOnPassword {
+			kinds = append(kinds, string(k))
+		}
+		if _, err := tx.ExecContext(ctx, db.q(
+			"DELETE FROM flows WHERE account_id = ? AND kind IN (?"+strings.Repeat(", ?", len(pendingOnPassword)-1)+")"),
+			kinds...); err != nil {
+			return fmt.Errorf("sqlstore: reset password: flows: %w", err)
 		}
 		if _, err := tx.ExecContext(ctx, db.q("DELETE FROM counters WHERE key = ?"), lockKey); err != nil {
 			return fmt.Errorf("sqlstore: reset password: counter: %w", err)
@@ -137,7 +166,7 @@ func scanAccount(row scanner) (custos.Account, error) {
 		created int64
 	)
 	if err := row.Scan(&a.ID, &kind, &a.Email, &a.PasswordHash, &created,
-		&a.Protection.Login, &a.Protection.Operation, &a.Phone, &a.SecureEmail); err != nil {
+		&a.Protection.Login, &a.Protection.Operation, &a.Phone, &a.SecureEmail, &a.PasswordVersion); err != nil {
 		return custos.Account{}, err
 	}
 	a.Kind = custos.AccountKind(kind)

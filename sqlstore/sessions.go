@@ -11,12 +11,16 @@ import (
 )
 
 const sessionColumns = "id, token_hash, account_id, created_at, authenticated_at, last_seen_at, " +
-	"expires_at, second_factor, verified_until, remote_addr, user_agent"
+	"expires_at, second_factor, verified_until, remote_addr, user_agent, password_version"
 
-// CreateSession inserts s and ev in one transaction. EConflict if the id or
+// CreateSession inserts s and ev in one transaction. EConflict if
+// s.PasswordVersion is not the account's password_version, or if the id or
 // token hash is taken (or ev's id); ENotFound if the account does not exist.
 func (db *DB) CreateSession(ctx context.Context, s custos.Session, ev custos.AuditEvent) error {
-	return db.inTx(ctx, func(tx *sql.Tx) error {
+	return db.inTxWith(ctx, db.readCommitted(), func(tx *sql.Tx) error {
+		if err := db.checkPasswordVersion(ctx, tx, s); err != nil {
+			return err
+		}
 		if err := db.insertSession(ctx, tx, s); err != nil {
 			return err
 		}
@@ -26,9 +30,14 @@ func (db *DB) CreateSession(ctx context.Context, s custos.Session, ev custos.Aud
 
 // CreateSessionWithCounter is UpdateCounter(counterKey, fn) and
 // CreateSession(s, ev) in one transaction; fn's error or a refused session
-// leaves both as they were.
+// (a stale password version among them) leaves both as they were. The
+// version is checked first, so the account's row is locked before the
+// counter's, in the order ResetPassword takes them (no deadlock).
 func (db *DB) CreateSessionWithCounter(ctx context.Context, s custos.Session, ev custos.AuditEvent, counterKey string, fn func(custos.Counter) (custos.Counter, error)) error {
-	return db.inTx(ctx, func(tx *sql.Tx) error {
+	return db.inTxWith(ctx, db.readCommitted(), func(tx *sql.Tx) error {
+		if err := db.checkPasswordVersion(ctx, tx, s); err != nil {
+			return err
+		}
 		if _, err := db.updateCounterTx(ctx, tx, counterKey, fn); err != nil {
 			return err
 		}
@@ -39,12 +48,38 @@ func (db *DB) CreateSessionWithCounter(ctx context.Context, s custos.Session, ev
 	})
 }
 
+// checkPasswordVersion refuses, inside tx, a session whose password version
+// is not the account's: EConflict, or ENotFound if the account is gone. On
+// PostgreSQL it reads the row FOR SHARE and so holds it to the commit: a
+// ResetPassword already holding it makes this wait and then read its new
+// version, and one that comes later waits for the session to commit, then
+// deletes it. On SQLite the IMMEDIATE transaction already excludes every
+// other writer.
+func (db *DB) checkPasswordVersion(ctx context.Context, tx *sql.Tx, s custos.Session) error {
+	query := "SELECT password_version FROM accounts WHERE id = ?"
+	if db.dialect == DialectPostgres {
+		query += " FOR SHARE"
+	}
+	var current int64
+	err := tx.QueryRowContext(ctx, db.q(query), s.AccountID).Scan(&current)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return custos.Errorf(custos.ENotFound, "account not found")
+	case err != nil:
+		return fmt.Errorf("sqlstore: create session: password version: %w", err)
+	case current != s.PasswordVersion:
+		return custos.Errorf(custos.EConflict, "the password changed after the sign-in checked it (version %d, now %d)",
+			s.PasswordVersion, current)
+	}
+	return nil
+}
+
 func (db *DB) insertSession(ctx context.Context, tx *sql.Tx, s custos.Session) error {
 	_, err := tx.ExecContext(ctx, db.q(
-		"INSERT INTO sessions ("+sessionColumns+") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"),
+		"INSERT INTO sessions ("+sessionColumns+") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"),
 		s.ID, s.TokenHash, s.AccountID, millis(s.CreatedAt), millis(s.AuthenticatedAt),
 		millis(s.LastSeenAt), millis(s.ExpiresAt), s.SecondFactor, optMillis(s.VerifiedUntil),
-		s.RemoteAddr, s.UserAgent)
+		s.RemoteAddr, s.UserAgent, s.PasswordVersion)
 	if err != nil {
 		switch v, _ := classify(err, "sessions", "token_hash"); v {
 		case uniqueViolation:
@@ -207,7 +242,7 @@ func scanSession(row scanner) (custos.Session, error) {
 		verifiedUntil                      sql.NullInt64
 	)
 	if err := row.Scan(&s.ID, &s.TokenHash, &s.AccountID, &created, &authed, &lastSeen,
-		&expires, &s.SecondFactor, &verifiedUntil, &s.RemoteAddr, &s.UserAgent); err != nil {
+		&expires, &s.SecondFactor, &verifiedUntil, &s.RemoteAddr, &s.UserAgent, &s.PasswordVersion); err != nil {
 		return custos.Session{}, err
 	}
 	s.CreatedAt = fromMillis(created)
