@@ -120,5 +120,28 @@ type DeviceStore interface {
 // Protection is an account's choice of second checks.
 type Protection struct {
 	Login     bool // login protection (R8): a second factor after the password
-	Operation bool // operation protection: only an MFA device verifies sensitive changes
+	Operation bool // operation protection: only the chosen method verifies sensitive changes
+	// LoginMethod and OperationMethod are the methods the holder chose
+	// (R8, "as the holder chose"): MethodMFA, MethodSMS or MethodEmail; ""
+	// means the default, MethodMFA once the account has a confirmed MFA
+	// device.
+	LoginMethod     string
+	OperationMethod string
+}
+
+// Protection methods the holder may choose.
+const (
+	MethodMFA   = "mfa"   // any confirmed MFA device, plus recovery codes at login
+	MethodSMS   = "sms"   // a code by text message to the bound phone
+	MethodEmail = "email" // a code to the secure email (the account email while there is none)
+)
+
+// ChosenMethod is a chosen protection method as it stands: the holder's
+// choice, or MethodMFA when they chose none and have an MFA device, or ""
+// (no choice: any channel the account has) when they have none.
+func ChosenMethod(chosen string, hasDevice bool) string {
+	if chosen == "" && hasDevice {
+		return MethodMFA
+	}
+	return chosen
 }

@@ -29,6 +29,7 @@ const (
 	EVerificationRequired = "verification_required"
 	ENoSecondFactor       = "no_second_factor"
 	EInvalidPhone         = "invalid_phone"
+	EMethodNotChosen      = "method_not_chosen" // a protection method other than the one the holder chose
 	EUnavailable          = "unavailable" // a dependency (database, mail) failed
 	EInternal             = "internal"
 )

@@ -1,6 +1,9 @@
 package custos
 
-import "strings"
+import (
+	"encoding/hex"
+	"strings"
+)
 
 // LoginKind says what a login identifier is made of.
 type LoginKind string
@@ -33,15 +36,29 @@ func SubUserLogin(rootAccountID, userName string) LoginID {
 // IsZero reports whether id names nothing.
 func (id LoginID) IsZero() bool { return id.Value == "" }
 
-// CounterKey is the key of the identifier's R4 counter. Email keys keep the
-// form they have always had, so an upgrade does not forget a running
-// series.
-func (id LoginID) CounterKey() string {
+// String is the identifier as the audit log records it for an account
+// that has it.
+func (id LoginID) String() string { return id.Value }
+
+// Masked is the identifier as the audit log records it when no account has
+// it: whatever was typed (a password in the email field, say) is not kept
+// in clear.
+func (id LoginID) Masked() string {
 	if id.Kind == LoginEmail {
-		return "id:" + id.Value
+		return MaskEmail(id.Value)
 	}
-	return "id:" + string(id.Kind) + ":" + id.Value
+	root, _, _ := strings.Cut(id.Value, "/")
+	return root + "/***"
 }
 
-// String is the identifier as the audit log records it.
-func (id LoginID) String() string { return id.Value }
+// LoginKeys derives the store keys of login identifiers from a server key
+// (a keyed hash, keyring.Ring.MAC with a fixed purpose), so the counters
+// table shows no identifier — nor a password typed into the email field.
+type LoginKeys func(data []byte) []byte
+
+// Counter is the key of the identifier's R4 counter. A key-ring rotation
+// starts fresh counters (the old series are left to expire).
+func (k LoginKeys) Counter(id LoginID) string {
+	h := k([]byte(string(id.Kind) + "\x00" + id.Value))
+	return "id:" + hex.EncodeToString(h[:16])
+}

@@ -156,6 +156,10 @@ func (a *API) getAccount(w http.ResponseWriter, r *http.Request, sess custos.Ses
 	if err != nil {
 		return err
 	}
+	login, operation, err := a.auth.ChosenMethods(r.Context(), acct)
+	if err != nil {
+		return err
+	}
 	views := make([]deviceView, 0, len(devices))
 	for _, d := range devices {
 		views = append(views, newDeviceView(d))
@@ -169,6 +173,8 @@ func (a *API) getAccount(w http.ResponseWriter, r *http.Request, sess custos.Ses
 		"created_at":           rfc3339(acct.CreatedAt),
 		"login_protection":     acct.Protection.Login,
 		"operation_protection": acct.Protection.Operation,
+		"login_method":         optionalString(login, login != ""),
+		"operation_method":     optionalString(operation, operation != ""),
 		"mfa_devices":          views,
 	})
 }

@@ -169,7 +169,7 @@ func TestConcurrentWrongPasswordsSQLite(t *testing.T) {
 	if n := env.App.Hasher.Hashes() - hashesBefore; n != 10 {
 		t.Fatalf("%d passwords were hashed, want 10", n)
 	}
-	c, err := env.App.Store.GetCounter(context.Background(), "id:nora@example.com")
+	c, err := env.App.Store.GetCounter(context.Background(), env.App.LoginKeys.Counter(custos.EmailLogin("nora@example.com")))
 	if err != nil || c.Failures != 10 || c.LockedUntil.IsZero() {
 		t.Fatalf("counter = %+v, %v; want 10 failures, locked", c, err)
 	}

@@ -109,8 +109,10 @@ func (a *API) recoveryCodes(w http.ResponseWriter, r *http.Request, sess custos.
 }
 
 type protectionRequest struct {
-	LoginProtection     *bool `json:"login_protection"`
-	OperationProtection *bool `json:"operation_protection"`
+	LoginProtection     *bool   `json:"login_protection"`
+	OperationProtection *bool   `json:"operation_protection"`
+	LoginMethod         *string `json:"login_method"`
+	OperationMethod     *string `json:"operation_method"`
 }
 
 func (a *API) setProtection(w http.ResponseWriter, r *http.Request, sess custos.Session) error {
@@ -129,10 +131,24 @@ func (a *API) setProtection(w http.ResponseWriter, r *http.Request, sess custos.
 	if req.OperationProtection != nil {
 		p.Operation = *req.OperationProtection
 	}
+	if req.LoginMethod != nil {
+		p.LoginMethod = *req.LoginMethod
+	}
+	if req.OperationMethod != nil {
+		p.OperationMethod = *req.OperationMethod
+	}
 	if err := a.auth.SetProtection(r.Context(), sess, p, client(r)); err != nil {
 		return err
 	}
-	return writeJSON(w, http.StatusOK, map[string]bool{"login_protection": p.Login, "operation_protection": p.Operation})
+	acct.Protection = p
+	login, operation, err := a.auth.ChosenMethods(r.Context(), acct)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, map[string]any{
+		"login_protection": p.Login, "operation_protection": p.Operation,
+		"login_method": optionalString(login, login != ""), "operation_method": optionalString(operation, operation != ""),
+	})
 }
 
 type methodRequest struct {

@@ -31,7 +31,7 @@ func BenchmarkLoginTiming(b *testing.B) {
 				Auth: auth.Config{Lockout: far, Source: far}})
 			env.SignUp(b, "known@example.com", goodPassword)
 			now := env.Clock.Now()
-			_, err := env.App.Store.UpdateCounter(context.Background(), "id:locked@example.com", func(custos.Counter) (custos.Counter, error) {
+			_, err := env.App.Store.UpdateCounter(context.Background(), env.App.LoginKeys.Counter(custos.EmailLogin("locked@example.com")), func(custos.Counter) (custos.Counter, error) {
 				return custos.Counter{Start: now, Failures: 1 << 30, LockedUntil: now.Add(24 * time.Hour)}, nil
 			})
 			if err != nil {

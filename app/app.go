@@ -65,6 +65,7 @@ type App struct {
 	Binding   *binding.Service
 	Recovery  *recovery.Service
 	Hasher    *password.Hasher
+	LoginKeys custos.LoginKeys // the counter keys of login identifiers
 	Registry  *prometheus.Registry
 	OutboxDir string // "" unless delivering to a dir: outbox
 }
@@ -126,6 +127,7 @@ func Build(ctx context.Context, cfg Config) (*App, error) {
 	}
 	hasher := password.NewHasher(cfg.Argon2, cfg.HashWorkers, cfg.Rand)
 	codeMAC := func(b []byte) []byte { return cfg.Keys.MAC("one-time-code", b) }
+	loginKeys := custos.LoginKeys(func(b []byte) []byte { return cfg.Keys.MAC("login-identifier", b) })
 	captchas := captcha.New(store, cfg.Clock, cfg.Rand, captcha.Mode(cfg.Captcha), 0)
 	rp, err := mfa.NewRelyingParty(cfg.PublicURL, "Custos")
 	if err != nil {
@@ -140,18 +142,18 @@ func Build(ctx context.Context, cfg Config) (*App, error) {
 		WebAuthn: rp, Logger: cfg.Logger}, cfg.MFA)
 	svc := auth.New(auth.Deps{
 		Store: store, Clock: cfg.Clock, Rand: cfg.Rand, Notifier: notifier, Hasher: hasher, Captcha: captchas,
-		Factors: mfas, Codes: sender, Limiter: limiter, Guard: guard, Logger: cfg.Logger,
+		Factors: mfas, Codes: sender, Limiter: limiter, Guard: guard, LoginKeys: loginKeys, Logger: cfg.Logger,
 	}, cfg.Auth)
 	bindings := binding.New(binding.Deps{Store: store, Clock: cfg.Clock, Rand: cfg.Rand, Notifier: notifier,
-		Codes: sender, Elevator: guard, Logger: cfg.Logger},
+		Codes: sender, Elevator: guard, LoginKeys: loginKeys, Logger: cfg.Logger},
 		binding.Config{MaxPerNumber: cfg.MaxPerNumber, DefaultRegion: cfg.DefaultRegion, PublicURL: publicURL})
 	recoveries := recovery.New(recovery.Deps{Store: store, Clock: cfg.Clock, Rand: cfg.Rand, Notifier: notifier,
-		Codes: sender, Captcha: captchas, Limiter: limiter, Factors: mfas, Hasher: hasher, Logger: cfg.Logger},
+		Codes: sender, Captcha: captchas, Limiter: limiter, Factors: mfas, Hasher: hasher, LoginKeys: loginKeys, Logger: cfg.Logger},
 		recovery.Config{DefaultRegion: cfg.DefaultRegion})
 
 	reg := server.NewRegistry()
 	a := &App{Store: store, Auth: svc, Captcha: captchas, MFA: mfas, Binding: bindings, Recovery: recoveries,
-		Hasher: hasher, Registry: reg}
+		Hasher: hasher, LoginKeys: loginKeys, Registry: reg}
 	if d, ok := transport.(*notify.Dir); ok && cfg.Dev {
 		a.OutboxDir = d.Path()
 	}

@@ -62,23 +62,35 @@ func (g *Guard) Methods(ctx context.Context, acct custos.Account) ([]string, err
 	return verificationMethods(acct, devices), nil
 }
 
-// verificationMethods is the rule: the account's code-giving MFA device
-// types (an app, a token), and — unless operation protection is on — a
-// code by SMS to the bound phone and by email.
+// verificationMethods is the rule. With operation protection on, only the
+// method the holder chose (R8): the code-giving MFA device types (an app,
+// a token) for MethodMFA — the default once a device is bound —, a code by
+// SMS to the bound phone, or a code by email. With it off, any of them the
+// account has.
 func verificationMethods(acct custos.Account, devices []custos.Device) []string {
-	var out []string
+	var codeDevices []string
 	for _, t := range []custos.DeviceType{custos.DeviceTOTP, custos.DeviceHardware} {
 		if slices.ContainsFunc(devices, func(d custos.Device) bool { return d.Type == t }) {
-			out = append(out, string(t))
+			codeDevices = append(codeDevices, string(t))
 		}
 	}
-	if !acct.Protection.Operation {
-		if acct.Phone != "" {
-			out = append(out, "sms")
+	if acct.Protection.Operation {
+		switch custos.ChosenMethod(acct.Protection.OperationMethod, len(devices) > 0) {
+		case custos.MethodMFA:
+			return codeDevices
+		case custos.MethodSMS:
+			if acct.Phone != "" {
+				return []string{"sms"}
+			}
+		case custos.MethodEmail:
+			return []string{"email"}
 		}
-		out = append(out, "email")
 	}
-	return out
+	out := codeDevices
+	if acct.Phone != "" {
+		out = append(out, "sms")
+	}
+	return append(out, "email")
 }
 
 // VerifiedUntil is the end of the session's verification window, or the

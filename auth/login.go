@@ -80,7 +80,7 @@ func (s *Service) Login(ctx context.Context, req LoginRequest) (LoginResult, err
 		}
 	}
 	now := s.d.Clock.Now()
-	srcKey, idKey := sourceKey(req.Client.Addr), id.CounterKey()
+	srcKey, idKey := sourceKey(req.Client.Addr), s.d.LoginKeys.Counter(id)
 
 	// The per-address throttle counts only wrong passwords (checked before,
 	// counted after): people behind one address log in at once all day,
@@ -223,7 +223,7 @@ func (s *Service) refuse(ctx context.Context, v lockout.Verdict, until time.Time
 	if err != nil && !custos.IsCode(err, custos.ENotFound) {
 		return err
 	}
-	ev, err := s.event(custos.EventLoginRefused, acct.ID, id.String(), req.Client, map[string]string{"reason": reason, "by": by})
+	ev, err := s.event(custos.EventLoginRefused, acct.ID, auditIdentifier(acct, id), req.Client, map[string]string{"reason": reason, "by": by})
 	if err != nil {
 		return err
 	}
@@ -263,7 +263,7 @@ func (s *Service) invalidCredentials(captchaNext bool) error {
 // loginFailed records a wrong password already counted in `counted`, and
 // tells the holder when this failure locked the account.
 func (s *Service) loginFailed(ctx context.Context, acct custos.Account, id custos.LoginID, counted custos.Counter, c Client) error {
-	ev, err := s.event(custos.EventLoginFailure, acct.ID, id.String(), c, map[string]string{"reason": "password"})
+	ev, err := s.event(custos.EventLoginFailure, acct.ID, auditIdentifier(acct, id), c, map[string]string{"reason": "password"})
 	if err != nil {
 		return err
 	}
@@ -279,7 +279,7 @@ func (s *Service) loginFailed(ctx context.Context, acct custos.Account, id custo
 // locked records a new lock and emails the holder (when the identifier is
 // an account's). Failures here are logged: the lock itself already holds.
 func (s *Service) locked(ctx context.Context, acct custos.Account, id custos.LoginID, counted custos.Counter, c Client) {
-	ev, err := s.event(custos.EventLoginLocked, acct.ID, id.String(), c, map[string]string{
+	ev, err := s.event(custos.EventLoginLocked, acct.ID, auditIdentifier(acct, id), c, map[string]string{
 		"locked_until": counted.LockedUntil.UTC().Format(time.RFC3339),
 	})
 	if err == nil {
@@ -304,17 +304,17 @@ func (s *Service) Unlock(ctx context.Context, id custos.LoginID, actor string) e
 	if err != nil && !custos.IsCode(err, custos.ENotFound) {
 		return err
 	}
-	ev, err := s.event(custos.EventLoginUnlocked, acct.ID, id.String(), Client{}, map[string]string{"by": actor})
+	ev, err := s.event(custos.EventLoginUnlocked, acct.ID, auditIdentifier(acct, id), Client{}, map[string]string{"by": actor})
 	if err != nil {
 		return err
 	}
-	return s.d.Store.ResetCounter(ctx, id.CounterKey(), ev)
+	return s.d.Store.ResetCounter(ctx, s.d.LoginKeys.Counter(id), ev)
 }
 
 // LoginStatus reports whether the identifier's next attempt needs a
 // captcha, for the login page to show one before the person types.
 func (s *Service) LoginStatus(ctx context.Context, id custos.LoginID) (captchaNeeded bool, lockedUntil time.Time, err error) {
-	c, err := s.d.Store.GetCounter(ctx, id.CounterKey())
+	c, err := s.d.Store.GetCounter(ctx, s.d.LoginKeys.Counter(id))
 	if err != nil {
 		return false, time.Time{}, err
 	}

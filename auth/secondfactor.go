@@ -76,14 +76,29 @@ func (s *Service) beginSecondFactor(ctx context.Context, acct custos.Account, id
 	return LoginResult{Next: "second_factor", LoginToken: token, Methods: methods}, nil
 }
 
-// SecondFactorMethods lists how the account can pass a second check: its
-// MFA device types and recovery codes, a code by SMS to a bound phone, and
-// an email code.
+// SecondFactorMethods lists how the account passes the second step of
+// login, as the holder chose (R8): its MFA device types and recovery codes
+// for MethodMFA (the default once a device is bound), a code by SMS to the
+// bound phone for MethodSMS, an email code for MethodEmail. Nothing else is
+// offered or accepted, so the step cannot be downgraded to a weaker
+// channel.
 func (s *Service) SecondFactorMethods(ctx context.Context, acct custos.Account) ([]string, error) {
-	methods, err := s.d.Factors.Methods(ctx, acct.ID)
+	devices, err := s.d.Factors.Methods(ctx, acct.ID)
 	if err != nil {
 		return nil, err
 	}
+	switch custos.ChosenMethod(acct.Protection.LoginMethod, len(devices) > 0) {
+	case custos.MethodMFA:
+		return devices, nil
+	case custos.MethodSMS:
+		if acct.Phone != "" {
+			return []string{"sms"}, nil
+		}
+		return []string{"email"}, nil // the phone was unbound since: the account email still reaches the holder
+	case custos.MethodEmail:
+		return []string{"email"}, nil
+	}
+	methods := devices
 	if acct.Phone != "" {
 		methods = append(methods, "sms")
 	}
@@ -146,7 +161,7 @@ func (s *Service) SecondFactor(ctx context.Context, req SecondFactorRequest) (Lo
 		return LoginResult{}, err
 	}
 	if !slices.Contains(f.Data.Methods, req.Method) {
-		return LoginResult{}, custos.Fail(custos.EInvalidRequest, "secondfactor.use_one_of", f.Data.Methods).OnField("method")
+		return LoginResult{}, custos.Fail(custos.EMethodNotChosen, "secondfactor.use_one_of", f.Data.Methods).OnField("method").With("methods", f.Data.Methods)
 	}
 	acct, err := s.d.Store.AccountByID(ctx, f.AccountID())
 	if err != nil {
@@ -178,7 +193,7 @@ func (s *Service) SecondFactor(ctx context.Context, req SecondFactorRequest) (Lo
 		return LoginResult{}, s.secondFactorFailed(ctx, left, f.Data.Identifier, acct, counted, req, err)
 	}
 	// Right, or not checked for another reason: the attempt goes back.
-	s.refund(ctx, f.Data.Identifier.CounterKey(), s.cfg.Lockout, now)
+	s.refund(ctx, s.d.LoginKeys.Counter(f.Data.Identifier), s.cfg.Lockout, now)
 	if err != nil {
 		return LoginResult{}, err
 	}
@@ -229,7 +244,7 @@ func (s *Service) secondFactorFailed(ctx context.Context, left int, id custos.Lo
 // no room left. Codes need no captcha (the password was right, or the
 // holder is signed in): only the lock applies.
 func (s *Service) reserveCode(ctx context.Context, id custos.LoginID, now time.Time) (custos.Counter, error) {
-	v, counted, until, err := s.reserve(ctx, id.CounterKey(), s.cfg.Lockout, now, true)
+	v, counted, until, err := s.reserve(ctx, s.d.LoginKeys.Counter(id), s.cfg.Lockout, now, true)
 	if err != nil {
 		return custos.Counter{}, err
 	}

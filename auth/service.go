@@ -106,7 +106,9 @@ type Deps struct {
 	Codes    *codes.Sender
 	Limiter  *sendlimit.Limiter // counts captchas made, per address and in all
 	Guard    *Guard
-	Logger   *slog.Logger
+	// LoginKeys derives the counter keys of login identifiers.
+	LoginKeys custos.LoginKeys
+	Logger    *slog.Logger
 }
 
 // Client describes where a request came from, for audit events and the
@@ -207,4 +209,14 @@ func (s *Service) CheckPassword(pw, email string) error { return password.Check(
 // showing the captcha a refusal carried).
 func (s *Service) CaptchaFor(id string) Captcha {
 	return Captcha{ID: id, ImageURL: s.d.Captcha.ImageURL(id), AudioURL: s.d.Captcha.AudioURL(id)}
+}
+
+// auditIdentifier is how an event records the login identifier: in full
+// when it is the account's, masked when no account has it (what was typed
+// may be anything, a password in the email field too).
+func auditIdentifier(acct custos.Account, id custos.LoginID) string {
+	if acct.ID == "" {
+		return id.Masked()
+	}
+	return id.String()
 }

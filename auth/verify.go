@@ -71,7 +71,7 @@ func (s *Service) StartVerification(ctx context.Context, sess custos.Session, me
 		return Verification{}, err
 	}
 	if !slices.Contains(methods, method) {
-		return Verification{}, custos.Fail(custos.EInvalidRequest, "verify.use_one_of", methods).OnField("method").With("methods", methods)
+		return Verification{}, custos.Fail(custos.EMethodNotChosen, "verify.use_one_of", methods).OnField("method").With("methods", methods)
 	}
 	id, err := custos.NewID(s.d.Rand, "vrf")
 	if err != nil {
@@ -136,7 +136,7 @@ func (s *Service) CompleteVerification(ctx context.Context, sess custos.Session,
 		s.codeCounted(ctx, acct, acct.LoginID(), counted, c)
 		return time.Time{}, err.(*custos.Error).With("attempts_left", left)
 	}
-	s.refund(ctx, acct.LoginID().CounterKey(), s.cfg.Lockout, now)
+	s.refund(ctx, s.d.LoginKeys.Counter(acct.LoginID()), s.cfg.Lockout, now)
 	if err != nil {
 		return time.Time{}, err
 	}
@@ -161,16 +161,19 @@ func (s *Service) SetProtection(ctx context.Context, sess custos.Session, p cust
 	if err != nil {
 		return err
 	}
-	if p.Login || p.Operation {
-		devices, err := s.d.Store.ListDevices(ctx, acct.ID)
-		if err != nil {
+	devices, err := s.d.Store.ListDevices(ctx, acct.ID)
+	if err != nil {
+		return err
+	}
+	for _, m := range []struct {
+		field, method string
+		on, codes     bool
+	}{
+		{"login_method", p.LoginMethod, p.Login, false},
+		{"operation_method", p.OperationMethod, p.Operation, true},
+	} {
+		if err := methodAvailable(acct, devices, m.field, m.method, m.on, m.codes); err != nil {
 			return err
-		}
-		if len(devices) == 0 {
-			return custos.Fail(custos.ENoSecondFactor, "protection.no_device")
-		}
-		if p.Operation && !hasOTPDevice(devices) {
-			return custos.Fail(custos.ENoSecondFactor, "protection.no_code_device")
 		}
 	}
 	if err := s.d.Guard.RequireElevation(ctx, sess, false); err != nil {
@@ -178,6 +181,7 @@ func (s *Service) SetProtection(ctx context.Context, sess custos.Session, p cust
 	}
 	ev, err := s.event(custos.EventProtection, acct.ID, "", c, map[string]string{
 		"login": boolWord(p.Login), "operation": boolWord(p.Operation),
+		"login_method": p.LoginMethod, "operation_method": p.OperationMethod,
 	})
 	if err != nil {
 		return err
@@ -197,6 +201,47 @@ func (s *Service) notify(ctx context.Context, acct custos.Account, purpose strin
 	if err := custos.SendToAll(ctx, s.d.Notifier, acct, purpose, data); err != nil {
 		s.d.Logger.WarnContext(ctx, "sending a notice failed", "purpose", purpose, "err", err)
 	}
+}
+
+// ChosenMethods are the account's protection methods as they stand (see
+// custos.ChosenMethod): "" when the holder chose none and has no device.
+func (s *Service) ChosenMethods(ctx context.Context, acct custos.Account) (login, operation string, err error) {
+	devices, err := s.d.Store.ListDevices(ctx, acct.ID)
+	if err != nil {
+		return "", "", err
+	}
+	has := len(devices) > 0
+	return custos.ChosenMethod(acct.Protection.LoginMethod, has), custos.ChosenMethod(acct.Protection.OperationMethod, has), nil
+}
+
+// methodAvailable checks a chosen protection method (field names it) and,
+// when its protection is on, that the account has what the method needs:
+// an MFA device (a code-giving one for operation protection, codes), a
+// bound phone for SMS. No choice ("") with protection on needs a device.
+func methodAvailable(acct custos.Account, devices []custos.Device, field, chosen string, on, codes bool) error {
+	switch chosen {
+	case "", custos.MethodMFA, custos.MethodSMS, custos.MethodEmail:
+	default:
+		return custos.Fail(custos.EInvalidRequest, "protection.method").OnField(field)
+	}
+	if chosen == custos.MethodMFA && len(devices) == 0 {
+		return custos.Fail(custos.ENoSecondFactor, "protection.no_device").OnField(field)
+	}
+	if chosen == custos.MethodSMS && acct.Phone == "" {
+		return custos.Fail(custos.ENoSecondFactor, "protection.no_phone").OnField(field)
+	}
+	if !on {
+		return nil
+	}
+	switch custos.ChosenMethod(chosen, len(devices) > 0) {
+	case "":
+		return custos.Fail(custos.ENoSecondFactor, "protection.no_device")
+	case custos.MethodMFA:
+		if codes && !hasOTPDevice(devices) {
+			return custos.Fail(custos.ENoSecondFactor, "protection.no_code_device")
+		}
+	}
+	return nil
 }
 
 func boolWord(b bool) string {
@@ -240,7 +285,7 @@ func (s *Service) ChangePassword(ctx context.Context, sess custos.Session, newPa
 	if err != nil {
 		return err
 	}
-	if err := s.d.Store.ResetPassword(ctx, acct.ID, hash, acct.LoginID().CounterKey(), ev); err != nil {
+	if err := s.d.Store.ResetPassword(ctx, acct.ID, hash, s.d.LoginKeys.Counter(acct.LoginID()), ev); err != nil {
 		return err
 	}
 	s.notify(ctx, acct, custos.MsgPasswordChanged, map[string]string{})

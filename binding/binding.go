@@ -49,7 +49,10 @@ type Deps struct {
 	Notifier custos.Notifier
 	Codes    *codes.Sender
 	Elevator custos.Elevator // checks "confirm it's you" before a change starts
-	Logger   *slog.Logger
+	// LoginKeys derives the counter key of the login identifier, whose
+	// lock a freeze ends with the password.
+	LoginKeys custos.LoginKeys
+	Logger    *slog.Logger
 }
 
 // Service runs the contact-point changes.

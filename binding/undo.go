@@ -85,7 +85,7 @@ func (s *Service) Undo(ctx context.Context, token string, c Client) error {
 		return err
 	}
 	// "!" can never verify: password login waits for a reset.
-	if err := s.d.Store.ResetPassword(ctx, acct.ID, "!reset-required", acct.LoginID().CounterKey(), ev); err != nil {
+	if err := s.d.Store.ResetPassword(ctx, acct.ID, "!reset-required", s.d.LoginKeys.Counter(acct.LoginID()), ev); err != nil {
 		return err
 	}
 	if err := custos.SendToAll(ctx, s.d.Notifier, acct, custos.MsgAccountFrozen, map[string]string{}); err != nil {

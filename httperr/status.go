@@ -29,6 +29,7 @@ var statusByCode = map[string]int{
 	custos.EVerificationRequired: http.StatusForbidden,
 	custos.ENoSecondFactor:       http.StatusUnprocessableEntity,
 	custos.EInvalidPhone:         http.StatusUnprocessableEntity,
+	custos.EMethodNotChosen:      http.StatusUnprocessableEntity,
 	custos.EUnavailable:          http.StatusServiceUnavailable,
 	custos.EInternal:             http.StatusInternalServerError,
 }

@@ -24,6 +24,7 @@ var enErrors = map[string]string{
 	"error.verification_required":  "Confirm it's you first.",
 	"error.no_second_factor":       "Add an MFA device first.",
 	"error.invalid_phone":          "Enter a phone number with the country code, like +86 138 0013 8000.",
+	"error.method_not_chosen":      "That is not the way you chose to confirm it's you.",
 	"error.unavailable":            "A service we depend on is not answering. Try again in a moment.",
 	"error.internal":               "Something went wrong on our side. Try again in a moment.",
 	// error.quote_request_id follows the text of a failure of ours (5xx),

@@ -49,6 +49,8 @@ var enServices = map[string]string{
 	"phone.not_valid":     "That is not a valid phone number. Check the country code and the number of digits.",
 	"phone.not_valid_in":  "That is not a valid phone number in %s. For a number from elsewhere, start with + and the country code.",
 
+	"protection.method":         "Choose mfa, sms or email.",
+	"protection.no_phone":       "Bind a phone first: codes by text message need one.",
 	"protection.no_code_device": "Operation protection confirms changes with a code: add an authenticator app or a hardware token first.",
 	"protection.no_device":      "Add an MFA device first: protection needs one to ask for.",
 

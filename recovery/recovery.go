@@ -53,7 +53,10 @@ type Deps struct {
 	Limiter  *sendlimit.Limiter // counts captchas made
 	Factors  Factors
 	Hasher   *password.Hasher
-	Logger   *slog.Logger
+	// LoginKeys derives the counter key of the login identifier, whose
+	// lock a reset ends.
+	LoginKeys custos.LoginKeys
+	Logger    *slog.Logger
 }
 
 // Service runs the recovery flows.
@@ -411,7 +414,7 @@ func (s *Service) CompleteReset(ctx context.Context, id, accountID, newPassword,
 	if err != nil {
 		return err
 	}
-	if err := s.d.Store.ResetPassword(ctx, acct.ID, hash, acct.LoginID().CounterKey(), ev); err != nil {
+	if err := s.d.Store.ResetPassword(ctx, acct.ID, hash, s.d.LoginKeys.Counter(acct.LoginID()), ev); err != nil {
 		return err
 	}
 	if len(untrusted) > 0 {
