@@ -30,7 +30,7 @@ const (
 	ENoSecondFactor       = "no_second_factor"
 	EInvalidPhone         = "invalid_phone"
 	EMethodNotChosen      = "method_not_chosen" // a protection method other than the one the holder chose
-	EUnavailable          = "unavailable" // a dependency (database, mail) failed
+	EUnavailable          = "unavailable"       // a dependency (database, mail) failed
 	EInternal             = "internal"
 )
 
