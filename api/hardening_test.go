@@ -561,3 +561,27 @@ func twoReplicas(t *testing.T, dialect string) (*testserver.Env, *testserver.Env
 	one := testserver.Start(t, testserver.Options{DSN: dsn, Clock: clock})
 	return one, testserver.Start(t, testserver.Options{DSN: dsn, Clock: clock, Keys: one.Keys})
 }
+
+// TestPendingResetDiesWithAPasswordChange: a reset proven before the holder
+// changes the password can no longer set one afterwards.
+func TestPendingResetDiesWithAPasswordChange(t *testing.T) {
+	forEachDialect(t, func(t *testing.T, env *testserver.Env) {
+		id := env.SignUp(t, "uli@example.com", goodPassword)
+		rid, accounts := resetBy(t, env, "email", "uli@example.com", "uli@example.com")
+		if len(accounts) != 1 {
+			t.Fatalf("reset lists %v", accounts)
+		}
+		tok := env.Login(t, "uli@example.com", goodPassword)
+		env.Clock.Advance(time.Minute)
+		verifyBy(t, env, tok, "email", "uli@example.com")
+		if r := env.Do(t, "PUT", "/api/v1/account/password", tok, map[string]string{"password": "the holders own new one"}); r.Status != 200 && r.Status != 204 {
+			t.Fatalf("password change: %d %s", r.Status, r.Raw)
+		}
+		if r := completeReset(t, env, rid, id, "an older reset's password"); r.Status != 410 {
+			t.Fatalf("the older reset after the change: %d %s", r.Status, r.Raw)
+		}
+		if r := login(t, env, "uli@example.com", "the holders own new one", "", ""); r.Status != 200 {
+			t.Fatalf("the holder's password: %d %s", r.Status, r.Raw)
+		}
+	})
+}

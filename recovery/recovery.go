@@ -108,10 +108,13 @@ const (
 
 // proof is a retrieval's or reset's typed state.
 type proof struct {
-	AccountIDs []string  `json:"account_ids"` // the accounts the channel reaches
-	Channel    string    `json:"channel"`     // what kind of contact point proves it: "phone", "email", "secure_email"
-	CodeID     string    `json:"code_id"`
-	ProvenAt   time.Time `json:"proven_at,omitzero"`
+	AccountIDs []string `json:"account_ids"` // the accounts the channel reaches
+	// Versions are their password versions when the flow began: a password
+	// changed, reset or frozen since ends the flow for that account.
+	Versions map[string]int64 `json:"versions,omitempty"`
+	Channel  string           `json:"channel"` // what kind of contact point proves it: "phone", "email", "secure_email"
+	CodeID   string           `json:"code_id"`
+	ProvenAt time.Time        `json:"proven_at,omitzero"`
 }
 
 // Contact points, as a freeze names them.
@@ -205,7 +208,7 @@ func (s *Service) StartRetrieve(ctx context.Context, raw string, ca *CaptchaAnsw
 	}
 	return s.begin(ctx, retrievalFlow, codes.Request{
 		Purpose: custos.PurposeRetrieve, Message: custos.MsgRetrieveCode, Channel: custos.ChannelSMS, To: p, Source: c.Addr, Silent: true,
-	}, byPhone, ids(accounts), false)
+	}, byPhone, accounts, false)
 }
 
 // FinishRetrieve proves the phone's code and lists its accounts.
@@ -236,7 +239,7 @@ func (s *Service) StartReset(ctx context.Context, email, rawPhone string, ca *Ca
 		}
 		return s.begin(ctx, resetFlow, codes.Request{
 			Purpose: custos.PurposeReset, Message: custos.MsgResetCode, Channel: custos.ChannelSMS, To: p, Source: c.Addr, Silent: true,
-		}, byPhone, ids(accounts), false)
+		}, byPhone, accounts, false)
 	}
 	e, err := custos.ValidEmail(email)
 	if err != nil {
@@ -268,7 +271,7 @@ func (s *Service) StartReset(ctx context.Context, email, rawPhone string, ca *Ca
 	} {
 		if ch.to != "" && !slices.Contains(untrusted, ch.name) {
 			r.Channel, r.To = ch.channel, ch.to
-			return s.begin(ctx, resetFlow, r, ch.name, []string{acct.ID}, false)
+			return s.begin(ctx, resetFlow, r, ch.name, []custos.Account{acct}, false)
 		}
 	}
 	r.Channel, r.To = custos.ChannelEmail, e
@@ -277,7 +280,7 @@ func (s *Service) StartReset(ctx context.Context, email, rawPhone string, ca *Ca
 
 // begin sends the flow's code (a decoy that can only die when decoy) and
 // keeps the flow. The flow outlives its code by the proof's life.
-func (s *Service) begin(ctx context.Context, m flow.Machine[proofState, proof], r codes.Request, channel string, accountIDs []string, decoy bool) (string, error) {
+func (s *Service) begin(ctx context.Context, m flow.Machine[proofState, proof], r codes.Request, channel string, accounts []custos.Account, decoy bool) (string, error) {
 	id, err := custos.NewID(s.d.Rand, "rec")
 	if err != nil {
 		return "", err
@@ -292,7 +295,7 @@ func (s *Service) begin(ctx context.Context, m flow.Machine[proofState, proof], 
 		return "", err
 	}
 	_, err = m.Begin(ctx, s.d.Store, s.d.Clock.Now(), flow.Spec[proof]{
-		ID: id, Data: proof{AccountIDs: accountIDs, Channel: channel, CodeID: sent.ID},
+		ID: id, Data: proof{AccountIDs: ids(accounts), Versions: versions(accounts), Channel: channel, CodeID: sent.ID},
 		MaxAttempts: s.cfg.MFAAttempts, TTL: s.d.Codes.Policy().TTL + proofTTL,
 	})
 	return id, err
@@ -361,6 +364,9 @@ func (s *Service) CompleteReset(ctx context.Context, id, accountID, newPassword,
 	acct, err := s.d.Store.AccountByID(ctx, accountID)
 	if err != nil {
 		return err
+	}
+	if v, ok := f.Data.Versions[acct.ID]; ok && v != acct.PasswordVersion {
+		return gone // the password changed since this reset began
 	}
 	untrusted, err := s.untrusted(ctx, acct.ID)
 	if err != nil {
@@ -486,6 +492,14 @@ func codeMethods(methods []string) []string {
 		if m != "webauthn" {
 			out = append(out, m)
 		}
+	}
+	return out
+}
+
+func versions(accounts []custos.Account) map[string]int64 {
+	out := make(map[string]int64, len(accounts))
+	for _, a := range accounts {
+		out[a.ID] = a.PasswordVersion
 	}
 	return out
 }
