@@ -47,6 +47,10 @@ type AuditEvent struct {
 	RemoteAddr string
 	UserAgent  string
 	Detail     map[string]string
+	// Notify holds the messages this change sends; written with it, in the
+	// same transaction, and delivered later. The store does not read it
+	// back.
+	Notify []Message
 }
 
 // Client is where a request came from: the address (from the socket or a

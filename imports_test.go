@@ -29,7 +29,8 @@
 //	                   import only root: root ← adapters ← app, cmd/custos
 //	transport support  requestinfo httperr
 //	                   import root, message and requestinfo; transports use them
-//	test support       internal/testclock internal/testdb internal/testserver bench
+//	test support       internal/testclock internal/testdb internal/testserver
+//	                   internal/testsmtp bench
 //	                   may import anything; only tests import them
 //
 // A package under another's internal/ (password/internal/gen) belongs to that
@@ -117,7 +118,7 @@ var layers = []layer{
 	},
 	{
 		name:     "test support",
-		packages: []string{"internal/testclock", "internal/testdb", "internal/testserver", "bench"},
+		packages: []string{"internal/testclock", "internal/testdb", "internal/testserver", "internal/testsmtp", "bench"},
 		anything: true,
 	},
 }

@@ -3,6 +3,7 @@ package custos
 import (
 	"context"
 	"errors"
+	"time"
 )
 
 // Message channels.
@@ -35,26 +36,47 @@ const (
 
 // Message is one outgoing email or SMS before it is rendered. Data fills the
 // purpose's template; Code, when set, is the one-time code it carries.
+//
+// Messages are not sent while a request waits: a change's messages ride on
+// it (AuditEvent.Notify, ChallengeStore.CreateChallenge) and are written
+// in its transaction, and workers deliver them later, with retries.
 type Message struct {
 	Channel string
 	To      string
 	Purpose string
 	Code    string
 	Data    map[string]string
+	// Expires is when Code stops working (zero: the message carries no
+	// code, or one without an end). A message still undelivered then is
+	// dropped, not sent.
+	Expires time.Time
 }
 
-// Notifier renders and delivers messages. Send returns EUnavailable when the
-// message could not be handed to the delivery channel.
+// Notifier takes a message for delivery. Send returns once the message is
+// kept durably for delivery, never waiting for the delivery itself, and
+// EUnavailable when it could not be kept. It is for messages that ride on
+// no store change; a change's messages travel with it.
 type Notifier interface {
 	Send(ctx context.Context, m Message) error
+}
+
+// Notices returns one notice of purpose to every channel on file for the
+// account (Account.NoticeContacts), for the AuditEvent of the change the
+// notice tells about.
+func Notices(acct Account, purpose string, data map[string]string) []Message {
+	var out []Message
+	for _, c := range acct.NoticeContacts() {
+		out = append(out, Message{Channel: c.Channel, To: c.To, Purpose: purpose, Data: data})
+	}
+	return out
 }
 
 // SendToAll sends one notice to every channel on file for the account
 // (Account.NoticeContacts). It tries them all and returns what failed.
 func SendToAll(ctx context.Context, n Notifier, acct Account, purpose string, data map[string]string) error {
 	var errs []error
-	for _, c := range acct.NoticeContacts() {
-		if err := n.Send(ctx, Message{Channel: c.Channel, To: c.To, Purpose: purpose, Data: data}); err != nil {
+	for _, m := range Notices(acct, purpose, data) {
+		if err := n.Send(ctx, m); err != nil {
 			errs = append(errs, err)
 		}
 	}

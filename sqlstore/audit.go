@@ -12,13 +12,20 @@ import (
 
 const auditColumns = "id, at, account_id, type, identifier, remote_addr, user_agent, detail"
 
-// AppendAudit writes one event on its own; EConflict if its id is taken.
-// An event without an id is a caller bug and fails with a plain error.
+// AppendAudit writes one event on its own (with its messages, in one
+// transaction); EConflict if its id is taken. An event without an id is a
+// caller bug and fails with a plain error.
 func (db *DB) AppendAudit(ctx context.Context, ev custos.AuditEvent) error {
+	if len(ev.Notify) > 0 {
+		return db.inTx(ctx, func(tx *sql.Tx) error { return db.insertAudit(ctx, tx, ev) })
+	}
 	return db.insertAudit(ctx, db.w, ev)
 }
 
-// insertAudit writes ev through ex, a transaction or the write pool.
+// insertAudit writes ev through ex, a transaction or the write pool, and
+// then the messages ev.Notify through the outbox, which needs ex to be a
+// transaction. Every audited change calls it inside its transaction, so
+// the change, its record and its messages commit together or not at all.
 func (db *DB) insertAudit(ctx context.Context, ex execer, ev custos.AuditEvent) error {
 	if ev.ID == "" {
 		return errors.New("sqlstore: audit event has no ID")
@@ -39,6 +46,28 @@ func (db *DB) insertAudit(ctx context.Context, ex execer, ev custos.AuditEvent) 
 			return custos.Errorf(custos.EConflict, "audit event %q already exists", ev.ID)
 		}
 		return fmt.Errorf("sqlstore: append audit: %w", err)
+	}
+	if len(ev.Notify) == 0 {
+		return nil
+	}
+	tx, ok := ex.(*sql.Tx)
+	if !ok {
+		return errors.New("sqlstore: an audit event's messages need a transaction")
+	}
+	return db.writeOutbox(ctx, tx, ev.Notify)
+}
+
+// writeOutbox writes msgs in tx through the outbox; without one it fails,
+// so a message is never dropped quietly.
+func (db *DB) writeOutbox(ctx context.Context, tx *sql.Tx, msgs []custos.Message) error {
+	if len(msgs) == 0 {
+		return nil
+	}
+	if db.outbox == nil {
+		return fmt.Errorf("sqlstore: %d message(s) to send and no outbox set (DB.SetOutbox)", len(msgs))
+	}
+	if err := db.outbox(ctx, tx, msgs); err != nil {
+		return fmt.Errorf("sqlstore: outbox: %w", err)
 	}
 	return nil
 }

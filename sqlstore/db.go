@@ -43,7 +43,23 @@ type DB struct {
 	dialect string
 	w       *sql.DB // writes and transactions
 	r       *sql.DB // plain reads; the same pool as w on PostgreSQL
+	outbox  Outbox  // nil until SetOutbox
 }
+
+// Outbox writes a change's messages (AuditEvent.Notify, the message of
+// CreateChallenge) in the change's transaction tx, so that they exist if
+// and only if the change commits. It must write through tx alone.
+type Outbox func(ctx context.Context, tx *sql.Tx, msgs []custos.Message) error
+
+// SetOutbox makes out the writer of every change's messages (app passes
+// the queue's InsertTx). Until it is set, a change carrying a message
+// fails rather than drop it. Call it before the DB is used.
+func (db *DB) SetOutbox(out Outbox) { db.outbox = out }
+
+// Writer returns the handle writes and transactions go through (on SQLite
+// its one connection), for a component that writes in the store's
+// transactions, such as the delivery queue.
+func (db *DB) Writer() *sql.DB { return db.w }
 
 var _ custos.Store = (*DB)(nil)
 
@@ -77,7 +93,7 @@ func openSQLite(ctx context.Context, path string) (*DB, error) {
 	if err := ownerOnly(path); err != nil {
 		return nil, fmt.Errorf("sqlstore: sqlite: %w", err)
 	}
-	w, err := sql.Open("sqlite", path+"?_txlock=immediate&"+sqlitePragmas+
+	w, err := openSQLiteDB(path + "?_txlock=immediate&" + sqlitePragmas +
 		"&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)")
 	if err != nil {
 		return nil, fmt.Errorf("sqlstore: sqlite: %w", err)
@@ -92,7 +108,7 @@ func openSQLite(ctx context.Context, path string) (*DB, error) {
 		w.Close()
 		return nil, fmt.Errorf("sqlstore: sqlite: open %s: %w", path, err)
 	}
-	r, err := sql.Open("sqlite", path+"?"+sqlitePragmas+"&_pragma=query_only(1)")
+	r, err := openSQLiteDB(path + "?" + sqlitePragmas + "&_pragma=query_only(1)")
 	if err != nil {
 		w.Close()
 		return nil, fmt.Errorf("sqlstore: sqlite: %w", err)
@@ -105,6 +121,16 @@ func openSQLite(ctx context.Context, path string) (*DB, error) {
 		return nil, fmt.Errorf("sqlstore: sqlite: open %s: %w", path, err)
 	}
 	return &DB{dialect: DialectSQLite, w: w, r: r}, nil
+}
+
+// openSQLiteDB is sql.Open("sqlite", dsn) with every connection an
+// outageConn (unavailable.go).
+func openSQLiteDB(dsn string) (*sql.DB, error) {
+	c, err := sqlite.NewConnector(dsn)
+	if err != nil {
+		return nil, err
+	}
+	return sql.OpenDB(outageConnector{c}), nil
 }
 
 // ownerOnly makes the database file before SQLite opens it, readable and
@@ -163,7 +189,8 @@ func openPostgres(ctx context.Context, dsn string) (*DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("sqlstore: postgres: %w", err)
 	}
-	db := stdlib.OpenDB(*cfg)
+	// Every connection an outageConn (unavailable.go).
+	db := sql.OpenDB(outageConnector{stdlib.GetConnector(*cfg)})
 	db.SetMaxOpenConns(postgresConns)
 	db.SetMaxIdleConns(postgresConns)
 	db.SetConnMaxIdleTime(5 * time.Minute)

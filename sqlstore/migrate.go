@@ -82,17 +82,12 @@ func (db *DB) Migrate(ctx context.Context) (err error) {
 	defer conn.Close()
 
 	if db.dialect == DialectPostgres {
-		if _, err := conn.ExecContext(ctx, "SELECT pg_advisory_lock($1)", migrateLockKey); err != nil {
-			return fmt.Errorf("sqlstore: migrate: take lock: %w", err)
+		if err := takeMigrateLock(ctx, conn); err != nil {
+			return fmt.Errorf("sqlstore: migrate: %w", err)
 		}
 		defer func() {
-			uctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
-			defer cancel()
-			if _, uerr := conn.ExecContext(uctx, "SELECT pg_advisory_unlock($1)", migrateLockKey); uerr != nil {
-				// Closing the session is the other way to release the
-				// lock: make database/sql discard this connection.
-				_ = conn.Raw(func(any) error { return driver.ErrBadConn })
-				err = errors.Join(err, fmt.Errorf("sqlstore: migrate: release lock: %w", uerr))
+			if uerr := releaseMigrateLock(ctx, conn); uerr != nil {
+				err = errors.Join(err, fmt.Errorf("sqlstore: migrate: %w", uerr))
 			}
 		}()
 	}
@@ -105,6 +100,55 @@ func (db *DB) Migrate(ctx context.Context) (err error) {
 		if err := db.apply(ctx, conn, m); err != nil {
 			return err
 		}
+	}
+	return nil
+}
+
+// Exclusive runs fn while holding the lock Migrate holds, so that another
+// component's migrations (the delivery queue's River tables) take turns
+// across replicas starting at once. On PostgreSQL that is the advisory
+// lock, held on a connection of its own while fn uses others; on SQLite fn
+// runs as it is (each of its write transactions is IMMEDIATE and takes
+// the file's write lock, and SQLite has no lock to hold across them
+// without its one write connection).
+func (db *DB) Exclusive(ctx context.Context, fn func(context.Context) error) (err error) {
+	if db.dialect != DialectPostgres {
+		return fn(ctx)
+	}
+	conn, err := db.w.Conn(ctx)
+	if err != nil {
+		return fmt.Errorf("sqlstore: exclusive: %w", err)
+	}
+	defer conn.Close()
+	if err := takeMigrateLock(ctx, conn); err != nil {
+		return fmt.Errorf("sqlstore: exclusive: %w", err)
+	}
+	defer func() {
+		if uerr := releaseMigrateLock(ctx, conn); uerr != nil {
+			err = errors.Join(err, fmt.Errorf("sqlstore: exclusive: %w", uerr))
+		}
+	}()
+	return fn(ctx)
+}
+
+// takeMigrateLock waits for the PostgreSQL advisory lock on conn.
+func takeMigrateLock(ctx context.Context, conn *sql.Conn) error {
+	if _, err := conn.ExecContext(ctx, "SELECT pg_advisory_lock($1)", migrateLockKey); err != nil {
+		return fmt.Errorf("take lock: %w", err)
+	}
+	return nil
+}
+
+// releaseMigrateLock releases the lock takeMigrateLock took, even when ctx
+// is done.
+func releaseMigrateLock(ctx context.Context, conn *sql.Conn) error {
+	uctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	if _, err := conn.ExecContext(uctx, "SELECT pg_advisory_unlock($1)", migrateLockKey); err != nil {
+		// Closing the session is the other way to release the lock: make
+		// database/sql discard this connection.
+		_ = conn.Raw(func(any) error { return driver.ErrBadConn })
+		return fmt.Errorf("release lock: %w", err)
 	}
 	return nil
 }
