@@ -11,16 +11,17 @@ import (
 )
 
 const accountColumns = "id, kind, email, password_hash, created_at, login_protection, operation_protection, " +
-	"phone, secure_email, password_version"
+	"phone, secure_email, password_version, login_method, operation_method"
 
 // CreateAccount inserts a and ev in one transaction; EEmailTaken if the
 // email is used, EConflict if the id (of the account or the event) is.
 func (db *DB) CreateAccount(ctx context.Context, a custos.Account, ev custos.AuditEvent) error {
 	return db.inTx(ctx, func(tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, db.q(
-			"INSERT INTO accounts ("+accountColumns+") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"),
+			"INSERT INTO accounts ("+accountColumns+") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"),
 			a.ID, string(a.Kind), a.Email, a.PasswordHash, millis(a.CreatedAt),
-			a.Protection.Login, a.Protection.Operation, a.Phone, a.SecureEmail, a.PasswordVersion)
+			a.Protection.Login, a.Protection.Operation, a.Phone, a.SecureEmail, a.PasswordVersion,
+			a.Protection.LoginMethod, a.Protection.OperationMethod)
 		if err != nil {
 			switch v, onEmail := classify(err, "accounts", "email"); {
 			case v == uniqueViolation && onEmail:
@@ -142,13 +143,14 @@ func (db *DB) ResetPassword(ctx context.Context, accountID, hash, lockKey string
 	})
 }
 
-// SetProtection sets the account's protection switches and writes ev in the
-// same transaction; ENotFound (and no event) if the account is gone.
+// SetProtection sets the account's protection switches and chosen methods
+// (stored as given; the service checks them) and writes ev in the same
+// transaction; ENotFound (and no event) if the account is gone.
 func (db *DB) SetProtection(ctx context.Context, accountID string, p custos.Protection, ev custos.AuditEvent) error {
 	return db.inTx(ctx, func(tx *sql.Tx) error {
 		n, err := affected(tx.ExecContext(ctx, db.q(
-			"UPDATE accounts SET login_protection = ?, operation_protection = ? WHERE id = ?"),
-			p.Login, p.Operation, accountID))
+			"UPDATE accounts SET login_protection = ?, operation_protection = ?, login_method = ?, operation_method = ? WHERE id = ?"),
+			p.Login, p.Operation, p.LoginMethod, p.OperationMethod, accountID))
 		if err != nil {
 			return fmt.Errorf("sqlstore: set protection: %w", err)
 		}
@@ -166,7 +168,8 @@ func scanAccount(row scanner) (custos.Account, error) {
 		created int64
 	)
 	if err := row.Scan(&a.ID, &kind, &a.Email, &a.PasswordHash, &created,
-		&a.Protection.Login, &a.Protection.Operation, &a.Phone, &a.SecureEmail, &a.PasswordVersion); err != nil {
+		&a.Protection.Login, &a.Protection.Operation, &a.Phone, &a.SecureEmail, &a.PasswordVersion,
+		&a.Protection.LoginMethod, &a.Protection.OperationMethod); err != nil {
 		return custos.Account{}, err
 	}
 	a.Kind = custos.AccountKind(kind)

@@ -17,9 +17,10 @@ func testCreateAccount(t *testing.T, s custos.Store) {
 		Email:        "ops@example.test",
 		PasswordHash: "$argon2id$v=19$m=19456,t=2,p=1$YWJj$ZGVm",
 		CreatedAt:    t0,
-		Protection:   custos.Protection{Login: true, Operation: true},
-		Phone:        "+8613800138000",
-		SecureEmail:  "Safe.Box@example.test",
+		Protection: custos.Protection{Login: true, Operation: true,
+			LoginMethod: custos.MethodSMS, OperationMethod: custos.MethodEmail},
+		Phone:       "+8613800138000",
+		SecureEmail: "Safe.Box@example.test",
 	}
 	ev := newEvent("ev-roundtrip", a.ID, custos.EventSignup, t0)
 	if err := s.CreateAccount(ctx, a, ev); err != nil {
@@ -203,9 +204,9 @@ func testSetPasswordHash(t *testing.T, s custos.Store) {
 	}
 }
 
-// testSetProtection steps through the switches on one account: each change
-// reads back through both lookups and writes its event; an unknown account
-// is ENotFound and writes none.
+// testSetProtection steps through the switches and chosen methods on one
+// account: each change reads back through both lookups and writes its
+// event; an unknown account is ENotFound and writes none.
 func testSetProtection(t *testing.T, s custos.Store) {
 	ctx := t.Context()
 	a := newAccount("acct-prot")
@@ -223,7 +224,10 @@ func testSetProtection(t *testing.T, s custos.Store) {
 	}{
 		{"as created", a.ID, a.Protection, ""},
 		{"both on", a.ID, custos.Protection{Login: true, Operation: true}, ""},
-		{"login only", a.ID, custos.Protection{Login: true}, ""},
+		{"login by email", a.ID, custos.Protection{Login: true, LoginMethod: custos.MethodEmail}, ""},
+		{"both chosen", a.ID, custos.Protection{Login: true, Operation: true, LoginMethod: custos.MethodSMS, OperationMethod: custos.MethodMFA}, ""},
+		{"chosen while off", a.ID, custos.Protection{LoginMethod: custos.MethodMFA, OperationMethod: custos.MethodSMS}, ""},
+		{"login only, back to the default", a.ID, custos.Protection{Login: true}, ""},
 		{"unknown account", "acct-absent", custos.Protection{Login: true, Operation: true}, custos.ENotFound},
 		{"both off", a.ID, custos.Protection{}, ""},
 	}
@@ -241,7 +245,8 @@ func testSetProtection(t *testing.T, s custos.Store) {
 			written = append([]custos.AuditEvent{ev}, written...)
 			a.Protection = tc.p
 			// A refused change (its event id is taken) rolls back.
-			flipped := custos.Protection{Login: !tc.p.Login, Operation: !tc.p.Operation}
+			flipped := custos.Protection{Login: !tc.p.Login, Operation: !tc.p.Operation,
+				LoginMethod: otherMethod(tc.p.LoginMethod), OperationMethod: otherMethod(tc.p.OperationMethod)}
 			wantCode(t, "SetProtection(event id taken)", s.SetProtection(ctx, tc.accountID, flipped, ev), custos.EConflict)
 			byID, err := s.AccountByID(ctx, a.ID)
 			if err != nil {
@@ -261,4 +266,12 @@ func testSetProtection(t *testing.T, s custos.Store) {
 	}
 	wantEvents(t, s, a.ID, written...)
 	wantEvents(t, s, "acct-absent")
+}
+
+// otherMethod is a chosen protection method other than m.
+func otherMethod(m string) string {
+	if m == custos.MethodEmail {
+		return custos.MethodSMS
+	}
+	return custos.MethodEmail
 }

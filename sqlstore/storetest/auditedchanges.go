@@ -269,7 +269,8 @@ func auditedChanges() []auditedChange {
 			name:  "SetProtection",
 			setup: createAccountOnly,
 			change: func(ctx context.Context, s custos.Store, p string, ev custos.AuditEvent) error {
-				return s.SetProtection(ctx, p, custos.Protection{Login: true, Operation: true}, ev)
+				return s.SetProtection(ctx, p, custos.Protection{Login: true, Operation: true,
+					LoginMethod: custos.MethodEmail, OperationMethod: custos.MethodSMS}, ev)
 			},
 			state: accountState,
 		},

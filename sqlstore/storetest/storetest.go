@@ -51,6 +51,7 @@ func Run(t *testing.T, open func(t *testing.T) custos.Store) {
 		{"ConsumeCaptcha/Concurrent", testConsumeCaptchaConcurrent},
 		{"DeleteExpiredCaptchas", testDeleteExpiredCaptchas},
 		{"SetProtection", testSetProtection},
+		{"ProtectionMethods/RoundTrip", testProtectionMethods},
 		{"SetSessionVerified", testSetSessionVerified},
 		{"CreateSessionWithCounter", testCreateSessionWithCounter},
 		{"DeleteExpiredChallenges", testDeleteExpiredChallenges},
