@@ -2,7 +2,6 @@ package custos
 
 import (
 	"context"
-	"errors"
 	"time"
 )
 
@@ -69,16 +68,4 @@ func Notices(acct Account, purpose string, data map[string]string) []Message {
 		out = append(out, Message{Channel: c.Channel, To: c.To, Purpose: purpose, Data: data})
 	}
 	return out
-}
-
-// SendToAll sends one notice to every channel on file for the account
-// (Account.NoticeContacts). It tries them all and returns what failed.
-func SendToAll(ctx context.Context, n Notifier, acct Account, purpose string, data map[string]string) error {
-	var errs []error
-	for _, m := range Notices(acct, purpose, data) {
-		if err := n.Send(ctx, m); err != nil {
-			errs = append(errs, err)
-		}
-	}
-	return errors.Join(errs...)
 }

@@ -100,8 +100,11 @@ type SessionStore interface {
 
 // ChallengeStore keeps the one-time codes package codes sends and checks.
 type ChallengeStore interface {
-	// CreateChallenge inserts c; EConflict if its id is taken.
-	CreateChallenge(ctx context.Context, c Challenge) error
+	// CreateChallenge inserts c and, in the same transaction, the messages
+	// in notify (the one carrying the code, or a notice standing in for
+	// it), so a code exists if and only if its message will be delivered;
+	// EConflict if its id is taken.
+	CreateChallenge(ctx context.Context, c Challenge, notify ...Message) error
 	// ConsumeChallenge checks codeHash against the live challenge id of the
 	// given purpose in one atomic statement. A match marks it used and
 	// returns it. A mismatch counts one attempt and returns EInvalidCode.

@@ -494,6 +494,7 @@ func TestOneEmailValidatorOnEveryPath(t *testing.T) {
 				}
 			}
 		}
+		env.Drain(t)
 		if msgs, _ := notify.ReadOutbox(env.Outbox); len(msgs) != 1 { // the sign-up code of val@
 			t.Errorf("refused addresses were sent %d messages", len(msgs)-1)
 		}

@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"crypto/tls"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -10,6 +11,7 @@ import (
 	"net/netip"
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/custos/custos"
 	"github.com/custos/custos/api"
@@ -21,6 +23,7 @@ import (
 	"github.com/custos/custos/mfa"
 	"github.com/custos/custos/notify"
 	"github.com/custos/custos/password"
+	"github.com/custos/custos/queue"
 	"github.com/custos/custos/recovery"
 	"github.com/custos/custos/requestinfo"
 	"github.com/custos/custos/sendlimit"
@@ -53,6 +56,9 @@ type Config struct {
 	Clock          custos.Clock
 	Rand           io.Reader
 	Logger         *slog.Logger
+	// DeliveryPoll is how often the delivery workers look for due
+	// messages (queue.DefaultPollInterval when zero); tests shorten it.
+	DeliveryPoll time.Duration
 }
 
 // App is a built server process.
@@ -68,6 +74,9 @@ type App struct {
 	LoginKeys custos.LoginKeys // the counter keys of login identifiers
 	Registry  *prometheus.Registry
 	OutboxDir string // "" unless delivering to a dir: outbox
+	// Queue holds every outgoing message until a worker delivers it;
+	// Start starts this process's workers.
+	Queue *queue.Queue
 }
 
 // Build opens and migrates the database and wires everything.
@@ -125,6 +134,22 @@ func Build(ctx context.Context, cfg Config) (*App, error) {
 		store.Close()
 		return nil, fmt.Errorf("migrate: %w", err)
 	}
+	reg := server.NewRegistry()
+	// Messages wait in the database, sealed under the key ring, for the
+	// workers: a change writes its messages in its own transaction (the
+	// store's outbox), and nothing waits for a mail server or a gateway.
+	q, err := queue.New(ctx, queue.Config{
+		DB: store.Writer(), Dialect: store.Dialect(), Exclusive: store.Exclusive,
+		Deliver: notifier.Send,
+		Seal:    func(p []byte) ([]byte, error) { return cfg.Keys.Seal(cfg.Rand, p, queueAAD) },
+		Open:    func(b []byte) ([]byte, error) { return cfg.Keys.Open(b, queueAAD) },
+		Clock:   cfg.Clock, Logger: cfg.Logger, Metrics: reg, PollInterval: cfg.DeliveryPoll,
+	})
+	if err != nil {
+		store.Close()
+		return nil, fmt.Errorf("delivery queue: %w", err)
+	}
+	store.SetOutbox(q.InsertTx)
 	hasher := password.NewHasher(cfg.Argon2, cfg.HashWorkers, cfg.Rand)
 	codeMAC := func(b []byte) []byte { return cfg.Keys.MAC("one-time-code", b) }
 	loginKeys := custos.LoginKeys(func(b []byte) []byte { return cfg.Keys.MAC("login-identifier", b) })
@@ -135,24 +160,23 @@ func Build(ctx context.Context, cfg Config) (*App, error) {
 		return nil, fmt.Errorf("--public-url: security keys: %w", err)
 	}
 	limiter := sendlimit.New(store, cfg.Clock, sendlimit.Config{})
-	sender := codes.New(codes.Deps{Store: store, Limiter: limiter, Clock: cfg.Clock, Rand: cfg.Rand, Notifier: notifier, MAC: codeMAC},
+	sender := codes.New(codes.Deps{Store: store, Limiter: limiter, Clock: cfg.Clock, Rand: cfg.Rand, MAC: codeMAC},
 		codes.Config{})
 	guard := auth.NewGuard(store, cfg.Clock)
-	mfas := mfa.New(mfa.Deps{Store: store, Elevator: guard, Clock: cfg.Clock, Rand: cfg.Rand, Keys: cfg.Keys, Notifier: notifier,
+	mfas := mfa.New(mfa.Deps{Store: store, Elevator: guard, Clock: cfg.Clock, Rand: cfg.Rand, Keys: cfg.Keys,
 		WebAuthn: rp, Logger: cfg.Logger}, cfg.MFA)
 	svc := auth.New(auth.Deps{
-		Store: store, Clock: cfg.Clock, Rand: cfg.Rand, Notifier: notifier, Hasher: hasher, Captcha: captchas,
+		Store: store, Clock: cfg.Clock, Rand: cfg.Rand, Hasher: hasher, Captcha: captchas,
 		Factors: mfas, Codes: sender, Limiter: limiter, Guard: guard, LoginKeys: loginKeys, Logger: cfg.Logger,
 	}, cfg.Auth)
-	bindings := binding.New(binding.Deps{Store: store, Clock: cfg.Clock, Rand: cfg.Rand, Notifier: notifier,
+	bindings := binding.New(binding.Deps{Store: store, Clock: cfg.Clock, Rand: cfg.Rand,
 		Codes: sender, Elevator: guard, LoginKeys: loginKeys, Logger: cfg.Logger},
 		binding.Config{MaxPerNumber: cfg.MaxPerNumber, DefaultRegion: cfg.DefaultRegion, PublicURL: publicURL})
-	recoveries := recovery.New(recovery.Deps{Store: store, Clock: cfg.Clock, Rand: cfg.Rand, Notifier: notifier,
+	recoveries := recovery.New(recovery.Deps{Store: store, Clock: cfg.Clock, Rand: cfg.Rand,
 		Codes: sender, Captcha: captchas, Limiter: limiter, Factors: mfas, Hasher: hasher, LoginKeys: loginKeys, Logger: cfg.Logger},
 		recovery.Config{DefaultRegion: cfg.DefaultRegion})
 
-	reg := server.NewRegistry()
-	a := &App{Store: store, Auth: svc, Captcha: captchas, MFA: mfas, Binding: bindings, Recovery: recoveries,
+	a := &App{Queue: q, Store: store, Auth: svc, Captcha: captchas, MFA: mfas, Binding: bindings, Recovery: recoveries,
 		Hasher: hasher, LoginKeys: loginKeys, Registry: reg}
 	if d, ok := transport.(*notify.Dir); ok && cfg.Dev {
 		a.OutboxDir = d.Path()
@@ -193,5 +217,19 @@ func OutboxReader(dir string) func() ([]web.OutboxMessage, error) {
 	}
 }
 
-// Close releases the database.
-func (a *App) Close() error { return a.Store.Close() }
+// queueAAD binds a sealed message to the delivery queue.
+var queueAAD = []byte("custos delivery queue message")
+
+// Start starts this process's delivery workers (serve and the tests do;
+// the admin commands only write messages, for a server to deliver).
+func (a *App) Start(ctx context.Context) error { return a.Queue.Start(ctx) }
+
+// Close stops the delivery workers, letting the deliveries in progress
+// finish for up to 20 seconds (what is not done is delivered later, by
+// this or another replica), and releases the database.
+func (a *App) Close() error {
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	err := a.Queue.Stop(ctx)
+	return errors.Join(err, a.Store.Close())
+}

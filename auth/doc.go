@@ -10,10 +10,13 @@
 // verification — are typed state machines (package flow) whose only way to
 // change is a compare-and-swap on their stored state; every code or guess
 // is counted before it is checked. Codes go out through package codes.
-// Each change writes its audit event in the same store call.
+// Each change writes its audit event in the same store call, and the
+// notices it sends ride on that event (AuditEvent.Notify): written in the
+// change's transaction, delivered later by the queue's workers, so no
+// answer waits for, or tells about, a delivery.
 //
 // It imports the root package, the policy packages password and lockout,
 // and the service parts codes and flow. It reaches the database through
-// its Store interface, MFA devices through Factors, captchas through
-// custos.Captchas and the outside world through custos.Notifier.
+// its Store interface, MFA devices through Factors and captchas through
+// custos.Captchas.
 package auth

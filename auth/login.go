@@ -276,24 +276,25 @@ func (s *Service) loginFailed(ctx context.Context, acct custos.Account, id custo
 	return s.invalidCredentials(s.cfg.Lockout.NeedsCaptcha(counted, s.d.Clock.Now()))
 }
 
-// locked records a new lock and emails the holder (when the identifier is
-// an account's). Failures here are logged: the lock itself already holds.
+// locked records a new lock and, with the record, the notice to the
+// holder (when the identifier is an account's). A failure here is logged:
+// the lock itself already holds.
 func (s *Service) locked(ctx context.Context, acct custos.Account, id custos.LoginID, counted custos.Counter, c Client) {
 	ev, err := s.event(custos.EventLoginLocked, acct.ID, auditIdentifier(acct, id), c, map[string]string{
 		"locked_until": counted.LockedUntil.UTC().Format(time.RFC3339),
 	})
 	if err == nil {
+		if acct.ID != "" {
+			ev.Notify = custos.Notices(acct, custos.MsgAccountLocked, map[string]string{
+				"LockedAt":    s.d.Clock.Now().UTC().Format("2006-01-02 15:04 UTC"),
+				"LockedUntil": counted.LockedUntil.UTC().Format("2006-01-02 15:04 UTC"),
+				"Failures":    strconv.Itoa(counted.Failures),
+			})
+		}
 		err = s.d.Store.AppendAudit(ctx, ev)
 	}
 	if err != nil {
 		s.d.Logger.WarnContext(ctx, "recording a lock failed", "err", err)
-	}
-	if acct.ID != "" {
-		s.notify(ctx, acct, custos.MsgAccountLocked, map[string]string{
-			"LockedAt":    s.d.Clock.Now().UTC().Format("2006-01-02 15:04 UTC"),
-			"LockedUntil": counted.LockedUntil.UTC().Format("2006-01-02 15:04 UTC"),
-			"Failures":    strconv.Itoa(counted.Failures),
-		})
 	}
 }
 

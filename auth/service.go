@@ -96,16 +96,15 @@ type Factors interface {
 
 // Deps are the service's collaborators.
 type Deps struct {
-	Store    Store
-	Clock    custos.Clock
-	Rand     io.Reader
-	Notifier custos.Notifier
-	Hasher   *password.Hasher
-	Captcha  custos.Captchas
-	Factors  Factors
-	Codes    *codes.Sender
-	Limiter  *sendlimit.Limiter // counts captchas made, per address and in all
-	Guard    *Guard
+	Store   Store
+	Clock   custos.Clock
+	Rand    io.Reader
+	Hasher  *password.Hasher
+	Captcha custos.Captchas
+	Factors Factors
+	Codes   *codes.Sender
+	Limiter *sendlimit.Limiter // counts captchas made, per address and in all
+	Guard   *Guard
 	// LoginKeys derives the counter keys of login identifiers.
 	LoginKeys custos.LoginKeys
 	Logger    *slog.Logger

@@ -82,17 +82,16 @@ func (s *Service) Signup(ctx context.Context, req SignupRequest) (verificationID
 	}
 	data := signupData{Email: email, Kind: kind, PasswordHash: hash}
 	if exists {
+		// The holder is told, in the decoy's transaction: one write with
+		// one message, as for a new address, and no wait for delivery.
 		decoy, err := s.d.Codes.Decoy(ctx, codes.Request{
 			Purpose: custos.PurposeSignup, Message: custos.MsgSignupCode, Channel: custos.ChannelEmail, To: email, Source: c.Addr,
-		})
+		}, custos.Message{Channel: custos.ChannelEmail, To: email, Purpose: custos.MsgSignupExists})
 		if err != nil {
 			return "", err
 		}
 		data.CodeID = decoy.ID
 		data.PasswordHash = ""
-		if err := s.d.Notifier.Send(ctx, custos.Message{Channel: custos.ChannelEmail, To: email, Purpose: custos.MsgSignupExists}); err != nil {
-			return "", err
-		}
 	} else {
 		sent, err := s.d.Codes.Send(ctx, codes.Request{
 			Purpose: custos.PurposeSignup, Message: custos.MsgSignupCode, Channel: custos.ChannelEmail, To: email,

@@ -186,21 +186,10 @@ func (s *Service) SetProtection(ctx context.Context, sess custos.Session, p cust
 	if err != nil {
 		return err
 	}
-	if err := s.d.Store.SetProtection(ctx, acct.ID, p, ev); err != nil {
-		return err
-	}
-	s.notify(ctx, acct, custos.MsgProtectionChanged, map[string]string{
+	ev.Notify = custos.Notices(acct, custos.MsgProtectionChanged, map[string]string{
 		"Login": boolWord(p.Login), "Operation": boolWord(p.Operation),
 	})
-	return nil
-}
-
-// notify sends a notice to every channel on file; a failure is logged,
-// the change already stands.
-func (s *Service) notify(ctx context.Context, acct custos.Account, purpose string, data map[string]string) {
-	if err := custos.SendToAll(ctx, s.d.Notifier, acct, purpose, data); err != nil {
-		s.d.Logger.WarnContext(ctx, "sending a notice failed", "purpose", purpose, "err", err)
-	}
+	return s.d.Store.SetProtection(ctx, acct.ID, p, ev)
 }
 
 // ChosenMethods are the account's protection methods as they stand (see
@@ -285,9 +274,6 @@ func (s *Service) ChangePassword(ctx context.Context, sess custos.Session, newPa
 	if err != nil {
 		return err
 	}
-	if err := s.d.Store.ResetPassword(ctx, acct.ID, hash, s.d.LoginKeys.Counter(acct.LoginID()), ev); err != nil {
-		return err
-	}
-	s.notify(ctx, acct, custos.MsgPasswordChanged, map[string]string{})
-	return nil
+	ev.Notify = custos.Notices(acct, custos.MsgPasswordChanged, map[string]string{})
+	return s.d.Store.ResetPassword(ctx, acct.ID, hash, s.d.LoginKeys.Counter(acct.LoginID()), ev)
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"maps"
 	"net/url"
 	"time"
 
@@ -46,7 +47,6 @@ type Deps struct {
 	Store    Store
 	Clock    custos.Clock
 	Rand     io.Reader
-	Notifier custos.Notifier
 	Codes    *codes.Sender
 	Elevator custos.Elevator // checks "confirm it's you" before a change starts
 	// LoginKeys derives the counter key of the login identifier, whose
@@ -204,20 +204,24 @@ func (s *Service) FinishPhoneChange(ctx context.Context, acct custos.Account, id
 	if err != nil {
 		return err
 	}
+	data := map[string]string{"NewPhone": phone.Mask(value)}
+	if acct.Phone != "" {
+		if err := s.tell(ctx, &ev, acct, phoneKind, custos.ChannelSMS, acct.Phone, custos.MsgPhoneChanged, data); err != nil {
+			return err
+		}
+	}
+	to := acct.Email
+	if acct.SecureEmail != "" {
+		to = acct.SecureEmail
+	}
+	if err := s.tell(ctx, &ev, acct, phoneKind, custos.ChannelEmail, to, custos.MsgPhoneChanged, data); err != nil {
+		return err
+	}
 	if err := s.d.Store.SetPhone(ctx, acct.ID, value, s.cfg.MaxPerNumber, ev); err != nil {
 		if custos.IsCode(err, custos.EConflict) {
 			return custos.Fail(custos.EConflict, "change.phone.full", s.cfg.MaxPerNumber)
 		}
 		return err
-	}
-	data := map[string]string{"NewPhone": phone.Mask(value)}
-	if acct.Phone != "" {
-		s.tell(ctx, acct, phoneKind, custos.ChannelSMS, acct.Phone, custos.MsgPhoneChanged, data)
-	}
-	if acct.SecureEmail != "" {
-		s.tell(ctx, acct, phoneKind, custos.ChannelEmail, acct.SecureEmail, custos.MsgPhoneChanged, data)
-	} else {
-		s.tell(ctx, acct, phoneKind, custos.ChannelEmail, acct.Email, custos.MsgPhoneChanged, data)
 	}
 	return nil
 }
@@ -233,13 +237,15 @@ func (s *Service) FinishEmailChange(ctx context.Context, acct custos.Account, id
 	if err != nil {
 		return err
 	}
+	if err := s.tell(ctx, &ev, acct, emailKind, custos.ChannelEmail, acct.Email, custos.MsgEmailChanged, map[string]string{"NewEmail": custos.MaskEmail(value)}); err != nil {
+		return err
+	}
 	if err := s.d.Store.SetAccountEmail(ctx, acct.ID, value, ev); err != nil {
 		if custos.IsCode(err, custos.EEmailTaken) {
 			return custos.Fail(custos.EEmailTaken, "change.email.taken")
 		}
 		return err
 	}
-	s.tell(ctx, acct, emailKind, custos.ChannelEmail, acct.Email, custos.MsgEmailChanged, map[string]string{"NewEmail": custos.MaskEmail(value)})
 	return nil
 }
 
@@ -254,15 +260,14 @@ func (s *Service) FinishSecureEmail(ctx context.Context, acct custos.Account, id
 	if err != nil {
 		return err
 	}
-	if err := s.d.Store.SetSecureEmail(ctx, acct.ID, value, ev); err != nil {
-		return err
-	}
 	old := acct.SecureEmail
 	if old == "" {
 		old = acct.Email
 	}
-	s.tell(ctx, acct, secureEmailKind, custos.ChannelEmail, old, custos.MsgEmailChanged, map[string]string{"NewEmail": custos.MaskEmail(value)})
-	return nil
+	if err := s.tell(ctx, &ev, acct, secureEmailKind, custos.ChannelEmail, old, custos.MsgEmailChanged, map[string]string{"NewEmail": custos.MaskEmail(value)}); err != nil {
+		return err
+	}
+	return s.d.Store.SetSecureEmail(ctx, acct.ID, value, ev)
 }
 
 // prove checks a pending change's code, marks the change applied (once,
@@ -292,17 +297,19 @@ func (s *Service) prove(ctx context.Context, acct custos.Account, k kind, id, co
 	return f.Data.Value, nil
 }
 
-// tell sends a change notice with an "it wasn't me" link to an old channel.
-// A failure is logged: the change already stands.
-func (s *Service) tell(ctx context.Context, acct custos.Account, changed kind, channel, to, purpose string, data map[string]string) {
+// tell adds to ev, the change's audit event, a change notice with an "it
+// wasn't me" link to an old channel: it is written with the change and
+// delivered later. The link's flow is made first; should the change then
+// fail, the link was never sent and dies unused.
+func (s *Service) tell(ctx context.Context, ev *custos.AuditEvent, acct custos.Account, changed kind, channel, to, purpose string, data map[string]string) error {
 	link, err := s.undoLink(ctx, acct.ID, changed)
-	if err == nil {
-		data["UndoURL"] = link
-		err = s.d.Notifier.Send(ctx, custos.Message{Channel: channel, To: to, Purpose: purpose, Data: data})
-	}
 	if err != nil {
-		s.d.Logger.WarnContext(ctx, "sending a change notice failed", "purpose", purpose, "err", err)
+		return err
 	}
+	d := maps.Clone(data)
+	d["UndoURL"] = link
+	ev.Notify = append(ev.Notify, custos.Message{Channel: channel, To: to, Purpose: purpose, Data: d})
+	return nil
 }
 
 func (s *Service) undoLink(ctx context.Context, accountID string, changed kind) (string, error) {

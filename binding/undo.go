@@ -84,14 +84,9 @@ func (s *Service) Undo(ctx context.Context, token string, c Client) error {
 	if err != nil {
 		return err
 	}
+	ev.Notify = custos.Notices(acct, custos.MsgAccountFrozen, map[string]string{})
 	// "!" can never verify: password login waits for a reset.
-	if err := s.d.Store.ResetPassword(ctx, acct.ID, "!reset-required", s.d.LoginKeys.Counter(acct.LoginID()), ev); err != nil {
-		return err
-	}
-	if err := custos.SendToAll(ctx, s.d.Notifier, acct, custos.MsgAccountFrozen, map[string]string{}); err != nil {
-		s.d.Logger.WarnContext(ctx, "sending a notice failed", "purpose", custos.MsgAccountFrozen, "err", err)
-	}
-	return nil
+	return s.d.Store.ResetPassword(ctx, acct.ID, "!reset-required", s.d.LoginKeys.Counter(acct.LoginID()), ev)
 }
 
 // freeze marks channels untrusted on the account's freeze, making one or

@@ -35,11 +35,12 @@ func (c Config) withDefaults() Config {
 
 // Deps are the Sender's collaborators.
 type Deps struct {
-	Store    custos.ChallengeStore
-	Limiter  *sendlimit.Limiter
-	Clock    custos.Clock
-	Rand     io.Reader
-	Notifier custos.Notifier
+	// Store keeps each code with the message that carries it, in one
+	// transaction; workers deliver the message later.
+	Store   custos.ChallengeStore
+	Limiter *sendlimit.Limiter
+	Clock   custos.Clock
+	Rand    io.Reader
 	// MAC hashes codes with a server key, so a database dump does not
 	// reveal live codes.
 	MAC func([]byte) []byte
@@ -85,12 +86,14 @@ type Sent struct {
 }
 
 // Send counts the send against the limits (ETooManyRequests with
-// "retry_after" when over, unless r.Silent hides it), keeps the code's hash
-// and sends it.
+// "retry_after" when over, unless r.Silent hides it) and keeps the code's
+// hash together with the message that carries it (one transaction). The
+// message is delivered later: the answer never waits for, or tells about,
+// its delivery.
 func (s *Sender) Send(ctx context.Context, r Request) (Sent, error) {
 	if err := s.allow(ctx, r); err != nil {
 		if r.Silent && sendlimit.AboutTarget(err) {
-			return s.decoy(ctx, r)
+			return s.decoy(ctx, r, nil)
 		}
 		return Sent{}, err
 	}
@@ -98,25 +101,30 @@ func (s *Sender) Send(ctx context.Context, r Request) (Sent, error) {
 	if err != nil {
 		return Sent{}, err
 	}
-	ch, err := s.keep(ctx, r.Purpose, r.To, r.AccountID, code)
+	now := s.d.Clock.Now()
+	m := custos.Message{Channel: r.Channel, To: r.To, Purpose: r.Message, Code: code, Expires: now.Add(s.cfg.TTL)}
+	ch, err := s.keep(ctx, r.Purpose, r.To, r.AccountID, code, now, []custos.Message{m})
 	if err != nil {
-		return Sent{}, err
-	}
-	if err := s.d.Notifier.Send(ctx, custos.Message{Channel: r.Channel, To: r.To, Purpose: r.Message, Code: code}); err != nil {
 		return Sent{}, err
 	}
 	return Sent{ID: ch.ID, SentTo: Mask(r.Channel, r.To), ExpiresAt: ch.ExpiresAt}, nil
 }
 
 // Decoy keeps a code that nobody knows, for a flow that must answer like
-// a real one (an address with no account) but can only die. Nothing is
+// a real one (an address with no account) but can only die. No code is
 // sent; the send limits count as for a real code, so the limiter's answers
-// do not tell the two apart.
-func (s *Sender) Decoy(ctx context.Context, r Request) (Sent, error) {
-	if err := s.allow(ctx, r); err != nil && !(r.Silent && sendlimit.AboutTarget(err)) {
-		return Sent{}, err
+// do not tell the two apart. notify, when given, is written with the decoy
+// in one transaction, as a real code's message is (sign-up for an address
+// that has an account tells its holder so) — unless a limit on the target
+// silenced the send.
+func (s *Sender) Decoy(ctx context.Context, r Request, notify ...custos.Message) (Sent, error) {
+	if err := s.allow(ctx, r); err != nil {
+		if !(r.Silent && sendlimit.AboutTarget(err)) {
+			return Sent{}, err
+		}
+		notify = nil
 	}
-	return s.decoy(ctx, r)
+	return s.decoy(ctx, r, notify)
 }
 
 func (s *Sender) allow(ctx context.Context, r Request) error {
@@ -125,30 +133,29 @@ func (s *Sender) allow(ctx context.Context, r Request) error {
 	})
 }
 
-// decoy keeps a code nobody knows, counting nothing.
-func (s *Sender) decoy(ctx context.Context, r Request) (Sent, error) {
+// decoy keeps a code nobody knows, with notify, counting nothing.
+func (s *Sender) decoy(ctx context.Context, r Request, notify []custos.Message) (Sent, error) {
 	unknowable, err := custos.NewToken(s.d.Rand)
 	if err != nil {
 		return Sent{}, err
 	}
-	ch, err := s.keep(ctx, r.Purpose, r.To, "", unknowable)
+	ch, err := s.keep(ctx, r.Purpose, r.To, "", unknowable, s.d.Clock.Now(), notify)
 	if err != nil {
 		return Sent{}, err
 	}
 	return Sent{ID: ch.ID, SentTo: Mask(r.Channel, r.To), ExpiresAt: ch.ExpiresAt}, nil
 }
 
-func (s *Sender) keep(ctx context.Context, purpose, to, accountID, code string) (custos.Challenge, error) {
+func (s *Sender) keep(ctx context.Context, purpose, to, accountID, code string, now time.Time, notify []custos.Message) (custos.Challenge, error) {
 	id, err := custos.NewID(s.d.Rand, "code")
 	if err != nil {
 		return custos.Challenge{}, err
 	}
-	now := s.d.Clock.Now()
 	ch := custos.Challenge{
 		ID: id, Purpose: purpose, Target: to, AccountID: accountID, CodeHash: s.hash(id, code),
 		MaxAttempts: s.cfg.Attempts, CreatedAt: now, ExpiresAt: now.Add(s.cfg.TTL),
 	}
-	return ch, s.d.Store.CreateChallenge(ctx, ch)
+	return ch, s.d.Store.CreateChallenge(ctx, ch, notify...)
 }
 
 func (s *Sender) hash(id, code string) []byte { return s.d.MAC([]byte(id + ":" + code)) }

@@ -3,6 +3,7 @@ package codes_test
 import (
 	"context"
 	"crypto/rand"
+	"database/sql"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -16,16 +17,17 @@ import (
 	"github.com/custos/custos/sendlimit"
 )
 
-// outbox is the notifier at the edge: it keeps what was sent.
+// outbox is the store's outbox at the edge: it keeps what the store's
+// transactions wrote for delivery.
 type outbox struct {
 	mu   sync.Mutex
 	sent []custos.Message
 }
 
-func (o *outbox) Send(_ context.Context, m custos.Message) error {
+func (o *outbox) write(_ context.Context, _ *sql.Tx, msgs []custos.Message) error {
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	o.sent = append(o.sent, m)
+	o.sent = append(o.sent, msgs...)
 	return nil
 }
 
@@ -50,6 +52,7 @@ func newSender(t *testing.T, dialect string) (*codes.Sender, *outbox, *testclock
 	store := testdb.Open(t, dialect)
 	clock := testclock.New(time.Time{})
 	box := &outbox{}
+	store.SetOutbox(box.write)
 	ring, err := keyring.Generate(rand.Reader, "k1")
 	if err != nil {
 		t.Fatal(err)
@@ -57,7 +60,7 @@ func newSender(t *testing.T, dialect string) (*codes.Sender, *outbox, *testclock
 	mac := func(b []byte) []byte { return ring.MAC("one-time-code", b) }
 	s := codes.New(codes.Deps{
 		Store: store, Limiter: sendlimit.New(store, clock, sendlimit.Config{}), Clock: clock, Rand: rand.Reader,
-		Notifier: box, MAC: mac,
+		MAC: mac,
 	}, codes.Config{})
 	return s, box, clock
 }

@@ -86,11 +86,10 @@ func (s *Service) ConfirmTOTP(ctx context.Context, accountID, deviceID, code str
 	if err != nil {
 		return err
 	}
-	if err := s.d.Store.ConfirmDevice(ctx, accountID, deviceID, step, now, now.Add(-s.cfg.PendingTTL), ev); err != nil {
+	if ev.Notify, err = s.notices(ctx, accountID, custos.MsgDeviceBound, map[string]string{"Name": d.Name, "Kind": "authenticator app"}); err != nil {
 		return err
 	}
-	s.notify(ctx, accountID, custos.MsgDeviceBound, map[string]string{"Name": d.Name, "Kind": "authenticator app"})
-	return nil
+	return s.d.Store.ConfirmDevice(ctx, accountID, deviceID, step, now, now.Add(-s.cfg.PendingTTL), ev)
 }
 
 // BindHardware binds an in-stock hardware token by its serial and two
@@ -144,13 +143,15 @@ func (s *Service) BindHardware(ctx context.Context, sess custos.Session, serial,
 	if err != nil {
 		return "", err
 	}
+	if ev.Notify, err = s.notices(ctx, accountID, custos.MsgDeviceBound, map[string]string{"Name": d.Name, "Kind": "hardware token"}); err != nil {
+		return "", err
+	}
 	if err := s.d.Store.BindToken(ctx, serial, d, ev); err != nil {
 		if custos.IsCode(err, custos.ENotFound) {
 			return "", notFound
 		}
 		return "", err
 	}
-	s.notify(ctx, accountID, custos.MsgDeviceBound, map[string]string{"Name": d.Name, "Kind": "hardware token"})
 	return id, nil
 }
 
@@ -244,11 +245,10 @@ func (s *Service) Unbind(ctx context.Context, sess custos.Session, deviceID stri
 	if err != nil {
 		return err
 	}
-	if err := s.d.Store.DeleteDevice(ctx, accountID, deviceID, status, ev); err != nil {
+	if ev.Notify, err = s.notices(ctx, accountID, custos.MsgDeviceUnbound, map[string]string{"Name": d.Name}); err != nil {
 		return err
 	}
-	s.notify(ctx, accountID, custos.MsgDeviceUnbound, map[string]string{"Name": d.Name})
-	return nil
+	return s.d.Store.DeleteDevice(ctx, accountID, deviceID, status, ev)
 }
 
 // VerifyCode checks an OTP code against the account's devices of the given
@@ -303,13 +303,18 @@ func (s *Service) VerifyCode(ctx context.Context, accountID string, typ custos.D
 		return d, nil
 	}
 	if replayed {
-		if ev, err := s.event(custos.EventCodeReplayed, accountID, c, map[string]string{"type": string(typ)}); err == nil {
-			if err := s.d.Store.AppendAudit(ctx, ev); err != nil {
-				s.d.Logger.WarnContext(ctx, "auditing a replayed code failed", "err", err)
-			}
+		// Someone else may have the code (read over a shoulder, phished):
+		// the holder is told, with the replay's record.
+		ev, err := s.event(custos.EventCodeReplayed, accountID, c, map[string]string{"type": string(typ)})
+		if err == nil {
+			ev.Notify, err = s.notices(ctx, accountID, custos.MsgCodeReplayed, map[string]string{"Kind": string(typ)})
 		}
-		// Someone else may have the code (read over a shoulder, phished).
-		s.notify(ctx, accountID, custos.MsgCodeReplayed, map[string]string{"Kind": string(typ)})
+		if err == nil {
+			err = s.d.Store.AppendAudit(ctx, ev)
+		}
+		if err != nil {
+			s.d.Logger.WarnContext(ctx, "auditing a replayed code failed", "err", err)
+		}
 		return custos.Device{}, custos.Fail(custos.EInvalidCode, "mfa.code_used")
 	}
 	return custos.Device{}, invalidCode()

@@ -77,7 +77,6 @@ type Deps struct {
 	Clock    custos.Clock
 	Rand     io.Reader
 	Keys     *keyring.Ring
-	Notifier custos.Notifier
 	// WebAuthn is the relying party for security keys; nil when the
 	// public URL's host is an IP address (see NewRelyingParty).
 	WebAuthn *webauthn.WebAuthn
@@ -105,17 +104,15 @@ func (s *Service) event(typ, accountID string, c Client, detail map[string]strin
 	return custos.NewEvent(s.d.Rand, s.d.Clock.Now(), typ, accountID, "", c, detail)
 }
 
-// notify tells the holder about a change to their devices, on every
-// channel on file. A failure is logged: the change already stands.
-func (s *Service) notify(ctx context.Context, accountID, purpose string, data map[string]string) {
+// notices are the notices that tell the holder about a change to their
+// devices, on every channel on file, for the change's audit event: they
+// are written with the change and delivered later.
+func (s *Service) notices(ctx context.Context, accountID, purpose string, data map[string]string) ([]custos.Message, error) {
 	acct, err := s.d.Store.AccountByID(ctx, accountID)
 	if err != nil {
-		s.d.Logger.WarnContext(ctx, "sending a device notice failed", "purpose", purpose, "err", err)
-		return
+		return nil, err
 	}
-	if err := custos.SendToAll(ctx, s.d.Notifier, acct, purpose, data); err != nil {
-		s.d.Logger.WarnContext(ctx, "sending a device notice failed", "purpose", purpose, "err", err)
-	}
+	return custos.Notices(acct, purpose, data), nil
 }
 
 // Devices returns the account's confirmed devices, oldest first.

@@ -206,10 +206,12 @@ func (s *Service) FinishWebAuthnRegistration(ctx context.Context, accountID, han
 	if err != nil {
 		return "", err
 	}
+	if ev.Notify, err = s.notices(ctx, accountID, custos.MsgDeviceBound, map[string]string{"Name": d.Name, "Kind": "security key"}); err != nil {
+		return "", err
+	}
 	if err := s.d.Store.ConfirmDevice(ctx, accountID, id, 0, now, now.Add(-s.cfg.PendingTTL), ev); err != nil {
 		return "", err
 	}
-	s.notify(ctx, accountID, custos.MsgDeviceBound, map[string]string{"Name": d.Name, "Kind": "security key"})
 	return id, nil
 }
 

@@ -31,8 +31,9 @@ type worker struct {
 }
 
 // Work delivers one message. A code that has stopped working is dropped;
-// a message that cannot be opened or rendered is given up at once; any
-// other failure is retried on the queue's schedule.
+// a message no template can render is given up at once; any other failure
+// (a message this process cannot open included) is retried on the queue's
+// schedule.
 func (w *worker) Work(ctx context.Context, job *river.Job[deliverArgs]) error {
 	q := w.q
 	channel, purpose := job.Args.Channel, job.Args.Purpose
@@ -40,9 +41,17 @@ func (w *worker) Work(ctx context.Context, job *river.Job[deliverArgs]) error {
 		"attempt", job.Attempt, "max_attempts", job.MaxAttempts)
 	m, err := q.open(job.Args)
 	if err != nil {
-		q.metrics.count(channel, outcomeDiscarded)
-		log.ErrorContext(ctx, "delivery given up: the message cannot be opened", "err", err)
-		return river.JobCancel(err)
+		// Another replica may hold the key (a key ring being rolled out):
+		// tried again like any failure, given up only at the end.
+		q.metrics.count(channel, outcomeFailed)
+		if job.Attempt >= job.MaxAttempts {
+			q.metrics.count(channel, outcomeDiscarded)
+			log.ErrorContext(ctx, "delivery given up: the message cannot be opened", "err", err)
+			return err
+		}
+		log.WarnContext(ctx, "delivery failed: the message cannot be opened here", "err", err,
+			"retry_in", q.cfg.Backoff(job.Attempt).String())
+		return err
 	}
 	log = log.With("to", maskTo(m.Channel, m.To))
 	if !m.Expires.IsZero() && !q.cfg.Clock.Now().Before(m.Expires) {

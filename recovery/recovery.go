@@ -44,15 +44,14 @@ type Factors interface {
 
 // Deps are the service's collaborators.
 type Deps struct {
-	Store    Store
-	Clock    custos.Clock
-	Rand     io.Reader
-	Notifier custos.Notifier
-	Codes    *codes.Sender
-	Captcha  custos.Captchas
-	Limiter  *sendlimit.Limiter // counts captchas made
-	Factors  Factors
-	Hasher   *password.Hasher
+	Store   Store
+	Clock   custos.Clock
+	Rand    io.Reader
+	Codes   *codes.Sender
+	Captcha custos.Captchas
+	Limiter *sendlimit.Limiter // counts captchas made
+	Factors Factors
+	Hasher  *password.Hasher
 	// LoginKeys derives the counter key of the login identifier, whose
 	// lock a reset ends.
 	LoginKeys custos.LoginKeys
@@ -420,6 +419,8 @@ func (s *Service) CompleteReset(ctx context.Context, id, accountID, newPassword,
 	if err != nil {
 		return err
 	}
+	// Every channel is told, with the reset's record.
+	ev.Notify = custos.Notices(acct, custos.MsgPasswordReset, map[string]string{})
 	if err := s.d.Store.ResetPassword(ctx, acct.ID, hash, s.d.LoginKeys.Counter(acct.LoginID()), ev); err != nil {
 		return err
 	}
@@ -428,9 +429,6 @@ func (s *Service) CompleteReset(ctx context.Context, id, accountID, newPassword,
 		if err := s.lift(ctx, acct.ID); err != nil {
 			s.d.Logger.WarnContext(ctx, "lifting a freeze failed", "err", err)
 		}
-	}
-	if err := custos.SendToAll(ctx, s.d.Notifier, acct, custos.MsgPasswordReset, map[string]string{}); err != nil {
-		s.d.Logger.WarnContext(ctx, "sending a notice failed", "purpose", custos.MsgPasswordReset, "err", err)
 	}
 	return nil
 }

@@ -31,9 +31,22 @@ const consumeQuery = "UPDATE challenges SET " +
 	"used_at = CASE WHEN code_hash = ? THEN ? ELSE used_at END " +
 	"WHERE " + liveChallenge + " RETURNING " + challengeColumns
 
-// CreateChallenge inserts c; EConflict if its id is taken.
-func (db *DB) CreateChallenge(ctx context.Context, c custos.Challenge) error {
-	_, err := db.w.ExecContext(ctx, db.q(
+// CreateChallenge inserts c and writes notify through the outbox in the
+// same transaction; EConflict if its id is taken.
+func (db *DB) CreateChallenge(ctx context.Context, c custos.Challenge, notify ...custos.Message) error {
+	if len(notify) == 0 {
+		return db.insertChallenge(ctx, db.w, c)
+	}
+	return db.inTx(ctx, func(tx *sql.Tx) error {
+		if err := db.insertChallenge(ctx, tx, c); err != nil {
+			return err
+		}
+		return db.writeOutbox(ctx, tx, notify)
+	})
+}
+
+func (db *DB) insertChallenge(ctx context.Context, ex execer, c custos.Challenge) error {
+	_, err := ex.ExecContext(ctx, db.q(
 		"INSERT INTO challenges ("+challengeColumns+") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"),
 		c.ID, c.Purpose, c.Target, c.AccountID, c.CodeHash, c.Attempts, c.MaxAttempts,
 		millis(c.CreatedAt), millis(c.ExpiresAt), optMillis(c.UsedAt))

@@ -3,6 +3,7 @@ package sqlstore_test
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -24,10 +25,67 @@ func TestStore(t *testing.T) {
 		t.Run(dialect, func(t *testing.T) {
 			t.Parallel()
 			storetest.Run(t, func(t *testing.T) custos.Store {
-				return testdb.Open(t, dialect)
+				return recording(t, testdb.Open(t, dialect))
 			})
 		})
 	}
+}
+
+// recordingStore is a store whose outbox writes each message into a table
+// of the test, test_outbox, in the transaction that carries it: a message
+// is there if and only if its change committed.
+type recordingStore struct{ *sqlstore.DB }
+
+func recording(t *testing.T, db *sqlstore.DB) recordingStore {
+	t.Helper()
+	ddl := "CREATE TABLE test_outbox (seq INTEGER PRIMARY KEY, body TEXT NOT NULL)"
+	insert := "INSERT INTO test_outbox (body) VALUES (?)"
+	if db.Dialect() == sqlstore.DialectPostgres {
+		ddl = "CREATE TABLE test_outbox (seq BIGSERIAL PRIMARY KEY, body TEXT NOT NULL)"
+		insert = "INSERT INTO test_outbox (body) VALUES ($1)"
+	}
+	if _, err := db.Writer().ExecContext(t.Context(), ddl); err != nil {
+		t.Fatalf("creating test_outbox: %v", err)
+	}
+	db.SetOutbox(func(ctx context.Context, tx *sql.Tx, msgs []custos.Message) error {
+		for _, m := range msgs {
+			b, err := json.Marshal(m)
+			if err != nil {
+				return err
+			}
+			if _, err := tx.ExecContext(ctx, insert, string(b)); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	return recordingStore{db}
+}
+
+// Sent returns the messages of committed changes, in order.
+func (s recordingStore) Sent(t *testing.T) []custos.Message {
+	t.Helper()
+	rows, err := s.Writer().QueryContext(t.Context(), "SELECT body FROM test_outbox ORDER BY seq")
+	if err != nil {
+		t.Fatalf("reading test_outbox: %v", err)
+	}
+	defer rows.Close()
+	var out []custos.Message
+	for rows.Next() {
+		var body string
+		var m custos.Message
+		if err := rows.Scan(&body); err != nil {
+			t.Fatal(err)
+		}
+		if err := json.Unmarshal([]byte(body), &m); err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, m)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return out
 }
 
 func TestOpen(t *testing.T) {

@@ -187,7 +187,7 @@ func flow(t *testing.T, base, outbox string) {
 	if status != 202 {
 		t.Fatalf("signup: %d %v", status, body)
 	}
-	msgs, err := notify.ReadOutbox(outbox)
+	msgs, err := waitOutbox(t, outbox, 1)
 	if err != nil || len(msgs) != 1 || msgs[0].Code == "" {
 		t.Fatalf("outbox: %v %+v", err, msgs)
 	}
@@ -229,4 +229,18 @@ func send(t *testing.T, req *http.Request) (int, map[string]any) {
 		}
 	}
 	return resp.StatusCode, m
+}
+
+// waitOutbox reads the outbox once it holds at least n messages (the
+// server's workers deliver after the answer), waiting up to 15 seconds.
+func waitOutbox(t *testing.T, outbox string, n int) ([]notify.Rendered, error) {
+	t.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		msgs, err := notify.ReadOutbox(outbox)
+		if (err == nil && len(msgs) >= n) || time.Now().After(deadline) {
+			return msgs, err
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }

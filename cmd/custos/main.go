@@ -24,6 +24,7 @@ import (
 	"github.com/custos/custos"
 	"github.com/custos/custos/app"
 	"github.com/custos/custos/mfa"
+	"github.com/custos/custos/queue"
 	"github.com/custos/custos/sqlstore"
 )
 
@@ -90,6 +91,10 @@ func migrate(ctx context.Context, cfg app.Config) error {
 	if err := db.Migrate(ctx); err != nil {
 		return err
 	}
+	// The delivery queue's tables (River's), under the same lock.
+	if err := queue.Migrate(ctx, queue.Config{DB: db.Writer(), Dialect: db.Dialect(), Exclusive: db.Exclusive, Logger: cfg.Logger}); err != nil {
+		return err
+	}
 	cfg.Logger.Info("migrations applied", "dialect", db.Dialect())
 	return nil
 }
@@ -119,6 +124,11 @@ func serve(ctx context.Context, cfg app.Config, addr string) error {
 		ErrorLog:          slog.NewLogLogger(cfg.Logger.Handler(), slog.LevelWarn),
 	}
 	go sweepSessions(ctx, a, cfg)
+	// Every replica delivers: the workers take due messages from the
+	// database, each message by one of them.
+	if err := a.Start(ctx); err != nil {
+		return err
+	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	cfg.Logger.Info("custos listening", "addr", ln.Addr().String(), "public_url", cfg.PublicURL.String(),
@@ -134,6 +144,10 @@ func serve(ctx context.Context, cfg app.Config, addr string) error {
 	if err := srv.Shutdown(shutCtx); err != nil {
 		return fmt.Errorf("shutdown: %w", err)
 	}
+	// The deferred Close then stops the delivery workers: deliveries in
+	// progress may finish (20 s); what is left waits in the database for
+	// another replica or the next start.
+	cfg.Logger.Info("shutting down: stopping delivery workers")
 	return nil
 }
 

@@ -13,7 +13,6 @@ import (
 	"testing"
 
 	"github.com/custos/custos/internal/testdb"
-	"github.com/custos/custos/notify"
 )
 
 // TestTwoReplicasExactLockout starts two custos processes on one PostgreSQL
@@ -50,7 +49,10 @@ func TestTwoReplicasExactLockout(t *testing.T) {
 	if status != 202 {
 		t.Fatalf("signup: %d %v", status, body)
 	}
-	msgs, _ := notify.ReadOutbox(outbox)
+	msgs, err := waitOutbox(t, outbox, 1)
+	if err != nil || len(msgs) != 1 {
+		t.Fatalf("outbox after sign-up: %v %+v", err, msgs)
+	}
 	if status, body := post(bases[1], "/api/v1/signup/verify", map[string]string{"verification_id": body["verification_id"].(string), "code": msgs[0].Code}); status != 201 {
 		t.Fatalf("verify on the other replica: %d %v", status, body)
 	}

@@ -16,6 +16,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -42,6 +43,10 @@ type Options struct {
 	// Keys is the key ring; replicas of one deployment share it. A fresh
 	// one when nil.
 	Keys *keyring.Ring
+	// Deliver is where email goes (an app.Config.Deliver spec, such as a
+	// testsmtp server's URL); "" is the dir: outbox, which then takes SMS
+	// too.
+	Deliver string
 }
 
 // Env is a running test server.
@@ -52,6 +57,9 @@ type Env struct {
 	Clock  *testclock.Clock
 	Outbox string
 	Client *http.Client
+
+	mu     sync.Mutex // held while draining; closed once the server stopped
+	closed bool
 }
 
 // Start builds and serves the app; everything stops when the test ends.
@@ -69,36 +77,128 @@ func Start(t testing.TB, o Options) *Env {
 	if o.Clock == nil {
 		o.Clock = testclock.New(time.Time{})
 	}
-	keys := o.Keys
-	if keys == nil {
-		var err error
-		if keys, err = keyring.Generate(rand.Reader, "k1"); err != nil {
-			t.Fatal(err)
-		}
+	// Replicas of one deployment share what a deployment shares: the
+	// database, the key ring (a code made or a message sealed on one is
+	// read on another) and where mail goes (here the outbox), since any
+	// replica's worker may deliver any message.
+	keys, outbox := deployments.join(t, o.DSN, o.Keys)
+	deliver := o.Deliver
+	if deliver == "" {
+		deliver = "dir:" + outbox
 	}
-	outbox := filepath.Join(t.TempDir(), "outbox")
 	srv := httptest.NewUnstartedServer(nil)
 	// A host name, not 127.0.0.1: WebAuthn needs one for its relying party.
 	public, _ := url.Parse("http://localhost:" + strconv.Itoa(srv.Listener.Addr().(*net.TCPAddr).Port))
 	a, err := app.Build(context.Background(), app.Config{
-		DB: o.DSN, PublicURL: public, Dev: true, Deliver: "dir:" + outbox, MailFrom: "custos@localhost",
+		DB: o.DSN, PublicURL: public, Dev: true, Deliver: deliver, MailFrom: "custos@localhost",
 		Captcha: "test", Keys: keys, Argon2: o.Argon2, Auth: o.Auth, Clock: o.Clock, Rand: rand.Reader,
+		DeliveryPoll: 10 * time.Millisecond,
 	})
 	if err != nil {
 		t.Fatalf("app.Build: %v", err)
 	}
-	srv.Config.Handler = a.Handler
+	if err := a.Start(context.Background()); err != nil {
+		a.Close()
+		t.Fatalf("starting the delivery workers: %v", err)
+	}
+	env := &Env{Keys: keys, App: a, Clock: o.Clock, Outbox: outbox}
+	// Messages are delivered by workers after the answer; the outbox page
+	// (what a person reads) and moving the clock wait for what is due.
+	srv.Config.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/dev/outbox" {
+			env.drain()
+		}
+		a.Handler.ServeHTTP(w, r)
+	})
+	o.Clock.BeforeMove(env.drain)
 	srv.Start()
+	env.URL, env.Client = srv.URL, srv.Client()
 	t.Cleanup(func() {
 		srv.Close()
+		env.mu.Lock()
+		env.closed = true
+		env.mu.Unlock()
 		a.Close()
 	})
-	return &Env{URL: srv.URL, Keys: keys, App: a, Clock: o.Clock, Outbox: outbox, Client: srv.Client()}
+	return env
 }
 
-// Code returns the code of the newest message sent to `to` for purpose.
+// drain waits until no message is due or being delivered, so that what
+// was sent is in the outbox. It does nothing once the server has stopped.
+func (e *Env) drain() {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.closed {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	// Started already by Start; an Env a test put together itself may not
+	// have started the workers, and starting twice is nothing.
+	if err := e.App.Start(ctx); err != nil {
+		panic("testserver: starting the delivery workers: " + err.Error())
+	}
+	if err := e.App.Queue.Drain(ctx); err != nil {
+		panic("testserver: draining the delivery queue: " + err.Error())
+	}
+}
+
+// Drain waits until every message sent so far has been delivered (or has
+// failed and waits for a retry).
+func (e *Env) Drain(t testing.TB) {
+	t.Helper()
+	e.drain()
+}
+
+// deployment is what the replicas on one database share.
+type deployment struct {
+	keys   *keyring.Ring
+	outbox string
+}
+
+// deploymentsByDSN finds the deployment of a database among the servers
+// this test binary runs.
+type deploymentsByDSN struct {
+	mu sync.Mutex
+	m  map[string]*deployment
+}
+
+var deployments = &deploymentsByDSN{m: map[string]*deployment{}}
+
+// join returns the key ring (keys unless nil) and the outbox of a replica
+// on dsn: those of the first replica, made when t starts it (and forgotten
+// when that test ends).
+func (ds *deploymentsByDSN) join(t testing.TB, dsn string, keys *keyring.Ring) (*keyring.Ring, string) {
+	t.Helper()
+	ds.mu.Lock()
+	defer ds.mu.Unlock()
+	d, ok := ds.m[dsn]
+	if !ok {
+		d = &deployment{outbox: filepath.Join(t.TempDir(), "outbox"), keys: keys}
+		if d.keys == nil {
+			var err error
+			if d.keys, err = keyring.Generate(rand.Reader, "k1"); err != nil {
+				t.Fatal(err)
+			}
+		}
+		ds.m[dsn] = d
+		t.Cleanup(func() {
+			ds.mu.Lock()
+			defer ds.mu.Unlock()
+			delete(ds.m, dsn)
+		})
+	}
+	if keys == nil {
+		keys = d.keys
+	}
+	return keys, d.outbox
+}
+
+// Code returns the code of the newest message sent to `to` for purpose,
+// once what was sent has been delivered.
 func (e *Env) Code(t testing.TB, to, purpose string) string {
 	t.Helper()
+	e.drain()
 	msgs, err := notify.ReadOutbox(e.Outbox)
 	if err != nil {
 		t.Fatalf("reading the outbox: %v", err)
@@ -115,9 +215,11 @@ func (e *Env) Code(t testing.TB, to, purpose string) string {
 	return ""
 }
 
-// Messages returns every message sent to `to`, newest first.
+// Messages returns every message sent to `to`, newest first, once what
+// was sent has been delivered.
 func (e *Env) Messages(t testing.TB, to string) []notify.Rendered {
 	t.Helper()
+	e.drain()
 	msgs, err := notify.ReadOutbox(e.Outbox)
 	if err != nil {
 		t.Fatalf("reading the outbox: %v", err)

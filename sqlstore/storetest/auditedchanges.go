@@ -50,14 +50,59 @@ func auditedMethods() []string {
 	return names
 }
 
+// Outboxed is a store whose outbox the suite can read. Run's stores must
+// be one: their outbox records each message in the transaction that writes
+// it, so Sent returns, in order, the messages of the transactions that
+// committed (and no others).
+type Outboxed interface {
+	custos.Store
+	Sent(t *testing.T) []custos.Message
+}
+
+// outboxOf returns s's outbox reader, failing t when s has none.
+func outboxOf(t *testing.T, s custos.Store) Outboxed {
+	t.Helper()
+	o, ok := s.(Outboxed)
+	if !ok {
+		t.Fatalf("the store %T is not a storetest.Outboxed: the suite reads what changes write to the outbox", s)
+	}
+	return o
+}
+
+// notice is the message a change in the suite carries.
+func notice(p, what string) custos.Message {
+	return custos.Message{Channel: custos.ChannelEmail, To: p + "@example.test", Purpose: custos.MsgPasswordChanged,
+		Data: map[string]string{"change": what}}
+}
+
+// sentTo returns what the outbox holds for p's address.
+func sentTo(t *testing.T, o Outboxed, p string) []custos.Message {
+	t.Helper()
+	var out []custos.Message
+	for _, m := range o.Sent(t) {
+		if m.To == p+"@example.test" {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// withNotice is ev carrying notice(p, what).
+func withNotice(ev custos.AuditEvent, p, what string) custos.AuditEvent {
+	ev.Notify = []custos.Message{notice(p, what)}
+	return ev
+}
+
 // testAuditFailureLeavesNoChange checks that a change whose audit write
 // fails leaves no change: for every method that takes an AuditEvent, an
 // event whose id is taken (so its insert breaks the primary key) fails the
-// call with EConflict and leaves the change undone and the log as it was.
-// The same call with a fresh event then changes what state reads, so each
-// row's state does see its change.
+// call with EConflict and leaves the change undone, the log as it was and
+// the message the event carries unwritten. The same call with a fresh
+// event then changes what state reads, so each row's state does see its
+// change, and writes its message exactly once.
 func testAuditFailureLeavesNoChange(t *testing.T, s custos.Store) {
 	ctx := t.Context()
+	o := outboxOf(t, s)
 	changes := auditedChanges()
 	t.Run("every audited method has a row", func(t *testing.T) {
 		var rows []string
@@ -84,21 +129,28 @@ func testAuditFailureLeavesNoChange(t *testing.T, s custos.Store) {
 				t.Fatalf("ListAudit: %v", err)
 			}
 
-			err = c.change(ctx, s, p, newEvent(taken.ID, p, custos.EventProtection, t0.Add(time.Hour)))
+			sent := sentTo(t, o, p)
+			err = c.change(ctx, s, p, withNotice(newEvent(taken.ID, p, custos.EventProtection, t0.Add(time.Hour)), p, "refused"))
 			wantCode(t, c.name+"(taken event id)", err, custos.EConflict)
 			if diff := cmp.Diff(before, c.state(t, s, p), opts); diff != "" {
 				t.Errorf("%s changed things although its event was refused (-before +after):\n%s", c.name, diff)
 			}
 			wantEvents(t, s, p, events...)
+			if diff := cmp.Diff(sent, sentTo(t, o, p), opts); diff != "" {
+				t.Errorf("%s wrote its message although its event was refused (-before +after):\n%s", c.name, diff)
+			}
 
 			fresh := newEvent("ev-fresh-"+p, p, custos.EventProtection, t0.Add(time.Hour))
-			if err := c.change(ctx, s, p, fresh); err != nil {
+			if err := c.change(ctx, s, p, withNotice(fresh, p, "made")); err != nil {
 				t.Fatalf("%s(fresh event): %v", c.name, err)
 			}
 			if cmp.Equal(before, c.state(t, s, p), opts) {
 				t.Errorf("%s with a fresh event changed nothing state reads: the row checks nothing", c.name)
 			}
 			wantEvents(t, s, p, append([]custos.AuditEvent{fresh}, events...)...)
+			if diff := cmp.Diff(append(sent, notice(p, "made")), sentTo(t, o, p), opts); diff != "" {
+				t.Errorf("%s did not write its message once with the change (-want +got):\n%s", c.name, diff)
+			}
 		})
 	}
 }

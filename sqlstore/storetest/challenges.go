@@ -270,7 +270,23 @@ func testCreateChallengeConflict(t *testing.T, s custos.Store) {
 	mustCreateChallenge(t, s, c)
 	other := newChallenge("chal-dup", "999999")
 	other.Target = "someone@example.test"
-	wantCode(t, "CreateChallenge(duplicate id)", s.CreateChallenge(ctx, other), custos.EConflict)
+	// A refused challenge's message is not written either; a new one's is,
+	// once, with it.
+	o := outboxOf(t, s)
+	code := func(p, code string) custos.Message {
+		return custos.Message{Channel: custos.ChannelEmail, To: p + "@example.test", Purpose: custos.MsgSignupCode, Code: code, Expires: t0.Add(10 * time.Minute)}
+	}
+	wantCode(t, "CreateChallenge(duplicate id)", s.CreateChallenge(ctx, other, code("chal-dup", "999999")), custos.EConflict)
+	if sent := sentTo(t, o, "chal-dup"); len(sent) != 0 {
+		t.Errorf("a refused challenge wrote its message: %+v", sent)
+	}
+	fresh := newChallenge("chal-fresh", "424242")
+	if err := s.CreateChallenge(ctx, fresh, code("chal-fresh", "424242")); err != nil {
+		t.Fatalf("CreateChallenge(with its message): %v", err)
+	}
+	if diff := cmp.Diff([]custos.Message{code("chal-fresh", "424242")}, sentTo(t, o, "chal-fresh"), opts); diff != "" {
+		t.Errorf("a new challenge's message (-want +got):\n%s", diff)
+	}
 	// The original is untouched: its own code still works.
 	if _, err := s.ConsumeChallenge(ctx, c.ID, c.Purpose, hash("123123"), t0); err != nil {
 		t.Errorf("ConsumeChallenge(original): %v", err)
