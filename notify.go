@@ -49,6 +49,10 @@ type Message struct {
 	// code, or one without an end). A message still undelivered then is
 	// dropped, not sent.
 	Expires time.Time
+	// Decoy marks a stand-in written where a code's message would be (for
+	// an address with no account), so that both answers do the same work
+	// and take the same time. It is never delivered.
+	Decoy bool
 }
 
 // Notifier takes a message for delivery. Send returns once the message is

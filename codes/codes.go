@@ -3,6 +3,7 @@ package codes
 import (
 	"context"
 	"io"
+	"strings"
 	"time"
 
 	"github.com/custos/custos"
@@ -133,13 +134,21 @@ func (s *Sender) allow(ctx context.Context, r Request) error {
 	})
 }
 
-// decoy keeps a code nobody knows, with notify, counting nothing.
+// decoy keeps a code nobody knows, with notify, counting nothing. With no
+// notify it writes a decoy message (custos.Message.Decoy) where the code's
+// message would be: the same transaction and the same writes as a real
+// code, which the workers never deliver, so the answer takes as long.
 func (s *Sender) decoy(ctx context.Context, r Request, notify []custos.Message) (Sent, error) {
 	unknowable, err := custos.NewToken(s.d.Rand)
 	if err != nil {
 		return Sent{}, err
 	}
-	ch, err := s.keep(ctx, r.Purpose, r.To, "", unknowable, s.d.Clock.Now(), notify)
+	now := s.d.Clock.Now()
+	if len(notify) == 0 {
+		notify = []custos.Message{{Channel: r.Channel, To: r.To, Purpose: r.Message, Code: strings.Repeat("0", s.cfg.Digits),
+			Expires: now.Add(s.cfg.TTL), Decoy: true}}
+	}
+	ch, err := s.keep(ctx, r.Purpose, r.To, "", unknowable, now, notify)
 	if err != nil {
 		return Sent{}, err
 	}

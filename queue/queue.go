@@ -323,13 +323,14 @@ type sealedMessage struct {
 	Code    string            `json:"code,omitempty"`
 	Data    map[string]string `json:"data,omitempty"`
 	Expires time.Time         `json:"expires,omitzero"`
+	Decoy   bool              `json:"decoy,omitempty"`
 }
 
 func (q *Queue) args(m custos.Message) (deliverArgs, error) {
 	if m.Channel == "" || m.To == "" || m.Purpose == "" {
 		return deliverArgs{}, custos.Errorf(custos.EInternal, "queue: a %q message to %q needs a channel, a recipient and a purpose", m.Purpose, custos.MaskEmail(m.To))
 	}
-	b, err := json.Marshal(sealedMessage{Channel: m.Channel, To: m.To, Purpose: m.Purpose, Code: m.Code, Data: m.Data, Expires: m.Expires})
+	b, err := json.Marshal(sealedMessage{Channel: m.Channel, To: m.To, Purpose: m.Purpose, Code: m.Code, Data: m.Data, Expires: m.Expires, Decoy: m.Decoy})
 	if err != nil {
 		return deliverArgs{}, fmt.Errorf("queue: encoding a %s message: %w", m.Purpose, err)
 	}
@@ -349,7 +350,7 @@ func (q *Queue) open(a deliverArgs) (custos.Message, error) {
 	if err := json.Unmarshal(b, &s); err != nil {
 		return custos.Message{}, fmt.Errorf("decoding the message: %w", err)
 	}
-	return custos.Message{Channel: s.Channel, To: s.To, Purpose: s.Purpose, Code: s.Code, Data: s.Data, Expires: s.Expires}, nil
+	return custos.Message{Channel: s.Channel, To: s.To, Purpose: s.Purpose, Code: s.Code, Data: s.Data, Expires: s.Expires, Decoy: s.Decoy}, nil
 }
 
 // Job states, as River names them.

@@ -246,8 +246,12 @@ func (s *Service) StartReset(ctx context.Context, email, rawPhone string, ca *Ca
 	}
 	acct, err := s.d.Store.AccountByEmail(ctx, e)
 	if custos.IsCode(err, custos.ENotFound) {
-		// Nobody gets a code, but the answer looks the same; the limits
-		// still count, as they would for an account.
+		// Nobody gets a code, but the answer looks the same and costs the
+		// same: the limits still count, the freeze is read (of nobody) and
+		// a decoy is written as a code would be.
+		if _, err := s.untrusted(ctx, ""); err != nil {
+			return "", err
+		}
 		return s.begin(ctx, resetFlow, codes.Request{
 			Purpose: custos.PurposeReset, Message: custos.MsgResetCode, Channel: custos.ChannelEmail, To: e, Source: c.Addr, Silent: true,
 		}, byEmail, nil, true)
