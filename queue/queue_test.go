@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"database/sql"
 	"errors"
+	"fmt"
 	"log/slog"
 	"strings"
 	"sync"
@@ -405,6 +406,54 @@ func TestNoOutboxRefuses(t *testing.T) {
 			}
 			if evs, err := store.ListAudit(t.Context(), "acct", 10); err != nil || len(evs) != 0 {
 				t.Errorf("events after the refusal: %v, %v; want none", evs, err)
+			}
+		})
+	}
+}
+
+// TestReplicasMigrateAtOnce: four processes' worth of stores starting on
+// one fresh database at the same moment all migrate River's tables and
+// get a working queue.
+func TestReplicasMigrateAtOnce(t *testing.T) {
+	for _, d := range testdb.Dialects() {
+		t.Run(d, func(t *testing.T) {
+			dsn := testdb.DSN(t, d)
+			seal, open := sealer(t)
+			const replicas = 4
+			stores := make([]*sqlstore.DB, replicas)
+			for i := range stores {
+				db, err := sqlstore.Open(t.Context(), dsn)
+				if err != nil {
+					t.Fatal(err)
+				}
+				t.Cleanup(func() { db.Close() })
+				stores[i] = db
+			}
+			var wg sync.WaitGroup
+			queues := make([]*queue.Queue, replicas)
+			for i, db := range stores {
+				wg.Go(func() {
+					if err := db.Migrate(t.Context()); err != nil {
+						t.Errorf("replica %d: store migrate: %v", i, err)
+						return
+					}
+					q, err := queue.New(t.Context(), queue.Config{DB: db.Writer(), Dialect: db.Dialect(), Exclusive: db.Exclusive,
+						Deliver: (&box{}).deliver, Seal: seal, Open: open})
+					if err != nil {
+						t.Errorf("replica %d: %v", i, err)
+						return
+					}
+					queues[i] = q
+				})
+			}
+			wg.Wait()
+			for i, q := range queues {
+				if q == nil {
+					continue
+				}
+				if err := q.Send(t.Context(), notice(fmt.Sprintf("m%d@example.com", i))); err != nil {
+					t.Errorf("replica %d: Send: %v", i, err)
+				}
 			}
 		})
 	}
