@@ -2,6 +2,7 @@ package httperr_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -185,7 +186,17 @@ func TestWriteJSON(t *testing.T) {
 			wantStatus: 503,
 			want: map[string]any{"code": "unavailable",
 				"message": "A service we depend on is not answering. Try again in a moment. If it keeps happening, quote request id req-1."},
-			wantLog: true,
+			wantRetry: "5",
+			wantLog:   true,
+		},
+		{
+			name:       "unavailable, wrapped, with a wait of its own",
+			err:        fmt.Errorf("sending: %w", custos.Errorf(custos.EUnavailable, "smtp down").With("retry_after", 60)),
+			wantStatus: 503,
+			want: map[string]any{"code": "unavailable", "retry_after": float64(60),
+				"message": "A service we depend on is not answering. Try again in a moment. If it keeps happening, quote request id req-1."},
+			wantRetry: "60",
+			wantLog:   true,
 		},
 	}
 	for _, tt := range tests {
@@ -226,5 +237,48 @@ func TestWriteJSON(t *testing.T) {
 				t.Errorf("log line lacks the request id or the detail: %s", logged)
 			}
 		})
+	}
+}
+
+// TestWriteJSONClientGone: a failure after the client hung up (the
+// request's context canceled) is not one of ours: no error log line, no
+// 5xx, but 499 and a line at info; a 4xx stays as it is.
+func TestWriteJSONClientGone(t *testing.T) {
+	tests := []struct {
+		name       string
+		err        error
+		wantStatus int
+		wantLevel  string
+	}{
+		{name: "the store's wait ended", err: fmt.Errorf("sqlstore: get account: %w", context.Canceled), wantStatus: 499, wantLevel: "INFO"},
+		{name: "any failure once the client is gone", err: errors.New("pgx: conn closed"), wantStatus: 499, wantLevel: "INFO"},
+		{name: "an answer of ours stays", err: custos.Fail(custos.EInvalidCode, "x"), wantStatus: 422},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var logs bytes.Buffer
+			logger := slog.New(slog.NewJSONHandler(&logs, nil)).With("request_id", "req-1")
+			ctx, cancel := context.WithCancel(requestinfo.With(context.Background(), requestinfo.Info{ID: "req-1", Logger: logger}))
+			cancel()
+			r := httptest.NewRequest("POST", "/api/v1/x", nil).WithContext(ctx)
+			if !httperr.ClientGone(r) {
+				t.Fatal("ClientGone is false for a canceled request")
+			}
+			rec := httptest.NewRecorder()
+			httperr.WriteJSON(rec, r, tt.err)
+			if rec.Code != tt.wantStatus {
+				t.Errorf("status %d, want %d", rec.Code, tt.wantStatus)
+			}
+			logged := logs.String()
+			if strings.Contains(logged, `"level":"ERROR"`) || strings.Contains(logged, `"level":"WARN"`) {
+				t.Errorf("logged at warn or error: %s", logged)
+			}
+			if tt.wantLevel != "" && !strings.Contains(logged, `"level":"`+tt.wantLevel+`","msg":"client went away"`) {
+				t.Errorf("log %q, want a line at %s", logged, tt.wantLevel)
+			}
+		})
+	}
+	if httperr.ClientGone(httptest.NewRequest("GET", "/", nil)) {
+		t.Error("ClientGone is true for a live request")
 	}
 }

@@ -41,9 +41,13 @@ func Language(lang string) Option { return func(o *options) { o.lang = lang } }
 //     so the fixed wire format stays as it is;
 //   - every other member of Fields, times as RFC 3339 UTC strings;
 //   - a Retry-After header in seconds for "locked_until" (with Clock) and
-//     for "retry_after".
+//     for "retry_after", and of UnavailableRetryAfter for an unavailable
+//     error that names no wait of its own.
 //
-// Anything that is not a *custos.Error answers 500 "internal".
+// Anything that is not a *custos.Error answers 500 "internal". A failure
+// after the client hung up is not one of ours (ClientGone): it is logged
+// at info and answered StatusClientClosedRequest, which nobody reads but
+// the logs and metrics.
 func WriteJSON(w http.ResponseWriter, r *http.Request, err error, opts ...Option) {
 	var o options
 	for _, opt := range opts {
@@ -52,6 +56,11 @@ func WriteJSON(w http.ResponseWriter, r *http.Request, err error, opts ...Option
 	info := requestinfo.From(r.Context())
 	cat := message.For(o.lang)
 	status := Status(err)
+	if status >= 500 && ClientGone(r) {
+		LogClientGone(r, err)
+		w.WriteHeader(StatusClientClosedRequest)
+		return
+	}
 
 	var e *custos.Error
 	if !errors.As(err, &e) {
@@ -82,6 +91,8 @@ func WriteJSON(w http.ResponseWriter, r *http.Request, err error, opts ...Option
 	}
 	if secs, ok := e.Fields["retry_after"].(int); ok {
 		h.Set("Retry-After", strconv.Itoa(secs))
+	} else if e.Code == custos.EUnavailable {
+		h.Set("Retry-After", strconv.Itoa(UnavailableRetryAfter))
 	}
 	h.Set("Content-Type", "application/json; charset=utf-8")
 	h.Set("Cache-Control", "no-store")

@@ -79,6 +79,7 @@ func New(cfg Config) http.Handler {
 	csrf := http.NewCrossOriginProtection()
 	var h http.Handler = mux
 	h = csrf.Handler(h)
+	h = checkInput(h)
 	h = securityHeaders(h, cfg.HSTS)
 	h = m.instrument(h)
 	h = recoverPanics(h)

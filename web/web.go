@@ -8,7 +8,10 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/custos/custos"
 	"github.com/custos/custos/auth"
@@ -176,7 +179,10 @@ type errorView struct {
 // asks to show again (formAgain, gone) is rendered with its status; any
 // other custos.Error shows its words on the error page with the status of
 // its code (httperr.Status); anything else is a 500 that shows only the
-// request id and logs the detail.
+// request id and logs the detail. An unavailable answer (503) carries a
+// Retry-After, as the API's does; a failure after the client hung up is
+// logged at info and recorded as httperr.StatusClientClosedRequest, not
+// as a failure of ours.
 func (wb *Web) serveError(w http.ResponseWriter, r *http.Request, err error) {
 	var sp *shownPage
 	if errors.As(err, &sp) {
@@ -188,6 +194,14 @@ func (wb *Web) serveError(w http.ResponseWriter, r *http.Request, err error) {
 	}
 	info := requestinfo.From(r.Context())
 	status := httperr.Status(err)
+	if status >= 500 && httperr.ClientGone(r) {
+		httperr.LogClientGone(r, err)
+		w.WriteHeader(httperr.StatusClientClosedRequest)
+		return
+	}
+	if custos.IsCode(err, custos.EUnavailable) {
+		w.Header().Set("Retry-After", strconv.Itoa(httperr.UnavailableRetryAfter))
+	}
 	v := errorView{page: wb.newPage(r), Status: status, RequestID: info.ID}
 	if status >= 500 {
 		info.Logger.ErrorContext(r.Context(), "page failed", "path", r.URL.Path, "err", err)
@@ -249,7 +263,11 @@ func redirect(w http.ResponseWriter, r *http.Request, to string) error {
 	return nil
 }
 
-// parseForm reads a posted form, bounded in size.
+// parseForm reads a posted form, bounded in size, and refuses (400
+// invalid_request, on the field) a name or value that holds a NUL or
+// invalid UTF-8: form values reach the store, and PostgreSQL text can
+// hold neither. The server refuses such a path or query before any page
+// sees it.
 func parseForm(w http.ResponseWriter, r *http.Request) error {
 	r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
 	if err := r.ParseForm(); err != nil {
@@ -258,6 +276,20 @@ func parseForm(w http.ResponseWriter, r *http.Request) error {
 			return custos.Fail(custos.ETooLarge, "form.too_large")
 		}
 		return custos.Fail(custos.EInvalidRequest, "form.unreadable")
+	}
+	cleanText := func(s string) bool { return utf8.ValidString(s) && strings.IndexByte(s, 0) < 0 }
+	for name, values := range r.Form {
+		bad := !cleanText(name)
+		for _, v := range values {
+			bad = bad || !cleanText(v)
+		}
+		if bad {
+			e := custos.Fail(custos.EInvalidRequest, "form.unreadable")
+			if cleanText(name) && !strings.ContainsFunc(name, unicode.IsControl) {
+				e = e.OnField(name)
+			}
+			return e
+		}
 	}
 	return nil
 }
