@@ -1,6 +1,6 @@
 // Package app builds the running system from a validated configuration:
 // it opens and migrates the store, and wires the notifier and its
-// transports, the password hasher, the key ring's uses, captchas, the
+// transports behind the delivery queue (the store's outbox), the password hasher, the key ring's uses, captchas, the
 // services, the api and web transports and the HTTP handler (server). It is
 // the one place the object graph is wired, by hand, so that cmd/custos and
 // the end-to-end tests (through internal/testserver) run exactly the same

@@ -12,8 +12,10 @@
 // wins. The configuration is read and validated once, here, into an
 // app.Config, and app.Build wires the rest. serve also sweeps ended
 // sessions, expired captchas and challenges and unconfirmed MFA devices
-// every ten minutes, and on SIGINT or SIGTERM finishes the requests in
-// flight before it exits.
+// every ten minutes, runs the delivery workers (package queue: every
+// replica delivers), and on SIGINT or SIGTERM finishes the requests in
+// flight, then lets deliveries in progress finish, before it exits.
+// migrate also migrates the delivery queue's tables.
 //
 // It is at the top of the import graph and may import any package of the
 // module: it parses flags into the typed configs of app and of the packages
