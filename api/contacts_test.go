@@ -386,9 +386,26 @@ func TestSMSSecondFactor(t *testing.T) {
 	if r := env.Do(t, "PUT", "/api/v1/account/protection", tok, map[string]bool{"login_protection": true}); r.Status != 200 {
 		t.Fatalf("protection: %d %s", r.Status, r.Raw)
 	}
+	// mfa, the default once a device is bound: the phone is not offered.
 	r := login(t, env, "cleo@example.com", goodPassword, "", "")
-	if got := strings.Join(toStrings(r.Body["methods"]), ","); got != "totp,sms,email" {
-		t.Fatalf("methods = %s", got)
+	if got := strings.Join(toStrings(r.Body["methods"]), ","); got != "totp" {
+		t.Fatalf("methods under mfa = %s, want totp", got)
+	}
+	if s := env.Do(t, "POST", "/api/v1/login/second-factor/send", "", map[string]string{"login_token": r.String("login_token"), "method": "sms"}); s.Status != 422 || s.ErrorCode() != "method_not_chosen" {
+		t.Fatalf("send sms under mfa: %d %s", s.Status, s.Raw)
+	}
+	for _, m := range env.Messages(t, phoneA) {
+		if m.Purpose == "login_code" {
+			t.Fatalf("a login code was texted under mfa: %+v", m)
+		}
+	}
+	// The holder chooses SMS: then only SMS is offered, and it works.
+	if r := env.Do(t, "PUT", "/api/v1/account/protection", tok, map[string]string{"login_method": "sms"}); r.Status != 200 || r.String("login_method") != "sms" {
+		t.Fatalf("choose sms: %d %s", r.Status, r.Raw)
+	}
+	r = login(t, env, "cleo@example.com", goodPassword, "", "")
+	if got := strings.Join(toStrings(r.Body["methods"]), ","); got != "sms" {
+		t.Fatalf("methods once sms is chosen = %s, want sms", got)
 	}
 	lt := r.String("login_token")
 	s := env.Do(t, "POST", "/api/v1/login/second-factor/send", "", map[string]string{"login_token": lt, "method": "sms"})

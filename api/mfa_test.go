@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/custos/custos"
 	"github.com/custos/custos/internal/testclock"
 	"github.com/custos/custos/internal/testdb"
 	"github.com/custos/custos/internal/testserver"
@@ -88,19 +89,26 @@ func TestTOTPBindVerifyAndLoginProtection(t *testing.T) {
 			t.Fatalf("account: %s", a.Raw)
 		}
 
-		step := func() string {
+		// mfa, the default once a device is bound: the app and recovery
+		// codes, and nothing weaker.
+		step := func(want string, captcha ...string) string {
 			t.Helper()
-			r := login(t, env, "pia@example.com", goodPassword, "", "")
+			var id, answer string
+			if len(captcha) > 0 {
+				id, answer = captcha[0], "test"
+			}
+			r := login(t, env, "pia@example.com", goodPassword, id, answer)
 			if r.Status != 200 || r.String("next") != "second_factor" || r.String("session_token") != "" {
 				t.Fatalf("login under protection: %d %s", r.Status, r.Raw)
 			}
-			if got := strings.Join(toStrings(r.Body["methods"]), ","); got != "totp,recovery_code,email" {
-				t.Fatalf("methods = %s", got)
+			if got := strings.Join(toStrings(r.Body["methods"]), ","); got != want {
+				t.Fatalf("methods = %s, want %s", got, want)
 			}
 			return r.String("login_token")
 		}
+		const mfaMethods = "totp,recovery_code"
 		env.Clock.Advance(30 * time.Second)
-		lt := step()
+		lt := step(mfaMethods)
 		code := totp(env, secret)
 		ok := env.Do(t, "POST", "/api/v1/login/second-factor", "", map[string]string{"login_token": lt, "method": "totp", "code": code})
 		if ok.Status != 200 || ok.String("session_token") == "" {
@@ -113,7 +121,7 @@ func TestTOTPBindVerifyAndLoginProtection(t *testing.T) {
 			t.Fatalf("login token reused: %d %s", r.Status, r.Raw)
 		}
 		// The same code on a fresh login token is a replay.
-		lt = step()
+		lt = step(mfaMethods)
 		r = env.Do(t, "POST", "/api/v1/login/second-factor", "", map[string]string{"login_token": lt, "method": "totp", "code": code})
 		if r.Status != 401 || r.ErrorCode() != "invalid_code" || !strings.Contains(errField(r, "message").(string), "already used") {
 			t.Fatalf("replayed code: %d %s", r.Status, r.Raw)
@@ -123,11 +131,26 @@ func TestTOTPBindVerifyAndLoginProtection(t *testing.T) {
 		if r := env.Do(t, "POST", "/api/v1/login/second-factor", "", map[string]string{"login_token": lt, "method": "recovery_code", "code": strings.ToUpper(rc)}); r.Status != 200 {
 			t.Fatalf("recovery code: %d %s", r.Status, r.Raw)
 		}
-		lt = step()
+		lt = step(mfaMethods)
 		if r := env.Do(t, "POST", "/api/v1/login/second-factor", "", map[string]string{"login_token": lt, "method": "recovery_code", "code": rc}); r.Status != 401 {
 			t.Fatalf("recovery code reused: %d %s", r.Status, r.Raw)
 		}
-		// An emailed code.
+		// No email code while mfa is the method: none is sent, none is taken.
+		if r := env.Do(t, "POST", "/api/v1/login/second-factor/send", "", map[string]string{"login_token": lt, "method": "email"}); r.Status != 422 || r.ErrorCode() != "method_not_chosen" {
+			t.Fatalf("send email under mfa: %d %s", r.Status, r.Raw)
+		}
+		for _, m := range env.Messages(t, "pia@example.com") {
+			if m.Purpose == "login_code" {
+				t.Fatalf("a login code was emailed under mfa: %+v", m)
+			}
+		}
+		// An emailed code, once the holder chooses email.
+		if r := env.Do(t, "PUT", "/api/v1/account/protection", tok, map[string]string{"login_method": "email"}); r.Status != 200 || r.String("login_method") != "email" || r.Body["login_protection"] != true {
+			t.Fatalf("choose email: %d %s", r.Status, r.Raw)
+		}
+		// The two wrong codes above count with wrong passwords: this
+		// login needs a captcha.
+		lt = step("email", newCaptcha(t, env))
 		if r := env.Do(t, "POST", "/api/v1/login/second-factor/send", "", map[string]string{"login_token": lt, "method": "email"}); r.Status != 202 || r.String("sent_to") != "p***@example.com" {
 			t.Fatalf("send: %d %s", r.Status, r.Raw)
 		}
@@ -306,9 +329,10 @@ func TestLastDeviceStaysWhileProtectionIsOn(t *testing.T) {
 	if r := env.Do(t, "DELETE", "/api/v1/mfa/"+devID, tok, nil); r.Status != 422 || r.ErrorCode() != "no_second_factor" {
 		t.Fatalf("removing the last device under protection: %d %s", r.Status, r.Raw)
 	}
-	// Operation protection on: email no longer verifies.
+	// Operation protection on, mfa the method (the default): email no
+	// longer verifies.
 	env.Clock.Advance(11 * time.Minute)
-	if r := env.Do(t, "POST", "/api/v1/verifications", tok, map[string]string{"method": "email"}); r.Status != 400 {
+	if r := env.Do(t, "POST", "/api/v1/verifications", tok, map[string]string{"method": "email"}); r.Status != 422 || r.ErrorCode() != "method_not_chosen" {
 		t.Fatalf("email verification under operation protection: %d %s", r.Status, r.Raw)
 	}
 	if r := env.Do(t, "PUT", "/api/v1/account/protection", tok, map[string]bool{"operation_protection": false}); r.Status != 403 || len(errField(r, "methods").([]any)) != 1 {
@@ -349,7 +373,7 @@ func TestConcurrentSecondFactorGuesses(t *testing.T) {
 		if answers[401] != 5 || answers[410] != 45 {
 			t.Fatalf("answers = %v, want 5 × 401 and 45 × 410", answers)
 		}
-		c, err := env.App.Store.GetCounter(context.Background(), "id:gus@example.com")
+		c, err := env.App.Store.GetCounter(context.Background(), env.App.LoginKeys.Counter(custos.EmailLogin("gus@example.com")))
 		if err != nil || c.Failures != 5 {
 			t.Fatalf("identifier counter = %+v, %v; want 5 failures", c, err)
 		}

@@ -118,6 +118,19 @@ func TestBrowserSecurityKey(t *testing.T) {
 	if got := b.eval(`document.getElementById("setting-login-protection").dataset.state`); got != "on" {
 		t.Fatalf("login protection is %q after turning it on", got)
 	}
+	// mfa is the method, the default once a device is bound.
+	if got := b.eval(`document.querySelector('#login-method-form input[name="login_method"]:checked').value`); got != "mfa" {
+		t.Errorf("the login method shows as %q, want mfa", got)
+	}
+
+	// Recovery codes, while the confirmation lasts: at the second step
+	// they are the other MFA way.
+	b.open("/account/security/recovery")
+	b.click(`form[action="/account/security/recovery"] button[type=submit]`)
+	if got := b.eval(`String(document.querySelectorAll("#recovery-codes li").length)`); got != "10" {
+		t.Fatalf("%s recovery codes shown, want 10", got)
+	}
+	b.click("#saved")
 
 	// The same key again, while the confirmation lasts: the key refuses (it
 	// is among the excluded credentials) and the page says so, in the
@@ -163,8 +176,16 @@ func TestBrowserSecurityKey(t *testing.T) {
 	if got := b.text("#webauthn-login > h2"); got != "Your security key" {
 		t.Errorf("the second step asks for %q first", got)
 	}
+	// The other ways are MFA ones only (mfa is the method): a recovery
+	// code, and no email or text.
+	if got := b.eval(`Array.from(document.querySelectorAll(".other-ways button")).map(b => b.value).join(",")`); got != "recovery_code" {
+		t.Errorf("other ways offer %q, want recovery_code alone", got)
+	}
 	// Going to another way and back keeps the key on offer.
-	b.click(`.other-ways button[value="email"]`)
+	b.click(`.other-ways button[value="recovery_code"]`)
+	if got := b.text(`label[for="code"]`); got != "Recovery code" {
+		t.Errorf("the other way asks for %q", got)
+	}
 	if got := b.text(`.other-ways button[value="webauthn"]`); got != "Security key" {
 		t.Fatalf("other ways offer %q", got)
 	}

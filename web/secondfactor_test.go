@@ -14,9 +14,10 @@ import (
 )
 
 // protectedAccount signs up email with an authenticator app, recovery
-// codes and login protection on, through the API, and returns the app's
-// seed and the recovery codes.
-func protectedAccount(t *testing.T, env *testserver.Env, email string) ([]byte, []string) {
+// codes and login protection on (mfa, the default method), through the
+// API, and returns the app's seed, the recovery codes and the API session,
+// which has just confirmed it's you.
+func protectedAccount(t *testing.T, env *testserver.Env, email string) ([]byte, []string, string) {
 	t.Helper()
 	env.SignUp(t, email, testPassword)
 	tok := env.Login(t, email, testPassword)
@@ -42,7 +43,16 @@ func protectedAccount(t *testing.T, env *testserver.Env, email string) ([]byte, 
 		t.Fatalf("login protection: %d %s", p.Status, p.Raw)
 	}
 	env.Clock.Advance(30 * time.Second) // the next code is a fresh step
-	return secret, codes
+	return secret, codes, tok
+}
+
+// chooseLoginMethod sets the method of the second step of login through
+// the API, with a session that has confirmed it's you.
+func chooseLoginMethod(t *testing.T, env *testserver.Env, tok, method string) {
+	t.Helper()
+	if p := env.Do(t, "PUT", "/api/v1/account/protection", tok, map[string]string{"login_method": method}); p.Status != http.StatusOK || p.String("login_method") != method {
+		t.Fatalf("choose %s for login: %d %s", method, p.Status, p.Raw)
+	}
 }
 
 // passwordStep posts the login form and expects the second step. It
@@ -52,7 +62,14 @@ func (v *visitor) passwordStep(email string) page {
 	v.t.Helper()
 	p := v.post("/login", v.loginFields(email))
 	wantStatus(v.t, p, http.StatusOK)
-	wantContains(v.t, p, "One more step to log in", `action="/login/second-factor"`)
+	wantContains(v.t, p, "One more step to log in")
+	// The step posts back here; a security key's, when it is the only
+	// method, answers through the script's endpoints instead.
+	if hidden(p, "methods") == "webauthn" {
+		wantContains(v.t, p, `data-webauthn="login"`, `data-begin="/login/second-factor/webauthn/begin"`)
+	} else {
+		wantContains(v.t, p, `action="/login/second-factor"`)
+	}
 	if tok := hidden(p, "login_token"); len(tok) != 43 {
 		v.t.Fatalf("login token %q", tok)
 	}
@@ -90,15 +107,16 @@ func stepForm(p page, more url.Values) url.Values {
 func TestLoginSecondFactor(t *testing.T) {
 	forEachDialect(t, func(t *testing.T, env *testserver.Env) {
 		const email = "ada@example.com"
-		secret, recovery := protectedAccount(t, env, email)
+		secret, recovery, tok := protectedAccount(t, env, email)
 		v := newVisitor(t, env)
 		p := v.passwordStep(email)
 		wantSecurityHeaders(t, p)
 		wantContains(t, p, "Code from your authenticator app", `autocomplete="one-time-code"`, `inputmode="numeric"`,
 			`<input id="trust" name="trust" type="checkbox" value="1">`, "Trust this device for 7 days",
-			`name="method" value="recovery_code"`, `name="method" value="email"`)
-		wantAbsent(t, p, `value="hardware"`, "<script", "style=")
-		if got := hidden(p, "methods"); got != "totp,recovery_code,email" {
+			`name="method" value="recovery_code"`)
+		// mfa, the default once a device is bound: nothing weaker is offered.
+		wantAbsent(t, p, `value="hardware"`, "<script", "style=", `name="method" value="email"`, `name="method" value="sms"`)
+		if got := hidden(p, "methods"); got != "totp,recovery_code" {
 			t.Errorf("methods = %q", got)
 		}
 		if p.Header.Get("Location") != "" || strings.Contains(p.Request.URL.String(), hidden(p, "login_token")) {
@@ -116,8 +134,12 @@ func TestLoginSecondFactor(t *testing.T) {
 				want: []string{"That code is not right.", `id="code-error"`, `aria-invalid="true"`}},
 			{name: "wrong recovery code", form: url.Values{"method": {"recovery_code"}, "code": {"aaaa-bbbb-cccc-dddd"}},
 				want: []string{"That recovery code is not right", "Recovery code"}},
-			{name: "email code before sending", form: url.Values{"method": {"email"}, "code": {"123456"}},
-				want: []string{"Ask for a code first."}},
+			// A form that claims email among the methods changes nothing:
+			// the server holds them.
+			{name: "email code under mfa", form: url.Values{"methods": {"totp,recovery_code,email"}, "method": {"email"}, "code": {"123456"}},
+				want: []string{"Use one of: [totp recovery_code]."}},
+			{name: "email code sent under mfa", form: url.Values{"methods": {"totp,recovery_code,email"}, "action": {"send"}, "method": {"email"}},
+				want: []string{"Use one of: [totp recovery_code]."}},
 		}
 		for _, tt := range refusals {
 			t.Run(tt.name, func(t *testing.T) {
@@ -132,6 +154,11 @@ func TestLoginSecondFactor(t *testing.T) {
 					t.Error("a failed step set a session cookie")
 				}
 			})
+		}
+		for _, m := range env.Messages(t, email) {
+			if m.Purpose == "login_code" {
+				t.Fatalf("a login code was emailed under mfa: %+v", m)
+			}
 		}
 
 		// Switching method re-renders the step for it; nothing is checked.
@@ -178,7 +205,27 @@ func TestLoginSecondFactor(t *testing.T) {
 		wantStatus(t, q, http.StatusBadRequest)
 		wantContains(t, q, "That recovery code is not right or was already used.")
 
-		// A code by email: send, then say where it went.
+		// A code by email, once the holder chooses it: then it is the only
+		// method, first asked to be sent.
+		chooseLoginMethod(t, env, tok, "email")
+		third = newVisitor(t, env)
+		p = third.passwordStep(email)
+		if got := hidden(p, "methods"); got != "email" {
+			t.Errorf("methods once email is chosen = %q", got)
+		}
+		wantContains(t, p, `id="send-code"`)
+		wantAbsent(t, p, `name="code"`, `name="method" value="totp"`, `name="method" value="recovery_code"`, `class="other-ways"`)
+		q = third.post("/login/second-factor", stepForm(p, url.Values{"method": {"email"}, "code": {"123456"}}))
+		wantStatus(t, q, http.StatusBadRequest)
+		wantContains(t, q, "Ask for a code first.", `role="alert"`)
+		// Nor does the app pass it now, even from a form that claims it.
+		env.Clock.Advance(30 * time.Second)
+		q = third.post("/login/second-factor", stepForm(p, url.Values{"methods": {"email,totp"}, "method": {"totp"}, "code": {totpCode(env, secret)}}))
+		wantStatus(t, q, http.StatusBadRequest)
+		wantContains(t, q, "Use one of: [email].", `role="alert"`)
+		if third.cookie() != "" {
+			t.Fatal("the app passed the step once email is chosen")
+		}
 		q = third.post("/login/second-factor", stepForm(p, url.Values{"action": {"choose"}, "method": {"email"}}))
 		wantStatus(t, q, http.StatusOK)
 		wantContains(t, q, `id="send-code"`)
@@ -204,7 +251,7 @@ func TestLoginSecondFactor(t *testing.T) {
 func TestLoginSecondFactorExpired(t *testing.T) {
 	env := testserver.Start(t, testserver.Options{})
 	const email = "ada@example.com"
-	secret, _ := protectedAccount(t, env, email)
+	secret, _, _ := protectedAccount(t, env, email)
 	tests := []struct {
 		name  string
 		spoil func(p page) url.Values // the form to post, after spoiling the step
@@ -253,7 +300,7 @@ func TestLoginSecondFactorExpired(t *testing.T) {
 func TestLoginSecondFactorLocked(t *testing.T) {
 	env := testserver.Start(t, testserver.Options{})
 	const email = "ada@example.com"
-	secret, _ := protectedAccount(t, env, email)
+	secret, _, _ := protectedAccount(t, env, email)
 	var steps []page
 	for range 3 {
 		steps = append(steps, newVisitor(t, env).passwordStep(email))
@@ -280,7 +327,7 @@ func TestLoginSecondFactorLocked(t *testing.T) {
 func TestSecureTrustedCookie(t *testing.T) {
 	env := testserver.Start(t, testserver.Options{})
 	const email = "ada@example.com"
-	secret, _ := protectedAccount(t, env, email)
+	secret, _, _ := protectedAccount(t, env, email)
 	h := testWeb(t, env, web.Deps{SecureCookies: true})
 	post := func(path string, form url.Values, cookies ...*http.Cookie) *httptest.ResponseRecorder {
 		t.Helper()

@@ -3,6 +3,7 @@ package web
 import (
 	"net/http"
 	"net/url"
+	"slices"
 
 	"github.com/custos/custos"
 	"github.com/custos/custos/mfa"
@@ -11,19 +12,21 @@ import (
 // securityNotices are the notices Security Settings shows after a change,
 // by the done parameter of the redirect that follows it.
 var securityNotices = map[string]string{
-	"totp":          "security.done_totp",
-	"hardware":      "security.done_hardware",
-	"webauthn":      "security.done_webauthn",
-	"removed":       "security.done_removed",
-	"renamed":       "security.done_renamed",
-	"recovery":      "security.done_recovery",
-	"login_on":      "security.done_login_on",
-	"login_off":     "security.done_login_off",
-	"operation_on":  "security.done_operation_on",
-	"operation_off": "security.done_operation_off",
-	"protection":    "security.done_protection",
-	"phone":         "security.done_phone",
-	"secure_email":  "security.done_secure_email",
+	"totp":             "security.done_totp",
+	"hardware":         "security.done_hardware",
+	"webauthn":         "security.done_webauthn",
+	"removed":          "security.done_removed",
+	"renamed":          "security.done_renamed",
+	"recovery":         "security.done_recovery",
+	"login_on":         "security.done_login_on",
+	"login_off":        "security.done_login_off",
+	"operation_on":     "security.done_operation_on",
+	"operation_off":    "security.done_operation_off",
+	"protection":       "security.done_protection",
+	"login_method":     "security.done_login_method",
+	"operation_method": "security.done_operation_method",
+	"phone":            "security.done_phone",
+	"secure_email":     "security.done_secure_email",
 }
 
 // securityDone is Security Settings with the notice for done.
@@ -36,7 +39,10 @@ type securityView struct {
 	Account custos.Account
 	Phone   string          // the bound phone, masked
 	Devices []custos.Device // confirmed MFA devices, oldest first
-	Form    formErrors      // a refused switch (no_second_factor)
+	Form    formErrors      // a refused switch (no_second_factor) or method
+	// LoginMethod and OperationMethod are the protection methods as they
+	// stand (auth.Service.ChosenMethods): "" when there is none to show.
+	LoginMethod, OperationMethod string
 	// AddKey is set when a confirmation returned here to add a security
 	// key (add=webauthn); KeyName is the name typed before it.
 	AddKey  bool
@@ -56,6 +62,9 @@ func (wb *Web) newSecurityView(r *http.Request, sess custos.Session) (securityVi
 	}
 	v.Phone = wb.binding.MaskPhone(v.Account.Phone)
 	if v.Devices, err = wb.mfa.Devices(r.Context(), sess.AccountID); err != nil {
+		return v, err
+	}
+	if v.LoginMethod, v.OperationMethod, err = wb.auth.ChosenMethods(r.Context(), v.Account); err != nil {
 		return v, err
 	}
 	return v, nil
@@ -78,14 +87,21 @@ func (wb *Web) security(w http.ResponseWriter, r *http.Request, sess custos.Sess
 }
 
 // protectionChange is a request to switch login and/or operation
-// protection; a nil field leaves that switch as it is.
+// protection, or to choose the method of either (R8, "as the holder
+// chose"); a nil field leaves that setting as it is.
 type protectionChange struct {
-	Login, Operation *bool
+	Login, Operation             *bool
+	LoginMethod, OperationMethod *string
 }
 
+// protectionMethods are the methods a holder may choose, in the order the
+// page offers them.
+var protectionMethods = []string{custos.MethodMFA, custos.MethodSMS, custos.MethodEmail}
+
 // parseProtection reads the login_protection and operation_protection
-// fields ("true" or "false"). ok is false when neither is there or one is
-// neither word.
+// fields ("true" or "false") and the login_method and operation_method
+// fields (one of protectionMethods). ok is false when none is there or one
+// holds another word.
 func parseProtection(vals url.Values) (protectionChange, bool) {
 	var c protectionChange
 	for _, f := range []struct {
@@ -104,7 +120,19 @@ func parseProtection(vals url.Values) (protectionChange, bool) {
 			return c, false
 		}
 	}
-	return c, c.Login != nil || c.Operation != nil
+	for _, f := range []struct {
+		name string
+		to   **string
+	}{{"login_method", &c.LoginMethod}, {"operation_method", &c.OperationMethod}} {
+		switch m := vals.Get(f.name); {
+		case m == "":
+		case slices.Contains(protectionMethods, m):
+			*f.to = &m
+		default:
+			return c, false
+		}
+	}
+	return c, c.Login != nil || c.Operation != nil || c.LoginMethod != nil || c.OperationMethod != nil
 }
 
 func (c protectionChange) apply(p custos.Protection) custos.Protection {
@@ -113,6 +141,12 @@ func (c protectionChange) apply(p custos.Protection) custos.Protection {
 	}
 	if c.Operation != nil {
 		p.Operation = *c.Operation
+	}
+	if c.LoginMethod != nil {
+		p.LoginMethod = *c.LoginMethod
+	}
+	if c.OperationMethod != nil {
+		p.OperationMethod = *c.OperationMethod
 	}
 	return p
 }
@@ -126,6 +160,12 @@ func (c protectionChange) query() url.Values {
 	if c.Operation != nil {
 		q.Set("operation_protection", boolField(*c.Operation))
 	}
+	if c.LoginMethod != nil {
+		q.Set("login_method", *c.LoginMethod)
+	}
+	if c.OperationMethod != nil {
+		q.Set("operation_method", *c.OperationMethod)
+	}
 	return q
 }
 
@@ -135,22 +175,37 @@ func (c protectionChange) lines() []string {
 	if c.Login != nil {
 		out = append(out, "protection.login_"+onOff(*c.Login))
 	}
+	if c.LoginMethod != nil {
+		out = append(out, "protection.login_method."+*c.LoginMethod)
+	}
 	if c.Operation != nil {
 		out = append(out, "protection.operation_"+onOff(*c.Operation))
+	}
+	if c.OperationMethod != nil {
+		out = append(out, "protection.operation_method."+*c.OperationMethod)
 	}
 	return out
 }
 
 // done names the notice for the change.
 func (c protectionChange) done() string {
-	switch {
-	case c.Login != nil && c.Operation != nil:
-		return "protection"
-	case c.Login != nil:
-		return "login_" + onOff(*c.Login)
-	default:
-		return "operation_" + onOff(*c.Operation)
+	var one []string
+	if c.Login != nil {
+		one = append(one, "login_"+onOff(*c.Login))
 	}
+	if c.Operation != nil {
+		one = append(one, "operation_"+onOff(*c.Operation))
+	}
+	if c.LoginMethod != nil {
+		one = append(one, "login_method")
+	}
+	if c.OperationMethod != nil {
+		one = append(one, "operation_method")
+	}
+	if len(one) == 1 {
+		return one[0]
+	}
+	return "protection"
 }
 
 func boolField(b bool) string {
@@ -204,6 +259,12 @@ func (wb *Web) protection(w http.ResponseWriter, r *http.Request, sess custos.Se
 	}
 	c, ok := parseProtection(r.PostForm)
 	if !ok {
+		// A method form sent with no method picked (or one it does not
+		// offer): say so next to it.
+		if f := r.PostForm.Get("method_for"); f == "login" || f == "operation" {
+			err := custos.Fail(custos.EInvalidRequest, "security.method_missing").OnField(f + "_method")
+			return wb.securityAgain(r, sess, err)
+		}
 		return custos.Fail(custos.EInvalidRequest, "security.protection_invalid")
 	}
 	acct, err := wb.auth.Account(r.Context(), sess.AccountID)
@@ -217,14 +278,82 @@ func (wb *Web) protection(w http.ResponseWriter, r *http.Request, sess custos.Se
 	case verificationNeeded(err):
 		return toVerify(w, r, securityPath+"/protection?"+c.query().Encode())
 	}
+	return wb.securityAgain(r, sess, err)
+}
+
+// securityAgain shows Security Settings with a refused change: next to
+// the method it is about (login_method, operation_method), or at the top.
+func (wb *Web) securityAgain(r *http.Request, sess custos.Session, err error) error {
 	v, verr := wb.newSecurityView(r, sess)
 	if verr != nil {
 		return verr
 	}
-	if !formProblem(&v.Form, v.Lang, err) {
+	if !formProblem(&v.Form, v.Lang, err, "login_method", "operation_method") {
 		return err
 	}
 	return formAgain("security", v)
+}
+
+// methodChoice is one method a protection's form offers.
+type methodChoice struct {
+	Value     string // custos.MethodMFA, MethodSMS or MethodEmail
+	Chosen    bool   // the method as it stands
+	Available bool   // the account has what the method needs
+	// Hint says what the method asks for; Needs, shown when it is not
+	// available, what to add first (catalogue keys).
+	Hint, Needs string
+}
+
+// methodForm is the form that chooses one protection's method.
+type methodForm struct {
+	For     string // "login" or "operation": its field is For+"_method"
+	Choices []methodChoice
+	Form    formErrors
+}
+
+// LoginMethodForm chooses the method of the second step of login.
+func (v securityView) LoginMethodForm() methodForm {
+	return methodForm{For: "login", Choices: v.loginMethods(), Form: v.Form}
+}
+
+// OperationMethodForm chooses the method of "confirm it's you" under
+// operation protection.
+func (v securityView) OperationMethodForm() methodForm {
+	return methodForm{For: "operation", Choices: v.operationMethods(), Form: v.Form}
+}
+
+// loginMethods are the choices for the second step of login: an MFA device
+// (any, or a recovery code) once one is bound, SMS once a phone is, email
+// always.
+func (v securityView) loginMethods() []methodChoice {
+	return v.methodChoices(v.LoginMethod, len(v.Devices) > 0, "login_mfa", "mfa")
+}
+
+// operationMethods are the choices for "confirm it's you" under operation
+// protection: an MFA device only when one gives codes (an app or a token;
+// a security key confirms nothing), SMS once a phone is bound, email
+// always.
+func (v securityView) operationMethods() []methodChoice {
+	return v.methodChoices(v.OperationMethod, v.Count(string(custos.DeviceTOTP))+v.Count(string(custos.DeviceHardware)) > 0,
+		"operation_mfa", "operation_mfa")
+}
+
+func (v securityView) methodChoices(chosen string, mfaOK bool, mfaHint, mfaNeeds string) []methodChoice {
+	out := make([]methodChoice, 0, len(protectionMethods))
+	for _, m := range protectionMethods {
+		c := methodChoice{Value: m, Chosen: m == chosen, Hint: "security.method_hint." + m}
+		switch m {
+		case custos.MethodMFA:
+			c.Available = mfaOK
+			c.Hint, c.Needs = "security.method_hint."+mfaHint, "security.method_needs."+mfaNeeds
+		case custos.MethodSMS:
+			c.Available, c.Needs = v.Account.Phone != "", "security.method_needs.sms"
+		default:
+			c.Available = true // every account has an email
+		}
+		out = append(out, c)
+	}
+	return out
 }
 
 // SecureEmail is the secure email, masked.

@@ -293,8 +293,9 @@ func (v *visitor) addSoftKey(k *softKey, name string) {
 }
 
 // protectLogin turns login protection on through the API, confirming it's
-// you with an email code (a security key is not a verification method).
-func protectLogin(t *testing.T, env *testserver.Env, email string) {
+// you with an email code (a security key is not a verification method),
+// and returns the API session, which has just confirmed it's you.
+func protectLogin(t *testing.T, env *testserver.Env, email string) string {
 	t.Helper()
 	tok := env.Login(t, email, testPassword)
 	vr := env.Do(t, "POST", "/api/v1/verifications", tok, map[string]string{"method": "email"})
@@ -308,4 +309,5 @@ func protectLogin(t *testing.T, env *testserver.Env, email string) {
 	if p := env.Do(t, "PUT", "/api/v1/account/protection", tok, map[string]bool{"login_protection": true}); p.Status != http.StatusOK {
 		t.Fatalf("login protection: %d %s", p.Status, p.Raw)
 	}
+	return tok
 }

@@ -60,16 +60,17 @@ func TestSecurityKeyThroughEndpoints(t *testing.T) {
 		wantStatus(t, p, http.StatusOK)
 		wantContains(t, p, "You confirmed it&#39;s you. Now add your security key.", `value="Spare key"`)
 
-		// With login protection on, the second step offers the key.
-		protectLogin(t, env, email)
+		// With login protection on, the second step offers the key, and
+		// only the key: mfa is the default once a device is bound.
+		tok := protectLogin(t, env, email)
 		w := newVisitor(t, env)
 		p = w.passwordStep(email)
-		if got := hidden(p, "methods"); got != "webauthn,email" {
+		if got := hidden(p, "methods"); got != "webauthn" {
 			t.Errorf("methods = %q", got)
 		}
 		wantContains(t, p, `data-webauthn="login"`, "Use your security key", `id="webauthn-use" disabled`,
-			"Using a security key needs JavaScript", `<script src="/static/webauthn.js" defer></script>`,
-			`name="method" value="email"`)
+			"Using a security key needs JavaScript", `<script src="/static/webauthn.js" defer></script>`)
+		wantAbsent(t, p, `name="method" value="email"`, `class="other-ways"`)
 		wantOnlyStaticScripts(t, p)
 		token := hidden(p, "login_token")
 
@@ -102,6 +103,19 @@ func TestSecurityKeyThroughEndpoints(t *testing.T) {
 		// The same login token cannot be used again.
 		a = w.postJSON(loginBegin, "application/json", map[string]string{"login_token": token})
 		wantJSONError(t, a, http.StatusGone, "expired")
+
+		// Once the holder chooses email, the step offers email alone, and
+		// the key cannot begin.
+		chooseLoginMethod(t, env, tok, "email")
+		x := newVisitor(t, env)
+		p = x.passwordStep(email)
+		if got := hidden(p, "methods"); got != "email" {
+			t.Errorf("methods once email is chosen = %q", got)
+		}
+		wantContains(t, p, `id="send-code"`, `name="method" value="email"`)
+		wantAbsent(t, p, `data-webauthn="login"`, `value="webauthn"`, `<script src="/static/webauthn.js"`)
+		a = x.postJSON(loginBegin, "application/json", map[string]string{"login_token": hidden(p, "login_token")})
+		wantJSONError(t, a, http.StatusUnprocessableEntity, "method_not_chosen")
 	})
 }
 
@@ -265,7 +279,7 @@ func TestSecurityKeyEndpointRefusals(t *testing.T) {
 		t.Run("form without script", func(t *testing.T) {
 			w, token := step()
 			p := w.post("/login/second-factor", url.Values{
-				"login_token": {token}, "methods": {"webauthn,email"}, "method": {"webauthn"}, "code": {"123456"},
+				"login_token": {token}, "methods": {"webauthn"}, "method": {"webauthn"}, "code": {"123456"},
 			})
 			wantStatus(t, p, http.StatusBadRequest)
 			wantContains(t, p, `role="alert"`, "Using a security key needs JavaScript")
