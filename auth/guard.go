@@ -82,6 +82,9 @@ func verificationMethods(acct custos.Account, devices []custos.Device) []string 
 			if acct.Phone != "" {
 				return []string{"sms"}
 			}
+			// The phone was unbound since: the login email still reaches
+			// the holder, and nothing weaker is offered.
+			return []string{"email"}
 		case custos.MethodEmail:
 			return []string{"email"}
 		}

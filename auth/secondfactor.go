@@ -137,7 +137,7 @@ func (s *Service) BeginSecondFactorWebAuthn(ctx context.Context, loginToken stri
 		return "", nil, err
 	}
 	if !slices.Contains(f.Data.Methods, "webauthn") {
-		return "", nil, custos.Fail(custos.EInvalidRequest, "secondfactor.no_key").OnField("method")
+		return "", nil, custos.Fail(custos.EMethodNotChosen, "secondfactor.use_one_of", f.Data.Methods).OnField("method").With("methods", f.Data.Methods)
 	}
 	return s.d.Factors.BeginWebAuthnAssertion(ctx, f.AccountID())
 }
@@ -269,8 +269,11 @@ func (s *Service) SendSecondFactorCode(ctx context.Context, loginToken, method s
 	if err != nil {
 		return "", err
 	}
-	if (method != "email" && method != "sms") || !slices.Contains(f.Data.Methods, method) {
+	if method != "email" && method != "sms" {
 		return "", custos.Fail(custos.EInvalidRequest, "secondfactor.send_how").OnField("method")
+	}
+	if !slices.Contains(f.Data.Methods, method) {
+		return "", custos.Fail(custos.EMethodNotChosen, "secondfactor.use_one_of", f.Data.Methods).OnField("method").With("methods", f.Data.Methods)
 	}
 	if f.State != loginPasswordOK {
 		return "", custos.Fail(custos.ETooManyRequests, "secondfactor.already_sent")
