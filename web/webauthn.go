@@ -9,6 +9,8 @@ import (
 	"net/url"
 	"strings"
 
+	jsonv2 "github.com/go-json-experiment/json"
+
 	"github.com/custos/custos"
 	"github.com/custos/custos/auth"
 	"github.com/custos/custos/httperr"
@@ -76,22 +78,19 @@ func decodeJSON(w http.ResponseWriter, r *http.Request, v any) error {
 	if err != nil || mt != "application/json" {
 		return custos.Fail(custos.EUnsupportedMediaType, "webauthn.json_type")
 	}
-	r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
-	dec := json.NewDecoder(r.Body)
-	dec.DisallowUnknownFields()
-	err = dec.Decode(v)
-	if err == nil {
-		if err = dec.Decode(&struct{}{}); errors.Is(err, io.EOF) {
-			return nil
-		} else if err == nil {
-			err = errors.New("more than one value")
-		}
-	}
+	data, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxFormBytes))
 	var tooLarge *http.MaxBytesError
 	if errors.As(err, &tooLarge) {
 		return custos.Fail(custos.ETooLarge, "webauthn.too_large")
 	}
-	return custos.Fail(custos.EInvalidRequest, "webauthn.unreadable")
+	// Strict like the API's bodies: exactly one value, valid UTF-8, no
+	// member named twice, names matched with their letter case, no unknown
+	// members (jsonv2's defaults plus RejectUnknownMembers). Device names
+	// are checked for control characters by the service.
+	if err != nil || jsonv2.Unmarshal(data, v, jsonv2.RejectUnknownMembers(true)) != nil {
+		return custos.Fail(custos.EInvalidRequest, "webauthn.unreadable")
+	}
+	return nil
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) error {

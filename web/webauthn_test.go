@@ -138,7 +138,9 @@ func TestSecurityKeyEndpointRefusals(t *testing.T) {
 		})
 
 		t.Run("bodies", func(t *testing.T) {
-			for _, body := range []string{``, `{`, `[1]`, `{"nope": 1}`, `{} {}`, `{"name": 5}`} {
+			for _, body := range []string{``, `{`, `[1]`, `{"nope": 1}`, `{} {}`, `{"name": 5}`,
+				// Strict like the API: no name twice, none in another case, UTF-8 only.
+				`{"name": "a", "name": "b"}`, `{"Name": "a"}`, "{\"name\": \"\xff\"}"} {
 				a := v.postJSON(registerBegin, "application/json; charset=utf-8", body)
 				wantJSONError(t, a, http.StatusBadRequest, "invalid_request")
 			}
