@@ -349,8 +349,31 @@ func TestOutboxAbsentWithoutDir(t *testing.T) {
 	env.Clock.Advance(time.Second) // the fake clock stands still; order needs time
 	env.SignUp(t, "second@example.com", testPassword)
 	h = testWeb(t, env, web.Deps{Outbox: app.OutboxReader(env.Outbox)})
-	rec = httptest.NewRecorder()
-	h.ServeHTTP(rec, httptest.NewRequest("GET", "/dev/outbox", nil))
+	local := func(set func(r *http.Request)) *httptest.ResponseRecorder {
+		req := httptest.NewRequest("GET", "/dev/outbox", nil)
+		req.RemoteAddr, req.Host = "127.0.0.1:50000", "127.0.0.1:8080"
+		if set != nil {
+			set(req)
+		}
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		return rec
+	}
+	// Only for the person at this machine: a request a proxy forwarded, or
+	// one from elsewhere, gets nothing.
+	for name, set := range map[string]func(r *http.Request){
+		"forwarded":      func(r *http.Request) { r.Header.Set("X-Forwarded-For", "203.0.113.9") },
+		"Forwarded":      func(r *http.Request) { r.Header.Set("Forwarded", "for=203.0.113.9") },
+		"another peer":   func(r *http.Request) { r.RemoteAddr = "192.0.2.1:1234" },
+		"a public Host":  func(r *http.Request) { r.Host = "account.example.com" },
+		"via a proxy":    func(r *http.Request) { r.Header.Set("Via", "1.1 proxy") },
+		"a real-ip hint": func(r *http.Request) { r.Header.Set("X-Real-IP", "203.0.113.9") },
+	} {
+		if rec := local(set); rec.Code != http.StatusNotFound || strings.Contains(rec.Body.String(), "data-code") {
+			t.Errorf("GET /dev/outbox %s: %d, want 404 and no code", name, rec.Code)
+		}
+	}
+	rec = local(nil)
 	body := rec.Body.String()
 	if rec.Code != http.StatusOK {
 		t.Fatalf("GET /dev/outbox: %d", rec.Code)

@@ -115,6 +115,15 @@ func buildConfig(o options, cmd string, rnd io.Reader) (app.Config, error) {
 		return c, fmt.Errorf("--addr %q: want host:port", o.addr)
 	}
 	local := loopback(o.addr)
+	// A bare start on this machine — serve on a loopback address with no
+	// delivery and no public URL, the README's `go run ./cmd/custos` — is a
+	// try-out: it runs as with --dev. Anything that says production (a
+	// public URL, which the documented proxy layout always sets, a
+	// delivery, an SMS gateway, an address beyond loopback) turns it off,
+	// and then the checks below apply in full.
+	if cmd == "serve" && !o.dev && local && o.publicURL == "" && o.deliver == "" && o.sms == "" {
+		o.dev = true
+	}
 	if o.dev && !local {
 		return c, errors.New("--dev: only on a loopback --addr (127.0.0.1, ::1 or localhost): it shows every code at /dev/outbox")
 	}

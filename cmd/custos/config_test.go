@@ -24,7 +24,8 @@ func TestConfigRefusals(t *testing.T) {
 		env      map[string]string
 		wantFlag string // the flag the error must name; "" means accepted
 	}{
-		{name: "no flags: delivery needed", args: nil, wantFlag: "--deliver"},
+		{name: "no flags: a try-out on this machine, as with --dev", args: nil},
+		{name: "no flags but a public URL: production", args: []string{"--public-url", "http://127.0.0.1:8080"}, wantFlag: "--deliver"},
 		{name: "dev defaults", args: []string{"--dev"}},
 		{name: "dev on localhost", args: []string{"--dev", "--addr", "localhost:8080", "--public-url", "http://localhost:8080"}},
 		{name: "dev on ::1", args: []string{"--dev", "--addr", "[::1]:8080"}},

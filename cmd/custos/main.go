@@ -110,7 +110,7 @@ func serve(ctx context.Context, cfg app.Config, addr string) error {
 		return fmt.Errorf("--addr: %v", err)
 	}
 	if cfg.Dev {
-		cfg.Logger.Warn("DEVELOPMENT MODE: production checks are relaxed; every code is readable at /dev/outbox")
+		cfg.Logger.Warn("DEVELOPMENT MODE (--dev, or a bare start on this machine): production checks are relaxed; every code is readable at /dev/outbox from this machine only; give --public-url and --deliver for production")
 	}
 	if cfg.Captcha == "test" {
 		cfg.Logger.Warn("TEST CAPTCHA IS ON: every captcha's answer is \"test\"; never use this in production")

@@ -34,7 +34,6 @@ func TestBinaryProduction(t *testing.T) {
 		wantFlag string
 		wantAlso string // more the one line must say
 	}{
-		{name: "no flags", args: nil, wantFlag: "--deliver", wantAlso: "--dev"},
 		{name: "behind a TLS proxy without --deliver", args: []string{"--public-url", proxied}, wantFlag: "--deliver"},
 		{name: "behind a TLS proxy with a dir: outbox", args: []string{"--public-url", proxied, "--deliver", "dir:" + t.TempDir()}, wantFlag: "--deliver"},
 		{name: "behind a TLS proxy with log delivery", args: []string{"--public-url", proxied, "--deliver", "log"}, wantFlag: "--deliver"},
@@ -115,6 +114,35 @@ func TestBinaryProduction(t *testing.T) {
 		}
 		if got := resp.Header.Get("Strict-Transport-Security"); got != "" {
 			t.Errorf("plain http public URL sent Strict-Transport-Security %q", got)
+		}
+	})
+
+	// The README's bare `go run ./cmd/custos`: a try-out on this machine,
+	// as with --dev — and its outbox shows nothing to a request a proxy
+	// forwarded.
+	t.Run("a bare start: a try-out on this machine", func(t *testing.T) {
+		base, stop := startBinary(t, bin, "--data-dir", filepath.Join(t.TempDir(), "data"), "--argon2", "64,1,1")
+		defer stop()
+		get := func(forwarded bool) int {
+			req, err := http.NewRequest("GET", base+"/dev/outbox", nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if forwarded {
+				req.Header.Set("X-Forwarded-For", "203.0.113.9")
+			}
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			return resp.StatusCode
+		}
+		if s := get(false); s != http.StatusOK {
+			t.Errorf("GET /dev/outbox on a bare start = %d, want 200", s)
+		}
+		if s := get(true); s != http.StatusNotFound {
+			t.Errorf("GET /dev/outbox forwarded by a proxy = %d, want 404", s)
 		}
 	})
 }
