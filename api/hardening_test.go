@@ -45,27 +45,14 @@ func TestSecondFactorGuessesStopAtTheLock(t *testing.T) {
 				}
 				tokens = append(tokens, r.String("login_token"))
 			}
-			var mu sync.Mutex
-			answers := map[int]int{}
-			var wg sync.WaitGroup
 			spare, tokens := tokens[40], tokens[:40]
-			for i, lt := range tokens {
+			answers := statuses(len(tokens)*5, func(i int) int {
 				env := one
 				if i%2 == 1 {
 					env = two
 				}
-				for range 5 {
-					wg.Add(1)
-					go func() {
-						defer wg.Done()
-						r := env.Do(t, "POST", "/api/v1/login/second-factor", "", map[string]string{"login_token": lt, "method": "totp", "code": wrong})
-						mu.Lock()
-						answers[r.Status]++
-						mu.Unlock()
-					}()
-				}
-			}
-			wg.Wait()
+				return env.Do(t, "POST", "/api/v1/login/second-factor", "", map[string]string{"login_token": tokens[i/5], "method": "totp", "code": wrong}).Status
+			})
 			if answers[401] != 10 || answers[423] != 190 {
 				t.Fatalf("answers = %v, want 10 × 401 and 190 × 423", answers)
 			}
@@ -105,26 +92,13 @@ func TestVerificationGuessesStopAtTheLock(t *testing.T) {
 				}
 				ids = append(ids, r.String("id"))
 			}
-			var mu sync.Mutex
-			answers := map[int]int{}
-			var wg sync.WaitGroup
-			for i, id := range ids {
+			answers := statuses(len(ids)*5, func(i int) int {
 				env := one
 				if i%2 == 1 {
 					env = two
 				}
-				for range 5 {
-					wg.Add(1)
-					go func() {
-						defer wg.Done()
-						r := env.Do(t, "POST", "/api/v1/verifications/"+id, tok, map[string]string{"code": wrong})
-						mu.Lock()
-						answers[r.Status]++
-						mu.Unlock()
-					}()
-				}
-			}
-			wg.Wait()
+				return env.Do(t, "POST", "/api/v1/verifications/"+ids[i/5], tok, map[string]string{"code": wrong}).Status
+			})
 			if answers[422] != 10 || answers[423] != 190 {
 				t.Fatalf("answers = %v, want 10 × 422 and 190 × 423", answers)
 			}
@@ -585,4 +559,24 @@ func TestPendingResetDiesWithAPasswordChange(t *testing.T) {
 			t.Fatalf("the holder's password: %d %s", r.Status, r.Raw)
 		}
 	})
+}
+
+// statuses runs n requests at once (do(i) answers the i-th's status) and
+// counts the answers by status.
+func statuses(n int, do func(i int) int) map[int]int {
+	var mu sync.Mutex
+	answers := map[int]int{}
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			status := do(i)
+			mu.Lock()
+			answers[status]++
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	return answers
 }
