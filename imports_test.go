@@ -7,6 +7,7 @@
 //	  ↑
 //	policy         password lockout otp phone      pure rules, no I/O;
 //	               keyring tokenimport message     root and each other
+//	               idcheck
 //	  ↑
 //	service parts  codes flow sendlimit            root, policy, each other;
 //	                                               the database only through
@@ -27,7 +28,7 @@
 //
 //	adapters           sqlstore sqlstore/storetest notify captcha queue blob
 //	                   import only root: root ← adapters ← app, cmd/custos
-//	transport support  requestinfo httperr
+//	transport support  requestinfo httperr upload
 //	                   import root, message and requestinfo; transports use them
 //	test support       internal/testclock internal/testdb internal/testserver
 //	                   internal/testsmtp bench
@@ -81,7 +82,7 @@ var layers = []layer{
 	},
 	{
 		name:      "policy",
-		packages:  []string{"password", "lockout", "otp", "phone", "keyring", "tokenimport", "message"},
+		packages:  []string{"password", "lockout", "otp", "phone", "keyring", "tokenimport", "message", "idcheck"},
 		mayImport: []string{"root", "policy"},
 	},
 	{
@@ -101,7 +102,7 @@ var layers = []layer{
 	},
 	{
 		name:              "transport support",
-		packages:          []string{"requestinfo", "httperr"},
+		packages:          []string{"requestinfo", "httperr", "upload"},
 		mayImport:         []string{"root"},
 		mayImportPackages: []string{"message", "requestinfo"},
 	},

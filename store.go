@@ -136,6 +136,9 @@ type Store interface {
 	DeviceStore
 	FlowStore
 	TrustedDeviceStore
+	IdentityStore
+	BlobStore
+	StaffStore
 	// Ping reports whether the database is reachable (for /readyz).
 	Ping(ctx context.Context) error
 	// Close releases the database.
