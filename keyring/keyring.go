@@ -117,7 +117,22 @@ func (r *Ring) Primary() string { return r.ids[0] }
 // MAC returns HMAC-SHA256 of data under a key derived from the primary key
 // for the given purpose, so MACs made for one purpose never verify another.
 func (r *Ring) MAC(purpose string, data []byte) []byte {
-	sub := hmac.New(sha256.New, r.keys[r.ids[0]])
+	return mac(r.keys[r.ids[0]], purpose, data)
+}
+
+// MACs returns the MAC of data under every key of the ring, the primary's
+// first: a lookup by keyed hash (a document number) then still finds what
+// was stored before the primary key changed.
+func (r *Ring) MACs(purpose string, data []byte) [][]byte {
+	out := make([][]byte, len(r.ids))
+	for i, id := range r.ids {
+		out[i] = mac(r.keys[id], purpose, data)
+	}
+	return out
+}
+
+func mac(key []byte, purpose string, data []byte) []byte {
+	sub := hmac.New(sha256.New, key)
 	sub.Write([]byte("custos mac key\x00" + purpose))
 	m := hmac.New(sha256.New, sub.Sum(nil))
 	m.Write(data)

@@ -92,3 +92,32 @@ func TestLoadOrCreate(t *testing.T) {
 		t.Fatal("second load made a new ring")
 	}
 }
+
+func TestMACsUnderEveryKey(t *testing.T) {
+	old, err := keyring.Generate(rand.Reader, "k1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fresh, err := keyring.Generate(rand.Reader, "k2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rotated, err := keyring.Parse(fresh.String() + "," + old.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	data := []byte("G12345678")
+	macs := rotated.MACs("identity-document", data)
+	if len(macs) != 2 {
+		t.Fatalf("got %d MACs, want 2", len(macs))
+	}
+	if !bytes.Equal(macs[0], rotated.MAC("identity-document", data)) || !bytes.Equal(macs[0], fresh.MAC("identity-document", data)) {
+		t.Error("the first MAC is not the primary key's")
+	}
+	if !bytes.Equal(macs[1], old.MAC("identity-document", data)) {
+		t.Error("the second MAC is not the old key's: a lookup would miss what was stored before the rotation")
+	}
+	if bytes.Equal(macs[0], macs[1]) {
+		t.Error("two keys gave the same MAC")
+	}
+}
