@@ -31,6 +31,8 @@ const (
 	MsgPasswordChanged   = "password_changed"   // every channel: the holder changed the password
 	MsgCodeReplayed      = "code_replayed"      // every channel: a one-time code was used a second time
 	MsgAccountFrozen     = "account_frozen"     // every channel: "it wasn't me" froze the account
+	MsgIdentityVerified  = "identity_verified"  // every channel: the real-name record was verified
+	MsgIdentityRejected  = "identity_rejected"  // every channel: a real-name submission was rejected, with the reason
 )
 
 // Message is one outgoing email or SMS before it is rendered. Data fills the

@@ -101,10 +101,13 @@ var samples = map[string]custos.Message{
 		"NewPhone": "+86 139****9000", "UndoURL": testUndoURL}},
 	custos.MsgEmailChanged: {To: "alice@example.com", Data: map[string]string{
 		"NewEmail": "b***@example.org", "UndoURL": testUndoURL}},
-	custos.MsgRetrieveCode:  {To: "+8613800138000", Code: "123456"},
-	custos.MsgResetCode:     {To: "alice@example.com", Code: "123456"},
-	custos.MsgPasswordReset: {To: "alice@example.com", Data: map[string]string{}},
-	custos.MsgAccountFrozen: {To: "alice@example.com", Data: map[string]string{}},
+	custos.MsgRetrieveCode:     {To: "+8613800138000", Code: "123456"},
+	custos.MsgResetCode:        {To: "alice@example.com", Code: "123456"},
+	custos.MsgPasswordReset:    {To: "alice@example.com", Data: map[string]string{}},
+	custos.MsgAccountFrozen:    {To: "alice@example.com", Data: map[string]string{}},
+	custos.MsgIdentityVerified: {To: "alice@example.com", Data: map[string]string{}},
+	custos.MsgIdentityRejected: {To: "alice@example.com", Data: map[string]string{
+		"Reason": "The photo of the back of the card is blurred."}},
 }
 
 // testUndoURL is as long as the links package binding makes (a 43-character
