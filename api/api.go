@@ -8,9 +8,12 @@ import (
 	"github.com/custos/custos"
 	"github.com/custos/custos/auth"
 	"github.com/custos/custos/binding"
+	"github.com/custos/custos/identity"
 	"github.com/custos/custos/mfa"
 	"github.com/custos/custos/recovery"
 	"github.com/custos/custos/requestinfo"
+	"github.com/custos/custos/staff"
+	"github.com/custos/custos/upload"
 	"github.com/prometheus/client_golang/prometheus"
 )
 
@@ -25,6 +28,9 @@ type Deps struct {
 	MFA      *mfa.Service
 	Binding  *binding.Service
 	Recovery *recovery.Service
+	Identity *identity.Service
+	Staff    *staff.Service
+	Uploads  *upload.Parser
 	Clock    custos.Clock
 	Metrics  prometheus.Registerer // may be nil
 }
@@ -35,6 +41,9 @@ type API struct {
 	mfa      *mfa.Service
 	binding  *binding.Service
 	recovery *recovery.Service
+	identity *identity.Service
+	staff    *staff.Service
+	uploads  *upload.Parser
 	clock    custos.Clock
 	logins   *prometheus.CounterVec
 }
@@ -46,6 +55,9 @@ func New(d Deps) *API {
 		mfa:      d.MFA,
 		binding:  d.Binding,
 		recovery: d.Recovery,
+		identity: d.Identity,
+		staff:    d.Staff,
+		uploads:  d.Uploads,
 		clock:    d.Clock,
 		logins: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "custos_logins_total",
@@ -112,6 +124,22 @@ func Routes() []Route {
 		{"POST", "/api/v1/captcha", func(a *API) http.Handler { return a.handle(a.newCaptcha) }},
 		{"GET", "/api/v1/captcha/{id}/image", func(a *API) http.Handler { return a.handle(a.captchaImage) }},
 		{"GET", "/api/v1/captcha/{id}/audio", func(a *API) http.Handler { return a.handle(a.captchaAudio) }},
+		{"GET", "/api/v1/account/identity", func(a *API) http.Handler { return a.authed(a.getIdentity) }},
+		{"POST", "/api/v1/account/identity", func(a *API) http.Handler { return a.authed(a.submitIdentity) }},
+		{"POST", "/api/v1/staff/enrol/{token}", func(a *API) http.Handler { return a.handle(a.staffEnrol) }},
+		{"POST", "/api/v1/staff/enrol/{token}/confirm", func(a *API) http.Handler { return a.handle(a.staffEnrolConfirm) }},
+		{"POST", "/api/v1/staff/login", func(a *API) http.Handler { return a.handle(a.staffLogin) }},
+		{"POST", "/api/v1/staff/login/second-factor", func(a *API) http.Handler { return a.handle(a.staffSecondFactor) }},
+		{"GET", "/api/v1/staff/session", func(a *API) http.Handler { return a.staffAuthed(a.staffSession) }},
+		{"DELETE", "/api/v1/staff/session", func(a *API) http.Handler { return a.staffAuthed(a.staffLogout) }},
+		{"GET", "/api/v1/staff/identity-reviews", func(a *API) http.Handler { return a.staffAuthed(a.identityReviews) }},
+		{"GET", "/api/v1/staff/identity-reviews/{id}", func(a *API) http.Handler { return a.staffAuthed(a.identityReview) }},
+		{"GET", "/api/v1/staff/identity-reviews/{id}/files/{file_id}", func(a *API) http.Handler { return a.staffAuthed(a.identityFile) }},
+		{"POST", "/api/v1/staff/identity-reviews/{id}/decision", func(a *API) http.Handler { return a.staffAuthed(a.identityDecision) }},
+		{"GET", "/api/v1/staff/members", func(a *API) http.Handler { return a.staffAuthed(a.listStaff) }},
+		{"POST", "/api/v1/staff/members", func(a *API) http.Handler { return a.staffAuthed(a.addStaff) }},
+		{"POST", "/api/v1/staff/members/{id}/disable", func(a *API) http.Handler { return a.staffAuthed(a.disableStaff) }},
+		{"GET", "/api/v1/staff/audit", func(a *API) http.Handler { return a.staffAuthed(a.staffAudit) }},
 		{"GET", "/api/v1/openapi.yaml", func(a *API) http.Handler { return a.handle(a.openapi) }},
 	}
 }

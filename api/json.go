@@ -43,6 +43,12 @@ func decode(w http.ResponseWriter, r *http.Request, v any) error {
 		}
 		return custos.Fail(custos.EInvalidRequest, "api.json_unreadable")
 	}
+	return decodeBytes(data, v)
+}
+
+// decodeBytes is decode's check of an already read JSON object (the data
+// part of a multipart upload).
+func decodeBytes(data []byte, v any) error {
 	if err := checkText(data); err != nil {
 		return err
 	}
