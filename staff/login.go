@@ -34,8 +34,10 @@ var loginMachine = flow.Machine[loginState, loginData]{
 // loginAttempts is how many codes one login token takes.
 const loginAttempts = 5
 
-func invalidCredentials() error { return custos.Fail(custos.EInvalidCredentials, "staff.invalid_credentials") }
-func deadLogin() error          { return custos.Fail(custos.EUnauthenticated, "staff.login_dead") }
+func invalidCredentials() error {
+	return custos.Fail(custos.EInvalidCredentials, "staff.invalid_credentials")
+}
+func deadLogin() error { return custos.Fail(custos.EUnauthenticated, "staff.login_dead") }
 
 func (s *Service) locked(until time.Time) error {
 	return custos.Fail(custos.EAccountLocked, "staff.locked", until.UTC().Format("2006-01-02 15:04 UTC")).With("locked_until", until)
