@@ -19,6 +19,7 @@ import (
 	"github.com/custos/custos/binding"
 	"github.com/custos/custos/captcha"
 	"github.com/custos/custos/codes"
+	"github.com/custos/custos/identity"
 	"github.com/custos/custos/keyring"
 	"github.com/custos/custos/mfa"
 	"github.com/custos/custos/notify"
@@ -29,6 +30,8 @@ import (
 	"github.com/custos/custos/sendlimit"
 	"github.com/custos/custos/server"
 	"github.com/custos/custos/sqlstore"
+	"github.com/custos/custos/staff"
+	"github.com/custos/custos/upload"
 	"github.com/custos/custos/web"
 	"github.com/prometheus/client_golang/prometheus"
 )
@@ -52,6 +55,12 @@ type Config struct {
 	HashWorkers    int // 0: one per core
 	Auth           auth.Config
 	MFA            mfa.Config
+	Identity       identity.Config
+	// IdentityVerifier is "staff" (the review console; the default) or
+	// "auto" (approves at once; cmd/custos allows it only with --dev).
+	IdentityVerifier string
+	Uploads          upload.Limits
+	Staff            staff.Config
 	TrustedProxies []netip.Prefix
 	Clock          custos.Clock
 	Rand           io.Reader
@@ -70,6 +79,8 @@ type App struct {
 	MFA       *mfa.Service
 	Binding   *binding.Service
 	Recovery  *recovery.Service
+	Identity  *identity.Service
+	Staff     *staff.Service
 	Hasher    *password.Hasher
 	LoginKeys custos.LoginKeys // the counter keys of login identifiers
 	Registry  *prometheus.Registry
@@ -175,14 +186,27 @@ func Build(ctx context.Context, cfg Config) (*App, error) {
 	recoveries := recovery.New(recovery.Deps{Store: store, Clock: cfg.Clock, Rand: cfg.Rand,
 		Codes: sender, Captcha: captchas, Limiter: limiter, Factors: mfas, Hasher: hasher, LoginKeys: loginKeys, Logger: cfg.Logger},
 		recovery.Config{DefaultRegion: cfg.DefaultRegion})
+	var verifier identity.Verifier = identity.StaffReview{}
+	if cfg.IdentityVerifier == "auto" {
+		if !cfg.Dev {
+			store.Close()
+			return nil, errors.New("--identity-verifier auto: only with --dev")
+		}
+		verifier = identity.Auto{}
+	}
+	identities := identity.New(identity.Deps{Store: store, Elevator: guard, Verifier: verifier, Clock: cfg.Clock,
+		Rand: cfg.Rand, Keys: cfg.Keys, Logger: cfg.Logger}, cfg.Identity)
+	staffs := staff.New(staff.Deps{Store: store, Clock: cfg.Clock, Rand: cfg.Rand, Hasher: hasher, Keys: cfg.Keys,
+		LoginKeys: loginKeys, PublicURL: publicURL, Logger: cfg.Logger}, cfg.Staff)
+	uploads := upload.New(cfg.Uploads, 0)
 
 	a := &App{Queue: q, Store: store, Auth: svc, Captcha: captchas, MFA: mfas, Binding: bindings, Recovery: recoveries,
-		Hasher: hasher, LoginKeys: loginKeys, Registry: reg}
+		Identity: identities, Staff: staffs, Hasher: hasher, LoginKeys: loginKeys, Registry: reg}
 	if d, ok := transport.(*notify.Dir); ok && cfg.Dev {
 		a.OutboxDir = d.Path()
 	}
 	apiT := api.New(api.Deps{Auth: svc, MFA: mfas, Binding: bindings, Recovery: recoveries,
-		Clock: cfg.Clock, Metrics: reg})
+		Identity: identities, Staff: staffs, Uploads: uploads, Clock: cfg.Clock, Metrics: reg})
 	var outbox func() ([]web.OutboxMessage, error)
 	if a.OutboxDir != "" {
 		outbox = OutboxReader(a.OutboxDir)

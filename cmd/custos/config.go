@@ -15,11 +15,13 @@ import (
 	"github.com/custos/custos"
 	"github.com/custos/custos/app"
 	"github.com/custos/custos/auth"
+	"github.com/custos/custos/identity"
 	"github.com/custos/custos/keyring"
 	"github.com/custos/custos/mfa"
 	"github.com/custos/custos/password"
 	"github.com/custos/custos/phone"
 	"github.com/custos/custos/requestinfo"
+	"github.com/custos/custos/upload"
 )
 
 // options are the raw flag values; each flag may also come from the
@@ -31,6 +33,10 @@ type options struct {
 	dev                                                                    bool
 	hashWorkers                                                            int
 	sessionIdle, sessionLifetime                                           time.Duration
+	identityVerifier                                                       string
+	identityMaxPersonal, identityMaxEnterprise                             int
+	identityChangeEvery, identityKeepFiles                                 time.Duration
+	uploadMaxFileMB, uploadMaxFiles                                        int
 }
 
 func newFlagSet(name string, o *options) *flag.FlagSet {
@@ -55,6 +61,13 @@ func newFlagSet(name string, o *options) *flag.FlagSet {
 	fs.StringVar(&o.smsSecret, "sms-secret", "", "HMAC key for the SMS webhook's X-Custos-Signature (or @FILE)")
 	fs.StringVar(&o.defaultRegion, "default-region", "", "region of national-format phone numbers, e.g. CN or US (default: E.164 only)")
 	fs.IntVar(&o.maxPerNumber, "max-accounts-per-phone", 5, "how many accounts one phone number may be bound to")
+	fs.StringVar(&o.identityVerifier, "identity-verifier", "staff", "who decides real-name submissions: staff (the review console), or auto (approves at once; only with --dev)")
+	fs.IntVar(&o.identityMaxPersonal, "identity-max-personal", identity.DefaultConfig.MaxPersonal, "accounts one person's identity document may be verified on")
+	fs.IntVar(&o.identityMaxEnterprise, "identity-max-enterprise", identity.DefaultConfig.MaxEnterprise, "accounts one Unified Social Credit Code may be verified on")
+	fs.DurationVar(&o.identityChangeEvery, "identity-change-every", identity.DefaultConfig.ChangeEvery, "a verified real-name record may change at most once in this long")
+	fs.DurationVar(&o.identityKeepFiles, "identity-keep-files", identity.DefaultConfig.KeepFiles, "uploaded documents are deleted this long after the decision")
+	fs.IntVar(&o.uploadMaxFileMB, "upload-max-file-mb", 10, "largest uploaded file, in MiB")
+	fs.IntVar(&o.uploadMaxFiles, "upload-max-files", 5, "most files in one submission")
 	return fs
 }
 
@@ -255,6 +268,28 @@ func buildConfig(o options, cmd string, rnd io.Reader) (app.Config, error) {
 		return c, errors.New("--max-accounts-per-phone: must be at least 1")
 	}
 	c.MaxPerNumber = o.maxPerNumber
+	switch o.identityVerifier {
+	case "staff":
+	case "auto":
+		if !o.dev {
+			return c, errors.New("--identity-verifier auto: only allowed together with --dev (it approves every real-name submission unseen)")
+		}
+	default:
+		return c, fmt.Errorf("--identity-verifier %q: want staff or auto", o.identityVerifier)
+	}
+	c.IdentityVerifier = o.identityVerifier
+	if o.identityMaxPersonal < 1 || o.identityMaxEnterprise < 1 {
+		return c, errors.New("--identity-max-personal/--identity-max-enterprise: must be at least 1")
+	}
+	if o.identityChangeEvery < 0 || o.identityKeepFiles < 24*time.Hour {
+		return c, errors.New("--identity-change-every/--identity-keep-files: must not be negative; files are kept at least 24h")
+	}
+	c.Identity = identity.Config{MaxPersonal: o.identityMaxPersonal, MaxEnterprise: o.identityMaxEnterprise,
+		ChangeEvery: o.identityChangeEvery, KeepFiles: o.identityKeepFiles}
+	if o.uploadMaxFileMB < 1 || o.uploadMaxFileMB > 100 || o.uploadMaxFiles < 3 || o.uploadMaxFiles > 20 {
+		return c, errors.New("--upload-max-file-mb/--upload-max-files: 1–100 MiB, 3–20 files")
+	}
+	c.Uploads = upload.Limits{MaxFileBytes: int64(o.uploadMaxFileMB) << 20, MaxFiles: o.uploadMaxFiles}
 	c.Clock = custos.SystemClock{}
 	c.Rand = rnd
 	return c, nil

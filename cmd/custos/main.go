@@ -178,6 +178,14 @@ func sweepSessions(ctx context.Context, a *app.App, cfg app.Config) {
 			if _, err := a.Store.DeleteExpiredFlows(ctx, now); err != nil {
 				cfg.Logger.Warn("flow sweep failed", "err", err)
 			}
+			if _, err := a.Staff.Sweep(ctx); err != nil {
+				cfg.Logger.Warn("staff session sweep failed", "err", err)
+			}
+			if n, err := a.Identity.Sweep(ctx); err != nil {
+				cfg.Logger.Warn("document sweep failed", "err", err)
+			} else if n > 0 {
+				cfg.Logger.Info("document sweep: files of decided real-name submissions deleted", "deleted", n)
+			}
 			if _, err := a.Store.DeleteExpiredTrustedDevices(ctx, now); err != nil {
 				cfg.Logger.Warn("trusted device sweep failed", "err", err)
 			}
