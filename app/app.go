@@ -213,6 +213,7 @@ func Build(ctx context.Context, cfg Config) (*App, error) {
 	}
 	webT := web.New(web.Deps{
 		Auth: svc, MFA: mfas, Binding: bindings, Recovery: recoveries,
+		Identity: identities, Staff: staffs, Uploads: uploads,
 		Clock: cfg.Clock, Outbox: outbox,
 		SecureCookies: cfg.PublicURL.Scheme == "https",
 	})

