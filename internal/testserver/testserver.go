@@ -22,6 +22,7 @@ import (
 
 	"github.com/custos/custos/app"
 	"github.com/custos/custos/auth"
+	"github.com/custos/custos/identity"
 	"github.com/custos/custos/internal/testclock"
 	"github.com/custos/custos/internal/testdb"
 	"github.com/custos/custos/keyring"
@@ -47,6 +48,10 @@ type Options struct {
 	// testsmtp server's URL); "" is the dir: outbox, which then takes SMS
 	// too.
 	Deliver string
+	// Identity is the real-name policy; IdentityVerifier "auto" approves
+	// every submission at once ("" is staff review).
+	Identity         identity.Config
+	IdentityVerifier string
 }
 
 // Env is a running test server.
@@ -92,7 +97,7 @@ func Start(t testing.TB, o Options) *Env {
 	a, err := app.Build(context.Background(), app.Config{
 		DB: o.DSN, PublicURL: public, Dev: true, Deliver: deliver, MailFrom: "custos@localhost",
 		Captcha: "test", Keys: keys, Argon2: o.Argon2, Auth: o.Auth, Clock: o.Clock, Rand: rand.Reader,
-		DeliveryPoll: 10 * time.Millisecond,
+		DeliveryPoll: 10 * time.Millisecond, Identity: o.Identity, IdentityVerifier: o.IdentityVerifier,
 	})
 	if err != nil {
 		t.Fatalf("app.Build: %v", err)
