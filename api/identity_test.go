@@ -3,6 +3,7 @@ package api_test
 import (
 	"bytes"
 	"encoding/binary"
+	"fmt"
 	"hash/crc32"
 	"net/http"
 	"strings"
@@ -11,6 +12,7 @@ import (
 	"time"
 
 	"github.com/custos/custos"
+	"github.com/custos/custos/internal/testdb"
 	"github.com/custos/custos/internal/testserver"
 )
 
@@ -406,4 +408,49 @@ func TestIdentityLimitUnderConcurrentSubmissions(t *testing.T) {
 			t.Fatalf("%d accounts verified under the auto verifier, want 3", verified)
 		}
 	})
+}
+
+// TestIdentityLimitTwoReplicas sends 50 submissions of one identity from
+// 50 accounts at once, split between two replicas on one PostgreSQL
+// database: exactly 3 are taken (pending, so claimed), 47 answer
+// identity_limit.
+func TestIdentityLimitTwoReplicas(t *testing.T) {
+	dsn := testdb.DSN(t, "postgres")
+	a := testserver.Start(t, testserver.Options{Dialect: "postgres", DSN: dsn})
+	b := testserver.Start(t, testserver.Options{Dialect: "postgres", DSN: dsn, Clock: a.Clock})
+	const n = 50
+	tokens := make([]string, n)
+	for i := range tokens {
+		_, tokens[i] = a.VerifiedHolder(t, fmt.Sprintf("twin%02d@example.com", i))
+	}
+	body, ct := testserver.Multipart(t, map[string]string{"kind": "individual", "name": "Zhao Liu",
+		"document_type": "cn_id_card", "document_number": testserver.ValidID}, testserver.IndividualFiles(t)...)
+	var wg sync.WaitGroup
+	results := make([]testserver.Response, n)
+	for i := range tokens {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			env := a
+			if i%2 == 1 {
+				env = b
+			}
+			results[i] = env.DoRaw(t, "POST", "/api/v1/account/identity", tokens[i], ct, body)
+		}()
+	}
+	wg.Wait()
+	var accepted, limited int
+	for _, r := range results {
+		switch {
+		case r.Status == http.StatusAccepted:
+			accepted++
+		case r.Status == http.StatusConflict && r.ErrorCode() == custos.EIdentityLimit:
+			limited++
+		default:
+			t.Errorf("unexpected answer %d %s", r.Status, r.Raw)
+		}
+	}
+	if accepted != 3 || limited != n-3 {
+		t.Fatalf("%d accepted and %d identity_limit, want exactly 3 and %d", accepted, limited, n-3)
+	}
 }
