@@ -106,6 +106,12 @@ func (a *API) submitIdentity(w http.ResponseWriter, r *http.Request, sess custos
 	if err := a.identity.CanSubmit(r.Context(), sess); err != nil {
 		return err
 	}
+	// Bounded memory: only so many uploads are read and held at once.
+	release, err := a.uploads.Admit(r.Context())
+	if err != nil {
+		return err
+	}
+	defer release()
 	data, files, err := a.uploads.Parse(r, identity.AllFiles)
 	if err != nil {
 		return err

@@ -31,6 +31,7 @@ import (
 	"net/http"
 	"runtime"
 	"slices"
+	"time"
 
 	"github.com/gabriel-vasile/mimetype"
 
@@ -108,6 +109,37 @@ type Parser struct {
 	// holds the whole image in memory, up to hundreds of megabytes at
 	// the limits, which is what an upload costs beyond its bytes.
 	slots chan struct{}
+	// admitted bounds the uploads held in memory at once (Admit).
+	admitted chan struct{}
+}
+
+// DefaultAdmitted is how many uploads Admit lets in at once: with the
+// default limits a request holds at most about 50 MB of files (and, while
+// it is sealed and stored, a copy), so eight keep uploads under about
+// 1 GB at the very worst beside the decode slots, and far less for real
+// photos of a few megabytes.
+const DefaultAdmitted = 8
+
+// admitWait is how long an upload waits to be admitted before it is
+// answered unavailable (503, with Retry-After).
+const admitWait = 20 * time.Second
+
+// Admit waits until fewer than DefaultAdmitted uploads are in progress
+// and returns the function that ends this one; the handler holds it
+// until the upload is stored (defer release()). An upload that waits
+// longer than 20 seconds, or whose request ends, is answered unavailable.
+// So memory stays bounded however many uploads arrive at once.
+func (p *Parser) Admit(ctx context.Context) (release func(), err error) {
+	t := time.NewTimer(admitWait)
+	defer t.Stop()
+	select {
+	case p.admitted <- struct{}{}:
+		return func() { <-p.admitted }, nil
+	case <-t.C:
+		return nil, custos.Errorf(custos.EUnavailable, "upload: too many uploads in progress")
+	case <-ctx.Done():
+		return nil, custos.Errorf(custos.EUnavailable, "upload: waiting to be admitted: %v", ctx.Err())
+	}
 }
 
 // New returns a Parser under l (zero fields take the defaults) that
@@ -147,7 +179,7 @@ func New(l Limits, concurrent int) *Parser {
 	if concurrent <= 0 {
 		concurrent = min(runtime.GOMAXPROCS(0), 2)
 	}
-	return &Parser{l: l, slots: make(chan struct{}, concurrent)}
+	return &Parser{l: l, slots: make(chan struct{}, concurrent), admitted: make(chan struct{}, DefaultAdmitted)}
 }
 
 // Limits returns the limits p applies, defaults filled in.

@@ -931,6 +931,14 @@ func BenchmarkTwentyConcurrent10MB(b *testing.B) {
 		var wg sync.WaitGroup
 		for range 20 {
 			wg.Go(func() {
+				// As the handlers do: admitted first, held until the
+				// files are dropped.
+				release, err := p.Admit(context.Background())
+				if err != nil {
+					b.Error(err)
+					return
+				}
+				defer release()
 				_, files, err := p.Parse(requestOf(body, ct), allowed)
 				if err != nil || len(files) != 1 || files[0].Width != cfg.Width {
 					b.Errorf("%v", err)
@@ -946,4 +954,41 @@ func BenchmarkTwentyConcurrent10MB(b *testing.B) {
 	b.ReportMetric(float64(peak)/(1<<20), "peak-heap-MB")
 	b.ReportMetric(float64(live)/(1<<20), "peak-live-MB")
 	b.ReportMetric(float64(base)/(1<<20), "base-heap-MB")
+}
+
+// TestAdmitBoundsUploadsInProgress: DefaultAdmitted uploads go in, the
+// next waits until one ends, and one whose request ends while it waits
+// is answered unavailable.
+func TestAdmitBoundsUploadsInProgress(t *testing.T) {
+	p := New(Limits{}, 1)
+	var releases []func()
+	for range DefaultAdmitted {
+		release, err := p.Admit(t.Context())
+		if err != nil {
+			t.Fatal(err)
+		}
+		releases = append(releases, release)
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), 50*time.Millisecond)
+	defer cancel()
+	if _, err := p.Admit(ctx); !custos.IsCode(err, custos.EUnavailable) {
+		t.Fatalf("one upload more than the bound: %v, want unavailable", err)
+	}
+	admitted := make(chan error, 1)
+	go func() {
+		release, err := p.Admit(t.Context())
+		if err == nil {
+			release()
+		}
+		admitted <- err
+	}()
+	select {
+	case err := <-admitted:
+		t.Fatalf("admitted while full: %v", err)
+	case <-time.After(50 * time.Millisecond):
+	}
+	releases[0]()
+	if err := <-admitted; err != nil {
+		t.Fatalf("after one ended: %v", err)
+	}
 }
