@@ -16,6 +16,7 @@ import (
 
 	"github.com/custos/custos/internal/testdb"
 	"github.com/custos/custos/notify"
+	"github.com/custos/custos/otp"
 )
 
 // TestBinary builds the real custos binary, starts it as the README says
@@ -61,6 +62,7 @@ func TestBinary(t *testing.T) {
 					t.Fatalf("the import printed a seed:\n%s", out)
 				}
 			}
+			staffEnrolment(t, bin, args)
 			if d == "sqlite" {
 				// The database holds password hashes and sealed seeds, the
 				// key ring opens them: neither is for the group or others.
@@ -242,5 +244,62 @@ func waitOutbox(t *testing.T, outbox string, n int) ([]notify.Rendered, error) {
 			return msgs, err
 		}
 		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// staffEnrolment runs `custos admin staff add` against a running server's
+// database: it prints exactly one line, the enrolment URL, which works on
+// the server; the enrolled member then needs the authenticator's code to
+// get a staff token; `staff disable` ends that.
+func staffEnrolment(t *testing.T, bin string, args []string) {
+	t.Helper()
+	base, stop := startBinary(t, bin, args...)
+	defer stop()
+	adminArgs := append(append([]string{"admin"}, args...), "--public-url", base)
+	out, err := exec.Command(bin, append(adminArgs, "staff", "add", "Lee@custos.test", "--role", "admin")...).Output()
+	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
+	if err != nil || len(lines) != 1 || !strings.HasPrefix(lines[0], base+"/staff/enrol/") {
+		t.Fatalf("staff add printed %q (%v), want one line %s/staff/enrol/TOKEN", out, err, base)
+	}
+	token := strings.TrimPrefix(lines[0], base+"/staff/enrol/")
+	if out, err := exec.Command(bin, append(adminArgs, "staff", "add", "lee@custos.test", "--role", "admin")...).CombinedOutput(); err == nil {
+		t.Fatalf("adding the same staff email twice succeeded:\n%s", out)
+	}
+	if out, err := exec.Command(bin, append(adminArgs, "staff", "add", "x@custos.test", "--role", "owner")...).CombinedOutput(); err == nil {
+		t.Fatalf("an unknown role was accepted:\n%s", out)
+	}
+	post := func(path, tok string, body any) (int, map[string]any) {
+		b, _ := json.Marshal(body)
+		req, _ := http.NewRequest("POST", base+path, bytes.NewReader(b))
+		req.Header.Set("Content-Type", "application/json")
+		if tok != "" {
+			req.Header.Set("Authorization", "Bearer "+tok)
+		}
+		return send(t, req)
+	}
+	status, body := post("/api/v1/staff/enrol/"+token, "", map[string]string{"password": "tidy violet lantern 4217"})
+	if status != 200 {
+		t.Fatalf("enrol: %d %v", status, body)
+	}
+	secret, err := otp.DecodeSecret(body["totp_secret"].(string))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if status, body := post("/api/v1/staff/enrol/"+token+"/confirm", "", map[string]string{"code": otp.TOTP(secret, time.Now(), otp.DefaultParams)}); status != 200 {
+		t.Fatalf("confirm: %d %v", status, body)
+	}
+	status, body = post("/api/v1/staff/login", "", map[string]string{"email": "lee@custos.test", "password": "tidy violet lantern 4217"})
+	if status != 200 || body["login_token"] == nil || body["staff_token"] != nil {
+		t.Fatalf("staff login: %d %v", status, body)
+	}
+	out, err = exec.Command(bin, append(adminArgs, "staff", "list")...).CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "lee@custos.test\tadmin\tactive") {
+		t.Fatalf("staff list: %v\n%s", err, out)
+	}
+	if out, err := exec.Command(bin, append(adminArgs, "staff", "disable", "lee@custos.test")...).CombinedOutput(); err != nil || !strings.Contains(string(out), "disabled lee@custos.test") {
+		t.Fatalf("staff disable: %v\n%s", err, out)
+	}
+	if status, body := post("/api/v1/staff/login", "", map[string]string{"email": "lee@custos.test", "password": "tidy violet lantern 4217"}); status != 401 {
+		t.Fatalf("a disabled staff member logging in: %d %v", status, body)
 	}
 }
