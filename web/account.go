@@ -5,12 +5,27 @@ import (
 	"slices"
 
 	"github.com/custos/custos"
+	"github.com/custos/custos/identity"
 )
 
 // accountView is Account Information.
 type accountView struct {
 	page
 	Account custos.Account
+	// Identity is the real-name record, for its row (nil when the pages
+	// run without the identity service).
+	Identity *identity.Status
+}
+
+// IdentityAction is the catalogue key of the real-name row's one action.
+func (v accountView) IdentityAction() string {
+	switch v.Identity.State {
+	case custos.IdentityNone:
+		return "account.identity_action.none"
+	case custos.IdentityRejected:
+		return "account.identity_action.rejected"
+	}
+	return "account.identity_action.view"
 }
 
 func (wb *Web) account(w http.ResponseWriter, r *http.Request, sess custos.Session) error {
@@ -19,6 +34,13 @@ func (wb *Web) account(w http.ResponseWriter, r *http.Request, sess custos.Sessi
 		return err
 	}
 	v := accountView{page: wb.signedInPage(r, "account"), Account: acct}
+	if wb.identity != nil {
+		st, err := wb.identity.Status(r.Context(), sess)
+		if err != nil {
+			return err
+		}
+		v.Identity = &st
+	}
 	if r.URL.Query().Get("done") == "email" {
 		v.Notice = "account.done_email"
 	}

@@ -23,6 +23,7 @@ var pageNames = []string{
 	"secondfactor", "confirm", "security", "protection",
 	"totp", "hardware", "remove", "rename", "recovery", "password",
 	"change", "changecode", "find", "forgot", "flowcode", "accounts", "newpassword", "resetdone", "undo",
+	"identity",
 }
 
 // page is what the shared layout needs. Every view struct embeds it.
