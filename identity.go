@@ -183,3 +183,16 @@ type UploadedFile struct {
 	Width       int // pixels; 0 for a PDF
 	Height      int
 }
+
+// IdentityRecordAAD is the additional data an IdentitySubmission's record
+// is sealed under: package identity seals it, and package ticket opens it
+// to match a ticket against the real-name record.
+func IdentityRecordAAD(submissionID string) []byte {
+	return []byte("custos identity record " + submissionID)
+}
+
+// BlobAAD binds a sealed file to its owner (a submission or a ticket) and
+// its id.
+func BlobAAD(ownerID, blobID string) []byte {
+	return []byte("custos blob " + ownerID + " " + blobID)
+}

@@ -38,33 +38,33 @@ import (
 
 // Config is the validated configuration of one server process.
 type Config struct {
-	DB             string   // sqlite:PATH or postgres://…
-	PublicURL      *url.URL // where people reach the server
-	Dev            bool
-	Deliver        string      // notify.ParseDeliver spec
-	DeliverTLS     *tls.Config // optional roots for SMTP (tests)
-	SMS            string      // notify.ParseSMS spec; "" sends SMS to the dir: outbox when Deliver is one
-	SMSSecret      []byte      // HMAC key of the SMS webhook
-	SMSClient      *http.Client
-	DefaultRegion  string // region for national phone numbers ("" = E.164 only)
-	MaxPerNumber   int    // accounts one phone number may be bound to
-	MailFrom       string
-	Captcha        string // "image" or "test"
-	Keys           *keyring.Ring
-	Argon2         password.Params
-	HashWorkers    int // 0: one per core
-	Auth           auth.Config
-	MFA            mfa.Config
-	Identity       identity.Config
+	DB            string   // sqlite:PATH or postgres://…
+	PublicURL     *url.URL // where people reach the server
+	Dev           bool
+	Deliver       string      // notify.ParseDeliver spec
+	DeliverTLS    *tls.Config // optional roots for SMTP (tests)
+	SMS           string      // notify.ParseSMS spec; "" sends SMS to the dir: outbox when Deliver is one
+	SMSSecret     []byte      // HMAC key of the SMS webhook
+	SMSClient     *http.Client
+	DefaultRegion string // region for national phone numbers ("" = E.164 only)
+	MaxPerNumber  int    // accounts one phone number may be bound to
+	MailFrom      string
+	Captcha       string // "image" or "test"
+	Keys          *keyring.Ring
+	Argon2        password.Params
+	HashWorkers   int // 0: one per core
+	Auth          auth.Config
+	MFA           mfa.Config
+	Identity      identity.Config
 	// IdentityVerifier is "staff" (the review console; the default) or
 	// "auto" (approves at once; cmd/custos allows it only with --dev).
 	IdentityVerifier string
 	Uploads          upload.Limits
 	Staff            staff.Config
-	TrustedProxies []netip.Prefix
-	Clock          custos.Clock
-	Rand           io.Reader
-	Logger         *slog.Logger
+	TrustedProxies   []netip.Prefix
+	Clock            custos.Clock
+	Rand             io.Reader
+	Logger           *slog.Logger
 	// DeliveryPoll is how often the delivery workers look for due
 	// messages (queue.DefaultPollInterval when zero); tests shorten it.
 	DeliveryPoll time.Duration

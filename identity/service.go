@@ -446,12 +446,10 @@ func containsString(list []string, s string) bool {
 	return false
 }
 
-func recordAAD(submissionID string) []byte { return []byte("custos identity record " + submissionID) }
+func recordAAD(submissionID string) []byte { return custos.IdentityRecordAAD(submissionID) }
 
 // BlobAAD binds a sealed file to its owner and id.
-func BlobAAD(ownerID, blobID string) []byte {
-	return []byte("custos blob " + ownerID + " " + blobID)
-}
+func BlobAAD(ownerID, blobID string) []byte { return custos.BlobAAD(ownerID, blobID) }
 
 func (s *Service) open(sub custos.IdentitySubmission) (custos.IdentityRecord, error) {
 	var rec custos.IdentityRecord
