@@ -34,7 +34,7 @@ var enWebIdentity = map[string]string{
 	"identity_page.too_soon":             "Verified details can be changed once in %d days. You can change yours from %s.",
 	"identity_page.confirm_first":        "Before you send your details, confirm it's you. Afterwards we bring you back here to fill in the form.",
 	"identity_page.confirm_button":       "Confirm it's you",
-	"identity_page.done_pending":         "Submitted, waiting for review. We'll send you a message when it is decided.",
+	"identity_page.done_pending":         "Submitted, waiting for review.",
 	"identity_page.done_verified":        "Your real name is verified.",
 
 	"identity_page.form_title.new":    "Verify your real name",
@@ -50,6 +50,7 @@ var enWebIdentity = map[string]string{
 	"identity_page.files_hint":        "JPEG, PNG or PDF, at most %d MB each. Keep every corner in the picture and the text sharp.",
 	"identity_page.files_again":       "Choose your files again: we don't keep them when something on the form needs fixing.",
 	"identity_page.privacy":           "We keep your details and photos encrypted. Only the staff who check them can see them, and the photos are deleted %d days after the decision.",
+	"identity_page.window":            "Send the form by %s. After that we ask you to confirm it's you again, and you choose the photos again.",
 	"identity_page.submit":            "Send for review",
 
 	"identity_page.field.name":                      "Your real name",

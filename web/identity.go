@@ -66,6 +66,8 @@ type identityView struct {
 	Action   string // where the form posts: this page with its kind
 	// ShowForm is set when a submission may be sent now.
 	ShowForm bool
+	// VerifiedUntil is when the confirmation the form relies on runs out.
+	VerifiedUntil time.Time
 	// ConfirmURL is set instead when "confirm it's you" comes first.
 	ConfirmURL string
 	// Blocked says why nothing may be sent now, beyond a pending
@@ -177,7 +179,7 @@ func (wb *Web) newIdentityView(r *http.Request, sess custos.Session, kind string
 		err := wb.identity.CanSubmit(ctx, sess)
 		switch {
 		case err == nil:
-			v.ShowForm = true
+			v.ShowForm, v.VerifiedUntil = true, sess.VerifiedUntil
 		case verificationNeeded(err):
 			v.ConfirmURL = verifyURL(v.Action)
 		case isProblem(err):

@@ -164,7 +164,7 @@ func TestIdentityPageStates(t *testing.T) {
 			`name="document_front" type="file" accept="image/jpeg,image/png,application/pdf"`,
 			`name="document_back" type="file" accept="image/jpeg,image/png,application/pdf"`,
 			`name="holding_document" type="file" accept="image/jpeg,image/png,application/pdf"`,
-			"JPEG, PNG or PDF, at most 10 MB each.", "deleted 90 days after the decision",
+			"JPEG, PNG or PDF, at most 10 MB each.", "deleted 90 days after the decision", `id="identity-window">Send the form by`,
 			`href="/account/identity?kind=enterprise"`, `id="kind-individual" href="/account/identity?kind=individual" aria-current="page"`)
 		wantAbsent(t, p, `name="uscc"`, `name="business_licence"`)
 
