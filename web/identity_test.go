@@ -214,17 +214,28 @@ func TestIdentityPageStates(t *testing.T) {
 
 		// A change after 30 days waits beside the verified record.
 		env.Clock.Advance(31 * 24 * time.Hour)
+		v = newVisitor(t, env)
+		v.login(email, testPassword)
+		v.confirmByEmail(email, identityForm)
+		wantContains(t, v.get(identityForm), "Change your verified details", `enctype="multipart/form-data"`)
 		tok = env.Login(t, email, testPassword)
 		if r := env.SubmitIndividual(t, tok, email, "李 伟", testserver.ValidID); r.Status != http.StatusAccepted {
 			t.Fatalf("submit a change: %d %s", r.Status, r.Raw)
 		}
-		v = newVisitor(t, env)
-		v.login(email, testPassword)
 		p = v.get("/account/identity")
 		wantContains(t, p, `id="identity-record" data-state="verified"`, `id="identity-change" data-state="pending"`,
 			"Your change", "Until the change is decided, the details above stay as they are.", "李 伟")
 		wantAbsent(t, p, `enctype="multipart/form-data"`)
 		wantContains(t, v.get("/account"), `id="identity-change-state">(a change is waiting for review)`)
+
+		// A rejected change leaves the verified record standing.
+		rev.Token = env.StaffLogin(t, rev) // the staff session ended in the 31 days
+		decideFirst(t, env, rev, false, "Both names must match the card.")
+		p = v.get("/account/identity")
+		wantContains(t, p, `id="identity-record" data-state="verified"`, `id="identity-change" data-state="rejected"`,
+			"Your change was not approved. Your verified details above still stand.", "Both names must match the card.",
+			"Change your verified details")
+		wantContains(t, v.get("/account"), `id="identity-change-state">(your change was not approved)`)
 	})
 }
 
