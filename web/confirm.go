@@ -119,9 +119,10 @@ func (v confirmView) Others() []string {
 func (wb *Web) newConfirmView(r *http.Request, sess custos.Session, next, method string) (confirmView, error) {
 	cfg := wb.auth.Config()
 	nav, back := "security", securityPath
-	if p, _, _ := strings.Cut(next, "?"); p == accountPath || strings.HasPrefix(p, accountEmailKind.path) {
-		// The account email is changed under Account Information.
-		nav, back = "account", accountPath
+	if p, _, _ := strings.Cut(next, "?"); p == accountPath || strings.HasPrefix(p, accountEmailKind.path) || p == "/account/identity" {
+		// The account email and the real-name record are under Account
+		// Information: cancelling returns there.
+		nav, back = "account", p
 	}
 	v := confirmView{
 		page: wb.signedInPage(r, nav), Next: next, Back: back,
