@@ -119,9 +119,12 @@ func (v confirmView) Others() []string {
 func (wb *Web) newConfirmView(r *http.Request, sess custos.Session, next, method string) (confirmView, error) {
 	cfg := wb.auth.Config()
 	nav, back := "security", securityPath
-	if p, _, _ := strings.Cut(next, "?"); p == accountPath || strings.HasPrefix(p, accountEmailKind.path) || p == "/account/identity" {
-		// The account email and the real-name record are under Account
-		// Information: cancelling returns there.
+	switch p, _, _ := strings.Cut(next, "?"); {
+	case p == accountPath || strings.HasPrefix(p, accountEmailKind.path):
+		// The account email is changed under Account Information.
+		nav, back = "account", accountPath
+	case p == "/account/identity":
+		// So is the real-name record; cancelling returns to it.
 		nav, back = "account", p
 	}
 	v := confirmView{
