@@ -13,26 +13,33 @@ const (
 
 // Message purposes, each with its own template in package notify.
 const (
-	MsgSignupCode        = "signup_code"        // the code that proves a new account's email
-	MsgSignupExists      = "signup_exists"      // someone tried to sign up with an address that has an account
-	MsgAccountLocked     = "account_locked"     // password login was locked after too many wrong passwords
-	MsgLoginCode         = "login_code"         // a code for the second step of login
-	MsgVerificationCode  = "verification_code"  // a code to confirm it's you before a sensitive change
-	MsgDeviceBound       = "mfa_bound"          // an MFA device was added
-	MsgDeviceUnbound     = "mfa_unbound"        // an MFA device was removed
-	MsgProtectionChanged = "protection_changed" // login or operation protection was switched
-	MsgPhoneCode         = "phone_code"         // SMS: the code that proves a new phone number
-	MsgEmailCode         = "email_code"         // email: the code that proves a new account or secure email
-	MsgPhoneChanged      = "phone_changed"      // to the old phone and the secure email, with an "it wasn't me" link
-	MsgEmailChanged      = "email_changed"      // to the old address, with an "it wasn't me" link
-	MsgRetrieveCode      = "retrieve_code"      // SMS: the code to list the accounts bound to a number
-	MsgResetCode         = "reset_code"         // SMS or email: the code to reset a password
-	MsgPasswordReset     = "password_reset"     // every channel: the password was reset
-	MsgPasswordChanged   = "password_changed"   // every channel: the holder changed the password
-	MsgCodeReplayed      = "code_replayed"      // every channel: a one-time code was used a second time
-	MsgAccountFrozen     = "account_frozen"     // every channel: "it wasn't me" froze the account
-	MsgIdentityVerified  = "identity_verified"  // every channel: the real-name record was verified
-	MsgIdentityRejected  = "identity_rejected"  // every channel: a real-name submission was rejected, with the reason
+	MsgSignupCode        = "signup_code"         // the code that proves a new account's email
+	MsgSignupExists      = "signup_exists"       // someone tried to sign up with an address that has an account
+	MsgAccountLocked     = "account_locked"      // password login was locked after too many wrong passwords
+	MsgLoginCode         = "login_code"          // a code for the second step of login
+	MsgVerificationCode  = "verification_code"   // a code to confirm it's you before a sensitive change
+	MsgDeviceBound       = "mfa_bound"           // an MFA device was added
+	MsgDeviceUnbound     = "mfa_unbound"         // an MFA device was removed
+	MsgProtectionChanged = "protection_changed"  // login or operation protection was switched
+	MsgPhoneCode         = "phone_code"          // SMS: the code that proves a new phone number
+	MsgEmailCode         = "email_code"          // email: the code that proves a new account or secure email
+	MsgPhoneChanged      = "phone_changed"       // to the old phone and the secure email, with an "it wasn't me" link
+	MsgEmailChanged      = "email_changed"       // to the old address, with an "it wasn't me" link
+	MsgRetrieveCode      = "retrieve_code"       // SMS: the code to list the accounts bound to a number
+	MsgResetCode         = "reset_code"          // SMS or email: the code to reset a password
+	MsgPasswordReset     = "password_reset"      // every channel: the password was reset
+	MsgPasswordChanged   = "password_changed"    // every channel: the holder changed the password
+	MsgCodeReplayed      = "code_replayed"       // every channel: a one-time code was used a second time
+	MsgAccountFrozen     = "account_frozen"      // every channel: "it wasn't me" froze the account
+	MsgIdentityVerified  = "identity_verified"   // every channel: the real-name record was verified
+	MsgIdentityRejected  = "identity_rejected"   // every channel: a real-name submission was rejected, with the reason
+	MsgTicketContactCode = "ticket_contact_code" // email: the code that proves a ticket applicant's contact email
+	MsgTicketPhoneCode   = "ticket_phone_code"   // SMS: the code that proves the phone a ticket names
+	MsgTicketReceived    = "ticket_received"     // email to the applicant: the ticket number and what happens next
+	MsgTicketUpdate      = "ticket_update"       // email to the applicant: the ticket's state changed (a question, a decision)
+	MsgTicketWaiting     = "ticket_waiting"      // every channel of the target: an approved ticket will act at a time, with a cancel link
+	MsgTicketExecuted    = "ticket_executed"     // every channel of the target, the old phone included: the ticket's change was made
+	MsgTicketCancelled   = "ticket_cancelled"    // every channel of the target: the holder cancelled a ticket
 )
 
 // Message is one outgoing email or SMS before it is rendered. Data fills the

@@ -186,3 +186,9 @@ type TicketChange struct {
 	// EndSessions ends every session and forgets trusted devices.
 	EndSessions bool
 }
+
+// Flow kinds of tickets.
+const (
+	FlowTicketContact FlowKind = "ticket_contact" // a public applicant's proven contact email; ID is SecretID(token)
+	FlowTicketPhone   FlowKind = "ticket_phone"   // an applicant's proven phone; ID is SecretID(token)
+)

@@ -13,6 +13,7 @@ import (
 	"github.com/custos/custos/recovery"
 	"github.com/custos/custos/requestinfo"
 	"github.com/custos/custos/staff"
+	"github.com/custos/custos/ticket"
 	"github.com/custos/custos/upload"
 	"github.com/prometheus/client_golang/prometheus"
 )
@@ -30,6 +31,7 @@ type Deps struct {
 	Recovery *recovery.Service
 	Identity *identity.Service
 	Staff    *staff.Service
+	Tickets  *ticket.Service
 	Uploads  *upload.Parser
 	Clock    custos.Clock
 	Metrics  prometheus.Registerer // may be nil
@@ -43,6 +45,7 @@ type API struct {
 	recovery *recovery.Service
 	identity *identity.Service
 	staff    *staff.Service
+	tickets  *ticket.Service
 	uploads  *upload.Parser
 	clock    custos.Clock
 	logins   *prometheus.CounterVec
@@ -57,6 +60,7 @@ func New(d Deps) *API {
 		recovery: d.Recovery,
 		identity: d.Identity,
 		staff:    d.Staff,
+		tickets:  d.Tickets,
 		uploads:  d.Uploads,
 		clock:    d.Clock,
 		logins: prometheus.NewCounterVec(prometheus.CounterOpts{
@@ -140,6 +144,21 @@ func Routes() []Route {
 		{"POST", "/api/v1/staff/members", func(a *API) http.Handler { return a.staffAuthed(a.addStaff) }},
 		{"POST", "/api/v1/staff/members/{id}/disable", func(a *API) http.Handler { return a.staffAuthed(a.disableStaff) }},
 		{"GET", "/api/v1/staff/audit", func(a *API) http.Handler { return a.staffAuthed(a.staffAudit) }},
+		{"POST", "/api/v1/tickets/contact", func(a *API) http.Handler { return a.handle(a.ticketContact) }},
+		{"POST", "/api/v1/tickets/contact/{contact_id}", func(a *API) http.Handler { return a.handle(a.ticketContactCode) }},
+		{"POST", "/api/v1/tickets/phone", func(a *API) http.Handler { return a.handle(a.ticketPhone) }},
+		{"POST", "/api/v1/tickets/phone/{phone_proof_id}", func(a *API) http.Handler { return a.handle(a.ticketPhoneCode) }},
+		{"POST", "/api/v1/tickets", func(a *API) http.Handler { return a.handle(a.submitTicket) }},
+		{"POST", "/api/v1/tickets/cancel", func(a *API) http.Handler { return a.handle(a.cancelTicketByLink) }},
+		{"GET", "/api/v1/tickets/{ticket_number}", func(a *API) http.Handler { return a.handle(a.ticketStatus) }},
+		{"POST", "/api/v1/tickets/{ticket_number}/answer", func(a *API) http.Handler { return a.handle(a.answerTicket) }},
+		{"POST", "/api/v1/tickets/{ticket_number}/withdraw", func(a *API) http.Handler { return a.handle(a.withdrawTicket) }},
+		{"GET", "/api/v1/account/tickets", func(a *API) http.Handler { return a.authed(a.myTickets) }},
+		{"POST", "/api/v1/account/tickets/{ticket_number}/cancel", func(a *API) http.Handler { return a.authed(a.cancelMyTicket) }},
+		{"GET", "/api/v1/staff/tickets", func(a *API) http.Handler { return a.staffAuthed(a.staffTickets) }},
+		{"GET", "/api/v1/staff/tickets/{id}", func(a *API) http.Handler { return a.staffAuthed(a.staffTicket) }},
+		{"GET", "/api/v1/staff/tickets/{id}/files/{file_id}", func(a *API) http.Handler { return a.staffAuthed(a.staffTicketFile) }},
+		{"POST", "/api/v1/staff/tickets/{id}/decision", func(a *API) http.Handler { return a.staffAuthed(a.staffTicketDecision) }},
 		{"GET", "/api/v1/openapi.yaml", func(a *API) http.Handler { return a.handle(a.openapi) }},
 	}
 }

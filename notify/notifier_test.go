@@ -101,11 +101,20 @@ var samples = map[string]custos.Message{
 		"NewPhone": "+86 139****9000", "UndoURL": testUndoURL}},
 	custos.MsgEmailChanged: {To: "alice@example.com", Data: map[string]string{
 		"NewEmail": "b***@example.org", "UndoURL": testUndoURL}},
-	custos.MsgRetrieveCode:     {To: "+8613800138000", Code: "123456"},
-	custos.MsgResetCode:        {To: "alice@example.com", Code: "123456"},
-	custos.MsgPasswordReset:    {To: "alice@example.com", Data: map[string]string{}},
-	custos.MsgAccountFrozen:    {To: "alice@example.com", Data: map[string]string{}},
-	custos.MsgIdentityVerified: {To: "alice@example.com", Data: map[string]string{}},
+	custos.MsgRetrieveCode:      {To: "+8613800138000", Code: "123456"},
+	custos.MsgResetCode:         {To: "alice@example.com", Code: "123456"},
+	custos.MsgPasswordReset:     {To: "alice@example.com", Data: map[string]string{}},
+	custos.MsgAccountFrozen:     {To: "alice@example.com", Data: map[string]string{}},
+	custos.MsgIdentityVerified:  {To: "alice@example.com", Data: map[string]string{}},
+	custos.MsgTicketContactCode: {To: "alice@example.com", Code: "123456"},
+	custos.MsgTicketPhoneCode:   {To: "+8613800138000", Code: "123456"},
+	custos.MsgTicketReceived:    {To: "alice@example.com", Data: map[string]string{"Number": "1234-5678-9012", "Kind": "unbind_mfa"}},
+	custos.MsgTicketUpdate: {To: "alice@example.com", Data: map[string]string{"Number": "1234-5678-9012", "State": "rejected",
+		"Reason": "The name does not match the record."}},
+	custos.MsgTicketWaiting: {To: "alice@example.com", Data: map[string]string{"Number": "1234-5678-9012", "Kind": "unbind_mfa",
+		"ExecuteAt": "2026-12-04 09:00 UTC", "CancelURL": testPublicURL + "/tickets/cancel/1234-5678-9012.q6Hk2vYt0d9Zr1mXcN4bW7"}},
+	custos.MsgTicketExecuted:  {To: "alice@example.com", Data: map[string]string{"Number": "1234-5678-9012", "Kind": "change_phone"}},
+	custos.MsgTicketCancelled: {To: "alice@example.com", Data: map[string]string{"Number": "1234-5678-9012", "Kind": "unbind_mfa"}},
 	custos.MsgIdentityRejected: {To: "alice@example.com", Data: map[string]string{
 		"Reason": "The photo of the back of the card is blurred."}},
 }
@@ -176,7 +185,7 @@ func TestEveryTemplateRenders(t *testing.T) {
 				}
 				// One GSM-7 segment holds 160 characters; a link is as long
 				// as the public URL makes it, the words stay under 140.
-				words := strings.Replace(r.Text, m.Data["UndoURL"], "", 1)
+				words := strings.Replace(strings.Replace(r.Text, m.Data["UndoURL"], "", 1), m.Data["CancelURL"], "", 1)
 				if strings.Contains(r.Text, "\n") || len(r.Text) > 160 || len(words) > 140 {
 					t.Errorf("SMS is not one short text (%d characters, %d without the link): %q",
 						len(r.Text), len(words), r.Text)
