@@ -23,6 +23,7 @@ import (
 	"github.com/custos/custos/recovery"
 	"github.com/custos/custos/requestinfo"
 	"github.com/custos/custos/staff"
+	"github.com/custos/custos/ticket"
 	"github.com/custos/custos/upload"
 )
 
@@ -42,6 +43,7 @@ type Deps struct {
 	// of multipart submissions.
 	Identity *identity.Service
 	Staff    *staff.Service
+	Tickets  *ticket.Service
 	Uploads  *upload.Parser
 	Clock    custos.Clock
 	// Outbox reads the messages of the dir: delivery transport, newest
@@ -60,6 +62,7 @@ type Web struct {
 	recoveries *recovery.Service
 	identity   *identity.Service
 	staff      *staff.Service
+	tickets    *ticket.Service
 	uploads    *upload.Parser
 	clock      custos.Clock
 	readOutbox func() ([]OutboxMessage, error)
@@ -80,6 +83,7 @@ func New(d Deps) *Web {
 		recoveries: d.Recovery,
 		identity:   d.Identity,
 		staff:      d.Staff,
+		tickets:    d.Tickets,
 		uploads:    d.Uploads,
 		clock:      d.Clock,
 		readOutbox: d.Outbox,
@@ -154,6 +158,8 @@ func (wb *Web) Register(mux *http.ServeMux) {
 	mux.Handle("POST /account/security/recovery", wb.signedIn(wb.recovery))
 	wb.registerIdentity(mux)
 	wb.registerStaff(mux)
+	wb.registerTickets(mux)
+	wb.registerStaffTickets(mux)
 
 	if wb.readOutbox != nil {
 		mux.Handle("GET /dev/outbox", wb.handle(wb.outbox))
