@@ -118,6 +118,19 @@ func Run(t *testing.T, open func(t *testing.T) custos.Store) {
 		{"DeleteExpiredStaffSessions", testDeleteExpiredStaffSessions},
 		{"StaffEvents", testStaffEvents},
 		{"StaffEvents/DefaultLimit", testStaffEventsDefaultLimit},
+		{"Ticket/RoundTrip", testTicketRoundTrip},
+		{"CreateTicket/Errors", testCreateTicketErrors},
+		{"CreateTicket/Duplicates", testCreateTicketDuplicates},
+		{"CreateTicket/Race", testTicketCreateRace},
+		{"ListTickets", testListTickets},
+		{"ListTickets/Limits", testListTicketsLimits},
+		{"MoveTicket", testMoveTicket},
+		{"MoveTicket/Race", testMoveTicketRace},
+		{"ApproveTicket", testApproveTicket},
+		{"ApproveTicket/Race", testTicketApproveRace},
+		{"DueTickets", testDueTickets},
+		{"ExecuteTicket", testExecuteTicket},
+		{"ExecuteTicket/Race", testTicketExecuteRace},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
