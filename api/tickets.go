@@ -172,6 +172,7 @@ func (a *API) ticketStatus(w http.ResponseWriter, r *http.Request) error {
 }
 
 type answerData struct {
+	Number    string `json:"ticket_number"`
 	QueryCode string `json:"query_code"`
 	Answer    string `json:"answer"`
 }
@@ -193,13 +194,14 @@ func (a *API) answerTicket(w http.ResponseWriter, r *http.Request) error {
 	if err := decodeBytes(data, &req); err != nil {
 		return err
 	}
-	if err := a.tickets.Answer(r.Context(), r.PathValue("ticket_number"), req.QueryCode, req.Answer, files, client(r)); err != nil {
+	if err := a.tickets.Answer(r.Context(), req.Number, req.QueryCode, req.Answer, files, client(r)); err != nil {
 		return err
 	}
 	return writeJSON(w, http.StatusOK, map[string]string{"state": string(custos.TicketInReview)})
 }
 
 type withdrawRequest struct {
+	Number    string `json:"ticket_number"`
 	QueryCode string `json:"query_code"`
 }
 
@@ -208,7 +210,7 @@ func (a *API) withdrawTicket(w http.ResponseWriter, r *http.Request) error {
 	if err := decode(w, r, &req); err != nil {
 		return err
 	}
-	if err := a.tickets.Withdraw(r.Context(), r.PathValue("ticket_number"), req.QueryCode, client(r)); err != nil {
+	if err := a.tickets.Withdraw(r.Context(), req.Number, req.QueryCode, client(r)); err != nil {
 		return err
 	}
 	return writeJSON(w, http.StatusOK, map[string]string{"state": string(custos.TicketWithdrawn)})

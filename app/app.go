@@ -31,6 +31,7 @@ import (
 	"github.com/custos/custos/server"
 	"github.com/custos/custos/sqlstore"
 	"github.com/custos/custos/staff"
+	"github.com/custos/custos/ticket"
 	"github.com/custos/custos/upload"
 	"github.com/custos/custos/web"
 	"github.com/prometheus/client_golang/prometheus"
@@ -61,6 +62,7 @@ type Config struct {
 	IdentityVerifier string
 	Uploads          upload.Limits
 	Staff            staff.Config
+	Tickets          ticket.Config
 	TrustedProxies   []netip.Prefix
 	Clock            custos.Clock
 	Rand             io.Reader
@@ -81,6 +83,7 @@ type App struct {
 	Recovery  *recovery.Service
 	Identity  *identity.Service
 	Staff     *staff.Service
+	Tickets   *ticket.Service
 	Hasher    *password.Hasher
 	LoginKeys custos.LoginKeys // the counter keys of login identifiers
 	Registry  *prometheus.Registry
@@ -199,21 +202,28 @@ func Build(ctx context.Context, cfg Config) (*App, error) {
 	staffs := staff.New(staff.Deps{Store: store, Clock: cfg.Clock, Rand: cfg.Rand, Hasher: hasher, Keys: cfg.Keys,
 		LoginKeys: loginKeys, PublicURL: publicURL, Logger: cfg.Logger}, cfg.Staff)
 	uploads := upload.New(cfg.Uploads, 0)
+	tcfg := cfg.Tickets
+	tcfg.PublicURL, tcfg.DefaultRegion = publicURL, cfg.DefaultRegion
+	if tcfg.MaxPerNumber == 0 {
+		tcfg.MaxPerNumber = cfg.MaxPerNumber
+	}
+	tickets := ticket.New(ticket.Deps{Store: store, Codes: sender, Captcha: captchas, Clock: cfg.Clock, Rand: cfg.Rand,
+		Keys: cfg.Keys, Logger: cfg.Logger}, tcfg)
 
 	a := &App{Queue: q, Store: store, Auth: svc, Captcha: captchas, MFA: mfas, Binding: bindings, Recovery: recoveries,
-		Identity: identities, Staff: staffs, Hasher: hasher, LoginKeys: loginKeys, Registry: reg}
+		Identity: identities, Staff: staffs, Tickets: tickets, Hasher: hasher, LoginKeys: loginKeys, Registry: reg}
 	if d, ok := transport.(*notify.Dir); ok && cfg.Dev {
 		a.OutboxDir = d.Path()
 	}
 	apiT := api.New(api.Deps{Auth: svc, MFA: mfas, Binding: bindings, Recovery: recoveries,
-		Identity: identities, Staff: staffs, Uploads: uploads, Clock: cfg.Clock, Metrics: reg})
+		Identity: identities, Staff: staffs, Tickets: tickets, Uploads: uploads, Clock: cfg.Clock, Metrics: reg})
 	var outbox func() ([]web.OutboxMessage, error)
 	if a.OutboxDir != "" {
 		outbox = OutboxReader(a.OutboxDir)
 	}
 	webT := web.New(web.Deps{
 		Auth: svc, MFA: mfas, Binding: bindings, Recovery: recoveries,
-		Identity: identities, Staff: staffs, Uploads: uploads,
+		Identity: identities, Staff: staffs, Tickets: tickets, Uploads: uploads,
 		Clock: cfg.Clock, Outbox: outbox,
 		SecureCookies: cfg.PublicURL.Scheme == "https",
 	})

@@ -124,6 +124,7 @@ func serve(ctx context.Context, cfg app.Config, addr string) error {
 		ErrorLog:          slog.NewLogLogger(cfg.Logger.Handler(), slog.LevelWarn),
 	}
 	go sweepSessions(ctx, a, cfg)
+	go executeTickets(ctx, a, cfg)
 	// Every replica delivers: the workers take due messages from the
 	// database, each message by one of them.
 	if err := a.Start(ctx); err != nil {
@@ -149,6 +150,26 @@ func serve(ctx context.Context, cfg app.Config, addr string) error {
 	// another replica or the next start.
 	cfg.Logger.Info("shutting down: stopping delivery workers")
 	return nil
+}
+
+// executeTickets carries out approved support tickets whose waiting period
+// has ended, every 30 seconds. Every replica runs it; each ticket is
+// carried out once (the store's compare-and-swap), whichever gets there.
+func executeTickets(ctx context.Context, a *app.App, cfg app.Config) {
+	t := time.NewTicker(30 * time.Second)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if n, err := a.Tickets.ExecuteDue(ctx); err != nil {
+				cfg.Logger.Warn("carrying out due tickets failed", "err", err)
+			} else if n > 0 {
+				cfg.Logger.Info("support tickets carried out", "count", n)
+			}
+		}
+	}
 }
 
 // sweepSessions deletes ended sessions, expired captchas, one-time codes,
