@@ -21,6 +21,7 @@ import (
 	"github.com/custos/custos/password"
 	"github.com/custos/custos/phone"
 	"github.com/custos/custos/requestinfo"
+	"github.com/custos/custos/ticket"
 	"github.com/custos/custos/upload"
 )
 
@@ -37,6 +38,8 @@ type options struct {
 	identityMaxPersonal, identityMaxEnterprise                             int
 	identityChangeEvery, identityKeepFiles                                 time.Duration
 	uploadMaxFileMB, uploadMaxFiles                                        int
+	ticketUnbindApprovals, ticketPhoneApprovals                            int
+	ticketUnbindWait, ticketPhoneWait                                      time.Duration
 }
 
 func newFlagSet(name string, o *options) *flag.FlagSet {
@@ -68,6 +71,10 @@ func newFlagSet(name string, o *options) *flag.FlagSet {
 	fs.DurationVar(&o.identityKeepFiles, "identity-keep-files", identity.DefaultConfig.KeepFiles, "uploaded documents are deleted this long after the decision")
 	fs.IntVar(&o.uploadMaxFileMB, "upload-max-file-mb", 10, "largest uploaded file, in MiB")
 	fs.IntVar(&o.uploadMaxFiles, "upload-max-files", 5, "most files in one submission")
+	fs.IntVar(&o.ticketUnbindApprovals, "ticket-unbind-approvals", ticket.DefaultConfig.ApprovalsUnbindMFA, "different staff approvals an unbind_mfa ticket needs")
+	fs.IntVar(&o.ticketPhoneApprovals, "ticket-phone-approvals", ticket.DefaultConfig.ApprovalsChangePhone, "different staff approvals a change_phone ticket needs")
+	fs.DurationVar(&o.ticketUnbindWait, "ticket-unbind-wait", ticket.DefaultConfig.WaitUnbindMFA, "waiting period between the last approval of an unbind_mfa ticket and the unbinding")
+	fs.DurationVar(&o.ticketPhoneWait, "ticket-phone-wait", ticket.DefaultConfig.WaitChangePhone, "waiting period between the approval of a change_phone ticket and the new phone")
 	return fs
 }
 
@@ -290,6 +297,14 @@ func buildConfig(o options, cmd string, rnd io.Reader) (app.Config, error) {
 		return c, errors.New("--upload-max-file-mb/--upload-max-files: 1–100 MiB, 3–20 files")
 	}
 	c.Uploads = upload.Limits{MaxFileBytes: int64(o.uploadMaxFileMB) << 20, MaxFiles: o.uploadMaxFiles}
+	if o.ticketUnbindApprovals < 1 || o.ticketUnbindApprovals > 5 || o.ticketPhoneApprovals < 1 || o.ticketPhoneApprovals > 5 {
+		return c, errors.New("--ticket-unbind-approvals/--ticket-phone-approvals: 1–5")
+	}
+	if o.ticketUnbindWait < time.Hour || o.ticketPhoneWait < time.Hour {
+		return c, errors.New("--ticket-unbind-wait/--ticket-phone-wait: at least 1h, so the holder can be told and cancel")
+	}
+	c.Tickets = ticket.Config{ApprovalsUnbindMFA: o.ticketUnbindApprovals, ApprovalsChangePhone: o.ticketPhoneApprovals,
+		WaitUnbindMFA: o.ticketUnbindWait, WaitChangePhone: o.ticketPhoneWait}
 	c.Clock = custos.SystemClock{}
 	c.Rand = rnd
 	return c, nil

@@ -74,6 +74,8 @@ func TestConfigRefusals(t *testing.T) {
 		{name: "unknown identity verifier", args: []string{"--identity-verifier", "ocr", "--dev"}, wantFlag: "--identity-verifier"},
 		{name: "zero identity cap", args: []string{"--identity-max-personal", "0", "--dev"}, wantFlag: "--identity-max-personal"},
 		{name: "files kept under a day", args: []string{"--identity-keep-files", "1h", "--dev"}, wantFlag: "--identity-keep-files"},
+		{name: "no ticket waiting period", args: []string{"--ticket-unbind-wait", "0s", "--dev"}, wantFlag: "--ticket-unbind-wait"},
+		{name: "no ticket approvals", args: []string{"--ticket-unbind-approvals", "0", "--dev"}, wantFlag: "--ticket-unbind-approvals"},
 		{name: "huge uploads", args: []string{"--upload-max-file-mb", "500", "--dev"}, wantFlag: "--upload-max-file-mb"},
 		{name: "bad proxies", args: []string{"--trusted-proxies", "10.0.0.0/99", "--dev"}, wantFlag: "--trusted-proxies"},
 		{name: "bad idle", args: []string{"--session-idle", "10s", "--dev"}, wantFlag: "--session-idle"},
