@@ -139,6 +139,7 @@ type Store interface {
 	IdentityStore
 	BlobStore
 	StaffStore
+	TicketStore
 	// Ping reports whether the database is reachable (for /readyz).
 	Ping(ctx context.Context) error
 	// Close releases the database.
