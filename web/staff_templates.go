@@ -17,6 +17,7 @@ import (
 var staffPageNames = []string{
 	"staff_error", "staff_login", "staff_code", "staff_enrol", "staff_enrol_key",
 	"staff_queue", "staff_review", "staff_members", "staff_disable", "staff_audit",
+	"staff_tickets", "staff_ticket",
 }
 
 // addStaffPages parses the staff pages once per language into wb.pages,
