@@ -358,3 +358,84 @@ func TestTicketTwoReplicasExecuteOnce(t *testing.T) {
 		t.Fatalf("the new phone is not bound: %s", acct.Raw)
 	}
 }
+
+func TestTicketUnbindMFAEnterprise(t *testing.T) {
+	env := testserver.Start(t, testserver.Options{})
+	tok := holder(t, env, "corp@example.com")
+	r := env.Do(t, "POST", "/api/v1/mfa/totp", tok, map[string]string{"name": "Office phone"})
+	secret, _ := otp.DecodeSecret(r.String("secret"))
+	env.Do(t, "POST", "/api/v1/mfa/totp/"+r.String("device_id")+"/confirm", tok, map[string]string{"code": otp.TOTP(secret, env.Clock.Now(), otp.DefaultParams)})
+	env.Clock.Advance(30 * time.Second)
+	v := env.Do(t, "POST", "/api/v1/verifications", tok, map[string]string{"method": "totp"})
+	env.Do(t, "POST", "/api/v1/verifications/"+v.String("id"), tok, map[string]string{"code": otp.TOTP(secret, env.Clock.Now(), otp.DefaultParams)})
+	if p := env.Do(t, "PUT", "/api/v1/account/protection", tok, map[string]bool{"login_protection": true, "operation_protection": true}); p.Status != http.StatusOK {
+		t.Fatalf("protection: %d %s", p.Status, p.Raw)
+	}
+	body, ct := testserver.Multipart(t, map[string]string{"kind": "enterprise", "company_name": "福州示例科技有限公司",
+		"uscc": "91350100M000100Y43", "legal_rep_name": "Chen Jing", "legal_rep_document_type": "passport",
+		"legal_rep_document_number": "E12345678"}, enterpriseFiles(t)...)
+	s := env.DoRaw(t, "POST", "/api/v1/account/identity", tok, ct, body)
+	if s.Status != http.StatusAccepted {
+		t.Fatalf("identity: %d %s", s.Status, s.Raw)
+	}
+	if err := env.App.Identity.Decide(t.Context(), activeStaff(), s.String("submission_id"), true, "", custos.Client{}); err != nil {
+		t.Fatal(err)
+	}
+
+	contact := proveContact(t, env, "it-desk@example.org")
+	phone := provePhone(t, env, "+8613600000001")
+	// The enterprise template without its licence is refused.
+	data := map[string]string{"kind": "unbind_mfa", "contact_token": contact, "phone_token": phone, "account_email": "corp@example.com",
+		"company_name": "福州示例科技有限公司", "uscc": "91350100m000100y43", "applicant_name": "chen  jing", "applicant_document_number": "E 1234 5678"}
+	if r := submit(t, env, "", data); r.Status != http.StatusUnprocessableEntity || r.ErrorCode() != custos.EInvalidUpload {
+		t.Fatalf("without the business licence: %d %s", r.Status, r.Raw)
+	}
+	r = submit(t, env, "", data, testserver.Part{Name: "business_licence", Data: testserver.PNG(t, 60, 40)})
+	if r.Status != http.StatusCreated {
+		t.Fatalf("submit: %d %s", r.Status, r.Raw)
+	}
+	a := env.AddStaff(t, "ent-a@custos.test", custos.RoleReviewer)
+	b := env.AddStaff(t, "ent-b@custos.test", custos.RoleAdmin)
+	id := staffTicketID(t, env, a, r.String("ticket_number"))
+	view := env.Do(t, "GET", "/api/v1/staff/tickets/"+id, a.Token, nil)
+	m := view.Body["matches"].(map[string]any)
+	for _, f := range []string{"company_name", "uscc", "applicant_name", "applicant_document_number", "account_email"} {
+		if m[f] != ticket.Match {
+			t.Errorf("%s: %v, want match (%s)", f, m[f], view.Raw)
+		}
+	}
+	if files, _ := view.Body["files"].([]any); len(files) != 1 {
+		t.Fatalf("files: %s", view.Raw)
+	}
+	decide(t, env, a, id, map[string]string{"decision": "approve"})
+	if d := decide(t, env, b, id, map[string]string{"decision": "approve"}); d.String("state") != "waiting" {
+		t.Fatalf("second approval: %s", d.Raw)
+	}
+	env.Clock.Advance(73 * time.Hour)
+	if n, err := env.App.Tickets.ExecuteDue(t.Context()); err != nil || n != 1 {
+		t.Fatalf("executed %d (%v)", n, err)
+	}
+	// Login protection moved to a channel that remains (email here: no
+	// phone is bound); the authenticator is gone.
+	lr := env.Do(t, "POST", "/api/v1/login", "", map[string]string{"email": "corp@example.com", "password": "correct horse battery staple"})
+	methods, _ := lr.Body["methods"].([]any)
+	if lr.Status != http.StatusOK || lr.String("next") != "second_factor" || len(methods) != 1 || methods[0] != "email" {
+		t.Fatalf("login after the unbinding: %d %s", lr.Status, lr.Raw)
+	}
+	devs, err := env.App.Store.ListDevices(t.Context(), tokenAccount(t, env, "corp@example.com"))
+	if err != nil || len(devs) != 0 {
+		t.Fatalf("devices after the unbinding: %v %v", devs, err)
+	}
+}
+
+func tokenAccount(t *testing.T, env *testserver.Env, email string) string {
+	t.Helper()
+	acct, err := env.App.Store.AccountByEmail(t.Context(), email)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if acct.Protection.Operation {
+		t.Errorf("operation protection is still on after the unbinding")
+	}
+	return acct.ID
+}
