@@ -169,6 +169,9 @@ type TicketStore interface {
 	// change on the target account, in one transaction with ev: exactly
 	// once, however many replicas try (EAlreadyDecided for the others).
 	ExecuteTicket(ctx context.Context, id string, now time.Time, change TicketChange, ev AuditEvent) error
+	// PurgeTicketFiles deletes the files of tickets closed before
+	// `before`, keeping the tickets; it returns how many files went.
+	PurgeTicketFiles(ctx context.Context, before time.Time) (int, error)
 }
 
 // TicketChange is what an executed ticket does to its target account.

@@ -693,3 +693,20 @@ func (db *DB) bindTicketPhone(ctx context.Context, tx *sql.Tx, accountID, phone 
 	}
 	return nil
 }
+
+// PurgeTicketFiles deletes, in one statement, the files of tickets closed
+// before `before`; the tickets stay.
+func (db *DB) PurgeTicketFiles(ctx context.Context, before time.Time) (int, error) {
+	var n int64
+	err := db.inTx(ctx, func(tx *sql.Tx) error {
+		var err error
+		n, err = affected(tx.ExecContext(ctx, db.q(
+			"DELETE FROM blobs WHERE owner_id IN (SELECT id FROM tickets WHERE closed_at IS NOT NULL AND closed_at < ?)"),
+			millis(before)))
+		if err != nil {
+			return fmt.Errorf("sqlstore: purge ticket files: %w", err)
+		}
+		return nil
+	})
+	return int(n), err
+}

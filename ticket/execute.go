@@ -272,3 +272,12 @@ func (s *Service) Withdraw(ctx context.Context, number, query string, c custos.C
 func (s *Service) Mine(ctx context.Context, sess custos.Session) ([]custos.Ticket, error) {
 	return s.d.Store.TicketsOfAccount(ctx, sess.AccountID)
 }
+
+// KeepFiles is how long a closed ticket's files are kept.
+const KeepFiles = 90 * 24 * time.Hour
+
+// Sweep deletes the files of tickets closed more than KeepFiles ago (the
+// tickets and their audit stay).
+func (s *Service) Sweep(ctx context.Context) (int, error) {
+	return s.d.Store.PurgeTicketFiles(ctx, s.d.Clock.Now().Add(-KeepFiles))
+}

@@ -202,6 +202,11 @@ func sweepSessions(ctx context.Context, a *app.App, cfg app.Config) {
 			if _, err := a.Staff.Sweep(ctx); err != nil {
 				cfg.Logger.Warn("staff session sweep failed", "err", err)
 			}
+			if n, err := a.Tickets.Sweep(ctx); err != nil {
+				cfg.Logger.Warn("ticket file sweep failed", "err", err)
+			} else if n > 0 {
+				cfg.Logger.Info("ticket file sweep: files of closed tickets deleted", "deleted", n)
+			}
 			if n, err := a.Identity.Sweep(ctx); err != nil {
 				cfg.Logger.Warn("document sweep failed", "err", err)
 			} else if n > 0 {

@@ -131,6 +131,7 @@ func Run(t *testing.T, open func(t *testing.T) custos.Store) {
 		{"DueTickets", testDueTickets},
 		{"ExecuteTicket", testExecuteTicket},
 		{"ExecuteTicket/Race", testTicketExecuteRace},
+		{"PurgeTicketFiles", testPurgeTicketFiles},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -1207,3 +1207,36 @@ func ticketAuditedChanges() []auditedChange {
 		},
 	}
 }
+
+// testPurgeTicketFiles: files of tickets closed before the bound go, the
+// tickets stay; open tickets and later-closed ones keep theirs.
+func testPurgeTicketFiles(t *testing.T, s custos.Store) {
+	ctx := t.Context()
+	ts := ticketsOf(t, s)
+	holder := mustCreateAccount(t, s, "tk-purge")
+	old := newTicket("tk-purge-old", holder.ID, custos.TicketChangePhone, t0)
+	mustCreateTicket(t, ts, old, false, newBlob("blob-purge-old", old.ID, "holding_document_front"))
+	mustMove(t, ts, move(old.ID, custos.TicketRejected, t0.Add(time.Hour), custos.TicketSubmitted))
+	open := newTicket("tk-purge-open", holder.ID, custos.TicketUnbindMFA, t0)
+	mustCreateTicket(t, ts, open, false, newBlob("blob-purge-open", open.ID, "business_licence"))
+	n, err := ts.PurgeTicketFiles(ctx, t0.Add(30*time.Minute))
+	if err != nil || n != 0 {
+		t.Fatalf("PurgeTicketFiles before the close = %d, %v; want 0", n, err)
+	}
+	n, err = ts.PurgeTicketFiles(ctx, t0.Add(2*time.Hour))
+	if err != nil || n != 1 {
+		t.Fatalf("PurgeTicketFiles = %d, %v; want 1", n, err)
+	}
+	if _, err := s.BlobByID(ctx, old.ID, "blob-purge-old"); !custos.IsCode(err, custos.ENotFound) {
+		t.Errorf("a purged file: %v, want not_found", err)
+	}
+	if _, err := s.BlobByID(ctx, open.ID, "blob-purge-open"); err != nil {
+		t.Errorf("an open ticket's file: %v", err)
+	}
+	if got := ticketOf(t, ts, old.ID); got.State != custos.TicketRejected || len(got.Files) != 0 {
+		t.Errorf("the purged ticket: state %s, %d files", got.State, len(got.Files))
+	}
+	if n, _ := ts.PurgeTicketFiles(ctx, t0.Add(2*time.Hour)); n != 0 {
+		t.Errorf("a second purge deleted %d files", n)
+	}
+}
