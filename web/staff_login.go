@@ -1,11 +1,14 @@
 package web
 
 import (
+	"encoding/base64"
+	"html/template"
 	"net/http"
 	"net/url"
 	"strings"
 
 	"github.com/custos/custos"
+	"github.com/custos/custos/mfa"
 )
 
 // staffLoginView is the staff login form: email and password.
@@ -136,7 +139,22 @@ type staffEnrolKeyView struct {
 	URI     string // otpauth://…
 	Issuer  string
 	Account string
+	QR      template.URL // data:image/png;base64,… of the URI
+	Size    int
 	Form    formErrors
+}
+
+// setQR draws the URI as a QR code for the authenticator app to scan (the
+// mfa service's drawing, as the customers' page has it).
+func (v *staffEnrolKeyView) setQR(m *mfa.Service) {
+	if v.URI == "" || m == nil {
+		return
+	}
+	k, err := m.DescribeKey(v.URI, qrSize)
+	if err != nil {
+		return
+	}
+	v.QR, v.Size = template.URL("data:image/png;base64,"+base64.StdEncoding.EncodeToString(k.QRPNG)), qrSize
 }
 
 func (wb *Web) staffEnrolForm(w http.ResponseWriter, r *http.Request) error {
@@ -192,6 +210,7 @@ func (wb *Web) staffEnrol(w http.ResponseWriter, r *http.Request) error {
 	}
 	kv := staffEnrolKeyView{staffPage: wb.newStaffPage(r, nil, ""), Token: token, Email: en.Email}
 	kv.setKey(en.Secret, en.OTPAuthURI)
+	kv.setQR(wb.mfa)
 	return wb.render(w, "staff_enrol_key", kv)
 }
 
@@ -211,6 +230,7 @@ func (v *staffEnrolKeyView) setKey(secret, uri string) {
 func (wb *Web) staffEnrolCode(w http.ResponseWriter, r *http.Request, token string) error {
 	v := staffEnrolKeyView{staffPage: wb.newStaffPage(r, nil, ""), Token: token, Email: r.PostForm.Get("email")}
 	v.setKey(r.PostForm.Get("secret"), r.PostForm.Get("uri"))
+	v.setQR(wb.mfa)
 	code := cleanCode(r.PostForm.Get("code"))
 	if code == "" {
 		v.Form.add("code", v.text("console.code.missing"))

@@ -62,6 +62,7 @@ func (v *visitor) enrol(token, email string) staffMember {
 	wantContains(v.t, p, `autocomplete="new-password"`, email, "Staff console")
 	p = v.post("/staff/enrol/"+token, url.Values{"step": {"password"}, "password": {staffPassword}})
 	wantStatus(v.t, p, http.StatusOK)
+	wantContains(v.t, p, `id="staff-qr" src="data:image/png;base64,`)
 	m := staffSecretText.FindStringSubmatch(p.Body)
 	if m == nil {
 		v.t.Fatalf("no #staff-secret on the enrolment page\n%s", p.Body)
