@@ -161,6 +161,12 @@ func TestStaffTicketQueueOrderFiltersAndSearch(t *testing.T) {
 		t.Errorf("searching by an email of no account lists %v", got)
 	}
 
+	// A ticket for an account with no real-name record gives recovery
+	// contacts, which the page shows.
+	p = v.get("/staff/tickets/" + v.ticketIDOf(second))
+	wantContains(t, p, `data-verified="false">No<`, `id="recovery-phone">&#43;8613900000009<`, `id="recovery-email">me@example.org<`,
+		`data-kind="change_phone">Change the bound phone<`, `id="approvals-count">0 of 1<`)
+
 	// The ticket for no account is rejected: it leaves the open queue.
 	thirdID := v.ticketIDOf(third)
 	wantRedirect(t, v.post("/staff/tickets/"+thirdID+"/decision", url.Values{"decision": {"reject"}, "reason": {"No such account."}}),
@@ -174,13 +180,16 @@ func TestStaffTicketQueueOrderFiltersAndSearch(t *testing.T) {
 	if got := queueNumbers(v.get("/staff/tickets?state=rejected")); !sameList(got, []string{third}) {
 		t.Errorf("state=rejected lists %v", got)
 	}
-	// Opening a ticket moves it in review.
-	v.get("/staff/tickets/" + v.ticketIDOf(first))
-	if got := queueNumbers(v.get("/staff/tickets?state=in_review")); !sameList(got, []string{first}) {
+	// Opening a ticket moved it in review.
+	if got := queueNumbers(v.get("/staff/tickets?state=in_review")); !sameList(got, []string{second}) {
 		t.Errorf("state=in_review lists %v", got)
 	}
-	if got := queueNumbers(v.get("/staff/tickets?state=submitted&kind=change_phone")); !sameList(got, []string{second}) {
-		t.Errorf("state=submitted&kind=change_phone lists %v", got)
+	v.get("/staff/tickets/" + v.ticketIDOf(first))
+	if got := queueNumbers(v.get("/staff/tickets?state=in_review&kind=unbind_mfa")); !sameList(got, []string{first}) {
+		t.Errorf("state=in_review&kind=unbind_mfa lists %v", got)
+	}
+	if got := queueNumbers(v.get("/staff/tickets?state=submitted")); len(got) != 0 {
+		t.Errorf("state=submitted lists %v", got)
 	}
 	for _, q := range []string{"state=lost", "kind=everything", "show=some"} {
 		p := v.get("/staff/tickets?" + q)
