@@ -24,6 +24,7 @@ var pageNames = []string{
 	"totp", "hardware", "remove", "rename", "recovery", "password",
 	"change", "changecode", "find", "forgot", "flowcode", "accounts", "newpassword", "resetdone", "undo",
 	"identity",
+	"ticketnew", "ticketreceipt", "ticketstatus", "tickets", "ticketcancel",
 }
 
 // page is what the shared layout needs. Every view struct embeds it.
