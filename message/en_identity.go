@@ -4,7 +4,7 @@ package message
 // holder's side and the review console's answers) and of the staff side's
 // sign-in and management.
 var enIdentity = map[string]string{
-	"error.identity_limit":           "This identity is already verified on as many accounts as allowed.",
+	"error.identity_limit":           "This identity is already verified, or waiting for review, on as many accounts as allowed.",
 	"error.invalid_document_number":  "This number doesn't pass its check. Compare it with the document.",
 	"error.invalid_upload":           "This file can't be used. Upload a JPEG, PNG or PDF.",
 	"error.already_decided":          "This was already decided by someone else. Reload to see the decision.",
@@ -12,7 +12,7 @@ var enIdentity = map[string]string{
 
 	"identity.already_pending":    "You already have a submission waiting for review. Wait for its decision before you submit again.",
 	"identity.change_too_soon":    "Your verified details were changed recently. You can change them again from %s.",
-	"identity.limit":              "This identity is already verified on %d accounts, the most allowed. Contact support if one of them is not yours.",
+	"identity.limit":              "This identity is already verified, or waiting for review, on %d accounts, the most allowed. Contact support if one of them is not yours.",
 	"identity.kind":               "Choose individual or enterprise.",
 	"identity.name_missing":       "Enter the name exactly as it is on the document.",
 	"identity.name_too_long":      "This is too long: at most %d characters.",
