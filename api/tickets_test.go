@@ -439,3 +439,46 @@ func tokenAccount(t *testing.T, env *testserver.Env, email string) string {
 	}
 	return acct.ID
 }
+
+// TestTicketTwoReviewersApproveAtOnce: both approvals of an unbind_mfa
+// ticket arrive together; each counts once, the ticket waits, and the
+// holder is told once.
+func TestTicketTwoReviewersApproveAtOnce(t *testing.T) {
+	bothStores(t, func(t *testing.T, dialect string) {
+		env := testserver.Start(t, testserver.Options{Dialect: dialect})
+		verifiedHolder(t, env, "both@example.com", "Zhou Yu")
+		contact := proveContact(t, env, "helper@example.org")
+		phone := provePhone(t, env, "+8613500000001")
+		r := submit(t, env, "", map[string]string{"kind": "unbind_mfa", "contact_token": contact, "phone_token": phone,
+			"account_email": "both@example.com", "name": "Zhou Yu", "document_number": testserver.ValidID})
+		a := env.AddStaff(t, "race-a@custos.test", custos.RoleReviewer)
+		b := env.AddStaff(t, "race-b@custos.test", custos.RoleReviewer)
+		id := staffTicketID(t, env, a, r.String("ticket_number"))
+		env.Do(t, "GET", "/api/v1/staff/tickets/"+id, a.Token, nil)
+		var wg sync.WaitGroup
+		answers := make([]testserver.Response, 2)
+		for i, s := range []testserver.Staff{a, b} {
+			wg.Go(func() { answers[i] = decide(t, env, s, id, map[string]string{"decision": "approve"}) })
+		}
+		wg.Wait()
+		states := map[string]int{}
+		for _, ans := range answers {
+			if ans.Status != http.StatusOK {
+				t.Fatalf("an approval failed: %d %s", ans.Status, ans.Raw)
+			}
+			states[ans.String("state")]++
+		}
+		if states["approved"] != 1 || states["waiting"] != 1 {
+			t.Fatalf("states after two approvals at once: %v, want one approved and one waiting", states)
+		}
+		n := 0
+		for _, m := range env.Messages(t, "both@example.com") {
+			if m.Purpose == custos.MsgTicketWaiting {
+				n++
+			}
+		}
+		if n != 1 {
+			t.Fatalf("the holder was told of the waiting period %d times, want once", n)
+		}
+	})
+}
