@@ -96,7 +96,7 @@ var enWebTickets = map[string]string{
 	"tickets_page.submit":                          "Send the request",
 
 	"tickets_page.receipt_title": "We have your request",
-	"tickets_page.receipt_lead":  "Your ticket to %s is in. Here is how to follow it.",
+	"tickets_page.receipt_lead":  "Your request is in: %s. Here is how to follow it.",
 	"tickets_page.number":        "Ticket number",
 	"tickets_page.query_code":    "Query code",
 	"tickets_page.receipt_keep":  "Write these down. You need both to see how your ticket is going. We never ask for the query code.",
@@ -153,7 +153,7 @@ var enWebTickets = map[string]string{
 	"tickets_page.cancelled_notice": "The ticket is cancelled. Nothing on your account changed.",
 
 	"tickets_page.cancel_title":               "Cancel ticket %s?",
-	"tickets_page.cancel_lead_holder":         "Someone asked us to %s on this account.",
+	"tickets_page.cancel_lead_holder":         "Someone sent us a request about this account: %s.",
 	"tickets_page.cancel_lead_link":           "Someone asked us to change this account: to unbind its MFA devices or bind another phone.",
 	"tickets_page.cancel_effect":              "If you cancel, the request stops and nothing on your account changes.",
 	"tickets_page.cancel_effect.unbind_mfa":   "If you cancel, your MFA devices and recovery codes stay as they are.",

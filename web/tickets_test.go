@@ -478,3 +478,56 @@ func TestTicketProofCookies(t *testing.T) {
 		t.Errorf("after Start again the step is %s", s)
 	}
 }
+
+// TestTicketWaitingCancelledFromTheNotice: two reviewers approve a
+// verified holder's unbind_mfa ticket; the status page and the holder's
+// list say when it takes effect; the link in the waiting notice cancels
+// it, and the status page then says so.
+func TestTicketWaitingCancelledFromTheNotice(t *testing.T) {
+	env := testserver.Start(t, testserver.Options{IdentityVerifier: "auto"})
+	const holder = "li.wei@example.com"
+	env.SignUp(t, holder, testPassword)
+	token := env.Login(t, holder, testPassword)
+	if r := env.SubmitIndividual(t, token, holder, "李伟", testserver.ValidID); r.Status >= 300 {
+		t.Fatalf("real-name verification: %d %s", r.Status, r.Raw)
+	}
+	number, query := publicTicket(t, env, "stranger@example.net", holder, "+8613800138006")
+	for _, email := range []string{"first@custos.test", "second@custos.test"} {
+		rev := env.AddStaff(t, email, custos.RoleReviewer)
+		st, _, err := env.App.Staff.Authenticate(t.Context(), rev.Token)
+		if err != nil {
+			t.Fatal(err)
+		}
+		list, err := env.App.Tickets.Queue(t.Context(), st, custos.TicketFilter{Number: number}, "")
+		if err != nil || len(list) != 1 {
+			t.Fatalf("queue: %v %v", list, err)
+		}
+		if _, err := env.App.Tickets.Decide(t.Context(), st, list[0].ID, ticket.Decision{Decision: "approve"}, custos.Client{}); err != nil {
+			t.Fatalf("approve: %v", err)
+		}
+	}
+	v := newVisitor(t, env)
+	p := v.post("/tickets/status", url.Values{"number": {number}, "query_code": {query}})
+	wantContains(t, p, `data-state="waiting"`, "Approved, takes effect after the waiting period", `id="ticket-execute-at"`)
+
+	h := newVisitor(t, env)
+	h.login(holder, testPassword)
+	wantContains(t, h.get("/account/tickets"), "Takes effect", "Cancel this ticket")
+
+	var link string
+	for _, m := range env.Messages(t, holder) {
+		if m.Purpose == custos.MsgTicketWaiting && m.Channel == custos.ChannelEmail {
+			link = regexp.MustCompile(`/tickets/cancel/[0-9-]+\.[A-Za-z0-9_-]+`).FindString(m.Text)
+			break
+		}
+	}
+	if link == "" {
+		t.Fatal("no cancel link in the waiting notice")
+	}
+	wantContains(t, v.get(link), "Cancel ticket "+number+"?")
+	wantContains(t, v.post(link, nil), "Nothing will change on your account.")
+	p = v.post("/tickets/status", url.Values{"number": {number}, "query_code": {query}})
+	wantContains(t, p, `data-state="cancelled"`, "Cancelled by the account holder")
+	wantAbsent(t, p, "Withdraw this ticket")
+	wantStatus(t, v.post(link, nil), http.StatusNotFound)
+}
