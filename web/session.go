@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"net/http"
 	"time"
 
@@ -114,6 +115,11 @@ func (wb *Web) signedIn(h signedInFunc) http.Handler {
 		if !ok {
 			return redirect(w, r, "/login")
 		}
+		// The layout reads the account (for the waiting-ticket banner).
+		r = r.WithContext(context.WithValue(r.Context(), signedInAccount{}, sess.AccountID))
 		return h(w, r, sess)
 	})
 }
+
+// signedInAccount is the context key of the signed-in account's id.
+type signedInAccount struct{}

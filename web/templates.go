@@ -33,6 +33,17 @@ type page struct {
 	SignedIn bool   // show the left navigation
 	Nav      string // the current navigation item: "account", "security", "devices" or "activity"
 	Notice   string // catalogue key of a one-line notice at the top, or ""
+	// Waiting are approved support tickets about this account that take
+	// effect after their waiting period: every signed-in page says so,
+	// with the way to cancel.
+	Waiting []waitingTicket
+}
+
+// waitingTicket is one line of the waiting-ticket banner.
+type waitingTicket struct {
+	Number    string
+	Kind      string
+	ExecuteAt string // UTC, as the notices say it
 }
 
 func (p page) language() string { return p.Lang }
@@ -48,9 +59,22 @@ func (wb *Web) newPage(r *http.Request) page {
 	return page{Lang: language(r)}
 }
 
-// signedInPage starts the layout data for a page behind the login.
+// signedInPage starts the layout data for a page behind the login,
+// with the banner of any support ticket about to change the account.
 func (wb *Web) signedInPage(r *http.Request, nav string) page {
-	return page{Lang: language(r), SignedIn: true, Nav: nav}
+	p := page{Lang: language(r), SignedIn: true, Nav: nav}
+	if id, _ := r.Context().Value(signedInAccount{}).(string); id != "" && wb.tickets != nil {
+		list, err := wb.tickets.Mine(r.Context(), custos.Session{AccountID: id})
+		if err == nil {
+			for _, t := range list {
+				if t.TargetAccountID == id && t.State == custos.TicketWaiting {
+					p.Waiting = append(p.Waiting, waitingTicket{Number: t.Number, Kind: string(t.Kind),
+						ExecuteAt: t.ExecuteAt.UTC().Format("2006-01-02 15:04 UTC")})
+				}
+			}
+		}
+	}
+	return p
 }
 
 // language picks the catalogue for r. There is one catalogue so far;
