@@ -20,4 +20,8 @@ type Session struct {
 	// the password against; SessionStore refuses to create a session whose
 	// version is no longer the account's.
 	PasswordVersion int64
+	// ActingRootAccountID is the root account a collaborator's session
+	// works in ("" for the session's own account); set by
+	// CollaborationStore.SetSessionActing.
+	ActingRootAccountID string
 }
