@@ -16,7 +16,8 @@ const phoneLockSpace int32 = 0x70686f6e
 
 // AccountsByPhone returns the accounts bound to phone, oldest (by
 // CreatedAt, then id) first; an empty slice when there are none, and for
-// "", which is no number.
+// "", which is no number. Sub-users are left out: their root resets them,
+// not their phone (R9).
 func (db *DB) AccountsByPhone(ctx context.Context, phone string) ([]custos.Account, error) {
 	out := []custos.Account{}
 	if phone == "" {
@@ -26,7 +27,8 @@ func (db *DB) AccountsByPhone(ctx context.Context, phone string) ([]custos.Accou
 	// a PostgreSQL generic plan infers it from phone = ?, and without it
 	// both read the whole table.
 	rows, err := db.r.QueryContext(ctx, db.q(
-		"SELECT "+accountColumns+" FROM accounts WHERE phone = ? AND phone <> '' ORDER BY created_at, id"), phone)
+		"SELECT "+accountColumns+" FROM accounts WHERE phone = ? AND phone <> '' AND kind <> 'sub_user' "+
+			"ORDER BY created_at, id"), phone)
 	if err != nil {
 		return nil, fmt.Errorf("sqlstore: accounts by phone: %w", err)
 	}

@@ -132,6 +132,18 @@ func Run(t *testing.T, open func(t *testing.T) custos.Store) {
 		{"ExecuteTicket", testExecuteTicket},
 		{"ExecuteTicket/Race", testTicketExecuteRace},
 		{"PurgeTicketFiles", testPurgeTicketFiles},
+		{"SubUser/RoundTrip", testSubUserRoundTrip},
+		{"CreateSubUser/Errors", testCreateSubUserErrors},
+		{"CreateSubUser/Race", testCreateSubUserRace},
+		{"ListSubUsers", testListSubUsers},
+		{"UpdateSubUser", testUpdateSubUser},
+		{"ResetSubUserMFA", testResetSubUserMFA},
+		{"SetSubUserPassword", testSetSubUserPassword},
+		{"SetSubUserPassword/Race", testSetSubUserPasswordRace},
+		{"ChangeOwnSubUserPassword", testChangeOwnSubUserPassword},
+		{"PasswordHistory/Keep", testPasswordHistoryKeep},
+		{"PasswordRules", testPasswordRules},
+		{"AccountsByPhone/NoSubUsers", testAccountsByPhoneSubUsers},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
