@@ -140,6 +140,7 @@ type Store interface {
 	BlobStore
 	StaffStore
 	TicketStore
+	SubUserStore
 	// Ping reports whether the database is reachable (for /readyz).
 	Ping(ctx context.Context) error
 	// Close releases the database.

@@ -103,7 +103,7 @@ func withNotice(ev custos.AuditEvent, p, what string) custos.AuditEvent {
 func testAuditFailureLeavesNoChange(t *testing.T, s custos.Store) {
 	ctx := t.Context()
 	o := outboxOf(t, s)
-	changes := slices.Concat(auditedChanges(), identityAuditedChanges(), ticketAuditedChanges())
+	changes := slices.Concat(auditedChanges(), identityAuditedChanges(), ticketAuditedChanges(), subUserAuditedChanges())
 	t.Run("every audited method has a row", func(t *testing.T) {
 		var rows []string
 		for _, c := range changes {
