@@ -11,7 +11,7 @@ import (
 )
 
 const sessionColumns = "id, token_hash, account_id, created_at, authenticated_at, last_seen_at, " +
-	"expires_at, second_factor, verified_until, remote_addr, user_agent, password_version"
+	"expires_at, second_factor, verified_until, remote_addr, user_agent, password_version, acting_root_account_id"
 
 // CreateSession inserts s and ev in one transaction. EConflict if
 // s.PasswordVersion is not the account's password_version, or if the id or
@@ -76,10 +76,10 @@ func (db *DB) checkPasswordVersion(ctx context.Context, tx *sql.Tx, s custos.Ses
 
 func (db *DB) insertSession(ctx context.Context, tx *sql.Tx, s custos.Session) error {
 	_, err := tx.ExecContext(ctx, db.q(
-		"INSERT INTO sessions ("+sessionColumns+") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"),
+		"INSERT INTO sessions ("+sessionColumns+") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"),
 		s.ID, s.TokenHash, s.AccountID, millis(s.CreatedAt), millis(s.AuthenticatedAt),
 		millis(s.LastSeenAt), millis(s.ExpiresAt), s.SecondFactor, optMillis(s.VerifiedUntil),
-		s.RemoteAddr, s.UserAgent, s.PasswordVersion)
+		s.RemoteAddr, s.UserAgent, s.PasswordVersion, s.ActingRootAccountID)
 	if err != nil {
 		switch v, _ := classify(err, "sessions", "token_hash"); v {
 		case uniqueViolation:
@@ -242,7 +242,8 @@ func scanSession(row scanner) (custos.Session, error) {
 		verifiedUntil                      sql.NullInt64
 	)
 	if err := row.Scan(&s.ID, &s.TokenHash, &s.AccountID, &created, &authed, &lastSeen,
-		&expires, &s.SecondFactor, &verifiedUntil, &s.RemoteAddr, &s.UserAgent, &s.PasswordVersion); err != nil {
+		&expires, &s.SecondFactor, &verifiedUntil, &s.RemoteAddr, &s.UserAgent, &s.PasswordVersion,
+		&s.ActingRootAccountID); err != nil {
 		return custos.Session{}, err
 	}
 	s.CreatedAt = fromMillis(created)

@@ -20,9 +20,12 @@ func testCreateSession(t *testing.T, s custos.Store) {
 	strong.SecondFactor = true
 	strong.VerifiedUntil = t0.Add(5 * time.Minute)
 	strong.RemoteAddr = "2001:db8::1"
+	acting := newSession("sess-acting", a.ID)
+	acting.ActingRootAccountID = "acct-sess-root"
 
 	evPlain := newEvent("ev-login-1", a.ID, custos.EventLoginSuccess, t0)
 	evStrong := newEvent("ev-login-2", a.ID, custos.EventLoginSuccess, t0.Add(time.Second))
+	evActing := newEvent("ev-login-3", a.ID, custos.EventLoginSuccess, t0.Add(2*time.Second))
 	tests := []struct {
 		name    string
 		session custos.Session
@@ -30,6 +33,7 @@ func testCreateSession(t *testing.T, s custos.Store) {
 	}{
 		{"password only, no verification window", plain, evPlain},
 		{"second factor and verification window", strong, evStrong},
+		{"working in a root account", acting, evActing},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -49,7 +53,7 @@ func testCreateSession(t *testing.T, s custos.Store) {
 		})
 	}
 	// Newest first; of the two events at t0 the later written first.
-	wantEvents(t, s, a.ID, evStrong, evPlain, newEvent("ev-signup-"+a.ID, a.ID, custos.EventSignup, t0))
+	wantEvents(t, s, a.ID, evActing, evStrong, evPlain, newEvent("ev-signup-"+a.ID, a.ID, custos.EventSignup, t0))
 }
 
 // testCreateSessionErrors checks each refusal and that a refused create
@@ -212,6 +216,7 @@ func testListSessions(t *testing.T, s custos.Store) {
 	tieLow := mk("sess-2", a.ID, t0.Add(time.Minute))
 	tieHigh := mk("sess-3", a.ID, t0.Add(time.Minute))
 	newest := mk("sess-4", a.ID, t0.Add(time.Hour))
+	newest.ActingRootAccountID = b.ID
 	others := mk("sess-5", b.ID, t0.Add(2*time.Hour))
 	for i, sess := range []custos.Session{tieLow, newest, oldest, others, tieHigh} {
 		if err := s.CreateSession(ctx, sess, newEvent(seq("ev-list", i), sess.AccountID, custos.EventLoginSuccess, sess.CreatedAt)); err != nil {

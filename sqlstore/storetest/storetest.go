@@ -144,6 +144,14 @@ func Run(t *testing.T, open func(t *testing.T) custos.Store) {
 		{"PasswordHistory/Keep", testPasswordHistoryKeep},
 		{"PasswordRules", testPasswordRules},
 		{"AccountsByPhone/NoSubUsers", testAccountsByPhoneSubUsers},
+		{"Collaboration/RoundTrip", testCollabRoundTrip},
+		{"CreateCollaboration/Errors", testCreateCollabErrors},
+		{"AcceptCollaboration", testAcceptCollab},
+		{"AcceptCollaboration/Race", testCollabAcceptRace},
+		{"CollaborationLists", testCollabLists},
+		{"SetCollaborationProtection", testSetCollabProtection},
+		{"EndCollaboration", testEndCollab},
+		{"SetSessionActing", testSetSessionActing},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
