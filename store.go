@@ -141,6 +141,7 @@ type Store interface {
 	StaffStore
 	TicketStore
 	SubUserStore
+	CollaborationStore
 	// Ping reports whether the database is reachable (for /readyz).
 	Ping(ctx context.Context) error
 	// Close releases the database.

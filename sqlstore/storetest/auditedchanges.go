@@ -103,7 +103,8 @@ func withNotice(ev custos.AuditEvent, p, what string) custos.AuditEvent {
 func testAuditFailureLeavesNoChange(t *testing.T, s custos.Store) {
 	ctx := t.Context()
 	o := outboxOf(t, s)
-	changes := slices.Concat(auditedChanges(), identityAuditedChanges(), ticketAuditedChanges(), subUserAuditedChanges())
+	changes := slices.Concat(auditedChanges(), identityAuditedChanges(), ticketAuditedChanges(), subUserAuditedChanges(),
+		collabAuditedChanges())
 	t.Run("every audited method has a row", func(t *testing.T) {
 		var rows []string
 		for _, c := range changes {
