@@ -36,7 +36,9 @@ type Account struct {
 	PasswordVersion int64
 }
 
-// LoginID is the login identifier of the account's own email.
+// LoginID is the login identifier of the account's own email. A
+// sub-user's is its root and user name, which the Account does not hold:
+// the auth service makes it from the sub-user's settings.
 func (a Account) LoginID() LoginID { return LoginID{Kind: LoginEmail, Value: a.Email} }
 
 // NormalizeEmail returns the form of an email address used as a login
@@ -64,7 +66,11 @@ type Contact struct {
 // NoticeContacts lists every channel on file for security notices: the
 // account email, the secure email when it differs, and the bound phone.
 func (a Account) NoticeContacts() []Contact {
-	out := []Contact{{ChannelEmail, a.Email}}
+	var out []Contact
+	if !a.IsSubUser() {
+		// A sub-user's Email is a stand-in, never an address.
+		out = append(out, Contact{ChannelEmail, a.Email})
+	}
 	if a.SecureEmail != "" && a.SecureEmail != a.Email {
 		out = append(out, Contact{ChannelEmail, a.SecureEmail})
 	}

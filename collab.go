@@ -60,3 +60,6 @@ type CollaborationStore interface {
 	// own account), writing ev; ENotFound if the session is gone.
 	SetSessionActing(ctx context.Context, sessionID, rootAccountID string, ev AuditEvent) error
 }
+
+// FlowCollabInvite is an invitation link; ID is SecretID(token).
+const FlowCollabInvite FlowKind = "collab_invite"

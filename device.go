@@ -145,3 +145,13 @@ func ChosenMethod(chosen string, hasDevice bool) string {
 	}
 	return chosen
 }
+
+// TOTPKey is a new authenticator app's key, shown once: the pending
+// device, the seed in base32 for manual entry, the otpauth URI and its QR
+// code.
+type TOTPKey struct {
+	DeviceID string
+	Secret   string
+	URI      string
+	QRPNG    []byte
+}

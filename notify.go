@@ -40,6 +40,7 @@ const (
 	MsgTicketWaiting     = "ticket_waiting"      // every channel of the target: an approved ticket will act at a time, with a cancel link
 	MsgTicketExecuted    = "ticket_executed"     // every channel of the target, the old phone included: the ticket's change was made
 	MsgTicketCancelled   = "ticket_cancelled"    // every channel of the target: the holder cancelled a ticket
+	MsgCollabInvite      = "collab_invite"       // email: a root account invites this address to collaborate, with the link
 )
 
 // Message is one outgoing email or SMS before it is rendered. Data fills the

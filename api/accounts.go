@@ -52,6 +52,22 @@ type loginRequest struct {
 	Email    string         `json:"email"`
 	Password string         `json:"password"`
 	Captcha  *captchaAnswer `json:"captcha"`
+	// A sub-user logs in with its root's account id and its user name
+	// instead of an email (R9).
+	RootAccountID string `json:"root_account_id"`
+	UserName      string `json:"user_name"`
+}
+
+// loginID is the identifier a login names: an email, or a sub-user's root
+// and user name — one or the other.
+func (req loginRequest) loginID() (custos.LoginID, error) {
+	if req.RootAccountID != "" || req.UserName != "" {
+		if req.Email != "" {
+			return custos.LoginID{}, custos.Fail(custos.EInvalidRequest, "api.login_email_or_sub_user").OnField("email")
+		}
+		return custos.SubUserLogin(req.RootAccountID, req.UserName), nil
+	}
+	return custos.EmailLogin(req.Email), nil
 }
 
 type captchaAnswer struct {
@@ -64,7 +80,11 @@ func (a *API) login(w http.ResponseWriter, r *http.Request) error {
 	if err := decode(w, r, &req); err != nil {
 		return err
 	}
-	lr := auth.LoginRequest{ID: custos.EmailLogin(req.Email), Password: req.Password, Client: client(r)}
+	id, err := req.loginID()
+	if err != nil {
+		return err
+	}
+	lr := auth.LoginRequest{ID: id, Password: req.Password, Client: client(r)}
 	if req.Captcha != nil {
 		lr.Captcha = &auth.CaptchaAnswer{ID: req.Captcha.ID, Answer: req.Captcha.Answer}
 	}
@@ -96,12 +116,21 @@ func (a *API) writeLogin(w http.ResponseWriter, res auth.LoginResult) error {
 }
 
 func (a *API) getSession(w http.ResponseWriter, r *http.Request, sess custos.Session) error {
+	p, err := a.auth.PrincipalOf(r.Context(), sess)
+	if err != nil {
+		return err
+	}
+	principal := map[string]any{"type": p.Type, "account_id": p.AccountID, "root_account_id": p.RootAccountID, "user_name": nil}
+	if p.UserName != "" {
+		principal["user_name"] = p.UserName
+	}
 	return writeJSON(w, http.StatusOK, map[string]any{
 		"account_id":       sess.AccountID,
 		"authenticated_at": rfc3339(sess.AuthenticatedAt),
 		"second_factor":    sess.SecondFactor,
 		"verified_until":   optionalTime(sess.VerifiedUntil, a.clock.Now()),
 		"expires_at":       rfc3339(a.auth.ExpiresAt(sess)),
+		"principal":        principal,
 	})
 }
 

@@ -13,6 +13,7 @@ import (
 	"github.com/custos/custos/recovery"
 	"github.com/custos/custos/requestinfo"
 	"github.com/custos/custos/staff"
+	"github.com/custos/custos/subaccount"
 	"github.com/custos/custos/ticket"
 	"github.com/custos/custos/upload"
 	"github.com/prometheus/client_golang/prometheus"
@@ -32,6 +33,8 @@ type Deps struct {
 	Identity *identity.Service
 	Staff    *staff.Service
 	Tickets  *ticket.Service
+	SubUsers *subaccount.Service
+	Collabs  *subaccount.Collabs
 	Uploads  *upload.Parser
 	Clock    custos.Clock
 	Metrics  prometheus.Registerer // may be nil
@@ -46,6 +49,8 @@ type API struct {
 	identity *identity.Service
 	staff    *staff.Service
 	tickets  *ticket.Service
+	subusers *subaccount.Service
+	collabs  *subaccount.Collabs
 	uploads  *upload.Parser
 	clock    custos.Clock
 	logins   *prometheus.CounterVec
@@ -61,6 +66,8 @@ func New(d Deps) *API {
 		identity: d.Identity,
 		staff:    d.Staff,
 		tickets:  d.Tickets,
+		subusers: d.SubUsers,
+		collabs:  d.Collabs,
 		uploads:  d.Uploads,
 		clock:    d.Clock,
 		logins: prometheus.NewCounterVec(prometheus.CounterOpts{
@@ -159,6 +166,26 @@ func Routes() []Route {
 		{"GET", "/api/v1/staff/tickets/{id}", func(a *API) http.Handler { return a.staffAuthed(a.staffTicket) }},
 		{"GET", "/api/v1/staff/tickets/{id}/files/{file_id}", func(a *API) http.Handler { return a.staffAuthed(a.staffTicketFile) }},
 		{"POST", "/api/v1/staff/tickets/{id}/decision", func(a *API) http.Handler { return a.staffAuthed(a.staffTicketDecision) }},
+		{"POST", "/api/v1/login/bind-mfa", func(a *API) http.Handler { return a.handle(a.loginBindMFA) }},
+		{"POST", "/api/v1/login/bind-mfa/confirm", func(a *API) http.Handler { return a.handle(a.loginBindMFAConfirm) }},
+		{"POST", "/api/v1/login/change-password", func(a *API) http.Handler { return a.handle(a.loginChangePassword) }},
+		{"POST", "/api/v1/sub-users", func(a *API) http.Handler { return a.authed(a.createSubUser) }},
+		{"GET", "/api/v1/sub-users", func(a *API) http.Handler { return a.authed(a.listSubUsers) }},
+		{"GET", "/api/v1/sub-users/{id}", func(a *API) http.Handler { return a.authed(a.getSubUser) }},
+		{"PATCH", "/api/v1/sub-users/{id}", func(a *API) http.Handler { return a.authed(a.updateSubUser) }},
+		{"POST", "/api/v1/sub-users/{id}/reset-mfa", func(a *API) http.Handler { return a.authed(a.resetSubUserMFA) }},
+		{"POST", "/api/v1/sub-users/{id}/reset-password", func(a *API) http.Handler { return a.authed(a.resetSubUserPassword) }},
+		{"GET", "/api/v1/sub-users/{id}/activity", func(a *API) http.Handler { return a.authed(a.subUserActivity) }},
+		{"GET", "/api/v1/password-rules", func(a *API) http.Handler { return a.authed(a.getPasswordRules) }},
+		{"PUT", "/api/v1/password-rules", func(a *API) http.Handler { return a.authed(a.setPasswordRules) }},
+		{"POST", "/api/v1/collaborators", func(a *API) http.Handler { return a.authed(a.inviteCollaborator) }},
+		{"GET", "/api/v1/collaborators", func(a *API) http.Handler { return a.authed(a.listCollaborators) }},
+		{"PATCH", "/api/v1/collaborators/{id}", func(a *API) http.Handler { return a.authed(a.setCollaboratorProtection) }},
+		{"DELETE", "/api/v1/collaborators/{id}", func(a *API) http.Handler { return a.authed(a.endCollaboration) }},
+		{"POST", "/api/v1/collaborations/accept", func(a *API) http.Handler { return a.authed(a.acceptCollaboration) }},
+		{"GET", "/api/v1/collaborations", func(a *API) http.Handler { return a.authed(a.myCollaborations) }},
+		{"DELETE", "/api/v1/collaborations/{id}", func(a *API) http.Handler { return a.authed(a.endCollaboration) }},
+		{"POST", "/api/v1/collaborations/switch", func(a *API) http.Handler { return a.authed(a.switchAccount) }},
 		{"GET", "/api/v1/openapi.yaml", func(a *API) http.Handler { return a.handle(a.openapi) }},
 	}
 }

@@ -31,6 +31,7 @@ import (
 	"github.com/custos/custos/server"
 	"github.com/custos/custos/sqlstore"
 	"github.com/custos/custos/staff"
+	"github.com/custos/custos/subaccount"
 	"github.com/custos/custos/ticket"
 	"github.com/custos/custos/upload"
 	"github.com/custos/custos/web"
@@ -84,6 +85,8 @@ type App struct {
 	Identity  *identity.Service
 	Staff     *staff.Service
 	Tickets   *ticket.Service
+	SubUsers  *subaccount.Service
+	Collabs   *subaccount.Collabs
 	Hasher    *password.Hasher
 	LoginKeys custos.LoginKeys // the counter keys of login identifiers
 	Registry  *prometheus.Registry
@@ -202,6 +205,9 @@ func Build(ctx context.Context, cfg Config) (*App, error) {
 	staffs := staff.New(staff.Deps{Store: store, Clock: cfg.Clock, Rand: cfg.Rand, Hasher: hasher, Keys: cfg.Keys,
 		LoginKeys: loginKeys, PublicURL: publicURL, Logger: cfg.Logger}, cfg.Staff)
 	uploads := upload.New(cfg.Uploads, 0)
+	subusers := subaccount.New(subaccount.Deps{Store: store, Elevator: guard, Hasher: hasher, Clock: cfg.Clock, Rand: cfg.Rand, Logger: cfg.Logger})
+	collabs := subaccount.NewCollabs(subaccount.CollabDeps{Store: store, Elevator: guard, Clock: cfg.Clock, Rand: cfg.Rand,
+		PublicURL: publicURL, Logger: cfg.Logger})
 	tcfg := cfg.Tickets
 	tcfg.PublicURL, tcfg.DefaultRegion = publicURL, cfg.DefaultRegion
 	if tcfg.MaxPerNumber == 0 {
@@ -211,12 +217,12 @@ func Build(ctx context.Context, cfg Config) (*App, error) {
 		Keys: cfg.Keys, Logger: cfg.Logger}, tcfg)
 
 	a := &App{Queue: q, Store: store, Auth: svc, Captcha: captchas, MFA: mfas, Binding: bindings, Recovery: recoveries,
-		Identity: identities, Staff: staffs, Tickets: tickets, Hasher: hasher, LoginKeys: loginKeys, Registry: reg}
+		Identity: identities, Staff: staffs, Tickets: tickets, SubUsers: subusers, Collabs: collabs, Hasher: hasher, LoginKeys: loginKeys, Registry: reg}
 	if d, ok := transport.(*notify.Dir); ok && cfg.Dev {
 		a.OutboxDir = d.Path()
 	}
 	apiT := api.New(api.Deps{Auth: svc, MFA: mfas, Binding: bindings, Recovery: recoveries,
-		Identity: identities, Staff: staffs, Tickets: tickets, Uploads: uploads, Clock: cfg.Clock, Metrics: reg})
+		Identity: identities, Staff: staffs, Tickets: tickets, SubUsers: subusers, Collabs: collabs, Uploads: uploads, Clock: cfg.Clock, Metrics: reg})
 	var outbox func() ([]web.OutboxMessage, error)
 	if a.OutboxDir != "" {
 		outbox = OutboxReader(a.OutboxDir)

@@ -93,8 +93,16 @@ func verificationMethods(acct custos.Account, devices []custos.Device) []string 
 	if acct.Phone != "" {
 		out = append(out, "sms")
 	}
+	if !emailReaches(acct) {
+		return out
+	}
 	return append(out, "email")
 }
+
+// emailReaches reports whether an email code reaches the holder: always
+// for an account (its login email), for a sub-user only with an email of
+// its own (its Email is a stand-in).
+func emailReaches(acct custos.Account) bool { return !acct.IsSubUser() || acct.SecureEmail != "" }
 
 // VerifiedUntil is the end of the session's verification window, or the
 // zero time when it is closed.

@@ -94,7 +94,7 @@ func (s *Service) Login(ctx context.Context, req LoginRequest) (LoginResult, err
 	}
 	// The identifier's rule is exact: the attempt is counted before its
 	// password is checked.
-	v, counted, until, err := s.reserve(ctx, idKey, s.cfg.Lockout, now, solved)
+	v, counted, until, err := s.reserve(ctx, idKey, s.policyFor(ctx, id), now, solved)
 	if err != nil {
 		return LoginResult{}, err
 	}
@@ -114,9 +114,42 @@ func (s *Service) Login(ctx context.Context, req LoginRequest) (LoginResult, err
 		}
 		return LoginResult{}, s.loginFailed(ctx, acct, id, counted, req.Client)
 	}
+	step := ""
+	if acct.IsSubUser() {
+		// The root's settings: console login, and a step owed first.
+		if _, su, err := s.d.Store.SubUserByID(ctx, acct.ID); err != nil {
+			s.refund(ctx, idKey, s.cfg.Lockout, now)
+			return LoginResult{}, err
+		} else if !su.ConsoleLogin {
+			s.refund(ctx, idKey, s.cfg.Lockout, now)
+			return LoginResult{}, consoleRefused()
+		}
+		if step, err = s.pendingStep(ctx, acct); err != nil {
+			s.refund(ctx, idKey, s.cfg.Lockout, now)
+			return LoginResult{}, err
+		}
+	}
 	if acct.Protection.Login && !s.trusted(ctx, acct.ID, req.DeviceToken) {
+		// A sub-user whose only second factor is the authenticator the
+		// root reset binds it first (it would be the second factor);
+		// with an SMS or email method the second step comes first.
+		skip := false
+		if step == NextBindMFA {
+			methods, err := s.SecondFactorMethods(ctx, acct)
+			if err != nil {
+				s.refund(ctx, idKey, s.cfg.Lockout, now)
+				return LoginResult{}, err
+			}
+			skip = len(methods) == 0
+		}
+		if !skip {
+			s.refund(ctx, idKey, s.cfg.Lockout, now)
+			return s.beginSecondFactor(ctx, acct, id)
+		}
+	}
+	if step != "" {
 		s.refund(ctx, idKey, s.cfg.Lockout, now)
-		return s.beginSecondFactor(ctx, acct, id)
+		return s.beginStep(ctx, acct, id, step, nil, "")
 	}
 	// The attempt is given back in the transaction that opens the session.
 	return s.openSession(ctx, acct, false, req.Client, &refundOf{key: idKey, reservedAt: now})
@@ -134,6 +167,9 @@ func (s *Service) accountByLogin(ctx context.Context, id custos.LoginID) (custos
 	switch id.Kind {
 	case custos.LoginEmail:
 		return s.d.Store.AccountByEmail(ctx, id.Value)
+	case custos.LoginSubUser:
+		acct, _, err := s.subUserByLogin(ctx, id)
+		return acct, err
 	default:
 		return custos.Account{}, custos.Errorf(custos.ENotFound, "no account for a %s login", id.Kind)
 	}
@@ -273,7 +309,33 @@ func (s *Service) loginFailed(ctx context.Context, acct custos.Account, id custo
 	if !counted.LockedUntil.IsZero() {
 		s.locked(ctx, acct, id, counted, c)
 	}
-	return s.invalidCredentials(s.cfg.Lockout.NeedsCaptcha(counted, s.d.Clock.Now()))
+	return s.invalidCredentials(s.policyFor(ctx, id).NeedsCaptcha(counted, s.d.Clock.Now()))
+}
+
+// policyFor is the R4 policy of an identifier: the product's, or for a
+// sub-user its root's lower retry limit when the root set one (the lock
+// comes at that failure, and the captcha before it). Refunds are the same
+// under either: the window is the product's.
+func (s *Service) policyFor(ctx context.Context, id custos.LoginID) lockout.Policy {
+	p := s.cfg.Lockout
+	if id.Kind != custos.LoginSubUser {
+		return p
+	}
+	root, _, _ := strings.Cut(id.Value, "/")
+	rules, err := s.d.Store.PasswordRules(ctx, root)
+	if err != nil {
+		// The product's limit still holds; log and go on.
+		s.d.Logger.WarnContext(ctx, "reading a root's password rules failed", "err", err)
+		return p
+	}
+	if rules.RetryLimit <= 0 || rules.RetryLimit >= p.LockAfter {
+		return p
+	}
+	p.LockAfter = rules.RetryLimit
+	if p.CaptchaAfter >= p.LockAfter {
+		p.CaptchaAfter = p.LockAfter - 1
+	}
+	return p
 }
 
 // locked records a new lock and, with the record, the notice to the
@@ -320,8 +382,9 @@ func (s *Service) LoginStatus(ctx context.Context, id custos.LoginID) (captchaNe
 		return false, time.Time{}, err
 	}
 	now := s.d.Clock.Now()
-	cur := s.cfg.Lockout.Current(c, now)
-	return s.cfg.Lockout.NeedsCaptcha(c, now), cur.LockedUntil, nil
+	p := s.policyFor(ctx, id)
+	cur := p.Current(c, now)
+	return p.NeedsCaptcha(c, now), cur.LockedUntil, nil
 }
 
 // sourceKey is the throttle key of a client address: the address for IPv4,

@@ -28,6 +28,10 @@ const (
 	loginPasswordOK loginState = "password_ok" // the password was right; no code sent
 	loginCodeSent   loginState = "code_sent"   // an email or SMS code is on its way
 	loginDone       loginState = "done"        // a session was opened
+	// A sub-user's login that owes a step before its session (NextBindMFA,
+	// NextChangePassword).
+	loginBindMFA        loginState = NextBindMFA
+	loginChangePassword loginState = NextChangePassword
 )
 
 // loginData is a login flow's typed state.
@@ -40,6 +44,10 @@ type loginData struct {
 	// or reset committed after the check, even one that came before this
 	// flow was stored (and so could not delete it), refuses the session.
 	PasswordVersion int64 `json:"password_version,omitempty"`
+	// SecondFactor records that the login passed one before a step it
+	// owed; DeviceID is the authenticator being bound (NextBindMFA).
+	SecondFactor bool   `json:"second_factor,omitempty"`
+	DeviceID     string `json:"device_id,omitempty"`
 }
 
 // loginFlow is the second step of a login under login protection. Its id
@@ -49,8 +57,10 @@ var loginFlow = flow.Machine[loginState, loginData]{
 	Kind:    custos.FlowLogin,
 	Initial: loginPasswordOK,
 	Edges: map[loginState][]loginState{
-		loginPasswordOK: {loginCodeSent, loginDone},
-		loginCodeSent:   {loginDone},
+		loginPasswordOK:     {loginCodeSent, loginDone, loginBindMFA, loginChangePassword},
+		loginCodeSent:       {loginDone, loginBindMFA, loginChangePassword},
+		loginBindMFA:        {loginBindMFA, loginChangePassword, loginDone},
+		loginChangePassword: {loginDone},
 	},
 }
 
@@ -101,6 +111,9 @@ func (s *Service) SecondFactorMethods(ctx context.Context, acct custos.Account) 
 	methods := devices
 	if acct.Phone != "" {
 		methods = append(methods, "sms")
+	}
+	if !emailReaches(acct) {
+		return methods, nil
 	}
 	return append(methods, "email"), nil
 }
@@ -197,6 +210,11 @@ func (s *Service) SecondFactor(ctx context.Context, req SecondFactorRequest) (Lo
 	if err != nil {
 		return LoginResult{}, err
 	}
+	if step, err := s.pendingStep(ctx, acct); err != nil {
+		return LoginResult{}, err
+	} else if step != "" {
+		return s.beginStep(ctx, acct, f.Data.Identifier, step, &f, req.LoginToken)
+	}
 	if err := loginFlow.Advance(ctx, s.d.Store, &f, loginDone, now); err != nil {
 		// ENotFound: a password change or reset deleted the flow meanwhile.
 		if custos.IsCode(err, custos.EExpired) || custos.IsCode(err, custos.ENotFound) {
@@ -244,7 +262,7 @@ func (s *Service) secondFactorFailed(ctx context.Context, left int, id custos.Lo
 // no room left. Codes need no captcha (the password was right, or the
 // holder is signed in): only the lock applies.
 func (s *Service) reserveCode(ctx context.Context, id custos.LoginID, now time.Time) (custos.Counter, error) {
-	v, counted, until, err := s.reserve(ctx, s.d.LoginKeys.Counter(id), s.cfg.Lockout, now, true)
+	v, counted, until, err := s.reserve(ctx, s.d.LoginKeys.Counter(id), s.policyFor(ctx, id), now, true)
 	if err != nil {
 		return custos.Counter{}, err
 	}
@@ -257,7 +275,7 @@ func (s *Service) reserveCode(ctx context.Context, id custos.LoginID, now time.T
 // codeCounted tells the holder when a wrong code, counted by reserveCode,
 // was the one that locked password login.
 func (s *Service) codeCounted(ctx context.Context, acct custos.Account, id custos.LoginID, counted custos.Counter, c Client) {
-	if counted.Failures == s.cfg.Lockout.LockAfter && !counted.LockedUntil.IsZero() {
+	if counted.Failures == s.policyFor(ctx, id).LockAfter && !counted.LockedUntil.IsZero() {
 		s.locked(ctx, acct, id, counted, c)
 	}
 }

@@ -75,6 +75,7 @@ type Store interface {
 	custos.AuditStore
 	custos.FlowStore
 	custos.TrustedDeviceStore
+	custos.SubUserStore
 	DeviceLister
 }
 
@@ -91,6 +92,10 @@ type Factors interface {
 	VerifyCode(ctx context.Context, accountID string, typ custos.DeviceType, code string, c custos.Client) (custos.Device, error)
 	UseRecoveryCode(ctx context.Context, accountID, code string, c custos.Client) error
 	BeginWebAuthnAssertion(ctx context.Context, accountID string) (handle string, options json.RawMessage, err error)
+	// BeginTOTPFor and ConfirmTOTP bind an authenticator app during a
+	// sub-user's login (the root requires one), before any session.
+	BeginTOTPFor(ctx context.Context, accountID, label string) (custos.TOTPKey, error)
+	ConfirmTOTP(ctx context.Context, accountID, deviceID, code string, c custos.Client) error
 	FinishWebAuthnAssertion(ctx context.Context, accountID, handle string, answer json.RawMessage, c custos.Client) (custos.Device, error)
 }
 

@@ -122,7 +122,11 @@ func (s *Service) CompleteVerification(ctx context.Context, sess custos.Session,
 	if err != nil {
 		return time.Time{}, err
 	}
-	counted, err := s.reserveCode(ctx, acct.LoginID(), now)
+	loginID, err := s.loginIDOf(ctx, acct)
+	if err != nil {
+		return time.Time{}, err
+	}
+	counted, err := s.reserveCode(ctx, loginID, now)
 	if err != nil {
 		return time.Time{}, err
 	}
@@ -133,10 +137,10 @@ func (s *Service) CompleteVerification(ctx context.Context, sess custos.Session,
 		_, err = s.d.Factors.VerifyCode(ctx, acct.ID, custos.DeviceType(f.Data.Method), code, c)
 	}
 	if custos.IsCode(err, custos.EInvalidCode) {
-		s.codeCounted(ctx, acct, acct.LoginID(), counted, c)
+		s.codeCounted(ctx, acct, loginID, counted, c)
 		return time.Time{}, err.(*custos.Error).With("attempts_left", left)
 	}
-	s.refund(ctx, s.d.LoginKeys.Counter(acct.LoginID()), s.cfg.Lockout, now)
+	s.refund(ctx, s.d.LoginKeys.Counter(loginID), s.cfg.Lockout, now)
 	if err != nil {
 		return time.Time{}, err
 	}
@@ -160,6 +164,11 @@ func (s *Service) SetProtection(ctx context.Context, sess custos.Session, p cust
 	acct, err := s.d.Store.AccountByID(ctx, sess.AccountID)
 	if err != nil {
 		return err
+	}
+	if acct.IsSubUser() && lowers(acct.Protection, p) {
+		// The root set the sub-user's protection; the sub-user may add
+		// to it, never take from it (R9).
+		return custos.Fail(custos.EForbidden, "subuser.cannot_lower_protection")
 	}
 	devices, err := s.d.Store.ListDevices(ctx, acct.ID)
 	if err != nil {
@@ -190,6 +199,13 @@ func (s *Service) SetProtection(ctx context.Context, sess custos.Session, p cust
 		"Login": boolWord(p.Login), "Operation": boolWord(p.Operation),
 	})
 	return s.d.Store.SetProtection(ctx, acct.ID, p, ev)
+}
+
+// lowers reports whether next turns off a protection that cur has on, or
+// changes the method the root chose for it.
+func lowers(cur, next custos.Protection) bool {
+	return (cur.Login && (!next.Login || (cur.LoginMethod != "" && next.LoginMethod != cur.LoginMethod))) ||
+		(cur.Operation && (!next.Operation || (cur.OperationMethod != "" && next.OperationMethod != cur.OperationMethod)))
 }
 
 // ChosenMethods are the account's protection methods as they stand (see
@@ -259,6 +275,9 @@ func (s *Service) ChangePassword(ctx context.Context, sess custos.Session, newPa
 	acct, err := s.d.Store.AccountByID(ctx, sess.AccountID)
 	if err != nil {
 		return err
+	}
+	if acct.IsSubUser() {
+		return s.changeSubUserPassword(ctx, sess, acct, newPassword, c)
 	}
 	if err := password.Check(newPassword, acct.Email); err != nil {
 		return err

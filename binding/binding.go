@@ -153,6 +153,11 @@ func (s *Service) StartEmailChange(ctx context.Context, sess custos.Session, raw
 	if err != nil {
 		return "", err
 	}
+	if acct.IsSubUser() {
+		// A sub-user logs in with its root and user name: it has no login
+		// email to change (its own email is its secure email).
+		return "", custos.Fail(custos.EForbidden, "subuser.no_login_email")
+	}
 	e, err := custos.ValidEmail(raw)
 	if err != nil {
 		return "", err

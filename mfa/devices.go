@@ -55,12 +55,54 @@ func (s *Service) BeginTOTP(ctx context.Context, sess custos.Session, name strin
 	if err := s.d.Store.CreateDevice(ctx, d); err != nil {
 		return PendingTOTP{}, err
 	}
-	uri := otp.URI(s.cfg.Issuer, acct.Email, secret, p)
+	label := acct.Email
+	if acct.IsSubUser() {
+		// No login email: the sub-user's own email, else the account id.
+		label = acct.ID
+		if acct.SecureEmail != "" {
+			label = acct.SecureEmail
+		}
+	}
+	uri := otp.URI(s.cfg.Issuer, label, secret, p)
 	png, err := otp.QRPNG(uri, 256)
 	if err != nil {
 		return PendingTOTP{}, err
 	}
 	return PendingTOTP{DeviceID: id, Secret: otp.EncodeSecret(secret), URI: uri, QRPNG: png}, nil
+}
+
+// BeginTOTPFor makes a pending authenticator-app device for an account
+// whose holder proved themselves another way — a sub-user's forced
+// binding at login, after the password (and the second factor, if any):
+// no session exists yet, so no elevation is asked. label is what the app
+// shows as the account.
+func (s *Service) BeginTOTPFor(ctx context.Context, accountID, label string) (custos.TOTPKey, error) {
+	secret, err := otp.NewSecret(s.d.Rand)
+	if err != nil {
+		return custos.TOTPKey{}, err
+	}
+	id, err := custos.NewID(s.d.Rand, "dev")
+	if err != nil {
+		return custos.TOTPKey{}, err
+	}
+	p := otp.DefaultParams
+	d := custos.Device{
+		ID: id, AccountID: accountID, Type: custos.DeviceTOTP, Name: "Authenticator app", OTPKind: "totp",
+		Algorithm: string(p.Algorithm), Digits: p.Digits, Period: int(p.Period / time.Second),
+		CreatedAt: s.d.Clock.Now(),
+	}
+	if d.Secret, err = s.seal(secret, secretAAD(d)); err != nil {
+		return custos.TOTPKey{}, err
+	}
+	if err := s.d.Store.CreateDevice(ctx, d); err != nil {
+		return custos.TOTPKey{}, err
+	}
+	uri := otp.URI(s.cfg.Issuer, label, secret, p)
+	png, err := otp.QRPNG(uri, 256)
+	if err != nil {
+		return custos.TOTPKey{}, err
+	}
+	return custos.TOTPKey{DeviceID: id, Secret: otp.EncodeSecret(secret), URI: uri, QRPNG: png}, nil
 }
 
 // ConfirmTOTP proves a pending device with one current code and makes it

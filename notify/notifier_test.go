@@ -113,7 +113,9 @@ var samples = map[string]custos.Message{
 		"Reason": "The name does not match the record."}},
 	custos.MsgTicketWaiting: {To: "alice@example.com", Data: map[string]string{"Number": "1234-5678-9012", "Kind": "unbind_mfa",
 		"ExecuteAt": "2026-12-04 09:00 UTC", "CancelURL": testPublicURL + "/tickets/cancel/1234-5678-9012.q6Hk2vYt0d9Zr1mXcN4bW7"}},
-	custos.MsgTicketExecuted:  {To: "alice@example.com", Data: map[string]string{"Number": "1234-5678-9012", "Kind": "change_phone"}},
+	custos.MsgTicketExecuted: {To: "alice@example.com", Data: map[string]string{"Number": "1234-5678-9012", "Kind": "change_phone"}},
+	custos.MsgCollabInvite: {To: "alice@example.com", Data: map[string]string{"RootAccountID": "acc_0123456789abcdef0123",
+		"AcceptURL": testPublicURL + "/account/collaborations/accept?token=q6Hk2vYt0d9Zr1mXcN4bW7sLpE3uA8fJ5gKoRiT-_yV"}},
 	custos.MsgTicketCancelled: {To: "alice@example.com", Data: map[string]string{"Number": "1234-5678-9012", "Kind": "unbind_mfa"}},
 	custos.MsgIdentityRejected: {To: "alice@example.com", Data: map[string]string{
 		"Reason": "The photo of the back of the card is blurred."}},
