@@ -248,3 +248,23 @@ func tokenAccountOf(t *testing.T, env *testserver.Env, tok string) string {
 	t.Helper()
 	return env.Do(t, "GET", "/api/v1/session", tok, nil).String("account_id")
 }
+
+// TestSubUserToldOfRootActions: a sub-user with its own email is told when
+// the root resets its MFA or its password.
+func TestSubUserToldOfRootActions(t *testing.T) {
+	env := testserver.Start(t, testserver.Options{})
+	env.SignUp(t, "chief@example.com", "correct horse battery staple")
+	root := env.Login(t, "chief@example.com", "correct horse battery staple")
+	env.Verify(t, root, "chief@example.com")
+	sub := env.Do(t, "POST", "/api/v1/sub-users", root, map[string]any{"user_name": "dana", "password": "tidy violet lantern 4217",
+		"email": "dana@example.org"}).String("sub_user_id")
+	env.Do(t, "POST", "/api/v1/sub-users/"+sub+"/reset-mfa", root, nil)
+	env.Do(t, "POST", "/api/v1/sub-users/"+sub+"/reset-password", root, nil)
+	got := map[string]bool{}
+	for _, m := range env.Messages(t, "dana@example.org") {
+		got[m.Purpose] = true
+	}
+	if !got[custos.MsgDeviceUnbound] || !got[custos.MsgPasswordReset] {
+		t.Fatalf("the sub-user was told %v, want the MFA and the password reset", got)
+	}
+}

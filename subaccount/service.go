@@ -290,13 +290,16 @@ func (s *Service) ResetMFA(ctx context.Context, sess custos.Session, id string, 
 	if err != nil {
 		return err
 	}
-	if _, _, err := s.mine(ctx, root.ID, id); err != nil {
+	a, _, err := s.mine(ctx, root.ID, id)
+	if err != nil {
 		return err
 	}
 	ev, err := custos.NewEvent(s.d.Rand, s.d.Clock.Now(), "subuser.mfa_reset", root.ID, "", c, map[string]string{"sub_user": id})
 	if err != nil {
 		return err
 	}
+	// The sub-user is told on its own channels, if it has any.
+	ev.Notify = custos.Notices(a, custos.MsgDeviceUnbound, map[string]string{"Name": "every MFA device (reset by your account's administrator)"})
 	return s.d.Store.ResetSubUserMFA(ctx, root.ID, id, ev)
 }
 
@@ -308,7 +311,7 @@ func (s *Service) ResetPassword(ctx context.Context, sess custos.Session, id, ch
 	if err != nil {
 		return "", err
 	}
-	_, su, err := s.mine(ctx, root.ID, id)
+	a, su, err := s.mine(ctx, root.ID, id)
 	if err != nil {
 		return "", err
 	}
@@ -334,6 +337,7 @@ func (s *Service) ResetPassword(ctx context.Context, sess custos.Session, id, ch
 	if err != nil {
 		return "", err
 	}
+	ev.Notify = custos.Notices(a, custos.MsgPasswordReset, map[string]string{})
 	// The history holds the History-1 passwords before the current one.
 	if err := s.d.Store.SetSubUserPassword(ctx, root.ID, id, hash, mustChange, now, max(rules.History-1, 0), ev); err != nil {
 		return "", err
