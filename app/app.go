@@ -230,7 +230,8 @@ func Build(ctx context.Context, cfg Config) (*App, error) {
 	webT := web.New(web.Deps{
 		Auth: svc, MFA: mfas, Binding: bindings, Recovery: recoveries,
 		Identity: identities, Staff: staffs, Tickets: tickets, Uploads: uploads,
-		Clock: cfg.Clock, Outbox: outbox,
+		SubUsers: subusers,
+		Clock:    cfg.Clock, Outbox: outbox,
 		SecureCookies: cfg.PublicURL.Scheme == "https",
 	})
 	a.Handler = server.New(server.Config{

@@ -37,6 +37,9 @@ type page struct {
 	// effect after their waiting period: every signed-in page says so,
 	// with the way to cancel.
 	Waiting []waitingTicket
+	// SubAccounts shows "Sub-accounts" in the navigation: to root
+	// accounts only.
+	SubAccounts bool
 }
 
 // waitingTicket is one line of the waiting-ticket banner.
@@ -63,7 +66,9 @@ func (wb *Web) newPage(r *http.Request) page {
 // with the banner of any support ticket about to change the account.
 func (wb *Web) signedInPage(r *http.Request, nav string) page {
 	p := page{Lang: language(r), SignedIn: true, Nav: nav}
-	if id, _ := r.Context().Value(signedInAccount{}).(string); id != "" && wb.tickets != nil {
+	id, _ := r.Context().Value(signedInAccount{}).(string)
+	p.SubAccounts = wb.showsSubAccounts(r, id)
+	if id != "" && wb.tickets != nil {
 		list, err := wb.tickets.Mine(r.Context(), custos.Session{AccountID: id})
 		if err == nil {
 			for _, t := range list {

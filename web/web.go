@@ -23,6 +23,7 @@ import (
 	"github.com/custos/custos/recovery"
 	"github.com/custos/custos/requestinfo"
 	"github.com/custos/custos/staff"
+	"github.com/custos/custos/subaccount"
 	"github.com/custos/custos/ticket"
 	"github.com/custos/custos/upload"
 )
@@ -46,6 +47,8 @@ type Deps struct {
 	Tickets  *ticket.Service
 	Uploads  *upload.Parser
 	Clock    custos.Clock
+	// SubUsers is a root account's management of its sub-users (R9).
+	SubUsers *subaccount.Service
 	// Outbox reads the messages of the dir: delivery transport, newest
 	// first. When it is nil there is no /dev/outbox page.
 	Outbox func() ([]OutboxMessage, error)
@@ -63,6 +66,7 @@ type Web struct {
 	identity   *identity.Service
 	staff      *staff.Service
 	tickets    *ticket.Service
+	subusers   *subaccount.Service
 	uploads    *upload.Parser
 	clock      custos.Clock
 	readOutbox func() ([]OutboxMessage, error)
@@ -84,6 +88,7 @@ func New(d Deps) *Web {
 		identity:   d.Identity,
 		staff:      d.Staff,
 		tickets:    d.Tickets,
+		subusers:   d.SubUsers,
 		uploads:    d.Uploads,
 		clock:      d.Clock,
 		readOutbox: d.Outbox,
@@ -160,6 +165,7 @@ func (wb *Web) Register(mux *http.ServeMux) {
 	wb.registerStaff(mux)
 	wb.registerTickets(mux)
 	wb.registerStaffTickets(mux)
+	wb.registerSubUsers(mux)
 
 	if wb.readOutbox != nil {
 		mux.Handle("GET /dev/outbox", wb.handle(wb.outbox))
