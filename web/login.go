@@ -16,7 +16,12 @@ import (
 type loginView struct {
 	page
 	Email string // kept on a re-render; the password never is
-	Form  formErrors
+	// SubUser is the "Sub-user" tab (R9): a sub-user logs in with its
+	// root's account id and its user name instead of an email.
+	SubUser       bool
+	RootAccountID string
+	UserName      string
+	Form          formErrors
 	// LockedUntil is when password login opens again, for account_locked.
 	LockedUntil *time.Time
 	LockedFor   int // minutes until then, rounded up; 0 when not locked
@@ -31,13 +36,56 @@ type captchaView struct {
 	NewURL                 string // the form again with a fresh picture
 }
 
-// newCaptcha makes a captcha for the form of email.
-func (wb *Web) newCaptcha(r *http.Request, email string) (*captchaView, error) {
+// subUserTab is the value of the as parameter (a link's query, the form's
+// hidden field) that picks the "Sub-user" tab.
+const subUserTab = "sub_user"
+
+// loginID is the identifier the form names: the email, or on the
+// "Sub-user" tab the root's account id and the user name.
+func (v loginView) loginID() custos.LoginID {
+	if v.SubUser {
+		return custos.SubUserLogin(v.RootAccountID, v.UserName)
+	}
+	return custos.EmailLogin(v.Email)
+}
+
+// named reports whether the form names someone, so that its next attempt's
+// needs can be shown.
+func (v loginView) named() bool {
+	if v.SubUser {
+		return v.RootAccountID != "" && v.UserName != ""
+	}
+	return v.Email != ""
+}
+
+// againURL is the form again, filled in as it is (never the password).
+func (v loginView) againURL() string {
+	if v.SubUser {
+		return "/login?" + url.Values{"as": {subUserTab}, "root_account_id": {v.RootAccountID}, "user_name": {v.UserName}}.Encode()
+	}
+	return "/login?" + url.Values{"email": {v.Email}}.Encode()
+}
+
+// loginFields reads the identifier fields of the login form (or of the
+// "new picture" link): the tab and what it asks for.
+func loginFields(p page, vals url.Values) loginView {
+	v := loginView{page: p, SubUser: vals.Get("as") == subUserTab}
+	if v.SubUser {
+		v.RootAccountID = strings.TrimSpace(vals.Get("root_account_id"))
+		v.UserName = strings.TrimSpace(vals.Get("user_name"))
+	} else {
+		v.Email = strings.TrimSpace(vals.Get("email"))
+	}
+	return v
+}
+
+// newCaptcha makes a captcha for the form v.
+func (wb *Web) newCaptcha(r *http.Request, v *loginView) (*captchaView, error) {
 	c, err := wb.auth.NewCaptcha(r.Context(), client(r))
 	if err != nil {
 		return nil, err
 	}
-	return wb.captchaView(c.ID, email), nil
+	return wb.loginCaptchaView(c.ID, v), nil
 }
 
 func (wb *Web) captchaView(id, email string) *captchaView {
@@ -48,30 +96,39 @@ func (wb *Web) captchaView(id, email string) *captchaView {
 	}
 }
 
+// loginCaptchaView is the captcha of the form v, whose "new picture" link
+// is the same tab filled in the same way.
+func (wb *Web) loginCaptchaView(id string, v *loginView) *captchaView {
+	c := wb.captchaView(id, v.Email)
+	c.NewURL = v.againURL()
+	return c
+}
+
 func (wb *Web) loginForm(w http.ResponseWriter, r *http.Request) error {
 	if _, ok, err := wb.session(w, r); err != nil {
 		return err
 	} else if ok {
 		return redirect(w, r, "/account")
 	}
-	v := loginView{page: wb.newPage(r), Email: strings.TrimSpace(r.URL.Query().Get("email"))}
+	v := loginFields(wb.newPage(r), r.URL.Query())
 	if r.URL.Query().Get("changed") == "1" {
 		v.Notice = "login.changed"
 	}
 	if r.URL.Query().Get("created") == "1" {
 		v.Notice = "login.created"
 	}
-	// With an email (the "new picture" link), show what its next attempt
-	// needs. The answer is the same for every address, account or not.
-	if v.Email != "" {
-		need, until, err := wb.auth.LoginStatus(r.Context(), custos.EmailLogin(v.Email))
+	// With an email or a sub-user (the "new picture" link), show what its
+	// next attempt needs. The answer is the same for every address or
+	// name, account or not.
+	if v.named() {
+		need, until, err := wb.auth.LoginStatus(r.Context(), v.loginID())
 		if err != nil {
 			return err
 		}
 		if !until.IsZero() {
 			wb.setLocked(&v, until)
 		} else if need {
-			if v.Captcha, err = wb.newCaptcha(r, v.Email); err != nil {
+			if v.Captcha, err = wb.newCaptcha(r, &v); err != nil {
 				return err
 			}
 		}
@@ -86,9 +143,9 @@ func (wb *Web) login(w http.ResponseWriter, r *http.Request) error {
 	if err := parseForm(w, r); err != nil {
 		return err
 	}
-	v := loginView{page: wb.newPage(r), Email: strings.TrimSpace(r.PostForm.Get("email"))}
+	v := loginFields(wb.newPage(r), r.PostForm)
 	req := auth.LoginRequest{
-		ID: custos.EmailLogin(v.Email), Password: r.PostForm.Get("password"), Client: client(r),
+		ID: v.loginID(), Password: r.PostForm.Get("password"), Client: client(r),
 		DeviceToken: wb.cookie.trustedToken(r),
 	}
 	if id := r.PostForm.Get("captcha_id"); id != "" {
@@ -110,11 +167,11 @@ func (wb *Web) login(w http.ResponseWriter, r *http.Request) error {
 		// the browser history.
 		sf := wb.newSecondFactorView(r, secondFactorState{
 			LoginToken: res.LoginToken, Methods: webMethods(res.Methods), Email: v.Email,
+			RootAccountID: v.RootAccountID, UserName: v.UserName,
 		})
 		return wb.render(w, "secondfactor", sf)
 	}
-	wb.cookie.set(w, res.Token)
-	return redirect(w, r, "/account")
+	return wb.loginStep(w, r, res, stepState{LoginToken: res.LoginToken, RootAccountID: v.RootAccountID, UserName: v.UserName})
 }
 
 // loginProblem puts a failed login on the form (its message, and for a
@@ -150,12 +207,12 @@ func (wb *Web) loginCaptcha(r *http.Request, v *loginView, err error) error {
 	switch {
 	case ce.Code == custos.ECaptchaRequired:
 		if c, ok := ce.Fields["captcha"].(map[string]string); ok {
-			v.Captcha = wb.captchaView(c["id"], v.Email)
+			v.Captcha = wb.loginCaptchaView(c["id"], v)
 		}
 	case ce.Code == custos.EInvalidCredentials && ce.Fields["captcha_required"] == true:
 		// The failure that locks still answers invalid_credentials; say so
 		// now rather than on the next try.
-		_, until, err := wb.auth.LoginStatus(r.Context(), custos.EmailLogin(v.Email))
+		_, until, err := wb.auth.LoginStatus(r.Context(), v.loginID())
 		if err != nil {
 			return err
 		}
@@ -163,7 +220,7 @@ func (wb *Web) loginCaptcha(r *http.Request, v *loginView, err error) error {
 			wb.setLocked(v, until)
 			return nil
 		}
-		c, err := wb.newCaptcha(r, v.Email)
+		c, err := wb.newCaptcha(r, v)
 		if err != nil {
 			return err
 		}

@@ -36,8 +36,10 @@ type secondFactorState struct {
 	LoginToken string
 	Methods    []string
 	Email      string // refills the login form when the step has died
-	SentTo     string // the masked address an email code went to, once sent
-	Trust      bool   // "Trust this device for 7 days" is ticked
+	// RootAccountID and UserName refill a sub-user's login form instead.
+	RootAccountID, UserName string
+	SentTo                  string // the masked address an email code went to, once sent
+	Trust                   bool   // "Trust this device for 7 days" is ticked
 }
 
 // secondFactorView is the second step of login under login protection.
@@ -103,7 +105,10 @@ func (wb *Web) secondFactor(w http.ResponseWriter, r *http.Request) error {
 		Methods:    webMethods(strings.Split(f.Get("methods"), ",")),
 		Email:      strings.TrimSpace(f.Get("email")),
 		SentTo:     f.Get("sent_to"),
-		Trust:      f.Get("trust") != "",
+		// A sub-user's login refills its own form.
+		RootAccountID: strings.TrimSpace(f.Get("root_account_id")),
+		UserName:      strings.TrimSpace(f.Get("user_name")),
+		Trust:         f.Get("trust") != "",
 	}
 	if len(st.Methods) == 0 {
 		st.Methods = []string{"email"} // every account can take an email code
@@ -143,11 +148,11 @@ func (wb *Web) secondFactor(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return wb.secondFactorProblem(w, r, v, err)
 	}
-	wb.cookie.set(w, res.Token)
 	if res.DeviceToken != "" {
 		wb.cookie.setTrusted(w, res.DeviceToken)
 	}
-	return redirect(w, r, "/account")
+	// A sub-user may still owe a step (binding an app, a new password).
+	return wb.loginStep(w, r, res, stepState{LoginToken: res.LoginToken, RootAccountID: st.RootAccountID, UserName: st.UserName})
 }
 
 // secondFactorProblem shows a failed step: the login form again when the
@@ -155,9 +160,7 @@ func (wb *Web) secondFactor(w http.ResponseWriter, r *http.Request) error {
 // message otherwise.
 func (wb *Web) secondFactorProblem(w http.ResponseWriter, r *http.Request, v secondFactorView, err error) error {
 	if custos.IsCode(err, custos.EExpired) {
-		lv := loginView{page: wb.newPage(r), Email: v.Email}
-		lv.Notice = "login.step_expired"
-		return gone("login", lv)
+		return wb.stepExpired(r, v.Email, v.RootAccountID, v.UserName)
 	}
 	if !formProblem(&v.Form, v.Lang, err, "code") {
 		return err

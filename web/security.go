@@ -47,6 +47,35 @@ type securityView struct {
 	// key (add=webauthn); KeyName is the name typed before it.
 	AddKey  bool
 	KeyName string
+	// SubUser is set for a sub-user (R9): it has no account email (its
+	// own email is the secure email), and the protection its root set
+	// stays on.
+	SubUser bool
+}
+
+// SetByAdmin reports whether a protection ("login" or "operation") is one
+// the sub-user's root set: on, and not to be turned off by the sub-user
+// (the auth service refuses that with subuser.cannot_lower_protection).
+func (v securityView) SetByAdmin(which string) bool {
+	if !v.SubUser {
+		return false
+	}
+	if which == "login" {
+		return v.Account.Protection.Login
+	}
+	return v.Account.Protection.Operation
+}
+
+// AdminMethod is the method the root fixed for a protection it set, or
+// "" when the sub-user may choose it.
+func (v securityView) AdminMethod(which string) string {
+	if !v.SetByAdmin(which) {
+		return ""
+	}
+	if which == "login" {
+		return v.Account.Protection.LoginMethod
+	}
+	return v.Account.Protection.OperationMethod
 }
 
 func mfaClient(r *http.Request) mfa.Client {
@@ -60,6 +89,7 @@ func (wb *Web) newSecurityView(r *http.Request, sess custos.Session) (securityVi
 	if v.Account, err = wb.auth.Account(r.Context(), sess.AccountID); err != nil {
 		return v, err
 	}
+	v.SubUser = v.Account.IsSubUser()
 	v.Phone = wb.binding.MaskPhone(v.Account.Phone)
 	if v.Devices, err = wb.mfa.Devices(r.Context(), sess.AccountID); err != nil {
 		return v, err
@@ -349,7 +379,9 @@ func (v securityView) methodChoices(chosen string, mfaOK bool, mfaHint, mfaNeeds
 		case custos.MethodSMS:
 			c.Available, c.Needs = v.Account.Phone != "", "security.method_needs.sms"
 		default:
-			c.Available = true // every account has an email
+			// Every account has an email; a sub-user only its own, the
+			// secure email.
+			c.Available, c.Needs = !v.SubUser || v.Account.SecureEmail != "", "security.method_needs.email"
 		}
 		out = append(out, c)
 	}

@@ -115,6 +115,7 @@ func (wb *Web) Register(mux *http.ServeMux) {
 	mux.Handle("POST "+webauthnLoginBegin, wb.handleJSON(wb.beginAssertion))
 	mux.Handle("POST "+webauthnLoginFinish, wb.handleJSON(wb.finishAssertion))
 	mux.Handle("POST /logout", wb.handle(wb.logout))
+	wb.registerSubLogin(mux)
 
 	mux.Handle("GET /find-accounts", wb.handle(wb.findForm))
 	mux.Handle("POST /find-accounts", wb.handle(wb.find))
