@@ -126,6 +126,9 @@ func (wb *Web) newConfirmView(r *http.Request, sess custos.Session, next, method
 	case p == "/account/identity":
 		// So is the real-name record; cancelling returns to it.
 		nav, back = "account", p
+	case p == "/account/sub-users" || strings.HasPrefix(p, "/account/sub-users/"):
+		// A root's change to its sub-users: cancelling returns to the list.
+		nav, back = "subusers", "/account/sub-users"
 	}
 	v := confirmView{
 		page: wb.signedInPage(r, nav), Next: next, Back: back,
