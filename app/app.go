@@ -231,6 +231,7 @@ func Build(ctx context.Context, cfg Config) (*App, error) {
 		Auth: svc, MFA: mfas, Binding: bindings, Recovery: recoveries,
 		Identity: identities, Staff: staffs, Tickets: tickets, Uploads: uploads,
 		SubUsers: subusers,
+		Collabs:  collabs,
 		Clock:    cfg.Clock, Outbox: outbox,
 		SecureCookies: cfg.PublicURL.Scheme == "https",
 	})

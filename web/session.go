@@ -115,11 +115,27 @@ func (wb *Web) signedIn(h signedInFunc) http.Handler {
 		if !ok {
 			return redirect(w, r, "/login")
 		}
-		// The layout reads the account (for the waiting-ticket banner).
-		r = r.WithContext(context.WithValue(r.Context(), signedInAccount{}, sess.AccountID))
-		return h(w, r, sess)
+		// A login that a signed-out visit to an invitation link led to
+		// goes back to the link.
+		if next := wb.afterLogin(w, r); next != "" {
+			return redirect(w, r, next)
+		}
+		return h(w, signedInRequest(r, sess), sess)
 	})
+}
+
+// signedInRequest is r carrying what the layout reads of sess: the
+// account (for the waiting-ticket banner) and the root account it works
+// in as a collaborator (for the bar that says so).
+func signedInRequest(r *http.Request, sess custos.Session) *http.Request {
+	ctx := context.WithValue(r.Context(), signedInAccount{}, sess.AccountID)
+	ctx = context.WithValue(ctx, signedInActing{}, sess.ActingRootAccountID)
+	return r.WithContext(ctx)
 }
 
 // signedInAccount is the context key of the signed-in account's id.
 type signedInAccount struct{}
+
+// signedInActing is the context key of the root account the session
+// works in as a collaborator ("" in its own).
+type signedInActing struct{}

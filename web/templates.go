@@ -40,6 +40,13 @@ type page struct {
 	// SubAccounts shows "Sub-accounts" in the navigation: to root
 	// accounts only.
 	SubAccounts bool
+	// Collaborators shows "Collaborators" and "Work in other accounts"
+	// in the navigation: to root accounts (not sub-users).
+	Collaborators bool
+	// ActingIn is the root account the session works in as a
+	// collaborator, "" in its own: every signed-in page shows a bar
+	// that says so, with the way back.
+	ActingIn string
 }
 
 // waitingTicket is one line of the waiting-ticket banner.
@@ -68,6 +75,8 @@ func (wb *Web) signedInPage(r *http.Request, nav string) page {
 	p := page{Lang: language(r), SignedIn: true, Nav: nav}
 	id, _ := r.Context().Value(signedInAccount{}).(string)
 	p.SubAccounts = wb.showsSubAccounts(r, id)
+	p.ActingIn, _ = r.Context().Value(signedInActing{}).(string)
+	p.Collaborators = wb.showsCollaborators(r, id)
 	if id != "" && wb.tickets != nil {
 		list, err := wb.tickets.Mine(r.Context(), custos.Session{AccountID: id})
 		if err == nil {

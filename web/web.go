@@ -49,6 +49,9 @@ type Deps struct {
 	Clock    custos.Clock
 	// SubUsers is a root account's management of its sub-users (R9).
 	SubUsers *subaccount.Service
+	// Collabs is R9's collaborators: invitations, the accounts a person
+	// works in, switching in and back.
+	Collabs *subaccount.Collabs
 	// Outbox reads the messages of the dir: delivery transport, newest
 	// first. When it is nil there is no /dev/outbox page.
 	Outbox func() ([]OutboxMessage, error)
@@ -67,6 +70,7 @@ type Web struct {
 	staff      *staff.Service
 	tickets    *ticket.Service
 	subusers   *subaccount.Service
+	collabs    *subaccount.Collabs
 	uploads    *upload.Parser
 	clock      custos.Clock
 	readOutbox func() ([]OutboxMessage, error)
@@ -89,6 +93,7 @@ func New(d Deps) *Web {
 		staff:      d.Staff,
 		tickets:    d.Tickets,
 		subusers:   d.SubUsers,
+		collabs:    d.Collabs,
 		uploads:    d.Uploads,
 		clock:      d.Clock,
 		readOutbox: d.Outbox,
@@ -166,6 +171,7 @@ func (wb *Web) Register(mux *http.ServeMux) {
 	wb.registerStaff(mux)
 	wb.registerTickets(mux)
 	wb.registerStaffTickets(mux)
+	wb.registerCollabs(mux)
 	wb.registerSubUsers(mux)
 
 	if wb.readOutbox != nil {

@@ -1,0 +1,100 @@
+package message
+
+// enWebCollabs are the words of the Collaborators pages (R9): a root
+// account's collaborators, the accounts a person works in, the
+// invitation link, and the bar of a session working in another account.
+var enWebCollabs = map[string]string{
+	"nav.collaborators":  "Collaborators",
+	"nav.collaborations": "Work in other accounts",
+
+	"acting.label": "Working in another account",
+	"acting.text":  "You are working in account %s as a collaborator",
+	"acting.back":  "Back to my account",
+
+	// The root's side.
+	"collabs.title":              "Collaborators",
+	"collabs.lead":               "People with their own Custos account whom you invite to work in your account. You decide what they must have passed to work here, and you can end it at any time.",
+	"collabs.list_title":         "Your collaborators",
+	"collabs.col_email":          "Email",
+	"collabs.col_state":          "State",
+	"collabs.col_required":       "What they need",
+	"collabs.col_since":          "Since",
+	"collabs.col_actions":        "Actions",
+	"collabs.state.invited":      "Invited",
+	"collabs.state.active":       "Active",
+	"collabs.state.ended":        "Ended",
+	"collabs.required_none":      "Nothing more",
+	"collabs.required_login":     "To work here: %s",
+	"collabs.required_operation": "Before sensitive changes: %s",
+	"collabs.change":             "Change",
+	"collabs.end":                "End",
+	"collabs.none":               "You have no collaborators yet.",
+	"collabs.cancel":             "Cancel",
+
+	"collabs.invite_title":         "Invite a collaborator",
+	"collabs.invite_lead":          "They need a Custos account already. We email them a link that works for 7 days; they accept it while signed in to that account.",
+	"collabs.field_email":          "Their login email",
+	"collabs.field_email_hint":     "The email they log in to Custos with.",
+	"collabs.field_login":          "Second step needed to work here",
+	"collabs.field_login_hint":     "What their session must have passed before it can switch into your account.",
+	"collabs.field_operation":      "Operation protection",
+	"collabs.field_operation_hint": "What they must confirm again before each sensitive change in your account.",
+	"collabs.choice.off":           "Off",
+	"collabs.choice.mfa":           "MFA device",
+	"collabs.choice.sms":           "Text message",
+	"collabs.choice.email":         "Email",
+	"collabs.invite_confirm_hint":  "We ask you to confirm it's you before the invitation goes out.",
+	"collabs.invite_again":         "You have confirmed it's you. Check the invitation and send it.",
+	"collabs.invite_submit":        "Send the invitation",
+	"collabs.email_missing":        "Enter the email they log in with.",
+	"collabs.choice_missing":       "Choose one of the options.",
+
+	"collabs.change_title":  "Change what a collaborator needs",
+	"collabs.change_lead":   "For %s.",
+	"collabs.change_hint":   "We ask you to confirm it's you before the change is made. It applies the next time they switch into your account.",
+	"collabs.change_submit": "Save",
+
+	"collabs.end_title":         "End this collaboration?",
+	"collabs.end_lead":          "%s works in your account as a collaborator.",
+	"collabs.end_lead_invited":  "%s is invited to work in your account.",
+	"collabs.end_loses":         "They stop working in your account at once. To work here again they need a new invitation.",
+	"collabs.end_loses_invited": "The invitation stops working at once. To invite them again, send a new one.",
+	"collabs.end_submit":        "End it",
+
+	// The collaborator's side.
+	"collabs.mine_title":              "Work in other accounts",
+	"collabs.mine_lead":               "Accounts whose owners invited you to work in them. Your own account, its password and its devices stay yours.",
+	"collabs.mine_account":            "Account",
+	"collabs.mine_here":               "Working here now",
+	"collabs.mine_requires_none":      "Its owner asks for nothing more.",
+	"collabs.mine_requires":           "Its owner asks for a second step to work there: %s.",
+	"collabs.mine_requires_operation": "Sensitive changes there need: %s.",
+	"collabs.mine_since":              "Collaborating since",
+	"collabs.mine_none":               "You do not work in any other account. When someone invites you, open the link in their email while signed in.",
+	"collabs.switch":                  "Work in this account",
+	"collabs.switch_problem":          "You cannot work in that account yet",
+	"collabs.add_mfa":                 "Add an MFA device",
+	"collabs.leave":                   "Leave",
+
+	"collabs.switch_title": "Work in another account",
+	"collabs.switch_lead":  "You have confirmed it's you. Press the button to work in account %s as a collaborator.",
+
+	"collabs.leave_title":  "Leave this account?",
+	"collabs.leave_lead":   "You work in account %s as a collaborator.",
+	"collabs.leave_loses":  "You stop working in it at once. To work there again you need a new invitation.",
+	"collabs.leave_submit": "Leave",
+
+	"collabs.accept_title":   "Accept the invitation?",
+	"collabs.accept_lead":    "You were invited to work in another account as a collaborator. The email names the account.",
+	"collabs.accept_what":    "Accepting lets you switch into that account from Work in other accounts. Your own account stays as it is, and either of you can end it at any time.",
+	"collabs.accept_submit":  "Accept the invitation",
+	"collabs.accept_not_now": "Not now",
+
+	"collabs.done_invited":  "The invitation is on its way.",
+	"collabs.done_changed":  "Saved. It applies the next time they switch into your account.",
+	"collabs.done_ended":    "Ended. They no longer work in your account.",
+	"collabs.done_accepted": "Invitation accepted. You can now work in that account.",
+	"collabs.done_switched": "You are now working in that account.",
+	"collabs.done_back":     "You are back in your own account.",
+	"collabs.done_left":     "You left that account.",
+}
