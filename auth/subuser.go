@@ -237,7 +237,7 @@ func (s *Service) newSubUserPassword(ctx context.Context, acct custos.Account, s
 		if ok, _, err := s.d.Hasher.Verify(ctx, pw, old); err != nil {
 			return "", 0, err
 		} else if ok {
-			return "", 0, password.Reused(rules.History)
+			return "", 0, password.Reused(max(rules.History, 1))
 		}
 	}
 	hash, err := s.d.Hasher.Hash(ctx, pw)

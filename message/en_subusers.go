@@ -7,7 +7,10 @@ var enSubUsers = map[string]string{
 	"login.console_off":           "This sub-user may not log in. Ask the administrator of your team's account.",
 	"login.bind_first":            "Start binding the authenticator app first.",
 	"password.classes":            "Use at least %d kinds of characters: lower case, upper case, digits, symbols.",
-	"password.reused":             "You used this password before. Choose one you have not used for your last %d passwords.",
+	"password.reused":             "You used this password before. Choose one that is not among your last %d passwords.",
+	"kind.sub_user":               "Sub-user of a team account",
+	"account.sub_user_login":      "How you log in",
+	"account.sub_user_login_note": "With your team's account id and your user name. Your team's administrator manages your login.",
 
 	"subuser.protection":              "Choose off, MFA device, text message or email.",
 	"subuser.cannot_lower_protection": "Your account's administrator set this protection. You can add to it, not turn it off or change its method.",

@@ -129,6 +129,10 @@ func (wb *Web) newConfirmView(r *http.Request, sess custos.Session, next, method
 	case p == "/account/sub-users" || strings.HasPrefix(p, "/account/sub-users/"):
 		// A root's change to its sub-users: cancelling returns to the list.
 		nav, back = "subusers", "/account/sub-users"
+	case strings.HasPrefix(p, "/account/collaborators"):
+		nav, back = "collaborators", "/account/collaborators"
+	case strings.HasPrefix(p, "/account/collaborations"):
+		nav, back = "collaborations", "/account/collaborations"
 	}
 	v := confirmView{
 		page: wb.signedInPage(r, nav), Next: next, Back: back,

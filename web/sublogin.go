@@ -153,6 +153,10 @@ func (wb *Web) changePasswordAtLogin(w http.ResponseWriter, r *http.Request) err
 	st := readStepState(r)
 	v := passwordStepView{page: wb.newPage(r), stepState: st}
 	pw := r.PostForm.Get("password")
+	if pw == "" && r.PostForm.Get("show") == "1" {
+		// Sent on from a security key's second step: the page, no error yet.
+		return wb.render(w, "sublogin_password", v)
+	}
 	if pw == "" {
 		v.Form.add("password", v.text("sublogin.password.missing"))
 		return formAgain("sublogin_password", v)

@@ -189,6 +189,11 @@ func (wb *Web) finishAssertion(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	if res.Next != "" {
+		// A sub-user's login still owes a step (a password to change):
+		// the page of that step takes the same login token.
+		return writeJSON(w, http.StatusOK, map[string]string{"next": res.Next, "login_token": res.LoginToken})
+	}
 	wb.cookie.set(w, res.Token)
 	if res.DeviceToken != "" {
 		wb.cookie.setTrusted(w, res.DeviceToken)

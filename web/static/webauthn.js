@@ -210,6 +210,23 @@
         window.location.assign(done.location);
         return; // the button stays off while the next page loads
       }
+      if (done.next === "change_password" && done.login_token) {
+        // A sub-user's login still owes a new password: its page takes
+        // the login token as the other steps do, in a posted form.
+        const step = document.createElement("form");
+        step.method = "post";
+        step.action = "/login/change-password";
+        for (const [name, value] of [["login_token", done.login_token], ["show", "1"]]) {
+          const input = document.createElement("input");
+          input.type = "hidden";
+          input.name = name;
+          input.value = value;
+          step.appendChild(input);
+        }
+        document.body.appendChild(step);
+        step.submit();
+        return;
+      }
       throw new Problem({});
     } catch (e) {
       const info = e instanceof Problem ? e.info : {};
