@@ -4,8 +4,9 @@ package message
 // account's collaborators, the accounts a person works in, the
 // invitation link, and the bar of a session working in another account.
 var enWebCollabs = map[string]string{
-	"nav.collaborators":  "Collaborators",
-	"nav.collaborations": "Work in other accounts",
+	"collabs.accept_from": "The invitation comes from the account",
+	"nav.collaborators":   "Collaborators",
+	"nav.collaborations":  "Work in other accounts",
 
 	"acting.label": "Working in another account",
 	"acting.text":  "You are working in account %s as a collaborator",

@@ -180,6 +180,29 @@ func (c *Collabs) Accept(ctx context.Context, sess custos.Session, token string,
 	return col, nil
 }
 
+// Invitation reads a pending invitation without taking it, for the page
+// that asks whether to accept: the root account it comes from. Only the
+// invited account learns it; a dead link is EExpired.
+func (c *Collabs) Invitation(ctx context.Context, sess custos.Session, token string) (custos.Collaboration, error) {
+	dead := custos.Fail(custos.EExpired, "collab.invite_dead")
+	f, err := inviteMachine.LoadIn(ctx, c.d.Store, custos.SecretID(token), c.d.Clock.Now(), dead, invitePending)
+	if err != nil {
+		return custos.Collaboration{}, err
+	}
+	col, err := c.d.Store.CollaborationByID(ctx, f.Data.CollabID)
+	if err != nil || col.State != custos.CollabInvited {
+		return custos.Collaboration{}, dead
+	}
+	acct, err := c.d.Store.AccountByID(ctx, sess.AccountID)
+	if err != nil {
+		return custos.Collaboration{}, err
+	}
+	if acct.IsSubUser() || acct.Email != col.InviteEmail {
+		return custos.Collaboration{}, custos.Fail(custos.EForbidden, "collab.not_for_you")
+	}
+	return col, nil
+}
+
 // OfRoot lists the root's collaborators.
 func (c *Collabs) OfRoot(ctx context.Context, sess custos.Session) ([]custos.Collaboration, error) {
 	root, err := c.rootOf(ctx, sess, false)

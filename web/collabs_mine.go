@@ -145,12 +145,12 @@ func (wb *Web) collabLeave(w http.ResponseWriter, r *http.Request, sess custos.S
 type collabAcceptView struct {
 	page
 	Token string
+	From  string // the root account the invitation comes from
 }
 
 // collabAcceptForm is the emailed link. Signed out, it remembers itself
-// for the login that follows; signed in, it asks. The link says nothing
-// of the invitation before it is taken: whether it is this account's, and
-// still good, is the answer to the button.
+// for the login that follows; signed in, it names the account the
+// invitation comes from (to the invited account only) and asks.
 func (wb *Web) collabAcceptForm(w http.ResponseWriter, r *http.Request) error {
 	sess, ok, err := wb.session(w, r)
 	if err != nil {
@@ -167,7 +167,11 @@ func (wb *Web) collabAcceptForm(w http.ResponseWriter, r *http.Request) error {
 	if token == "" {
 		return custos.Fail(custos.EExpired, "collab.invite_dead")
 	}
-	return wb.render(w, "collabaccept", collabAcceptView{page: wb.signedInPage(r, "collaborations"), Token: token})
+	col, err := wb.collabs.Invitation(r.Context(), sess, token)
+	if err != nil {
+		return err
+	}
+	return wb.render(w, "collabaccept", collabAcceptView{page: wb.signedInPage(r, "collaborations"), Token: token, From: col.RootAccountID})
 }
 
 func (wb *Web) collabAccept(w http.ResponseWriter, r *http.Request, sess custos.Session) error {

@@ -127,7 +127,8 @@ func TestCollabsInviteAcceptSwitchEnd(t *testing.T) {
 		wantRedirect(t, helper.get("/account"), link)
 		p = helper.get(link)
 		wantStatus(t, p, http.StatusOK)
-		wantContains(t, p, "Accept the invitation?", `<form method="post" action="/account/collaborations/accept"`)
+		wantContains(t, p, "Accept the invitation?", `<form method="post" action="/account/collaborations/accept"`,
+			`<p id="accept-from">The invitation comes from the account <code>`+rootID+`</code>`)
 		token := hidden(p, "token")
 		if token == "" || !strings.HasSuffix(link, url.QueryEscape(token)) {
 			t.Fatalf("the accept form carries the token %q, the link is %s", token, link)
@@ -135,8 +136,11 @@ func TestCollabsInviteAcceptSwitchEnd(t *testing.T) {
 		// Once back, Account Information shows as usual.
 		wantStatus(t, helper.get("/account"), http.StatusOK)
 
-		// Another account: the site's error page says so.
-		wantStatus(t, stranger.get(link), http.StatusOK)
+		// Another account: the site's error page says so, on the link
+		// (which names nothing to it) and on the button.
+		p = stranger.get(link)
+		wantStatus(t, p, http.StatusForbidden)
+		wantAbsent(t, p, rootID)
 		p = stranger.post("/account/collaborations/accept", url.Values{"token": {token}})
 		wantStatus(t, p, http.StatusForbidden)
 		wantContains(t, p, "This invitation is for another email address.")
