@@ -51,6 +51,12 @@ func New(d Deps) *Service {
 	return &Service{d: d}
 }
 
+// The bounds of a root's minimum password length (the product's own).
+const (
+	MinPasswordLength = password.MinLength
+	MaxPasswordLength = password.MaxLength
+)
+
 // userNamePattern is what a user name may hold: it is typed at login
 // beside the root's account id, so plain ASCII letters, digits and . _ -.
 var userNamePattern = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{0,63}$`)

@@ -10,7 +10,6 @@ import (
 
 	"github.com/custos/custos"
 	"github.com/custos/custos/message"
-	"github.com/custos/custos/password"
 	"github.com/custos/custos/subaccount"
 )
 
@@ -615,7 +614,7 @@ func (wb *Web) subUserRulesForm(w http.ResponseWriter, r *http.Request, sess cus
 }
 
 func (wb *Web) newSubUserRulesView(r *http.Request) subUserRulesView {
-	return subUserRulesView{page: wb.signedInPage(r, "subusers"), Shortest: password.MinLength, Longest: password.MaxLength}
+	return subUserRulesView{page: wb.signedInPage(r, "subusers"), Shortest: subaccount.MinPasswordLength, Longest: subaccount.MaxPasswordLength}
 }
 
 func (wb *Web) subUserRules(w http.ResponseWriter, r *http.Request, sess custos.Session) error {
