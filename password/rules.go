@@ -2,6 +2,7 @@ package password
 
 import (
 	"crypto/rand"
+	"io"
 	"math/big"
 	"unicode"
 	"unicode/utf8"
@@ -69,16 +70,16 @@ func classes(pw string) int {
 const generatedAlphabet = "abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789-_.!"
 
 // Generate makes a random password of n characters (at least 20) from an
-// unambiguous alphabet, holding all four character classes, for a root
-// resetting a sub-user's password (shown once).
-func Generate(n int) (string, error) {
+// unambiguous alphabet, drawn from rnd, holding all four character
+// classes, for a root resetting a sub-user's password (shown once).
+func Generate(rnd io.Reader, n int) (string, error) {
 	if n < 20 {
 		n = 20
 	}
 	for {
 		b := make([]byte, n)
 		for i := range b {
-			k, err := rand.Int(rand.Reader, big.NewInt(int64(len(generatedAlphabet))))
+			k, err := rand.Int(rnd, big.NewInt(int64(len(generatedAlphabet))))
 			if err != nil {
 				return "", err
 			}

@@ -1,6 +1,7 @@
 package password
 
 import (
+	"crypto/rand"
 	"testing"
 
 	"github.com/custos/custos"
@@ -37,7 +38,7 @@ func TestCheckRules(t *testing.T) {
 func TestGenerate(t *testing.T) {
 	seen := map[string]bool{}
 	for range 50 {
-		pw, err := Generate(0)
+		pw, err := Generate(rand.Reader, 0)
 		if err != nil {
 			t.Fatal(err)
 		}

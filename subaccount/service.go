@@ -327,7 +327,7 @@ func (s *Service) ResetPassword(ctx context.Context, sess custos.Session, id, ch
 	}
 	pw, generated := chosen, ""
 	if pw == "" {
-		if pw, err = password.Generate(max(20, rules.MinLength)); err != nil {
+		if pw, err = password.Generate(s.d.Rand, max(20, rules.MinLength)); err != nil {
 			return "", err
 		}
 		generated = pw
