@@ -268,3 +268,19 @@ func TestSubUserToldOfRootActions(t *testing.T) {
 		t.Fatalf("the sub-user was told %v, want the MFA and the password reset", got)
 	}
 }
+
+// TestSubUserHasNoRealNameRecord: real-name verification is the root
+// account's; a sub-user is refused before anything is read.
+func TestSubUserHasNoRealNameRecord(t *testing.T) {
+	env := testserver.Start(t, testserver.Options{})
+	rootID := env.SignUp(t, "firm@example.com", "correct horse battery staple")
+	root := env.Login(t, "firm@example.com", "correct horse battery staple")
+	env.Verify(t, root, "firm@example.com")
+	env.Do(t, "POST", "/api/v1/sub-users", root, map[string]any{"user_name": "erin", "password": "tidy violet lantern 4217"})
+	tok := subLogin(t, env, rootID, "erin", "tidy violet lantern 4217").String("session_token")
+	body, ct := testserver.Multipart(t, map[string]string{"kind": "individual", "name": "Erin", "document_type": "cn_id_card",
+		"document_number": testserver.ValidID}, testserver.IndividualFiles(t)...)
+	if r := env.DoRaw(t, "POST", "/api/v1/account/identity", tok, ct, body); r.Status != http.StatusForbidden {
+		t.Fatalf("a sub-user submitting a real-name record: %d %s", r.Status, r.Raw)
+	}
+}

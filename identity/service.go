@@ -232,6 +232,15 @@ type Submission struct {
 // submission already pending, a verified record changed less than
 // ChangeEvery ago. (The store holds the pending rule under races.)
 func (s *Service) CanSubmit(ctx context.Context, sess custos.Session) error {
+	acct, err := s.d.Store.AccountByID(ctx, sess.AccountID)
+	if err != nil {
+		return err
+	}
+	if acct.IsSubUser() || sess.ActingRootAccountID != "" {
+		// The real-name record is the root account's own: a sub-user, or
+		// a collaborator working in another account, has none to submit.
+		return custos.Fail(custos.EForbidden, "identity.root_only")
+	}
 	if err := s.d.Elevator.RequireElevation(ctx, sess, false); err != nil {
 		return err
 	}

@@ -10,6 +10,7 @@ var enIdentity = map[string]string{
 	"error.already_decided":          "This was already decided by someone else. Reload to see the decision.",
 	"error.identity_change_too_soon": "Your verified details can be changed only once in 30 days.",
 
+	"identity.root_only":          "Real-name verification belongs to the account itself: a sub-user, or a collaborator working in another account, submits none.",
 	"identity.already_pending":    "You already have a submission waiting for review. Wait for its decision before you submit again.",
 	"identity.change_too_soon":    "Your verified details were changed recently. You can change them again from %s.",
 	"identity.limit":              "This identity is already verified, or waiting for review, on %d accounts, the most allowed. Contact support if one of them is not yours.",
