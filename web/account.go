@@ -34,7 +34,8 @@ func (wb *Web) account(w http.ResponseWriter, r *http.Request, sess custos.Sessi
 		return err
 	}
 	v := accountView{page: wb.signedInPage(r, "account"), Account: acct}
-	if wb.identity != nil {
+	if wb.identity != nil && !acct.IsSubUser() {
+		// A sub-user has no real-name record of its own: no row.
 		st, err := wb.identity.Status(r.Context(), sess)
 		if err != nil {
 			return err
