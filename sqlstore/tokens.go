@@ -92,3 +92,34 @@ func scanToken(row scanner) (custos.HardwareToken, error) {
 	t.CreatedAt = fromMillis(created)
 	return t, nil
 }
+
+// ListHardwareTokens returns the whole inventory, ordered by serial, for
+// the operator's `custos admin tokens list`. It is read-only and leaves
+// every token's sealed Secret empty: a listing needs no seed.
+func (db *DB) ListHardwareTokens(ctx context.Context) ([]custos.HardwareToken, error) {
+	rows, err := db.r.QueryContext(ctx,
+		"SELECT serial, otp_kind, algorithm, digits, period, counter, status, device_id, created_at FROM hardware_tokens ORDER BY serial")
+	if err != nil {
+		return nil, fmt.Errorf("sqlstore: list hardware tokens: %w", err)
+	}
+	defer rows.Close()
+	out := []custos.HardwareToken{}
+	for rows.Next() {
+		var (
+			t        custos.HardwareToken
+			deviceID sql.NullString
+			created  int64
+		)
+		if err := rows.Scan(&t.Serial, &t.OTPKind, &t.Algorithm, &t.Digits, &t.Period, &t.Counter,
+			&t.Status, &deviceID, &created); err != nil {
+			return nil, fmt.Errorf("sqlstore: list hardware tokens: %w", err)
+		}
+		t.DeviceID = deviceID.String
+		t.CreatedAt = fromMillis(created)
+		out = append(out, t)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlstore: list hardware tokens: %w", err)
+	}
+	return out, nil
+}

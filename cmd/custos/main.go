@@ -3,6 +3,8 @@
 //	custos [serve] [flags]   run the server (the default)
 //	custos migrate [flags]   apply database migrations and exit
 //	custos admin …           operator commands
+//	custos version           the version and the build's VCS revision
+//	custos help [COMMAND]    the usage of custos or of one command
 //
 // Every flag can also be set as an environment variable CUSTOS_<NAME>.
 package main
@@ -18,6 +20,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
@@ -32,25 +35,73 @@ func main() {
 	os.Exit(run(os.Args[1:], os.Getenv, os.Stdout, os.Stderr))
 }
 
+// usage lists the commands; every one answers --help with its own usage.
+const usage = `usage: custos [COMMAND] [flags]
+commands:
+  serve     run the server (the default when the first argument is a flag or there is none)
+  migrate   apply the database migrations and exit
+  admin     operator commands (custos admin --help lists them)
+  version   print the version and the build's VCS revision
+  help      print this and every flag
+Run custos COMMAND --help for the usage of one command.`
+
+// commandUsage is each command's own usage, printed by --help.
+var commandUsage = map[string]string{
+	"serve": `usage: custos [serve] [flags]
+
+Runs the server: migrates the database, serves the pages and the API and
+delivers the outgoing messages until SIGINT or SIGTERM.`,
+	"migrate": `usage: custos migrate [flags]
+
+Applies the database migrations (Custos's and the delivery queue's) and exits.`,
+	"admin": adminUsage,
+}
+
+// commandList is the one-line list of the commands in errors.
+const commandList = "serve, migrate, admin, version or help"
+
 func run(args []string, getenv func(string) string, stdout, stderr io.Writer) int {
 	cmd := "serve"
-	if len(args) > 0 && (args[0] == "serve" || args[0] == "migrate" || args[0] == "admin" || args[0] == "help") {
+	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
 		cmd, args = args[0], args[1:]
+	}
+	switch cmd {
+	case "serve", "migrate", "admin":
+	case "version":
+		return versionCommand(args, stdout, stderr)
+	case "help":
+		return helpCommand(args, stdout, stderr)
+	default:
+		fmt.Fprintf(stderr, "custos: unknown command %q: want %s (custos help)\n", cmd, commandList)
+		return 2
 	}
 	var o options
 	fs := newFlagSet("custos "+cmd, &o)
-	fs.SetOutput(stderr)
-	if cmd == "help" {
-		fmt.Fprintln(stdout, "usage: custos [serve|migrate|admin] [flags]")
-		fs.SetOutput(stdout)
-		fs.PrintDefaults()
-		return 0
-	}
+	// Errors are printed here, in one line; --help prints to stdout.
+	fs.SetOutput(io.Discard)
+	fs.Usage = func() {}
 	if err := parseFlags(fs, args, getenv); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			printUsage(stdout, cmd, fs)
+			return 0
+		}
+		fmt.Fprintf(stderr, "custos %s: %v\n", cmd, err)
+		return 2
+	}
+	var job adminJob
+	switch {
+	case cmd == "admin":
+		var err error
+		job, err = parseAdmin(fs.Args(), stdout)
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
 		}
-		fmt.Fprintln(stderr, "custos:", err)
+		if err != nil {
+			fmt.Fprintln(stderr, err)
+			return 2
+		}
+	case fs.NArg() > 0:
+		fmt.Fprintf(stderr, "custos %s: unexpected argument %q: %s takes flags only (custos %s --help)\n", cmd, fs.Arg(0), cmd, cmd)
 		return 2
 	}
 	cfg, err := buildConfig(o, cmd, custos.SystemRandom)
@@ -71,7 +122,7 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer) in
 	case "migrate":
 		err = migrate(ctx, cfg)
 	case "admin":
-		err = admin(ctx, cfg, fs.Args(), stdout)
+		err = job(ctx, cfg, stdout)
 	default:
 		err = serve(ctx, cfg, o.addr)
 	}
@@ -80,6 +131,49 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer) in
 		return 1
 	}
 	return 0
+}
+
+// printUsage prints the command's usage and its flags.
+func printUsage(w io.Writer, cmd string, fs *flag.FlagSet) {
+	fmt.Fprintln(w, commandUsage[cmd])
+	fmt.Fprintln(w, "\nflags (each also CUSTOS_<NAME>, upper case, dashes as underscores):")
+	fs.SetOutput(w)
+	fs.PrintDefaults()
+	fs.SetOutput(io.Discard)
+}
+
+// helpCommand runs `custos help [COMMAND]`.
+func helpCommand(args []string, stdout, stderr io.Writer) int {
+	var o options
+	switch {
+	case len(args) == 0:
+		fmt.Fprintln(stdout, usage)
+		fmt.Fprintln(stdout, "\nflags of serve, migrate and admin (each also CUSTOS_<NAME>, upper case, dashes as underscores):")
+		fs := newFlagSet("custos", &o)
+		fs.SetOutput(stdout)
+		fs.PrintDefaults()
+		return 0
+	case len(args) == 1 && commandUsage[args[0]] != "":
+		printUsage(stdout, args[0], newFlagSet("custos "+args[0], &o))
+		return 0
+	case len(args) == 1 && args[0] == "version":
+		fmt.Fprintln(stdout, versionUsage)
+		return 0
+	case len(args) == 1 && (args[0] == "help" || isHelpFlag(args[0])):
+		fmt.Fprintln(stdout, usage)
+		return 0
+	case len(args) == 1:
+		fmt.Fprintf(stderr, "custos help: unknown command %q: want %s\n", args[0], commandList)
+		return 2
+	default:
+		fmt.Fprintln(stderr, "custos help: want at most one COMMAND (custos help COMMAND)")
+		return 2
+	}
+}
+
+// isHelpFlag reports whether a is one of the spellings of --help.
+func isHelpFlag(a string) bool {
+	return a == "-h" || a == "--h" || a == "-help" || a == "--help"
 }
 
 func migrate(ctx context.Context, cfg app.Config) error {
