@@ -4,8 +4,18 @@
 //	custos [serve] [flags]       run the server (the default)
 //	custos migrate [flags]       apply database migrations and exit
 //	custos admin [flags] COMMAND operator commands: account EMAIL,
-//	                             unlock EMAIL, tokens import [--psk HEX] FILE
-//	custos help                  list the flags
+//	                             unlock EMAIL, tokens import [--psk HEX] FILE,
+//	                             tokens list, audit [filters], backup PATH,
+//	                             staff add|reinvite|disable|list
+//	custos version               the version and VCS revision (build info)
+//	custos help [COMMAND]        list the commands and flags
+//
+// The command line is strict: a first word that is not a flag must be a
+// command, serve and migrate take no arguments, every command and admin
+// command answers --help with its own usage and does nothing else, and an
+// admin command refuses an argument starting with "-" that is not one of
+// its flags. Usage errors are one line on standard error, exit status 2,
+// before anything is opened; failures while running exit 1.
 //
 // Every flag can also be set as an environment variable CUSTOS_<NAME>
 // (upper case, dashes as underscores); a flag given on the command line
@@ -19,6 +29,7 @@
 //
 // It is at the top of the import graph and may import any package of the
 // module: it parses flags into the typed configs of app and of the packages
-// app wires, opens sqlstore itself for migrate and admin, and reads token
-// files with tokenimport. Nothing imports it.
+// app wires, opens sqlstore itself for migrate and admin (including the
+// read-only ListHardwareTokens and AuditEvents of *sqlstore.DB, and VACUUM
+// INTO for backups), and reads token files with tokenimport. Nothing imports it.
 package main
