@@ -637,36 +637,8 @@ func (db *DB) unbindAllMFA(ctx context.Context, tx *sql.Tx, accountID string, p 
 	if n == 0 {
 		return custos.Errorf(custos.ENotFound, "account not found")
 	}
-	rows, err := tx.QueryContext(ctx, db.q("DELETE FROM mfa_devices WHERE account_id = ? RETURNING id, serial"), accountID)
-	if err != nil {
-		return fmt.Errorf("sqlstore: execute ticket: devices: %w", err)
-	}
-	type bound struct{ id, serial string }
-	var tokens []bound
-	for rows.Next() {
-		var b bound
-		if err := rows.Scan(&b.id, &b.serial); err != nil {
-			rows.Close()
-			return fmt.Errorf("sqlstore: execute ticket: devices: %w", err)
-		}
-		if b.serial != "" {
-			tokens = append(tokens, b)
-		}
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return fmt.Errorf("sqlstore: execute ticket: devices: %w", err)
-	}
-	for _, b := range tokens {
-		// Only the token bound as this device, as DeleteDevice.
-		if _, err := tx.ExecContext(ctx, db.q(
-			"UPDATE hardware_tokens SET status = ?, device_id = NULL WHERE serial = ? AND device_id = ?"),
-			custos.TokenRetired, b.serial, b.id); err != nil {
-			return fmt.Errorf("sqlstore: execute ticket: release token: %w", err)
-		}
-	}
-	if _, err := tx.ExecContext(ctx, db.q("DELETE FROM recovery_codes WHERE account_id = ?"), accountID); err != nil {
-		return fmt.Errorf("sqlstore: execute ticket: recovery codes: %w", err)
+	if err := db.deleteAllMFA(ctx, tx, accountID); err != nil {
+		return fmt.Errorf("sqlstore: execute ticket: %w", err)
 	}
 	return nil
 }
