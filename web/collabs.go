@@ -1,14 +1,12 @@
 package web
 
 import (
-	"html/template"
 	"net/http"
 	"net/url"
 	"strings"
 	"time"
 
 	"github.com/custos/custos"
-	"github.com/custos/custos/message"
 )
 
 // The Collaborators pages (rule R9). A root account invites an existing
@@ -78,33 +76,15 @@ func (wb *Web) registerCollabs(mux *http.ServeMux) {
 	mux.Handle("POST "+collaborationsPath+"/{id}/leave", wb.signedIn(wb.collabLeave))
 }
 
-// addCollabPages parses the Collaborators pages once per language into
-// wb.pages. It panics when a template does not parse: they are embedded,
-// so that is a build mistake.
+// addCollabPages parses the Collaborators pages into wb.pages.
 func (wb *Web) addCollabPages() {
-	for _, lang := range message.Languages() {
-		cat := message.For(lang)
-		base := template.Must(template.New("layout.html").Funcs(funcs(cat)).
-			ParseFS(templateFS, "templates/layout.html", "templates/collab_parts.html"))
-		set := wb.pages[lang]
-		if set == nil {
-			set = make(map[string]*template.Template)
-			wb.pages[lang] = set
-		}
-		for _, name := range collabPageNames {
-			set[name] = template.Must(template.Must(base.Clone()).ParseFS(templateFS, "templates/"+name+".html"))
-		}
-	}
+	wb.addPageSet([]string{"collab_parts.html"}, collabPageNames, nil)
 }
 
 // showsCollaborators reports whether the navigation offers the
 // Collaborators pages to the signed-in account: to roots (not sub-users).
 func (wb *Web) showsCollaborators(r *http.Request, accountID string) bool {
-	if wb.collabs == nil || accountID == "" {
-		return false
-	}
-	acct, err := wb.auth.Account(r.Context(), accountID)
-	return err == nil && !acct.IsSubUser()
+	return wb.collabs != nil && wb.isRoot(r, accountID)
 }
 
 // collabChoices are the choices of what a root requires of a

@@ -20,23 +20,10 @@ var staffPageNames = []string{
 	"staff_tickets", "staff_ticket",
 }
 
-// addStaffPages parses the staff pages once per language into wb.pages,
-// so that render and serveError find them like any page. It panics when a
-// template does not parse: they are embedded, so that is a build mistake.
+// addStaffPages parses the staff pages into wb.pages, so that render and
+// serveError find them like any page.
 func (wb *Web) addStaffPages() {
-	for _, lang := range message.Languages() {
-		cat := message.For(lang)
-		base := template.Must(template.Must(template.New("layout.html").Funcs(funcs(cat)).Funcs(staffFuncs(cat)).
-			ParseFS(templateFS, "templates/layout.html")).ParseFS(templateFS, "templates/staff_layout.html"))
-		set := wb.pages[lang]
-		if set == nil {
-			set = make(map[string]*template.Template)
-			wb.pages[lang] = set
-		}
-		for _, name := range staffPageNames {
-			set[name] = template.Must(template.Must(base.Clone()).ParseFS(templateFS, "templates/"+name+".html"))
-		}
-	}
+	wb.addPageSet([]string{"staff_layout.html"}, staffPageNames, staffFuncs)
 }
 
 // staffFuncs are the staff pages' own template functions.

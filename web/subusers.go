@@ -1,7 +1,6 @@
 package web
 
 import (
-	"html/template"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -9,7 +8,6 @@ import (
 	"time"
 
 	"github.com/custos/custos"
-	"github.com/custos/custos/message"
 	"github.com/custos/custos/subaccount"
 )
 
@@ -60,34 +58,16 @@ func (wb *Web) registerSubUsers(mux *http.ServeMux) {
 	mux.Handle("POST "+subUsersPath+"/{id}/password", wb.signedIn(wb.subUserPassword))
 }
 
-// addSubUserPages parses the Sub-accounts pages once per language into
-// wb.pages. It panics when a template does not parse: they are embedded,
-// so that is a build mistake.
+// addSubUserPages parses the Sub-accounts pages into wb.pages.
 func (wb *Web) addSubUserPages() {
-	for _, lang := range message.Languages() {
-		cat := message.For(lang)
-		base := template.Must(template.New("layout.html").Funcs(funcs(cat)).
-			ParseFS(templateFS, "templates/layout.html", "templates/subuser_parts.html"))
-		set := wb.pages[lang]
-		if set == nil {
-			set = make(map[string]*template.Template)
-			wb.pages[lang] = set
-		}
-		for _, name := range subUserPageNames {
-			set[name] = template.Must(template.Must(base.Clone()).ParseFS(templateFS, "templates/"+name+".html"))
-		}
-	}
+	wb.addPageSet([]string{"subuser_parts.html"}, subUserPageNames, nil)
 }
 
 // showsSubAccounts reports whether the navigation offers Sub-accounts to
 // the signed-in account: to roots only (a sub-user has no team of its
-// own). It is one read of the account by id.
+// own).
 func (wb *Web) showsSubAccounts(r *http.Request, accountID string) bool {
-	if wb.subusers == nil || accountID == "" {
-		return false
-	}
-	acct, err := wb.auth.Account(r.Context(), accountID)
-	return err == nil && !acct.IsSubUser()
+	return wb.subusers != nil && wb.isRoot(r, accountID)
 }
 
 // subUserPath is the page of one sub-user.

@@ -232,3 +232,42 @@ func deviceName(cat message.Catalogue, ua string) string {
 	}
 	return cat.Text("device.unknown")
 }
+
+// addPageSet parses a group of pages once per language into wb.pages:
+// each of names over the layout and the group's shared parts (a file
+// that redefines "layout", as the staff console's does, may be among
+// them), with the group's own template functions when extra is not nil.
+// It panics when a template does not parse: they are embedded, so that
+// is a build mistake.
+func (wb *Web) addPageSet(parts []string, names []string, extra func(message.Catalogue) template.FuncMap) {
+	for _, lang := range message.Languages() {
+		cat := message.For(lang)
+		base := template.New("layout.html").Funcs(funcs(cat))
+		if extra != nil {
+			base = base.Funcs(extra(cat))
+		}
+		base = template.Must(base.ParseFS(templateFS, "templates/layout.html"))
+		for _, part := range parts {
+			base = template.Must(base.ParseFS(templateFS, "templates/"+part))
+		}
+		set := wb.pages[lang]
+		if set == nil {
+			set = make(map[string]*template.Template)
+			wb.pages[lang] = set
+		}
+		for _, name := range names {
+			set[name] = template.Must(template.Must(base.Clone()).ParseFS(templateFS, "templates/"+name+".html"))
+		}
+	}
+}
+
+// isRoot reports whether the signed-in account is a root (not a
+// sub-user), for the navigation items only roots have. It is one read of
+// the account by id.
+func (wb *Web) isRoot(r *http.Request, accountID string) bool {
+	if accountID == "" {
+		return false
+	}
+	acct, err := wb.auth.Account(r.Context(), accountID)
+	return err == nil && !acct.IsSubUser()
+}
