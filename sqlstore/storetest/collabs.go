@@ -2,8 +2,6 @@ package storetest
 
 import (
 	"context"
-	"fmt"
-	"sync"
 	"testing"
 	"time"
 
@@ -338,33 +336,12 @@ func CollabAcceptRace(t *testing.T, stores ...custos.Store) {
 		mustCreateAccount(t, stores[0], seq("co-racer", i))
 	}
 	at := func(i int) time.Time { return t0.Add(time.Duration(i+1) * time.Second) }
-	errs := make([]error, CollabAcceptRacers)
-	start := make(chan struct{})
-	var wg sync.WaitGroup
-	for i := range CollabAcceptRacers {
-		wg.Go(func() {
-			cs := collabsOf(t, stores[i%len(stores)])
-			<-start
-			errs[i] = cs.AcceptCollaboration(ctx, c.ID, seq("co-racer", i), at(i),
-				newEvent(seq("ev-co-race", i), root.ID, evCollabAccepted, at(i)))
-		})
-	}
-	close(start)
-	wg.Wait()
-	winner := -1
-	for i, err := range errs {
-		if err == nil {
-			if winner >= 0 {
-				t.Errorf("racers %d and %d both accepted the invitation", winner, i)
-			}
-			winner = i
-			continue
-		}
-		wantCode(t, fmt.Sprintf("AcceptCollaboration(racer %d)", i), err, custos.EAlreadyDecided)
-	}
-	if winner < 0 {
-		t.Fatalf("no racer accepted the invitation: %v", errs)
-	}
+	errs := raceAll(CollabAcceptRacers, func(i int) error {
+		cs := collabsOf(t, stores[i%len(stores)])
+		return cs.AcceptCollaboration(ctx, c.ID, seq("co-racer", i), at(i),
+			newEvent(seq("ev-co-race", i), root.ID, evCollabAccepted, at(i)))
+	})
+	winner := soleWinner(t, "AcceptCollaboration", errs, custos.EAlreadyDecided)
 	c.State, c.AccountID, c.AcceptedAt = custos.CollabActive, seq("co-racer", winner), at(winner)
 	wantCollab(t, stores[0], c)
 	for i := range CollabAcceptRacers {

@@ -72,3 +72,42 @@ func testConcurrentWrites(t *testing.T, s custos.Store) {
 		t.Errorf("ListAudit: %d events, want %d", got, want)
 	}
 }
+
+// raceAll runs n racers at once — each calls racer(i) after one common start
+// — and returns their errors, in racer order.
+func raceAll(n int, racer func(i int) error) []error {
+	errs := make([]error, n)
+	start := make(chan struct{})
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			<-start
+			errs[i] = racer(i)
+		})
+	}
+	close(start)
+	wg.Wait()
+	return errs
+}
+
+// soleWinner checks that exactly one of errs is nil and that every other
+// one has the code loser, and returns the winner's index. what names the
+// call ("MoveTicket").
+func soleWinner(t *testing.T, what string, errs []error, loser string) int {
+	t.Helper()
+	winner := -1
+	for i, err := range errs {
+		if err == nil {
+			if winner >= 0 {
+				t.Errorf("%s: racers %d and %d both succeeded", what, winner, i)
+			}
+			winner = i
+			continue
+		}
+		wantCode(t, fmt.Sprintf("%s(racer %d)", what, i), err, loser)
+	}
+	if winner < 0 {
+		t.Fatalf("%s: no racer succeeded: %v", what, errs)
+	}
+	return winner
+}

@@ -3,7 +3,6 @@ package storetest
 import (
 	"context"
 	"fmt"
-	"sync"
 	"testing"
 	"time"
 
@@ -404,19 +403,11 @@ func IdentityClaimRace(t *testing.T, stores ...custos.Store) {
 	for i := range IdentityRacers {
 		mustCreateAccount(t, stores[0], seq("id-racer", i))
 	}
-	errs := make([]error, IdentityRacers)
-	start := make(chan struct{})
-	var wg sync.WaitGroup
-	for i := range IdentityRacers {
-		wg.Go(func() {
-			id := seq("id-racer", i)
-			<-start
-			errs[i] = submit(ctx, stores[i%len(stores)], newSubmission("sub-"+id, id, keyX, t0),
-				claimOf(IdentityRaceMax, keyX, keyXOld), newBlob("blob-"+id, "", "document_front"))
-		})
-	}
-	close(start)
-	wg.Wait()
+	errs := raceAll(IdentityRacers, func(i int) error {
+		id := seq("id-racer", i)
+		return submit(ctx, stores[i%len(stores)], newSubmission("sub-"+id, id, keyX, t0),
+			claimOf(IdentityRaceMax, keyX, keyXOld), newBlob("blob-"+id, "", "document_front"))
+	})
 	won := 0
 	for i, err := range errs {
 		id := seq("id-racer", i)
@@ -534,35 +525,14 @@ func DecideRace(t *testing.T, stores ...custos.Store) {
 	a := mustCreateAccount(t, s, "dec-racer")
 	sub := newSubmission("sub-dec-race", a.ID, keyX, t0)
 	mustSubmit(t, s, sub, claimOf(5, keyX))
-	errs := make([]error, DecideRacers)
-	start := make(chan struct{})
-	var wg sync.WaitGroup
-	for i := range DecideRacers {
-		wg.Go(func() {
-			d := decision(sub.ID, i%2 == 0)
-			d.ReviewerID = seq("staff", i)
-			<-start
-			errs[i] = stores[i%len(stores)].DecideIdentitySubmission(ctx, d,
-				newEvent(seq("ev-dec-race", i), a.ID, evDecided, d.At),
-				newStaffEvent(seq("se-dec-race", i), d.ReviewerID, "identity.decide", sub.ID, d.At))
-		})
-	}
-	close(start)
-	wg.Wait()
-	winner := -1
-	for i, err := range errs {
-		if err == nil {
-			if winner >= 0 {
-				t.Errorf("racers %d and %d both decided", winner, i)
-			}
-			winner = i
-			continue
-		}
-		wantCode(t, fmt.Sprintf("DecideIdentitySubmission(racer %d)", i), err, custos.EAlreadyDecided)
-	}
-	if winner < 0 {
-		t.Fatalf("no racer decided: %v", errs)
-	}
+	errs := raceAll(DecideRacers, func(i int) error {
+		d := decision(sub.ID, i%2 == 0)
+		d.ReviewerID = seq("staff", i)
+		return stores[i%len(stores)].DecideIdentitySubmission(ctx, d,
+			newEvent(seq("ev-dec-race", i), a.ID, evDecided, d.At),
+			newStaffEvent(seq("se-dec-race", i), d.ReviewerID, "identity.decide", sub.ID, d.At))
+	})
+	winner := soleWinner(t, "DecideIdentitySubmission", errs, custos.EAlreadyDecided)
 	d := decision(sub.ID, winner%2 == 0)
 	d.ReviewerID = seq("staff", winner)
 	wantSubmission(t, s, decided(sub, d))

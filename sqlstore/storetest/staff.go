@@ -293,17 +293,9 @@ func testStaffStepRace(t *testing.T, s custos.Store) { StaffStepRace(t, s) }
 func StaffStepRace(t *testing.T, stores ...custos.Store) {
 	t.Helper()
 	st := mustActiveStaff(t, stores[0], "st-step-race", custos.RoleReviewer)
-	errs := make([]error, StaffStepRacers)
-	start := make(chan struct{})
-	var wg sync.WaitGroup
-	for i := range StaffStepRacers {
-		wg.Go(func() {
-			<-start
-			errs[i] = stores[i%len(stores)].UseStaffTOTPStep(t.Context(), st.ID, 1001)
-		})
-	}
-	close(start)
-	wg.Wait()
+	errs := raceAll(StaffStepRacers, func(i int) error {
+		return stores[i%len(stores)].UseStaffTOTPStep(t.Context(), st.ID, 1001)
+	})
 	won := 0
 	for i, err := range errs {
 		if err == nil {

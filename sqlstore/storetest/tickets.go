@@ -3,7 +3,6 @@ package storetest
 import (
 	"context"
 	"fmt"
-	"sync"
 	"testing"
 	"time"
 
@@ -436,20 +435,14 @@ func TicketCreateRace(t *testing.T, stores ...custos.Store) {
 	t.Helper()
 	ctx := t.Context()
 	a := mustCreateAccount(t, stores[0], "tk-racer")
-	errs := make([]error, TicketCreateRacers)
 	got := make([]custos.Ticket, TicketCreateRacers)
-	start := make(chan struct{})
-	var wg sync.WaitGroup
-	for i := range TicketCreateRacers {
-		wg.Go(func() {
-			ts := ticketsOf(t, stores[i%len(stores)])
-			tk := newTicket(seq("tk-race", i), a.ID, custos.TicketUnbindMFA, t0)
-			<-start
-			got[i], errs[i] = createTicket(ctx, ts, tk, i%2 == 0)
-		})
-	}
-	close(start)
-	wg.Wait()
+	errs := raceAll(TicketCreateRacers, func(i int) error {
+		ts := ticketsOf(t, stores[i%len(stores)])
+		tk := newTicket(seq("tk-race", i), a.ID, custos.TicketUnbindMFA, t0)
+		var err error
+		got[i], err = createTicket(ctx, ts, tk, i%2 == 0)
+		return err
+	})
 	winner := ""
 	for i, err := range errs {
 		if err == nil && got[i].LinkedTo == "" {
@@ -679,33 +672,12 @@ func TicketMoveRace(t *testing.T, stores ...custos.Store) {
 		}
 		return custos.TicketWithdrawn
 	}
-	errs := make([]error, DecideRacers)
-	start := make(chan struct{})
-	var wg sync.WaitGroup
-	for i := range DecideRacers {
-		wg.Go(func() {
-			ts := ticketsOf(t, stores[i%len(stores)])
-			m := move(tk.ID, to(i), t0.Add(time.Duration(i+1)*time.Second), custos.TicketSubmitted, custos.TicketInReview)
-			<-start
-			errs[i] = ts.MoveTicket(ctx, m, newEvent(seq("ev-mv-race", i), a.ID, evTicketMoved, m.At), custos.StaffEvent{})
-		})
-	}
-	close(start)
-	wg.Wait()
-	winner := -1
-	for i, err := range errs {
-		if err == nil {
-			if winner >= 0 {
-				t.Errorf("racers %d and %d both moved the ticket", winner, i)
-			}
-			winner = i
-			continue
-		}
-		wantCode(t, fmt.Sprintf("MoveTicket(racer %d)", i), err, custos.EAlreadyDecided)
-	}
-	if winner < 0 {
-		t.Fatalf("no racer moved the ticket: %v", errs)
-	}
+	errs := raceAll(DecideRacers, func(i int) error {
+		ts := ticketsOf(t, stores[i%len(stores)])
+		m := move(tk.ID, to(i), t0.Add(time.Duration(i+1)*time.Second), custos.TicketSubmitted, custos.TicketInReview)
+		return ts.MoveTicket(ctx, m, newEvent(seq("ev-mv-race", i), a.ID, evTicketMoved, m.At), custos.StaffEvent{})
+	})
+	winner := soleWinner(t, "MoveTicket", errs, custos.EAlreadyDecided)
 	at := t0.Add(time.Duration(winner+1) * time.Second)
 	want := stored(tk, "")
 	want.State, want.UpdatedAt, want.ClosedAt = to(winner), at, at
@@ -822,20 +794,13 @@ func TicketApproveRace(t *testing.T, stores ...custos.Store) {
 	mustCreateTicket(t, ticketsOf(t, stores[0]), tk, false)
 	mustMove(t, ticketsOf(t, stores[0]), move(tk.ID, custos.TicketInReview, t0, custos.TicketSubmitted))
 	executeAt := t0.Add(72 * time.Hour)
-	errs := make([]error, TicketApproveRacers)
-	start := make(chan struct{})
-	var wg sync.WaitGroup
-	for i := range TicketApproveRacers {
-		wg.Go(func() {
-			ts := ticketsOf(t, stores[i%len(stores)])
-			<-start
-			_, errs[i] = ts.ApproveTicket(ctx, tk.ID, seq("st-racer", i), t0.Add(time.Minute), executeAt,
-				newEvent(seq("ev-ap-race", i), a.ID, evTicketWaiting, t0.Add(time.Minute)),
-				newStaffEvent(seq("se-ap-race", i), seq("st-racer", i), "ticket.approve", tk.ID, t0.Add(time.Minute)))
-		})
-	}
-	close(start)
-	wg.Wait()
+	errs := raceAll(TicketApproveRacers, func(i int) error {
+		ts := ticketsOf(t, stores[i%len(stores)])
+		_, err := ts.ApproveTicket(ctx, tk.ID, seq("st-racer", i), t0.Add(time.Minute), executeAt,
+			newEvent(seq("ev-ap-race", i), a.ID, evTicketWaiting, t0.Add(time.Minute)),
+			newStaffEvent(seq("se-ap-race", i), seq("st-racer", i), "ticket.approve", tk.ID, t0.Add(time.Minute)))
+		return err
+	})
 	var approvers []string
 	for i, err := range errs {
 		if err == nil {
@@ -1085,19 +1050,11 @@ func TicketExecuteRace(t *testing.T, stores ...custos.Store) {
 	tk := mustWaiting(t, ticketsOf(t, s), newTicket("tk-ex-race", f.account, custos.TicketUnbindMFA, t0), executeAt)
 	change := custos.TicketChange{AccountID: f.account, UnbindMFA: true, EndSessions: true,
 		NewPhone: ticketPhone, MaxPerNumber: 1}
-	errs := make([]error, TicketExecuteRacers)
-	start := make(chan struct{})
-	var wg sync.WaitGroup
-	for i := range TicketExecuteRacers {
-		wg.Go(func() {
-			ts := ticketsOf(t, stores[i%len(stores)])
-			<-start
-			errs[i] = ts.ExecuteTicket(ctx, tk.ID, executeAt, change,
-				newEvent(seq("ev-ex-race", i), f.account, evTicketExecuted, executeAt))
-		})
-	}
-	close(start)
-	wg.Wait()
+	errs := raceAll(TicketExecuteRacers, func(i int) error {
+		ts := ticketsOf(t, stores[i%len(stores)])
+		return ts.ExecuteTicket(ctx, tk.ID, executeAt, change,
+			newEvent(seq("ev-ex-race", i), f.account, evTicketExecuted, executeAt))
+	})
 	won := 0
 	for i, err := range errs {
 		if err == nil {
