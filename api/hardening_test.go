@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"fmt"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -559,6 +560,28 @@ func TestPendingResetDiesWithAPasswordChange(t *testing.T) {
 			t.Fatalf("the holder's password: %d %s", r.Status, r.Raw)
 		}
 	})
+}
+
+// answersOf runs n requests at once (do(i) sends the i-th) and counts the
+// answers by status and error code: "202", "409 identity_limit".
+func answersOf(n int, do func(i int) testserver.Response) map[string]int {
+	var mu sync.Mutex
+	answers := map[string]int{}
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			r := do(i)
+			key := strconv.Itoa(r.Status)
+			if c := r.ErrorCode(); c != "" {
+				key += " " + c
+			}
+			mu.Lock()
+			answers[key]++
+			mu.Unlock()
+		})
+	}
+	wg.Wait()
+	return answers
 }
 
 // statuses runs n requests at once (do(i) answers the i-th's status) and

@@ -7,7 +7,6 @@ import (
 	"hash/crc32"
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -331,33 +330,15 @@ func TestIdentityTwoReviewersRace(t *testing.T) {
 		sub := r.String("submission_id")
 		a := env.AddStaff(t, "a@custos.test", custos.RoleReviewer)
 		b := env.AddStaff(t, "b@custos.test", custos.RoleReviewer)
-		var wg sync.WaitGroup
-		results := make([]testserver.Response, 20)
-		for i := range results {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				token, decision := a.Token, map[string]string{"decision": "approve"}
-				if i%2 == 1 {
-					token, decision = b.Token, map[string]string{"decision": "reject", "reason": "Not a match."}
-				}
-				results[i] = env.Do(t, "POST", "/api/v1/staff/identity-reviews/"+sub+"/decision", token, decision)
-			}()
-		}
-		wg.Wait()
-		var ok, decided int
-		for _, r := range results {
-			switch {
-			case r.Status == http.StatusOK:
-				ok++
-			case r.Status == http.StatusConflict && r.ErrorCode() == custos.EAlreadyDecided:
-				decided++
-			default:
-				t.Errorf("unexpected answer %d %s", r.Status, r.Raw)
+		got := answersOf(20, func(i int) testserver.Response {
+			token, decision := a.Token, map[string]string{"decision": "approve"}
+			if i%2 == 1 {
+				token, decision = b.Token, map[string]string{"decision": "reject", "reason": "Not a match."}
 			}
-		}
-		if ok != 1 || decided != len(results)-1 {
-			t.Fatalf("%d decisions and %d already_decided, want exactly 1 and %d", ok, decided, len(results)-1)
+			return env.Do(t, "POST", "/api/v1/staff/identity-reviews/"+sub+"/decision", token, decision)
+		})
+		if got["200"] != 1 || got["409 already_decided"] != 19 || len(got) != 2 {
+			t.Fatalf("answers %v, want exactly 1 decision (200) and 19 already_decided", got)
 		}
 	})
 }
@@ -374,29 +355,11 @@ func TestIdentityLimitUnderConcurrentSubmissions(t *testing.T) {
 		}
 		body, ct := testserver.Multipart(t, map[string]string{"kind": "individual", "name": "Wang Wu",
 			"document_type": "cn_id_card", "document_number": testserver.ValidID}, testserver.IndividualFiles(t)...)
-		var wg sync.WaitGroup
-		results := make([]testserver.Response, n)
-		for i := range tokens {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				results[i] = env.DoRaw(t, "POST", "/api/v1/account/identity", tokens[i], ct, body)
-			}()
-		}
-		wg.Wait()
-		var accepted, limited int
-		for _, r := range results {
-			switch {
-			case r.Status == http.StatusAccepted:
-				accepted++
-			case r.Status == http.StatusConflict && r.ErrorCode() == custos.EIdentityLimit:
-				limited++
-			default:
-				t.Errorf("unexpected answer %d %s", r.Status, r.Raw)
-			}
-		}
-		if accepted != 3 || limited != n-3 {
-			t.Fatalf("%d accepted and %d identity_limit, want exactly 3 and %d", accepted, limited, n-3)
+		got := answersOf(n, func(i int) testserver.Response {
+			return env.DoRaw(t, "POST", "/api/v1/account/identity", tokens[i], ct, body)
+		})
+		if got["202"] != 3 || got["409 identity_limit"] != n-3 || len(got) != 2 {
+			t.Fatalf("answers %v, want exactly 3 accepted (202) and %d identity_limit", got, n-3)
 		}
 		var verified int
 		for _, tok := range tokens {
@@ -425,32 +388,14 @@ func TestIdentityLimitTwoReplicas(t *testing.T) {
 	}
 	body, ct := testserver.Multipart(t, map[string]string{"kind": "individual", "name": "Zhao Liu",
 		"document_type": "cn_id_card", "document_number": testserver.ValidID}, testserver.IndividualFiles(t)...)
-	var wg sync.WaitGroup
-	results := make([]testserver.Response, n)
-	for i := range tokens {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			env := a
-			if i%2 == 1 {
-				env = b
-			}
-			results[i] = env.DoRaw(t, "POST", "/api/v1/account/identity", tokens[i], ct, body)
-		}()
-	}
-	wg.Wait()
-	var accepted, limited int
-	for _, r := range results {
-		switch {
-		case r.Status == http.StatusAccepted:
-			accepted++
-		case r.Status == http.StatusConflict && r.ErrorCode() == custos.EIdentityLimit:
-			limited++
-		default:
-			t.Errorf("unexpected answer %d %s", r.Status, r.Raw)
+	got := answersOf(n, func(i int) testserver.Response {
+		env := a
+		if i%2 == 1 {
+			env = b
 		}
-	}
-	if accepted != 3 || limited != n-3 {
-		t.Fatalf("%d accepted and %d identity_limit, want exactly 3 and %d", accepted, limited, n-3)
+		return env.DoRaw(t, "POST", "/api/v1/account/identity", tokens[i], ct, body)
+	})
+	if got["202"] != 3 || got["409 identity_limit"] != n-3 || len(got) != 2 {
+		t.Fatalf("answers %v, want exactly 3 accepted (202) and %d identity_limit", got, n-3)
 	}
 }

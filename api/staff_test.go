@@ -4,7 +4,6 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -127,21 +126,10 @@ func TestStaffLockoutAndUnknownEmail(t *testing.T) {
 	}
 	// 50 wrong passwords at once: exactly 4 more are checked (5 a day),
 	// the rest are locked; then the right password is locked too.
-	var wg sync.WaitGroup
-	var mu sync.Mutex
-	answers := map[string]int{}
-	for i := 0; i < 50; i++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			r := env.Do(t, "POST", "/api/v1/staff/login", "", map[string]string{"email": s.Email, "password": "still wrong"})
-			mu.Lock()
-			answers[r.ErrorCode()]++
-			mu.Unlock()
-		}()
-	}
-	wg.Wait()
-	if answers[custos.EInvalidCredentials] != 4 || answers[custos.EAccountLocked] != 46 {
+	answers := answersOf(50, func(int) testserver.Response {
+		return env.Do(t, "POST", "/api/v1/staff/login", "", map[string]string{"email": s.Email, "password": "still wrong"})
+	})
+	if answers["401 invalid_credentials"] != 4 || answers["423 account_locked"] != 46 || len(answers) != 2 {
 		t.Fatalf("answers %v, want 4 invalid_credentials and 46 account_locked", answers)
 	}
 	if r := env.Do(t, "POST", "/api/v1/staff/login", "", map[string]string{"email": s.Email, "password": s.Password}); r.Status != http.StatusLocked {
@@ -160,23 +148,13 @@ func TestStaffSecondFactorGuessesAreCounted(t *testing.T) {
 		s := env.AddStaff(t, "guess@custos.test", custos.RoleReviewer)
 		r := env.Do(t, "POST", "/api/v1/staff/login", "", map[string]string{"email": s.Email, "password": s.Password})
 		lt := r.String("login_token")
-		var wg sync.WaitGroup
-		var mu sync.Mutex
-		answers := map[string]int{}
-		for i := 0; i < 40; i++ {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				r := env.Do(t, "POST", "/api/v1/staff/login/second-factor", "", map[string]string{"login_token": lt, "code": "000000"})
-				mu.Lock()
-				answers[r.ErrorCode()]++
-				mu.Unlock()
-			}()
-		}
-		wg.Wait()
+		answers := answersOf(40, func(int) testserver.Response {
+			return env.Do(t, "POST", "/api/v1/staff/login/second-factor", "", map[string]string{"login_token": lt, "code": "000000"})
+		})
 		// Five codes a login token; the sixth and later find it dead. The
 		// lockout (5 a day) may lock first: never more than 5 are checked.
-		if answers[custos.EInvalidCode] > 5 || answers[custos.EInvalidCode] == 0 || answers[custos.EInvalidCode]+answers[custos.EUnauthenticated]+answers[custos.EAccountLocked] != 40 {
+		wrong := answers["401 invalid_code"]
+		if wrong > 5 || wrong == 0 || wrong+answers["401 unauthenticated"]+answers["423 account_locked"] != 40 {
 			t.Fatalf("answers %v: at most 5 codes may be checked", answers)
 		}
 		// The right code on the spent token does nothing.

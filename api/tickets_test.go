@@ -60,37 +60,6 @@ func activeStaff() custos.Staff {
 	return custos.Staff{ID: "stf_setup", Email: "setup@custos.test", Role: custos.RoleReviewer, State: custos.StaffActive}
 }
 
-// proveContact and provePhone run the public applicant's proofs.
-func proveContact(t *testing.T, env *testserver.Env, email string) string {
-	t.Helper()
-	c := env.Do(t, "POST", "/api/v1/captcha", "", nil)
-	r := env.Do(t, "POST", "/api/v1/tickets/contact", "", map[string]any{"email": email,
-		"captcha": map[string]string{"id": c.String("id"), "answer": "test"}})
-	if r.Status != http.StatusAccepted {
-		t.Fatalf("contact: %d %s", r.Status, r.Raw)
-	}
-	p := env.Do(t, "POST", "/api/v1/tickets/contact/"+r.String("contact_id"), "", map[string]string{
-		"code": env.Code(t, strings.ToLower(email), custos.MsgTicketContactCode)})
-	if p.Status != http.StatusOK {
-		t.Fatalf("contact code: %d %s", p.Status, p.Raw)
-	}
-	return p.String("contact_token")
-}
-
-func provePhone(t *testing.T, env *testserver.Env, phone string) string {
-	t.Helper()
-	r := env.Do(t, "POST", "/api/v1/tickets/phone", "", map[string]string{"phone": phone})
-	if r.Status != http.StatusAccepted {
-		t.Fatalf("phone: %d %s", r.Status, r.Raw)
-	}
-	p := env.Do(t, "POST", "/api/v1/tickets/phone/"+r.String("phone_proof_id"), "", map[string]string{
-		"code": env.Code(t, phone, custos.MsgTicketPhoneCode)})
-	if p.Status != http.StatusOK {
-		t.Fatalf("phone code: %d %s", p.Status, p.Raw)
-	}
-	return p.String("phone_token")
-}
-
 // submit sends a ticket; token is a holder's bearer token or "".
 func submit(t *testing.T, env *testserver.Env, token string, data map[string]string, parts ...testserver.Part) testserver.Response {
 	t.Helper()
@@ -119,8 +88,8 @@ func TestTicketUnbindMFAPublicEndToEnd(t *testing.T) {
 		holderTok, _ := verifiedHolder(t, env, "lost@example.com", "王小明")
 
 		// Someone who lost phone and authenticator, through the public form.
-		contact := proveContact(t, env, "wang.personal@example.org")
-		phone := provePhone(t, env, "+8613912345678")
+		contact := env.ProveTicketContact(t, "wang.personal@example.org")
+		phone := env.ProveTicketPhone(t, "+8613912345678")
 		r := submit(t, env, "", map[string]string{"kind": "unbind_mfa", "contact_token": contact, "phone_token": phone,
 			"account_email": "Lost@Example.com", "name": "王小明", "document_number": testserver.ValidID})
 		number, query := r.String("ticket_number"), r.String("query_code")
@@ -195,8 +164,8 @@ func TestTicketEnumerationSafeAndMismatch(t *testing.T) {
 	verifiedHolder(t, env, "real@example.com", "Li Lei")
 	answers := map[string]testserver.Response{}
 	for i, target := range []string{"real@example.com", "nobody@example.com"} {
-		contact := proveContact(t, env, "applicant-"+strings.Split(target, "@")[0]+"@example.org")
-		phone := provePhone(t, env, []string{"+8613912345678", "+8613912345679"}[i])
+		contact := env.ProveTicketContact(t, "applicant-"+strings.Split(target, "@")[0]+"@example.org")
+		phone := env.ProveTicketPhone(t, []string{"+8613912345678", "+8613912345679"}[i])
 		answers[target] = submit(t, env, "", map[string]string{"kind": "unbind_mfa", "contact_token": contact, "phone_token": phone,
 			"account_email": target, "name": "Li Lei", "document_number": "E12345678"})
 	}
@@ -229,8 +198,8 @@ func TestTicketHolderCancelsDuringWaiting(t *testing.T) {
 	env := testserver.Start(t, testserver.Options{})
 	holderTok, _ := verifiedHolder(t, env, "keep@example.com", "Han Mei")
 	// change_phone for a verified individual: the holding photos.
-	contact := proveContact(t, env, "thief@example.org")
-	phone := provePhone(t, env, "+8613700000001")
+	contact := env.ProveTicketContact(t, "thief@example.org")
+	phone := env.ProveTicketPhone(t, "+8613700000001")
 	r := submit(t, env, "", map[string]string{"kind": "change_phone", "contact_token": contact, "phone_token": phone,
 		"account_email": "keep@example.com"},
 		testserver.Part{Name: "holding_document_front", Data: testserver.PNG(t, 40, 30)},
@@ -273,7 +242,7 @@ func TestTicketHolderCancelsDuringWaiting(t *testing.T) {
 func TestTicketSignedInOwnAccountAndDuplicates(t *testing.T) {
 	env := testserver.Start(t, testserver.Options{})
 	tok := holder(t, env, "self@example.com")
-	phone := provePhone(t, env, "+8613800000002")
+	phone := env.ProveTicketPhone(t, "+8613800000002")
 	data := map[string]string{"kind": "change_phone", "phone_token": phone, "account_email": "self@example.com",
 		"recovery_phone": "+8613800000003", "recovery_email": "me@example.org"}
 	if r := submit(t, env, tok, data); r.Status != http.StatusCreated {
@@ -297,8 +266,8 @@ func TestTicketSignedInOwnAccountAndDuplicates(t *testing.T) {
 		t.Fatalf("approving a duplicate while the original is open: %d %s", d.Status, d.Raw)
 	}
 	// A reviewer whose email is the applicant's cannot approve.
-	contactTok := proveContact(t, env, "dup@custos.test")
-	p2 := provePhone(t, env, "+8613800000004")
+	contactTok := env.ProveTicketContact(t, "dup@custos.test")
+	p2 := env.ProveTicketPhone(t, "+8613800000004")
 	r2 := submit(t, env, "", map[string]string{"kind": "unbind_mfa", "contact_token": contactTok, "phone_token": p2,
 		"account_email": "other@example.com", "name": "X", "document_number": "E7654321"})
 	id2 := staffTicketID(t, env, s, r2.String("ticket_number"))
@@ -319,7 +288,7 @@ func TestTicketTwoReplicasExecuteOnce(t *testing.T) {
 	a := testserver.Start(t, testserver.Options{Dialect: "postgres", DSN: dsn})
 	b := testserver.Start(t, testserver.Options{Dialect: "postgres", DSN: dsn, Clock: a.Clock})
 	tok := holder(t, a, "twice@example.com")
-	phone := provePhone(t, a, "+8613800000009")
+	phone := a.ProveTicketPhone(t, "+8613800000009")
 	r := submit(t, a, tok, map[string]string{"kind": "change_phone", "phone_token": phone, "account_email": "twice@example.com",
 		"recovery_phone": "+8613800000010", "recovery_email": "r@example.org"})
 	s := a.AddStaff(t, "x@custos.test", custos.RoleReviewer)
@@ -382,8 +351,8 @@ func TestTicketUnbindMFAEnterprise(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	contact := proveContact(t, env, "it-desk@example.org")
-	phone := provePhone(t, env, "+8613600000001")
+	contact := env.ProveTicketContact(t, "it-desk@example.org")
+	phone := env.ProveTicketPhone(t, "+8613600000001")
 	// The enterprise template without its licence is refused.
 	data := map[string]string{"kind": "unbind_mfa", "contact_token": contact, "phone_token": phone, "account_email": "corp@example.com",
 		"company_name": "福州示例科技有限公司", "uscc": "91350100m000100y43", "applicant_name": "chen  jing", "applicant_document_number": "E 1234 5678"}
@@ -447,8 +416,8 @@ func TestTicketTwoReviewersApproveAtOnce(t *testing.T) {
 	bothStores(t, func(t *testing.T, dialect string) {
 		env := testserver.Start(t, testserver.Options{Dialect: dialect})
 		verifiedHolder(t, env, "both@example.com", "Zhou Yu")
-		contact := proveContact(t, env, "helper@example.org")
-		phone := provePhone(t, env, "+8613500000001")
+		contact := env.ProveTicketContact(t, "helper@example.org")
+		phone := env.ProveTicketPhone(t, "+8613500000001")
 		r := submit(t, env, "", map[string]string{"kind": "unbind_mfa", "contact_token": contact, "phone_token": phone,
 			"account_email": "both@example.com", "name": "Zhou Yu", "document_number": testserver.ValidID})
 		a := env.AddStaff(t, "race-a@custos.test", custos.RoleReviewer)

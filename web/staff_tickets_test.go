@@ -16,45 +16,12 @@ import (
 // The helpers below run the applicant's side through the JSON API, as
 // api/tickets_test.go does.
 
-// proveTicketContact runs a public applicant's email proof and returns
-// the contact token.
-func proveTicketContact(t *testing.T, env *testserver.Env, email string) string {
-	t.Helper()
-	c := env.Do(t, "POST", "/api/v1/captcha", "", nil)
-	r := env.Do(t, "POST", "/api/v1/tickets/contact", "", map[string]any{"email": email,
-		"captcha": map[string]string{"id": c.String("id"), "answer": "test"}})
-	if r.Status != http.StatusAccepted {
-		t.Fatalf("contact: %d %s", r.Status, r.Raw)
-	}
-	p := env.Do(t, "POST", "/api/v1/tickets/contact/"+r.String("contact_id"), "", map[string]string{
-		"code": env.Code(t, strings.ToLower(email), custos.MsgTicketContactCode)})
-	if p.Status != http.StatusOK {
-		t.Fatalf("contact code: %d %s", p.Status, p.Raw)
-	}
-	return p.String("contact_token")
-}
-
-// proveTicketPhone runs an applicant's phone proof and returns the token.
-func proveTicketPhone(t *testing.T, env *testserver.Env, phone string) string {
-	t.Helper()
-	r := env.Do(t, "POST", "/api/v1/tickets/phone", "", map[string]string{"phone": phone})
-	if r.Status != http.StatusAccepted {
-		t.Fatalf("phone: %d %s", r.Status, r.Raw)
-	}
-	p := env.Do(t, "POST", "/api/v1/tickets/phone/"+r.String("phone_proof_id"), "", map[string]string{
-		"code": env.Code(t, phone, custos.MsgTicketPhoneCode)})
-	if p.Status != http.StatusOK {
-		t.Fatalf("phone code: %d %s", p.Status, p.Raw)
-	}
-	return p.String("phone_token")
-}
-
 // submitTicket sends a ticket from the public form (the proofs are run
 // here) and returns its number.
 func submitTicket(t *testing.T, env *testserver.Env, contact, phone string, data map[string]string, parts ...testserver.Part) string {
 	t.Helper()
-	data["contact_token"] = proveTicketContact(t, env, contact)
-	data["phone_token"] = proveTicketPhone(t, env, phone)
+	data["contact_token"] = env.ProveTicketContact(t, contact)
+	data["phone_token"] = env.ProveTicketPhone(t, phone)
 	body, ct := testserver.Multipart(t, data, parts...)
 	r := env.DoRaw(t, "POST", "/api/v1/tickets", "", ct, body)
 	if r.Status != http.StatusCreated || r.String("ticket_number") == "" {

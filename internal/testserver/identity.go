@@ -251,3 +251,38 @@ func (e *Env) VerifiedHolder(t testing.TB, email string) (string, string) {
 	}
 	return id, token
 }
+
+// ProveTicketContact runs a public ticket applicant's proof of a contact
+// email (a solved captcha, then the emailed code) and returns the contact
+// token.
+func (e *Env) ProveTicketContact(t testing.TB, email string) string {
+	t.Helper()
+	c := e.Do(t, "POST", "/api/v1/captcha", "", nil)
+	r := e.Do(t, "POST", "/api/v1/tickets/contact", "", map[string]any{"email": email,
+		"captcha": map[string]string{"id": c.String("id"), "answer": "test"}})
+	if r.Status != http.StatusAccepted {
+		t.Fatalf("contact: %d %s", r.Status, r.Raw)
+	}
+	p := e.Do(t, "POST", "/api/v1/tickets/contact/"+r.String("contact_id"), "", map[string]string{
+		"code": e.Code(t, strings.ToLower(email), custos.MsgTicketContactCode)})
+	if p.Status != http.StatusOK {
+		t.Fatalf("contact code: %d %s", p.Status, p.Raw)
+	}
+	return p.String("contact_token")
+}
+
+// ProveTicketPhone runs a ticket applicant's proof of a phone (the SMS
+// code) and returns the phone token.
+func (e *Env) ProveTicketPhone(t testing.TB, phone string) string {
+	t.Helper()
+	r := e.Do(t, "POST", "/api/v1/tickets/phone", "", map[string]string{"phone": phone})
+	if r.Status != http.StatusAccepted {
+		t.Fatalf("phone: %d %s", r.Status, r.Raw)
+	}
+	p := e.Do(t, "POST", "/api/v1/tickets/phone/"+r.String("phone_proof_id"), "", map[string]string{
+		"code": e.Code(t, phone, custos.MsgTicketPhoneCode)})
+	if p.Status != http.StatusOK {
+		t.Fatalf("phone code: %d %s", p.Status, p.Raw)
+	}
+	return p.String("phone_token")
+}
