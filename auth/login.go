@@ -429,6 +429,13 @@ func (s *Service) rehash(ctx context.Context, acct custos.Account, pw string) {
 // password is needed again (expired), as for a login token the change
 // deleted. The holder's activity records the refusal.
 func (s *Service) openSession(ctx context.Context, acct custos.Account, secondFactor bool, c Client, refund *refundOf) (LoginResult, error) {
+	return s.openVerifiedSession(ctx, acct, secondFactor, time.Time{}, c, refund)
+}
+
+// openVerifiedSession is openSession for a login whose second step was
+// also a verification method (verifiedUntil is when that verification's
+// window ends; zero: none).
+func (s *Service) openVerifiedSession(ctx context.Context, acct custos.Account, secondFactor bool, verifiedUntil time.Time, c Client, refund *refundOf) (LoginResult, error) {
 	token, err := custos.NewToken(s.d.Rand)
 	if err != nil {
 		return LoginResult{}, err
@@ -441,7 +448,7 @@ func (s *Service) openSession(ctx context.Context, acct custos.Account, secondFa
 	sess := custos.Session{
 		ID: id, TokenHash: custos.SecretHash(token), AccountID: acct.ID,
 		CreatedAt: now, AuthenticatedAt: now, LastSeenAt: now,
-		ExpiresAt: now.Add(s.cfg.SessionLifetime), SecondFactor: secondFactor,
+		ExpiresAt: now.Add(s.cfg.SessionLifetime), SecondFactor: secondFactor, VerifiedUntil: verifiedUntil,
 		RemoteAddr: c.Addr, UserAgent: truncate(c.UserAgent, 256),
 		PasswordVersion: acct.PasswordVersion,
 	}

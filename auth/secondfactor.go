@@ -226,7 +226,17 @@ func (s *Service) SecondFactor(ctx context.Context, req SecondFactorRequest) (Lo
 	// now: a change since then refuses the session (expired, "enter your
 	// password again"; see openSession).
 	acct.PasswordVersion = f.Data.PasswordVersion
-	res, err := s.openSession(ctx, acct, true, req.Client, nil)
+	// A second step by a method that would also verify the holder for a
+	// sensitive change (R8's operation method when operation protection
+	// is on) counts as that verification: its window opens with the
+	// session. A recovery code never does.
+	var verifiedUntil time.Time
+	if methods, err := s.VerificationMethods(ctx, acct); err != nil {
+		return LoginResult{}, err
+	} else if slices.Contains(methods, req.Method) {
+		verifiedUntil = now.Add(s.cfg.VerifiedFor)
+	}
+	res, err := s.openVerifiedSession(ctx, acct, true, verifiedUntil, req.Client, nil)
 	if err != nil {
 		return LoginResult{}, err
 	}
