@@ -181,4 +181,16 @@ func TestBrowserLoginProtection(t *testing.T) {
 	if got := b.text("#account-email"); got != email {
 		t.Errorf("Account Information shows %q", got)
 	}
+
+	// The app's code at login also confirmed it's the holder: the first
+	// sensitive change right after asks for no other code (the one just
+	// used could not be given again).
+	b.open("/account/security")
+	b.click(`#setting-login-protection button[type=submit]`)
+	if got := b.path(); got != "/account/security?done=login_off" {
+		t.Fatalf("turning login protection off right after an app-code login went to %s", got)
+	}
+	if got := b.eval(`document.getElementById("setting-login-protection").dataset.state`); got != "off" {
+		t.Fatalf("login protection is %q after turning it off", got)
+	}
 }
