@@ -71,6 +71,11 @@ type Config struct {
 	// DeliveryPoll is how often the delivery workers look for due
 	// messages (queue.DefaultPollInterval when zero); tests shorten it.
 	DeliveryPoll time.Duration
+	// MetricsTrusted are the client addresses that may read /metrics on
+	// the main handler (loopback only when empty); with MetricsElsewhere
+	// the main handler has no /metrics and App.Metrics serves it.
+	MetricsTrusted   []netip.Prefix
+	MetricsElsewhere bool
 }
 
 // App is a built server process.
@@ -94,6 +99,9 @@ type App struct {
 	// Queue holds every outgoing message until a worker delivers it;
 	// Start starts this process's workers.
 	Queue *queue.Queue
+	// Metrics serves /metrics on a listener of its own; nil unless
+	// Config.MetricsElsewhere.
+	Metrics http.Handler
 }
 
 // Build opens and migrates the database and wires everything.
@@ -152,6 +160,10 @@ func Build(ctx context.Context, cfg Config) (*App, error) {
 		return nil, fmt.Errorf("migrate: %w", err)
 	}
 	reg := server.NewRegistry()
+	// Every security event and staff action, once committed: one log line
+	// and a count each.
+	store.Observe(newSecurityEvents(cfg.Logger, reg).observer())
+	registerPools(reg, store)
 	// Messages wait in the database, sealed under the key ring, for the
 	// workers: a change writes its messages in its own transaction (the
 	// store's outbox), and nothing waits for a mail server or a gateway.
@@ -234,13 +246,20 @@ func Build(ctx context.Context, cfg Config) (*App, error) {
 		Collabs:  collabs,
 		Clock:    cfg.Clock, Outbox: outbox,
 		SecureCookies: cfg.PublicURL.Scheme == "https",
+		// The API registered custos_logins_total first; the pages count
+		// in the same series.
+		Metrics: reg,
 	})
 	a.Handler = server.New(server.Config{
 		Store: store, Hasher: hasher, Rand: cfg.Rand, Logger: cfg.Logger,
 		Resolver: requestinfo.Resolver{TrustedProxies: cfg.TrustedProxies},
 		Registry: reg, Transports: []server.Registrar{apiT, webT},
-		HSTS: cfg.PublicURL.Scheme == "https",
+		HSTS:           cfg.PublicURL.Scheme == "https",
+		MetricsTrusted: cfg.MetricsTrusted, MetricsElsewhere: cfg.MetricsElsewhere,
 	})
+	if cfg.MetricsElsewhere {
+		a.Metrics = server.MetricsHandler(reg)
+	}
 	return a, nil
 }
 

@@ -64,7 +64,7 @@ func (w *worker) Work(ctx context.Context, job *river.Job[deliverArgs]) error {
 	}
 	err = q.cfg.Deliver(ctx, m)
 	if err == nil {
-		q.metrics.count(channel, outcomeSent)
+		q.metrics.sent(channel, m)
 		return nil
 	}
 	// Transports keep codes out of their errors; this is a second guard.

@@ -69,6 +69,42 @@ func (rs Resolver) trusted(a netip.Addr) bool {
 	return false
 }
 
+// proxyHeaders are the headers a proxy adds to what it forwards.
+var proxyHeaders = []string{"X-Forwarded-For", "X-Forwarded-Host", "X-Forwarded-Proto", "X-Real-Ip", "Forwarded", "Via"}
+
+// UnknownProxy reports whether r came through a proxy that is not trusted:
+// it carries a header a proxy adds, and its socket peer is not one of the
+// TrustedProxies. The socket peer of such a request is the proxy, not the
+// client, so its address vouches for nothing (a proxy on this machine
+// makes every request look like one from loopback).
+func (rs Resolver) UnknownProxy(r *http.Request) bool {
+	forwarded := false
+	for _, h := range proxyHeaders {
+		if r.Header.Get(h) != "" {
+			forwarded = true
+			break
+		}
+	}
+	if !forwarded {
+		return false
+	}
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		host = r.RemoteAddr
+	}
+	peer, err := netip.ParseAddr(host)
+	return err != nil || !rs.trusted(peer.Unmap())
+}
+
+// Logger returns the request's logger in ctx, tagged with its id, or
+// fallback outside a request.
+func Logger(ctx context.Context, fallback *slog.Logger) *slog.Logger {
+	if info, ok := ctx.Value(key{}).(Info); ok && info.Logger != nil {
+		return info.Logger
+	}
+	return fallback
+}
+
 // ClientAddr returns the client's IP address for r.
 func (rs Resolver) ClientAddr(r *http.Request) string {
 	host, _, err := net.SplitHostPort(r.RemoteAddr)

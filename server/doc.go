@@ -7,7 +7,11 @@
 // query that is not clean text (a NUL or invalid UTF-8: 400 before any
 // route), cross-origin protection, per-route metrics), plus /healthz,
 // /readyz (the store's Ping) and /metrics (Prometheus, with the password
-// Hasher's queue depth, in-flight and total computations). A request whose
+// Hasher's queue depth, in-flight and total computations; answered only to
+// the clients in Config.MetricsTrusted — loopback by default — and to no
+// one through a proxy that is not trusted, or left to MetricsHandler on a
+// listener of its own). Static files, health checks and scrapes log their
+// request line at debug, everything else at info. A request whose
 // client hung up is logged and counted under the status the transports
 // record for it, 499 (httperr.StatusClientClosedRequest), never as a 5xx.
 //

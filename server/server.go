@@ -6,7 +6,9 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/custos/custos"
@@ -36,6 +38,24 @@ type Config struct {
 	// the public URL is https: TLS usually ends at a proxy in front, so
 	// the request itself says nothing about how browsers reach us.
 	HSTS bool
+	// MetricsTrusted are the client addresses (as the Resolver finds
+	// them) that may read /metrics here; others get 404. None means
+	// loopback only.
+	MetricsTrusted []netip.Prefix
+	// MetricsElsewhere leaves /metrics out of this handler: it is served
+	// on a listener of its own, by MetricsHandler.
+	MetricsElsewhere bool
+}
+
+// loopbackOnly is the default of Config.MetricsTrusted.
+var loopbackOnly = []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("::1/128")}
+
+// MetricsHandler serves reg at GET /metrics and nothing else, for a
+// listener of its own (--metrics-addr).
+func MetricsHandler(reg *prometheus.Registry) http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	return mux
 }
 
 // NewRegistry returns a metrics registry with the Go and process collectors.
@@ -74,7 +94,9 @@ func New(cfg Config) http.Handler {
 		}
 		io.WriteString(w, "ready\n")
 	})
-	mux.Handle("GET /metrics", promhttp.HandlerFor(cfg.Registry, promhttp.HandlerOpts{}))
+	if !cfg.MetricsElsewhere {
+		mux.Handle("GET /metrics", metricsGate(cfg, promhttp.HandlerFor(cfg.Registry, promhttp.HandlerOpts{})))
+	}
 
 	csrf := http.NewCrossOriginProtection()
 	var h http.Handler = mux
@@ -87,6 +109,38 @@ func New(cfg Config) http.Handler {
 	return h
 }
 
+// metricsGate lets only clients in cfg.MetricsTrusted read the metrics and
+// answers anyone else as an unknown path. A request that came through a
+// proxy not in --trusted-proxies is refused whatever its socket peer: a
+// proxy on this machine would make the whole internet look like loopback.
+func metricsGate(cfg Config, next http.Handler) http.Handler {
+	trusted := cfg.MetricsTrusted
+	if len(trusted) == 0 {
+		trusted = loopbackOnly
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		addr, err := netip.ParseAddr(requestinfo.From(r.Context()).ClientAddr)
+		if err != nil || cfg.Resolver.UnknownProxy(r) || !containsAddr(trusted, addr.Unmap()) {
+			http.NotFound(w, r)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+func containsAddr(prefixes []netip.Prefix, a netip.Addr) bool {
+	for _, p := range prefixes {
+		if p.Contains(a) {
+			return true
+		}
+	}
+	return false
+}
+
+// quietRoutes log their request line at debug when they succeed: static
+// files, health checks and scrapes would otherwise drown the rest.
+var quietRoutes = map[string]bool{"GET /static/": true, "GET /healthz": true, "GET /readyz": true, "GET /metrics": true}
+
 func withRequestInfo(next http.Handler, cfg Config) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		var b [8]byte
@@ -97,13 +151,31 @@ func withRequestInfo(next http.Handler, cfg Config) http.Handler {
 		w.Header().Set("X-Request-Id", id)
 		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
 		start := time.Now()
-		next.ServeHTTP(rec, r.WithContext(requestinfo.With(r.Context(), info)))
-		// Only the path: query strings may carry secrets.
-		info.Logger.LogAttrs(r.Context(), slog.LevelInfo, "request",
-			slog.String("method", r.Method), slog.String("path", r.URL.Path),
+		inner := r.WithContext(requestinfo.With(r.Context(), info))
+		next.ServeHTTP(rec, inner)
+		level := slog.LevelInfo
+		if rec.status < 400 && quietRoutes[inner.Pattern] {
+			level = slog.LevelDebug
+		}
+		info.Logger.LogAttrs(r.Context(), level, "request",
+			slog.String("method", r.Method), slog.String("path", loggedPath(inner)),
 			slog.Int("status", rec.status), slog.String("client", addr),
 			slog.Int64("duration_us", time.Since(start).Microseconds()))
 	})
+}
+
+// loggedPath is the path a request line shows: never the query (it may
+// carry secrets), and for a route with parameters its template
+// (/api/v1/staff/enrol/{token}), since a parameter may be a token or a
+// flow's secret id.
+func loggedPath(r *http.Request) string {
+	if strings.Contains(strings.ReplaceAll(r.Pattern, "{$}", ""), "{") {
+		if _, path, ok := strings.Cut(r.Pattern, " "); ok {
+			return path
+		}
+		return r.Pattern
+	}
+	return r.URL.Path
 }
 
 func recoverPanics(next http.Handler) http.Handler {

@@ -47,6 +47,7 @@ func (db *DB) insertAudit(ctx context.Context, ex execer, ev custos.AuditEvent) 
 		}
 		return fmt.Errorf("sqlstore: append audit: %w", err)
 	}
+	db.heardAudit(ctx, ex, ev)
 	if len(ev.Notify) == 0 {
 		return nil
 	}

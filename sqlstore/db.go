@@ -41,9 +41,10 @@ const sqlitePragmas = "_pragma=busy_timeout(5000)&_pragma=foreign_keys(1)"
 // use.
 type DB struct {
 	dialect string
-	w       *sql.DB // writes and transactions
-	r       *sql.DB // plain reads; the same pool as w on PostgreSQL
-	outbox  Outbox  // nil until SetOutbox
+	w       *sql.DB    // writes and transactions
+	r       *sql.DB    // plain reads; the same pool as w on PostgreSQL
+	outbox  Outbox     // nil until SetOutbox
+	obs     *observers // nil until Observe
 }
 
 // Outbox writes a change's messages (AuditEvent.Notify, the message of
@@ -278,12 +279,16 @@ func (db *DB) inTxWith(ctx context.Context, opts *sql.TxOptions, fn func(tx *sql
 	// SQLite: the only write connection) is ever left held. A no-op after
 	// Commit.
 	defer tx.Rollback()
+	// The observer hears of the events written in tx only once it has
+	// committed; this drops them otherwise (a no-op after a commit).
+	defer db.settled(ctx, tx, false)
 	if err := fn(tx); err != nil {
 		return err
 	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("sqlstore: commit: %w", err)
 	}
+	db.settled(ctx, tx, true)
 	return nil
 }
 

@@ -305,6 +305,7 @@ func (db *DB) insertStaffEvent(ctx context.Context, ex execer, ev custos.StaffEv
 		}
 		return fmt.Errorf("sqlstore: append staff event: %w", err)
 	}
+	db.heardStaff(ctx, ex, ev)
 	return nil
 }
 

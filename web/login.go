@@ -152,6 +152,7 @@ func (wb *Web) login(w http.ResponseWriter, r *http.Request) error {
 		req.Captcha = &auth.CaptchaAnswer{ID: id, Answer: r.PostForm.Get("captcha_answer")}
 	}
 	res, err := wb.auth.Login(r.Context(), req)
+	wb.countLogin(res.Next, err)
 	if err != nil {
 		if !wb.loginProblem(&v, err) {
 			return err

@@ -26,6 +26,7 @@ import (
 	"github.com/custos/custos/subaccount"
 	"github.com/custos/custos/ticket"
 	"github.com/custos/custos/upload"
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 // maxFormBytes bounds a form body; no page posts more than a few fields.
@@ -58,6 +59,9 @@ type Deps struct {
 	// SecureCookies marks the session cookie Secure and gives it the
 	// __Host- prefix. Set it whenever people reach the server over HTTPS.
 	SecureCookies bool
+	// Metrics is where the pages count their logins (custos_logins_total,
+	// the API's series); may be nil.
+	Metrics prometheus.Registerer
 }
 
 // Web serves the HTML pages.
@@ -76,6 +80,7 @@ type Web struct {
 	readOutbox func() ([]OutboxMessage, error)
 	cookie     cookieConfig
 	pages      map[string]map[string]*template.Template // language → page → template
+	logins     *prometheus.CounterVec
 }
 
 // New returns the pages, parsing every template once. It panics when a
@@ -99,6 +104,7 @@ func New(d Deps) *Web {
 		readOutbox: d.Outbox,
 		cookie:     newCookieConfig(d.SecureCookies),
 		pages:      mustParsePages(),
+		logins:     newLoginCounter(d.Metrics),
 	}
 }
 

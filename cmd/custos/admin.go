@@ -187,7 +187,30 @@ func parseAdmin(args []string, stdout io.Writer) (adminJob, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: %v", name, err)
 	}
-	return job, nil
+	target := ""
+	if cmd.pos == "EMAIL" {
+		target = pos[0]
+	}
+	return loggedAdmin(cmd.words, target, job), nil
+}
+
+// loggedAdmin is job logging, once it has run, one line: which admin
+// command, by whom, on which email (never a file's content or a flag's
+// value), and whether it worked.
+func loggedAdmin(words, target string, job adminJob) adminJob {
+	return func(ctx context.Context, cfg app.Config, out io.Writer) error {
+		err := job(ctx, cfg, out)
+		attrs := []any{"command", words, "actor", cliActor()}
+		if target != "" {
+			attrs = append(attrs, "target", target)
+		}
+		if err != nil {
+			cfg.Logger.Warn("admin action failed", append(attrs, "err", err.Error())...)
+		} else {
+			cfg.Logger.Info("admin action", attrs...)
+		}
+		return err
+	}
 }
 
 // adminCommandList lists the commands, or with group those under it

@@ -40,6 +40,7 @@ type options struct {
 	uploadMaxFileMB, uploadMaxFiles                                        int
 	ticketUnbindApprovals, ticketPhoneApprovals                            int
 	ticketUnbindWait, ticketPhoneWait                                      time.Duration
+	metricsAddr, metricsTrusted                                            string
 }
 
 func newFlagSet(name string, o *options) *flag.FlagSet {
@@ -75,6 +76,8 @@ func newFlagSet(name string, o *options) *flag.FlagSet {
 	fs.IntVar(&o.ticketPhoneApprovals, "ticket-phone-approvals", ticket.DefaultConfig.ApprovalsChangePhone, "different staff approvals a change_phone ticket needs")
 	fs.DurationVar(&o.ticketUnbindWait, "ticket-unbind-wait", ticket.DefaultConfig.WaitUnbindMFA, "waiting period between the last approval of an unbind_mfa ticket and the unbinding")
 	fs.DurationVar(&o.ticketPhoneWait, "ticket-phone-wait", ticket.DefaultConfig.WaitChangePhone, "waiting period between the approval of a change_phone ticket and the new phone")
+	fs.StringVar(&o.metricsAddr, "metrics-addr", "", "serve /metrics on this host:port of its own, and not on --addr")
+	fs.StringVar(&o.metricsTrusted, "metrics-trusted", "127.0.0.0/8,::1", "comma-separated client addresses/CIDRs that may read /metrics on --addr (others get 404)")
 	return fs
 }
 
@@ -305,6 +308,15 @@ func buildConfig(o options, cmd string, rnd io.Reader) (app.Config, error) {
 	}
 	c.Tickets = ticket.Config{ApprovalsUnbindMFA: o.ticketUnbindApprovals, ApprovalsChangePhone: o.ticketPhoneApprovals,
 		WaitUnbindMFA: o.ticketUnbindWait, WaitChangePhone: o.ticketPhoneWait}
+	if o.metricsAddr != "" {
+		if _, _, err := net.SplitHostPort(o.metricsAddr); err != nil || o.metricsAddr == o.addr {
+			return c, fmt.Errorf("--metrics-addr %q: want host:port, not --addr's", o.metricsAddr)
+		}
+		c.MetricsElsewhere = true
+	}
+	if c.MetricsTrusted, err = requestinfo.ParsePrefixes(o.metricsTrusted); err != nil {
+		return c, fmt.Errorf("--metrics-trusted: %v", err)
+	}
 	c.Clock = custos.SystemClock{}
 	c.Rand = rnd
 	return c, nil

@@ -124,7 +124,7 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer) in
 	case "admin":
 		err = job(ctx, cfg, stdout)
 	default:
-		err = serve(ctx, cfg, o.addr)
+		err = serve(ctx, cfg, o.addr, o.metricsAddr)
 	}
 	if err != nil {
 		fmt.Fprintln(stderr, "custos:", err)
@@ -193,7 +193,7 @@ func migrate(ctx context.Context, cfg app.Config) error {
 	return nil
 }
 
-func serve(ctx context.Context, cfg app.Config, addr string) error {
+func serve(ctx context.Context, cfg app.Config, addr, metricsAddr string) error {
 	a, err := app.Build(ctx, cfg)
 	if err != nil {
 		return err
@@ -203,6 +203,14 @@ func serve(ctx context.Context, cfg app.Config, addr string) error {
 	if err != nil {
 		return fmt.Errorf("--addr: %v", err)
 	}
+	var metricsLn net.Listener
+	if metricsAddr != "" {
+		if metricsLn, err = net.Listen("tcp", metricsAddr); err != nil {
+			ln.Close()
+			return fmt.Errorf("--metrics-addr: %v", err)
+		}
+	}
+	warnDelivery(cfg)
 	if cfg.Dev {
 		cfg.Logger.Warn("DEVELOPMENT MODE (--dev, or a bare start on this machine): production checks are relaxed; every code is readable at /dev/outbox from this machine only; give --public-url and --deliver for production")
 	}
@@ -224,10 +232,15 @@ func serve(ctx context.Context, cfg app.Config, addr string) error {
 	if err := a.Start(ctx); err != nil {
 		return err
 	}
-	errc := make(chan error, 1)
+	errc := make(chan error, 2)
 	go func() { errc <- srv.Serve(ln) }()
-	cfg.Logger.Info("custos listening", "addr", ln.Addr().String(), "public_url", cfg.PublicURL.String(),
-		"db", a.Store.Dialect(), "outbox", a.OutboxDir)
+	var metricsSrv *http.Server
+	if metricsLn != nil {
+		metricsSrv = &http.Server{Handler: a.Metrics, ReadHeaderTimeout: 10 * time.Second, WriteTimeout: 30 * time.Second,
+			ErrorLog: srv.ErrorLog}
+		go func() { errc <- metricsSrv.Serve(metricsLn) }()
+	}
+	logServing(cfg, a, ln, metricsLn)
 	select {
 	case err := <-errc:
 		return err
@@ -236,6 +249,9 @@ func serve(ctx context.Context, cfg app.Config, addr string) error {
 	cfg.Logger.Info("shutting down: finishing in-flight requests")
 	shutCtx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
+	if metricsSrv != nil {
+		metricsSrv.Shutdown(shutCtx)
+	}
 	if err := srv.Shutdown(shutCtx); err != nil {
 		return fmt.Errorf("shutdown: %w", err)
 	}

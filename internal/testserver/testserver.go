@@ -9,6 +9,7 @@ import (
 	"crypto/rand"
 	"encoding/json"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -52,6 +53,8 @@ type Options struct {
 	// every submission at once ("" is staff review).
 	Identity         identity.Config
 	IdentityVerifier string
+	// Logger receives the server's log (nothing when nil).
+	Logger *slog.Logger
 }
 
 // Env is a running test server.
@@ -98,6 +101,7 @@ func Start(t testing.TB, o Options) *Env {
 		DB: o.DSN, PublicURL: public, Dev: true, Deliver: deliver, MailFrom: "custos@localhost",
 		Captcha: "test", Keys: keys, Argon2: o.Argon2, Auth: o.Auth, Clock: o.Clock, Rand: rand.Reader,
 		DeliveryPoll: 10 * time.Millisecond, Identity: o.Identity, IdentityVerifier: o.IdentityVerifier,
+		Logger: o.Logger,
 	})
 	if err != nil {
 		t.Fatalf("app.Build: %v", err)
