@@ -71,6 +71,10 @@ type Config struct {
 	// DeliveryPoll is how often the delivery workers look for due
 	// messages (queue.DefaultPollInterval when zero); tests shorten it.
 	DeliveryPoll time.Duration
+	// ReturnHosts are the hosts (host or host:port) besides PublicURL's
+	// that the login page may return to after sign-in: the sites a
+	// reverse proxy guards with forward authentication.
+	ReturnHosts []string
 }
 
 // App is a built server process.
@@ -222,7 +226,8 @@ func Build(ctx context.Context, cfg Config) (*App, error) {
 		a.OutboxDir = d.Path()
 	}
 	apiT := api.New(api.Deps{Auth: svc, MFA: mfas, Binding: bindings, Recovery: recoveries,
-		Identity: identities, Staff: staffs, Tickets: tickets, SubUsers: subusers, Collabs: collabs, Uploads: uploads, Clock: cfg.Clock, Metrics: reg})
+		Identity: identities, Staff: staffs, Tickets: tickets, SubUsers: subusers, Collabs: collabs, Uploads: uploads, Clock: cfg.Clock, Metrics: reg,
+		SessionCookie: sessionCookieName(cfg.PublicURL), LoginURL: publicURL + "/login"})
 	var outbox func() ([]web.OutboxMessage, error)
 	if a.OutboxDir != "" {
 		outbox = OutboxReader(a.OutboxDir)
@@ -234,6 +239,7 @@ func Build(ctx context.Context, cfg Config) (*App, error) {
 		Collabs:  collabs,
 		Clock:    cfg.Clock, Outbox: outbox,
 		SecureCookies: cfg.PublicURL.Scheme == "https",
+		ReturnHosts:   returnHosts(cfg.PublicURL, cfg.ReturnHosts),
 	})
 	a.Handler = server.New(server.Config{
 		Store: store, Hasher: hasher, Rand: cfg.Rand, Logger: cfg.Logger,
@@ -275,4 +281,19 @@ func (a *App) Close() error {
 	defer cancel()
 	err := a.Queue.Stop(ctx)
 	return errors.Join(err, a.Store.Close())
+}
+
+// sessionCookieName is the pages' session cookie's name, which the API's
+// forward-auth endpoint reads too.
+func sessionCookieName(public *url.URL) string {
+	if public.Scheme == "https" {
+		return web.SecureCookieName
+	}
+	return web.InsecureCookieName
+}
+
+// returnHosts is the login page's allow-list of return hosts: the public
+// URL's own and the configured ones.
+func returnHosts(public *url.URL, extra []string) []string {
+	return append([]string{public.Host}, extra...)
 }

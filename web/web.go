@@ -58,6 +58,11 @@ type Deps struct {
 	// SecureCookies marks the session cookie Secure and gives it the
 	// __Host- prefix. Set it whenever people reach the server over HTTPS.
 	SecureCookies bool
+	// ReturnHosts are the hosts (host, or host:port) the login page may
+	// send the browser back to after sign-in, as its rd parameter asks:
+	// the public URL's and the sites a reverse proxy guards with forward
+	// authentication. Local paths are always allowed.
+	ReturnHosts []string
 }
 
 // Web serves the HTML pages.
@@ -76,6 +81,8 @@ type Web struct {
 	readOutbox func() ([]OutboxMessage, error)
 	cookie     cookieConfig
 	pages      map[string]map[string]*template.Template // language → page → template
+
+	returnHosts []string // Deps.ReturnHosts (returnto.go)
 }
 
 // New returns the pages, parsing every template once. It panics when a
@@ -99,6 +106,8 @@ func New(d Deps) *Web {
 		readOutbox: d.Outbox,
 		cookie:     newCookieConfig(d.SecureCookies),
 		pages:      mustParsePages(),
+
+		returnHosts: d.ReturnHosts,
 	}
 }
 
