@@ -59,7 +59,9 @@ func wantPrincipal(t *testing.T, what string, resp *http.Response, body []byte, 
 	}
 }
 
-func bearer(token string) map[string]string { return map[string]string{"Authorization": "Bearer " + token} }
+func bearer(token string) map[string]string {
+	return map[string]string{"Authorization": "Bearer " + token}
+}
 
 func sessionCookie(token string) map[string]string {
 	return map[string]string{"Cookie": "custos_session=" + token}
