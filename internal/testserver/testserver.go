@@ -52,6 +52,9 @@ type Options struct {
 	// every submission at once ("" is staff review).
 	Identity         identity.Config
 	IdentityVerifier string
+	// ReturnHosts are the hosts besides its own that the login page may
+	// return to (app.Config.ReturnHosts).
+	ReturnHosts []string
 }
 
 // Env is a running test server.
@@ -98,6 +101,7 @@ func Start(t testing.TB, o Options) *Env {
 		DB: o.DSN, PublicURL: public, Dev: true, Deliver: deliver, MailFrom: "custos@localhost",
 		Captcha: "test", Keys: keys, Argon2: o.Argon2, Auth: o.Auth, Clock: o.Clock, Rand: rand.Reader,
 		DeliveryPoll: 10 * time.Millisecond, Identity: o.Identity, IdentityVerifier: o.IdentityVerifier,
+		ReturnHosts: o.ReturnHosts,
 	})
 	if err != nil {
 		t.Fatalf("app.Build: %v", err)
