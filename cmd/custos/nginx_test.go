@@ -63,8 +63,8 @@ func freePort(t *testing.T) int {
 	return l.Addr().(*net.TCPAddr).Port
 }
 
-// nginxConf is the test's nginx: the example of docs/forward-auth.md with
-// every path inside dir, on a loopback port, in the foreground.
+// nginxConf is the test's nginx: in the foreground, every path inside
+// dir, on a loopback port, serving the locations of docs/forward-auth.md.
 const nginxConf = `
 daemon off;
 master_process off;
@@ -83,34 +83,7 @@ http {
     server {
         listen 127.0.0.1:{{port}};
 
-        location = /_custos_auth {
-            internal;
-            proxy_pass {{custos}}/api/v1/forward-auth;
-            proxy_method GET;
-            proxy_pass_request_body off;
-            proxy_set_header Content-Length "";
-            proxy_set_header X-Original-URL $scheme://$http_host$request_uri;
-        }
-
-        location / {
-            auth_request /_custos_auth;
-            auth_request_set $custos_account_id      $upstream_http_x_custos_account_id;
-            auth_request_set $custos_principal       $upstream_http_x_custos_principal;
-            auth_request_set $custos_root_account_id $upstream_http_x_custos_root_account_id;
-            auth_request_set $custos_user_name       $upstream_http_x_custos_user_name;
-            auth_request_set $custos_second_factor   $upstream_http_x_custos_second_factor;
-            auth_request_set $custos_verified_until  $upstream_http_x_custos_verified_until;
-            auth_request_set $custos_login           $upstream_http_x_custos_login;
-            error_page 401 =302 $custos_login;
-
-            proxy_set_header X-Custos-Account-Id      $custos_account_id;
-            proxy_set_header X-Custos-Principal       $custos_principal;
-            proxy_set_header X-Custos-Root-Account-Id $custos_root_account_id;
-            proxy_set_header X-Custos-User-Name       $custos_user_name;
-            proxy_set_header X-Custos-Second-Factor   $custos_second_factor;
-            proxy_set_header X-Custos-Verified-Until  $custos_verified_until;
-            proxy_pass {{upstream}};
-        }
+{{locations}}
     }
 }
 `
@@ -120,7 +93,10 @@ http {
 func startNginx(t *testing.T, bin, port, custos, upstream string) string {
 	t.Helper()
 	dir := t.TempDir()
-	conf := strings.NewReplacer("{{dir}}", dir, "{{port}}", port, "{{custos}}", custos, "{{upstream}}", upstream).Replace(nginxConf)
+	doc := forwardAuthDoc(t)
+	locations := docBlock(t, doc, "location = /_custos_auth {") + "\n" + docBlock(t, doc, "location / {")
+	locations = strings.NewReplacer("http://custos", custos, "http://app", upstream).Replace(locations)
+	conf := strings.NewReplacer("{{dir}}", dir, "{{port}}", port, "{{locations}}", locations).Replace(nginxConf)
 	confPath := filepath.Join(dir, "nginx.conf")
 	if err := os.WriteFile(confPath, []byte(conf), 0o600); err != nil {
 		t.Fatal(err)
@@ -153,6 +129,64 @@ func startNginx(t *testing.T, bin, port, custos, upstream string) string {
 			t.Fatalf("nginx did not listen on %s\n%s\n%s", port, out, errorLog())
 		}
 		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// forwardAuthDoc returns the nginx example of docs/forward-auth.md.
+func forwardAuthDoc(t *testing.T) string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("..", "..", "docs", "forward-auth.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, rest, ok := strings.Cut(string(b), "```nginx\n")
+	block, _, closed := strings.Cut(rest, "```")
+	if !ok || !closed {
+		t.Fatal("docs/forward-auth.md has no nginx example")
+	}
+	return block
+}
+
+// docBlock returns the block of the example that starts with the line
+// head, up to its closing brace.
+func docBlock(t *testing.T, doc, head string) string {
+	t.Helper()
+	var out []string
+	depth := 0
+	for _, line := range strings.Split(doc, "\n") {
+		if len(out) == 0 && strings.TrimSpace(line) != head {
+			continue
+		}
+		out = append(out, line)
+		depth += strings.Count(line, "{") - strings.Count(line, "}")
+		if depth == 0 {
+			return strings.Join(out, "\n")
+		}
+	}
+	t.Fatalf("docs/forward-auth.md: no whole block %q", head)
+	return ""
+}
+
+// TestForwardAuthDocConfig: the whole nginx example of
+// docs/forward-auth.md passes nginx -t (on a loopback port, without TLS).
+func TestForwardAuthDocConfig(t *testing.T) {
+	bin := nginxBinary(t)
+	dir := t.TempDir()
+	example := forwardAuthDoc(t)
+	if !strings.Contains(example, "listen 443 ssl;") {
+		t.Fatal("the example no longer listens on 443 ssl; update this test")
+	}
+	example = strings.Replace(example, "listen 443 ssl;", "listen 127.0.0.1:"+strconv.Itoa(freePort(t))+";", 1)
+	conf := strings.NewReplacer("{{dir}}", dir, "{{port}}", "0", "{{locations}}", "").Replace(nginxConf)
+	// The example's http-level blocks replace the test's server block.
+	conf = conf[:strings.Index(conf, "    server {")] + example + "}\n"
+	confPath := filepath.Join(dir, "nginx.conf")
+	if err := os.WriteFile(confPath, []byte(conf), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command(bin, "-t", "-p", dir, "-c", confPath, "-e", filepath.Join(dir, "error.log")).CombinedOutput()
+	if err != nil {
+		t.Fatalf("nginx -t on the documented example: %v\n%s\n%s", err, out, conf)
 	}
 }
 
