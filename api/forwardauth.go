@@ -41,6 +41,10 @@ const (
 	HeaderOriginalURL = "X-Original-URL"
 )
 
+// maxOriginalURL is the longest X-Original-URL the login URL carries (the
+// login page's own limit on its rd parameter).
+const maxOriginalURL = 2048
+
 // forwardAuth answers a reverse proxy's authentication subrequest (nginx
 // auth_request, a forward-auth middleware): 200 with the principal in the
 // headers and no body, or 401. It reads the bearer token, or else the
@@ -97,7 +101,9 @@ func (a *API) requestToken(r *http.Request) string {
 // parameter; the page itself decides whether it may go there), or the
 // plain login page when the proxy named no original URL.
 func (a *API) loginFor(original string) string {
-	if original == "" {
+	// The login page follows no longer target, and a longer header could
+	// overflow the proxy's buffer for the answer's headers.
+	if original == "" || len(original) > maxOriginalURL {
 		return a.loginURL
 	}
 	return a.loginURL + "?" + url.Values{"rd": {original}}.Encode()

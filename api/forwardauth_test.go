@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -83,6 +84,10 @@ func TestForwardAuth(t *testing.T) {
 		login, err := url.Parse(resp.Header.Get(api.HeaderLogin))
 		if resp.StatusCode != http.StatusUnauthorized || err != nil || login.Scheme+"://"+login.Host+login.Path != loginPage || login.Query().Get("rd") != original {
 			t.Fatalf("signed out with X-Original-URL: %d %q", resp.StatusCode, resp.Header.Get(api.HeaderLogin))
+		}
+		resp, _ = forwardAuth(t, env, map[string]string{api.HeaderOriginalURL: "https://app.example.com/" + strings.Repeat("a", 2048)})
+		if resp.StatusCode != http.StatusUnauthorized || resp.Header.Get(api.HeaderLogin) != loginPage {
+			t.Fatalf("signed out with a too long X-Original-URL: %d %q", resp.StatusCode, resp.Header.Get(api.HeaderLogin))
 		}
 		id := env.SignUp(t, "fay@example.com", goodPassword)
 		tok := env.Login(t, "fay@example.com", goodPassword)

@@ -4,6 +4,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 )
 
@@ -31,7 +32,7 @@ func (c cookieConfig) returnName() string {
 
 // returnTarget returns rd, re-encoded, when the login may send the browser
 // there: a local path ("/…", never "//…" or a backslash a browser reads as
-// another host), or an http(s) URL whose host is one of Deps.ReturnHosts.
+// another host, nor a dot segment), or an http(s) URL whose host is one of Deps.ReturnHosts.
 // Anything else — another host, another scheme, credentials in the URL, a
 // control character — is refused, so the login page is no open redirect.
 func (wb *Web) returnTarget(rd string) (string, bool) {
@@ -48,7 +49,7 @@ func (wb *Web) returnTarget(rd string) (string, bool) {
 		return "", false
 	}
 	if u.Scheme == "" && u.Host == "" {
-		if !strings.HasPrefix(rd, "/") || strings.HasPrefix(rd, "//") {
+		if !strings.HasPrefix(rd, "/") || strings.HasPrefix(rd, "//") || hasDotSegment(u.Path) {
 			return "", false
 		}
 		return u.String(), true
@@ -57,6 +58,12 @@ func (wb *Web) returnTarget(rd string) (string, bool) {
 		return "", false
 	}
 	return u.String(), true
+}
+
+// hasDotSegment reports whether p has a "." or ".." segment, which
+// http.Redirect would resolve into another path than the one checked.
+func hasDotSegment(p string) bool {
+	return slices.Contains(strings.Split(p, "/"), ".") || slices.Contains(strings.Split(p, "/"), "..")
 }
 
 // returnHostAllowed reports whether u's host is on the allow-list. An

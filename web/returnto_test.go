@@ -3,6 +3,7 @@ package web_test
 import (
 	"net/http"
 	"net/url"
+	"strings"
 	"testing"
 
 	"github.com/custos/custos/internal/testserver"
@@ -27,6 +28,10 @@ func TestLoginReturnTarget(t *testing.T) {
 		{name: "an allowed host over http", rd: "http://app.example.com/", followed: true},
 		{name: "an allowed host in capitals", rd: "https://APP.Example.com/x", followed: true},
 		{name: "an allowed host and port", rd: "https://tools.example.com:8443/x", followed: true},
+		{name: "encoded slashes stay a local path", rd: "/%2F%2Fevil.example.net", followed: true},
+		{name: "a dot segment", rd: "/.//evil.example.net"},
+		{name: "a dot-dot segment", rd: "/a/..//evil.example.net"},
+		{name: "too long", rd: "/" + strings.Repeat("a", 2048)},
 		{name: "another host", rd: "https://evil.example.net/"},
 		{name: "an allowed host on another port", rd: "https://app.example.com:8443/"},
 		{name: "an allowed host and port without the port", rd: "https://tools.example.com/x"},
