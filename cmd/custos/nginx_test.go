@@ -32,21 +32,21 @@ const envNginx = "CUSTOS_TEST_NGINX"
 // none on a machine that does not require one.
 func nginxBinary(t *testing.T) string {
 	t.Helper()
-	required := os.Getenv("CI") != "" || os.Getenv(envNginx) != ""
-	candidates := []string{os.Getenv(envNginx), "/usr/sbin/nginx"}
-	if p, err := exec.LookPath("nginx"); err == nil {
-		candidates = append(candidates, p)
+	named := os.Getenv(envNginx)
+	candidates := []string{named}
+	if named == "" {
+		candidates = []string{"/usr/sbin/nginx"}
+		if p, err := exec.LookPath("nginx"); err == nil {
+			candidates = append(candidates, p)
+		}
 	}
 	for _, c := range candidates {
-		if c == "" {
-			continue
-		}
 		if fi, err := os.Stat(c); err == nil && !fi.IsDir() && fi.Mode()&0o111 != 0 {
 			return c
 		}
 	}
-	if required {
-		t.Fatalf("nginx is required here (CI or %s is set) but %q is not an executable; install Debian's nginx package", envNginx, os.Getenv(envNginx))
+	if named != "" || os.Getenv("CI") != "" {
+		t.Fatalf("nginx is required here (CI or %s is set) but %q is not an executable; install Debian's nginx package", envNginx, candidates)
 	}
 	t.Skipf("no nginx (set %s, or install Debian's nginx package)", envNginx)
 	return ""
