@@ -38,6 +38,12 @@ type Deps struct {
 	Uploads  *upload.Parser
 	Clock    custos.Clock
 	Metrics  prometheus.Registerer // may be nil
+	// SessionCookie is the name of the pages' session cookie, which the
+	// forward-auth endpoint reads when a request has no bearer token.
+	SessionCookie string
+	// LoginURL is the login page's absolute URL, which a 401 of the
+	// forward-auth endpoint names for the proxy to redirect to.
+	LoginURL string
 }
 
 // API serves /api/v1.
@@ -54,6 +60,8 @@ type API struct {
 	uploads  *upload.Parser
 	clock    custos.Clock
 	logins   *prometheus.CounterVec
+
+	sessionCookie, loginURL string // forward authentication (forwardauth.go)
 }
 
 // New returns the API, registering its metrics with d.Metrics.
@@ -70,6 +78,9 @@ func New(d Deps) *API {
 		collabs:  d.Collabs,
 		uploads:  d.Uploads,
 		clock:    d.Clock,
+
+		sessionCookie: d.SessionCookie,
+		loginURL:      d.LoginURL,
 		logins: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "custos_logins_total",
 			Help: "Password login attempts by outcome (success, or the error code).",
@@ -187,6 +198,7 @@ func Routes() []Route {
 		{"DELETE", "/api/v1/collaborations/{id}", func(a *API) http.Handler { return a.authed(a.endCollaboration) }},
 		{"POST", "/api/v1/collaborations/switch", func(a *API) http.Handler { return a.authed(a.switchAccount) }},
 		{"GET", "/api/v1/openapi.yaml", func(a *API) http.Handler { return a.handle(a.openapi) }},
+		{"GET", "/api/v1/forward-auth", func(a *API) http.Handler { return a.handle(a.forwardAuth) }},
 	}
 }
 

@@ -76,6 +76,10 @@ type Config struct {
 	// the main handler has no /metrics and App.Metrics serves it.
 	MetricsTrusted   []netip.Prefix
 	MetricsElsewhere bool
+	// ReturnHosts are the hosts (host or host:port) besides PublicURL's
+	// that the login page may return to after sign-in: the sites a
+	// reverse proxy guards with forward authentication.
+	ReturnHosts []string
 }
 
 // App is a built server process.
@@ -234,7 +238,8 @@ func Build(ctx context.Context, cfg Config) (*App, error) {
 		a.OutboxDir = d.Path()
 	}
 	apiT := api.New(api.Deps{Auth: svc, MFA: mfas, Binding: bindings, Recovery: recoveries,
-		Identity: identities, Staff: staffs, Tickets: tickets, SubUsers: subusers, Collabs: collabs, Uploads: uploads, Clock: cfg.Clock, Metrics: reg})
+		Identity: identities, Staff: staffs, Tickets: tickets, SubUsers: subusers, Collabs: collabs, Uploads: uploads, Clock: cfg.Clock, Metrics: reg,
+		SessionCookie: sessionCookieName(cfg.PublicURL), LoginURL: publicURL + "/login"})
 	var outbox func() ([]web.OutboxMessage, error)
 	if a.OutboxDir != "" {
 		outbox = OutboxReader(a.OutboxDir)
@@ -248,7 +253,8 @@ func Build(ctx context.Context, cfg Config) (*App, error) {
 		SecureCookies: cfg.PublicURL.Scheme == "https",
 		// The API registered custos_logins_total first; the pages count
 		// in the same series.
-		Metrics: reg,
+		Metrics:     reg,
+		ReturnHosts: returnHosts(cfg.PublicURL, cfg.ReturnHosts),
 	})
 	a.Handler = server.New(server.Config{
 		Store: store, Hasher: hasher, Rand: cfg.Rand, Logger: cfg.Logger,
@@ -294,4 +300,19 @@ func (a *App) Close() error {
 	defer cancel()
 	err := a.Queue.Stop(ctx)
 	return errors.Join(err, a.Store.Close())
+}
+
+// sessionCookieName is the pages' session cookie's name, which the API's
+// forward-auth endpoint reads too.
+func sessionCookieName(public *url.URL) string {
+	if public.Scheme == "https" {
+		return web.SecureCookieName
+	}
+	return web.InsecureCookieName
+}
+
+// returnHosts is the login page's allow-list of return hosts: the public
+// URL's own and the configured ones.
+func returnHosts(public *url.URL, extra []string) []string {
+	return append([]string{public.Host}, extra...)
 }

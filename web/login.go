@@ -105,6 +105,8 @@ func (wb *Web) loginCaptchaView(id string, v *loginView) *captchaView {
 }
 
 func (wb *Web) loginForm(w http.ResponseWriter, r *http.Request) error {
+	// Kept first: a browser already signed in goes back there at once.
+	wb.rememberReturn(w, r)
 	if _, ok, err := wb.session(w, r); err != nil {
 		return err
 	} else if ok {

@@ -120,6 +120,11 @@ func (wb *Web) signedIn(h signedInFunc) http.Handler {
 		if next := wb.afterLogin(w, r); next != "" {
 			return redirect(w, r, next)
 		}
+		// And one that forward authentication sent to the login page goes
+		// back to where the browser came from (returnto.go).
+		if next := wb.returnAfterLogin(w, r); next != "" {
+			return redirect(w, r, next)
+		}
 		return h(w, signedInRequest(r, sess), sess)
 	})
 }

@@ -62,6 +62,11 @@ type Deps struct {
 	// Metrics is where the pages count their logins (custos_logins_total,
 	// the API's series); may be nil.
 	Metrics prometheus.Registerer
+	// ReturnHosts are the hosts (host, or host:port) the login page may
+	// send the browser back to after sign-in, as its rd parameter asks:
+	// the public URL's and the sites a reverse proxy guards with forward
+	// authentication. Local paths are always allowed.
+	ReturnHosts []string
 }
 
 // Web serves the HTML pages.
@@ -81,6 +86,8 @@ type Web struct {
 	cookie     cookieConfig
 	pages      map[string]map[string]*template.Template // language → page → template
 	logins     *prometheus.CounterVec
+
+	returnHosts []string // Deps.ReturnHosts (returnto.go)
 }
 
 // New returns the pages, parsing every template once. It panics when a
@@ -105,6 +112,8 @@ func New(d Deps) *Web {
 		cookie:     newCookieConfig(d.SecureCookies),
 		pages:      mustParsePages(),
 		logins:     newLoginCounter(d.Metrics),
+
+		returnHosts: d.ReturnHosts,
 	}
 }
 

@@ -41,6 +41,7 @@ type options struct {
 	ticketUnbindApprovals, ticketPhoneApprovals                            int
 	ticketUnbindWait, ticketPhoneWait                                      time.Duration
 	metricsAddr, metricsTrusted                                            string
+	returnHosts                                                            string
 }
 
 func newFlagSet(name string, o *options) *flag.FlagSet {
@@ -78,6 +79,7 @@ func newFlagSet(name string, o *options) *flag.FlagSet {
 	fs.DurationVar(&o.ticketPhoneWait, "ticket-phone-wait", ticket.DefaultConfig.WaitChangePhone, "waiting period between the approval of a change_phone ticket and the new phone")
 	fs.StringVar(&o.metricsAddr, "metrics-addr", "", "serve /metrics on this host:port of its own, and not on --addr")
 	fs.StringVar(&o.metricsTrusted, "metrics-trusted", "127.0.0.0/8,::1", "comma-separated client addresses/CIDRs that may read /metrics on --addr (others get 404)")
+	fs.StringVar(&o.returnHosts, "return-hosts", "", "comma-separated hosts (host or host:port) besides --public-url's that the login page may return to after sign-in (forward authentication: docs/forward-auth.md)")
 	return fs
 }
 
@@ -239,6 +241,9 @@ func buildConfig(o options, cmd string, rnd io.Reader) (app.Config, error) {
 	if c.TrustedProxies, err = requestinfo.ParsePrefixes(o.trustedProxies); err != nil {
 		return c, fmt.Errorf("--trusted-proxies: %v", err)
 	}
+	if c.ReturnHosts, err = parseReturnHosts(o.returnHosts); err != nil {
+		return c, fmt.Errorf("--return-hosts: %v", err)
+	}
 	if o.sessionIdle < time.Minute || o.sessionLifetime < o.sessionIdle {
 		return c, errors.New("--session-idle/--session-lifetime: idle must be at least 1m and not longer than the lifetime")
 	}
@@ -320,4 +325,22 @@ func buildConfig(o options, cmd string, rnd io.Reader) (app.Config, error) {
 	c.Clock = custos.SystemClock{}
 	c.Rand = rnd
 	return c, nil
+}
+
+// parseReturnHosts reads --return-hosts: host or host:port entries, no
+// scheme, path or credentials.
+func parseReturnHosts(s string) ([]string, error) {
+	var hosts []string
+	for _, h := range strings.Split(s, ",") {
+		h = strings.TrimSpace(h)
+		if h == "" {
+			continue
+		}
+		u, err := url.Parse("http://" + h)
+		if err != nil || u.Host != h || u.Hostname() == "" || u.User != nil {
+			return nil, fmt.Errorf("%q is not a host or host:port", h)
+		}
+		hosts = append(hosts, h)
+	}
+	return hosts, nil
 }

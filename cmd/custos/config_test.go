@@ -83,6 +83,8 @@ func TestConfigRefusals(t *testing.T) {
 		{name: "no ticket approvals", args: []string{"--ticket-unbind-approvals", "0", "--dev"}, wantFlag: "--ticket-unbind-approvals"},
 		{name: "huge uploads", args: []string{"--upload-max-file-mb", "500", "--dev"}, wantFlag: "--upload-max-file-mb"},
 		{name: "bad proxies", args: []string{"--trusted-proxies", "10.0.0.0/99", "--dev"}, wantFlag: "--trusted-proxies"},
+		{name: "bad return hosts", args: []string{"--return-hosts", "https://app.example.com/", "--dev"}, wantFlag: "--return-hosts"},
+		{name: "return hosts", args: []string{"--return-hosts", "app.example.com, app.example.com:8443", "--dev"}},
 		{name: "bad idle", args: []string{"--session-idle", "10s", "--dev"}, wantFlag: "--session-idle"},
 		{name: "env variable", args: []string{"--deliver", smtps}, env: map[string]string{"CUSTOS_CAPTCHA": "test"}, wantFlag: "--captcha"},
 		{name: "bad env duration", env: map[string]string{"CUSTOS_SESSION_IDLE": "soon"}, wantFlag: "--session-idle"},

@@ -55,6 +55,9 @@ type Options struct {
 	IdentityVerifier string
 	// Logger receives the server's log (nothing when nil).
 	Logger *slog.Logger
+	// ReturnHosts are the hosts besides its own that the login page may
+	// return to (app.Config.ReturnHosts).
+	ReturnHosts []string
 }
 
 // Env is a running test server.
@@ -101,7 +104,8 @@ func Start(t testing.TB, o Options) *Env {
 		DB: o.DSN, PublicURL: public, Dev: true, Deliver: deliver, MailFrom: "custos@localhost",
 		Captcha: "test", Keys: keys, Argon2: o.Argon2, Auth: o.Auth, Clock: o.Clock, Rand: rand.Reader,
 		DeliveryPoll: 10 * time.Millisecond, Identity: o.Identity, IdentityVerifier: o.IdentityVerifier,
-		Logger: o.Logger,
+		Logger:      o.Logger,
+		ReturnHosts: o.ReturnHosts,
 	})
 	if err != nil {
 		t.Fatalf("app.Build: %v", err)
