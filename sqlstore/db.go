@@ -44,6 +44,8 @@ type DB struct {
 	w       *sql.DB // writes and transactions
 	r       *sql.DB // plain reads; the same pool as w on PostgreSQL
 	outbox  Outbox  // nil until SetOutbox
+	// webhooks writes security-webhook jobs; nil until SetWebhookOutbox.
+	webhooks WebhookOutbox
 }
 
 // Outbox writes a change's messages (AuditEvent.Notify, the message of
