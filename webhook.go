@@ -178,4 +178,7 @@ type WebhookStore interface {
 	// WebhookDeliveries returns the hook's attempts, newest first, at most
 	// limit (none when limit <= 0).
 	WebhookDeliveries(ctx context.Context, webhookID string, limit int) ([]WebhookDelivery, error)
+	// DeleteWebhookDeliveries deletes every hook's attempts made before
+	// before and returns how many went.
+	DeleteWebhookDeliveries(ctx context.Context, before time.Time) (int64, error)
 }

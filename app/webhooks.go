@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"time"
 
 	"github.com/custos/custos"
 	"github.com/custos/custos/keyring"
@@ -12,6 +13,10 @@ import (
 	"github.com/custos/custos/queue"
 	"github.com/custos/custos/sqlstore"
 )
+
+// WebhookLogKept is how long a webhook's delivery log keeps an attempt;
+// serve sweeps older ones.
+const WebhookLogKept = 30 * 24 * time.Hour
 
 // webhookAAD binds a sealed webhook secret to its use.
 var webhookAAD = []byte("custos security webhook secret")

@@ -164,6 +164,16 @@ func (db *DB) WebhookDeliveries(ctx context.Context, webhookID string, limit int
 	return out, nil
 }
 
+// DeleteWebhookDeliveries deletes every hook's attempts made before
+// before and returns how many went.
+func (db *DB) DeleteWebhookDeliveries(ctx context.Context, before time.Time) (int64, error) {
+	n, err := affected(db.w.ExecContext(ctx, db.q("DELETE FROM webhook_deliveries WHERE at < ?"), millis(before)))
+	if err != nil {
+		return 0, fmt.Errorf("sqlstore: sweep webhook deliveries: %w", err)
+	}
+	return n, nil
+}
+
 // writeWebhooks writes, in tx, a delivery job of ev for each hook
 // subscribed to its kind (none when no hook is told of it). Without a
 // webhook outbox it fails when a hook wants the event, so an event is

@@ -120,6 +120,21 @@ func testWebhookRoundTrip(t *testing.T, s custos.Store) {
 		t.Errorf("WebhookDeliveries(limit 0) = %+v, %v; want none", log, err)
 	}
 
+	// The sweep takes the attempts before the cut, of every hook.
+	if n, err := s.DeleteWebhookDeliveries(ctx, t0.Add(time.Second)); err != nil || n != 2 {
+		t.Errorf("DeleteWebhookDeliveries = %d, %v; want the 2 attempts before t0+1s", n, err)
+	}
+	if log, err := s.WebhookDeliveries(ctx, a.ID, 10); err != nil || len(log) != 2 || log[1].Attempt != 2 {
+		t.Errorf("after the sweep: %+v, %v; want attempts 3 and 2", log, err)
+	}
+	if log, err := s.WebhookDeliveries(ctx, b.ID, 10); err != nil || len(log) != 0 {
+		t.Errorf("after the sweep, hook b: %+v, %v; want none", log, err)
+	}
+	if err := s.RecordWebhookDelivery(ctx, custos.WebhookDelivery{WebhookID: b.ID, EventID: "evt-4", Kind: custos.WebhookMFA,
+		Attempt: 1, At: t0.Add(time.Hour), StatusCode: 200, Outcome: custos.WebhookDelivered}); err != nil {
+		t.Fatalf("RecordWebhookDelivery(b): %v", err)
+	}
+
 	if err := s.DeleteWebhook(ctx, a.ID); err != nil {
 		t.Fatalf("DeleteWebhook: %v", err)
 	}

@@ -5,7 +5,7 @@
 -- login"); secret is the signing secret sealed under the key ring, never
 -- the secret itself. The jobs that carry an event to a hook live in River's
 -- own table; a delivery row records one attempt of one, and goes with its
--- hook. A hook's log is read newest first.
+-- hook. A hook's log is read newest first, and swept of old attempts.
 CREATE TABLE webhooks (
     id         TEXT    NOT NULL PRIMARY KEY,
     url        TEXT    NOT NULL,
@@ -29,3 +29,5 @@ CREATE TABLE webhook_deliveries (
 ) STRICT;
 
 CREATE INDEX webhook_deliveries_hook_idx ON webhook_deliveries (webhook_id, seq DESC);
+-- The sweep deletes attempts older than the log is kept.
+CREATE INDEX webhook_deliveries_at_idx ON webhook_deliveries (at);
