@@ -142,6 +142,7 @@ type Store interface {
 	TicketStore
 	SubUserStore
 	CollaborationStore
+	WebhookStore
 	// Ping reports whether the database is reachable (for /readyz).
 	Ping(ctx context.Context) error
 	// Close releases the database.

@@ -80,6 +80,11 @@ type Config struct {
 	// that the login page may return to after sign-in: the sites a
 	// reverse proxy guards with forward authentication.
 	ReturnHosts []string
+	// WebhookClient posts security webhooks (nil: Go's default
+	// transport); WebhookAttempts caps the tries per event and hook
+	// (queue.DefaultWebhookAttempts when zero).
+	WebhookClient   *http.Client
+	WebhookAttempts int
 }
 
 // App is a built server process.
@@ -177,12 +182,14 @@ func Build(ctx context.Context, cfg Config) (*App, error) {
 		Seal:    func(p []byte) ([]byte, error) { return cfg.Keys.Seal(cfg.Rand, p, queueAAD) },
 		Open:    func(b []byte) ([]byte, error) { return cfg.Keys.Open(b, queueAAD) },
 		Clock:   cfg.Clock, Logger: cfg.Logger, Metrics: reg, PollInterval: cfg.DeliveryPoll,
+		Webhooks: webhookDelivery(cfg, store),
 	})
 	if err != nil {
 		store.Close()
 		return nil, fmt.Errorf("delivery queue: %w", err)
 	}
 	store.SetOutbox(q.InsertTx)
+	store.SetWebhookOutbox(q.InsertWebhooksTx)
 	hasher := password.NewHasher(cfg.Argon2, cfg.HashWorkers, cfg.Rand)
 	codeMAC := func(b []byte) []byte { return cfg.Keys.MAC("one-time-code", b) }
 	loginKeys := custos.LoginKeys(func(b []byte) []byte { return cfg.Keys.MAC("login-identifier", b) })

@@ -4,6 +4,9 @@
 // gateways check requests with Verify), and either channel to a directory
 // of JSON files (the outbox that --dev and the tests read) or to the log.
 // ParseDeliver reads the --deliver flag (email), ParseSMS the --sms flag.
+// EventPoster makes one attempt to post a security-webhook event, signed
+// the same way (Sign), for the delivery queue; CheckEventURL checks a
+// hook's URL.
 //
 // Notifier implements custos.Notifier. A rendered message carries its
 // one-time code, so nothing in this package writes the code or the text

@@ -19,6 +19,15 @@
 // custos_deliveries_total and logged at warn with the channel, the
 // purpose, the attempt and a masked address.
 //
+// Security webhooks ride the same way (webhooks.go): a change whose audit
+// event has a webhook kind writes, in its transaction (InsertWebhooksTx,
+// the store's webhook outbox), one job of kind "webhook" per subscribed
+// hook, unique by hook and event. The worker reads the hook, opens its
+// secret (Config.Webhooks.OpenSecret), makes one signed attempt
+// (Config.Webhooks.Post, notify.EventPoster) and appends it to the hook's
+// delivery log; failures are retried on Backoff up to
+// Config.Webhooks.MaxAttempts, the last one logged as failed.
+//
 // It is an adapter: it imports the standard library, the root package,
 // River (github.com/riverqueue/river, its database/sql and SQLite drivers)
 // and the Prometheus client, and is imported only by app (and tests).

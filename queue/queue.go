@@ -73,6 +73,9 @@ type Config struct {
 	MaxAttempts  int           // tries before a message is given up (DefaultMaxAttempts)
 	// Backoff is the wait after the attempt-th failed attempt (Backoff).
 	Backoff func(attempt int) time.Duration
+	// Webhooks delivers security webhooks (webhooks.go); nil delivers
+	// none.
+	Webhooks *WebhookConfig
 }
 
 // Backoff is the default retry schedule: 2^attempt seconds, at most a
@@ -138,6 +141,9 @@ func New(ctx context.Context, cfg Config) (*Queue, error) {
 	q := &Queue{cfg: cfg, metrics: newMetrics()}
 	workers := river.NewWorkers()
 	if err := river.AddWorkerSafely(workers, &worker{q: q}); err != nil {
+		return nil, fmt.Errorf("queue: %w", err)
+	}
+	if err := q.addWebhookWorker(workers); err != nil {
 		return nil, fmt.Errorf("queue: %w", err)
 	}
 	q.client, err = river.NewClient(driver, &river.Config{

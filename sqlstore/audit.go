@@ -16,16 +16,18 @@ const auditColumns = "id, at, account_id, type, identifier, remote_addr, user_ag
 // transaction); EConflict if its id is taken. An event without an id is a
 // caller bug and fails with a plain error.
 func (db *DB) AppendAudit(ctx context.Context, ev custos.AuditEvent) error {
-	if len(ev.Notify) > 0 {
+	if len(ev.Notify) > 0 || hasWebhookKind(ev) {
 		return db.inTx(ctx, func(tx *sql.Tx) error { return db.insertAudit(ctx, tx, ev) })
 	}
 	return db.insertAudit(ctx, db.w, ev)
 }
 
 // insertAudit writes ev through ex, a transaction or the write pool, and
-// then the messages ev.Notify through the outbox, which needs ex to be a
-// transaction. Every audited change calls it inside its transaction, so
-// the change, its record and its messages commit together or not at all.
+// then the messages ev.Notify through the outbox and a job per security
+// webhook that wants it through the webhook outbox (writeWebhooks), which
+// need ex to be a transaction. Every audited change calls it inside its
+// transaction, so the change, its record, its messages and its webhook
+// deliveries commit together or not at all.
 func (db *DB) insertAudit(ctx context.Context, ex execer, ev custos.AuditEvent) error {
 	if ev.ID == "" {
 		return errors.New("sqlstore: audit event has no ID")
@@ -48,12 +50,15 @@ func (db *DB) insertAudit(ctx context.Context, ex execer, ev custos.AuditEvent) 
 		return fmt.Errorf("sqlstore: append audit: %w", err)
 	}
 	db.heardAudit(ctx, ex, ev)
-	if len(ev.Notify) == 0 {
+	if len(ev.Notify) == 0 && !hasWebhookKind(ev) {
 		return nil
 	}
 	tx, ok := ex.(*sql.Tx)
 	if !ok {
-		return errors.New("sqlstore: an audit event's messages need a transaction")
+		return errors.New("sqlstore: an audit event's messages and webhooks need a transaction")
+	}
+	if err := db.writeWebhooks(ctx, tx, ev); err != nil {
+		return err
 	}
 	return db.writeOutbox(ctx, tx, ev.Notify)
 }

@@ -45,6 +45,8 @@ type DB struct {
 	r       *sql.DB    // plain reads; the same pool as w on PostgreSQL
 	outbox  Outbox     // nil until SetOutbox
 	obs     *observers // nil until Observe
+	// webhooks writes security-webhook jobs; nil until SetWebhookOutbox.
+	webhooks WebhookOutbox
 }
 
 // Outbox writes a change's messages (AuditEvent.Notify, the message of

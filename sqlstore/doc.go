@@ -21,6 +21,11 @@
 // transaction that, on PostgreSQL, holds an advisory lock on the number
 // (SetPhone).
 //
+// A change's audit event also writes, in its transaction, one job per
+// security webhook subscribed to the event's kind, through the webhook
+// outbox (DB.SetWebhookOutbox, webhooks.go); the hooks are read in that
+// transaction.
+//
 // On SQLite all writes go through one connection (transactions begin
 // IMMEDIATE) and reads through a separate pool, so concurrent writers queue
 // instead of failing with "database is locked".

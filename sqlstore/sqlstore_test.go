@@ -59,7 +59,57 @@ func recording(t *testing.T, db *sqlstore.DB) recordingStore {
 		}
 		return nil
 	})
+	recordWebhooks(t, db)
 	return recordingStore{db}
+}
+
+// recordWebhooks makes db's webhook outbox write each job into
+// test_webhook_outbox, in the transaction that carries it.
+func recordWebhooks(t *testing.T, db *sqlstore.DB) {
+	t.Helper()
+	ddl := "CREATE TABLE test_webhook_outbox (seq INTEGER PRIMARY KEY, hook_id TEXT NOT NULL, event_id TEXT NOT NULL, kind TEXT NOT NULL, body TEXT NOT NULL)"
+	insert := "INSERT INTO test_webhook_outbox (hook_id, event_id, kind, body) VALUES (?, ?, ?, ?)"
+	if db.Dialect() == sqlstore.DialectPostgres {
+		ddl = strings.Replace(ddl, "seq INTEGER", "seq BIGSERIAL", 1)
+		insert = "INSERT INTO test_webhook_outbox (hook_id, event_id, kind, body) VALUES ($1, $2, $3, $4)"
+	}
+	if _, err := db.Writer().ExecContext(t.Context(), ddl); err != nil {
+		t.Fatalf("creating test_webhook_outbox: %v", err)
+	}
+	db.SetWebhookOutbox(func(ctx context.Context, tx *sql.Tx, hookIDs []string, ev custos.WebhookEvent) error {
+		body, err := ev.Body()
+		if err != nil {
+			return err
+		}
+		for _, id := range hookIDs {
+			if _, err := tx.ExecContext(ctx, insert, id, ev.ID, ev.Kind, string(body)); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// Hooked returns the webhook jobs of committed changes, in order.
+func (s recordingStore) Hooked(t *testing.T) []storetest.HookedJob {
+	t.Helper()
+	rows, err := s.Writer().QueryContext(t.Context(), "SELECT hook_id, event_id, kind, body FROM test_webhook_outbox ORDER BY seq")
+	if err != nil {
+		t.Fatalf("reading test_webhook_outbox: %v", err)
+	}
+	defer rows.Close()
+	var out []storetest.HookedJob
+	for rows.Next() {
+		var j storetest.HookedJob
+		if err := rows.Scan(&j.HookID, &j.EventID, &j.Kind, &j.Body); err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, j)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return out
 }
 
 // Sent returns the messages of committed changes, in order.

@@ -39,6 +39,13 @@ commands (custos admin COMMAND --help for one of them):
   staff disable EMAIL
                   disable a staff member for good and end their sessions
   staff list      list staff members
+  webhooks add URL --secret @FILE --events KIND[,KIND…] [--allow-http]
+                  register a signed security webhook; prints its id
+  webhooks list   list the security webhooks
+  webhooks remove ID
+                  remove a security webhook and its delivery log
+  webhooks deliveries ID [--limit N]
+                  show a webhook's delivery log, newest first
 The flags (below) go before COMMAND; a command's own flags after it.`
 
 // adminJob is an admin command with its arguments checked, ready to run
@@ -90,7 +97,7 @@ func adminCommands() []adminCommand {
 			}
 		}
 	}
-	return []adminCommand{
+	return append([]adminCommand{
 		{words: "account", args: "EMAIL", nargs: 1, pos: "EMAIL", setup: one(adminAccount),
 			about: "Shows the account's id, kind, email, creation time, sessions, the lock state of\nits email login, its protection switches and methods, its MFA devices and its\nphone (masked)."},
 		{words: "unlock", args: "EMAIL", nargs: 1, pos: "EMAIL", setup: one(adminUnlock),
@@ -111,7 +118,7 @@ func adminCommands() []adminCommand {
 			about: "Disables a staff member for good and ends their sessions."},
 		{words: "staff list", nargs: 0, setup: staffCmd("list"),
 			about: "Lists the staff members: id, email, role and state."},
-	}
+	}, webhookCommands()...)
 }
 
 // parseAdmin checks the admin command line args (after the admin flags)

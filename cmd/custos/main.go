@@ -325,6 +325,9 @@ func sweepSessions(ctx context.Context, a *app.App, cfg app.Config) {
 			if _, err := a.Store.DeleteExpiredTrustedDevices(ctx, now); err != nil {
 				cfg.Logger.Warn("trusted device sweep failed", "err", err)
 			}
+			if _, err := a.Store.DeleteWebhookDeliveries(ctx, now.Add(-app.WebhookLogKept)); err != nil {
+				cfg.Logger.Warn("webhook delivery log sweep failed", "err", err)
+			}
 			// Unconfirmed MFA devices die after the pending window.
 			pending := cfg.MFA.PendingTTL
 			if pending <= 0 {

@@ -152,6 +152,9 @@ func Run(t *testing.T, open func(t *testing.T) custos.Store) {
 		{"SetCollaborationProtection", testSetCollabProtection},
 		{"EndCollaboration", testEndCollab},
 		{"SetSessionActing", testSetSessionActing},
+		{"Webhook/RoundTrip", testWebhookRoundTrip},
+		{"Webhook/Jobs", testWebhookJobs},
+		{"Webhook/JobsWithEveryChange", testWebhookJobsWithEveryChange},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
