@@ -82,3 +82,21 @@ func TestUnknownProxy(t *testing.T) {
 		})
 	}
 }
+
+func TestLogPath(t *testing.T) {
+	tests := []struct{ pattern, target, want string }{
+		{"POST /api/v1/staff/enrol/{token}", "/api/v1/staff/enrol/tok_secret", "/api/v1/staff/enrol/{token}"},
+		{"GET /forgot-password/{id}/password", "/forgot-password/flw_x/password?a=b", "/forgot-password/{id}/password"},
+		{"/api/v1/x/{id}", "/api/v1/x/1", "/api/v1/x/{id}"},
+		{"GET /{$}", "/?token=secret", "/"},
+		{"GET /static/", "/static/style.css", "/static/style.css"},
+		{"", "/nowhere?code=123456", "/nowhere"},
+	}
+	for _, tt := range tests {
+		r := httptest.NewRequest("GET", tt.target, nil)
+		r.Pattern = tt.pattern
+		if got := requestinfo.LogPath(r); got != tt.want {
+			t.Errorf("LogPath(%q on %q) = %q, want %q", tt.target, tt.pattern, got, tt.want)
+		}
+	}
+}
