@@ -31,5 +31,5 @@ func ClientGone(r *http.Request) bool {
 // hung up, with the error it ended on.
 func LogClientGone(r *http.Request, err error) {
 	requestinfo.From(r.Context()).Logger.InfoContext(r.Context(), "client went away",
-		"path", r.URL.Path, "err", err.Error())
+		"path", requestinfo.LogPath(r), "err", err.Error())
 }

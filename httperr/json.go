@@ -68,7 +68,7 @@ func WriteJSON(w http.ResponseWriter, r *http.Request, err error, opts ...Option
 	}
 	text := cat.Error(e)
 	if status >= 500 {
-		info.Logger.ErrorContext(r.Context(), "request failed", "path", r.URL.Path, "status", status, "err", err.Error())
+		info.Logger.ErrorContext(r.Context(), "request failed", "path", requestinfo.LogPath(r), "status", status, "err", err.Error())
 		text = cat.Error(&custos.Error{Code: e.Code, Key: e.Key, Args: e.Args}) + " " + cat.Text("error.quote_request_id", info.ID)
 	}
 

@@ -105,6 +105,20 @@ func Logger(ctx context.Context, fallback *slog.Logger) *slog.Logger {
 	return fallback
 }
 
+// LogPath is the path a log line may show for r: never the query (it may
+// carry secrets), and for a route with parameters its template
+// (/api/v1/staff/enrol/{token}), since a parameter may be a token or a
+// flow's secret id. Outside a matched route it is the path as sent.
+func LogPath(r *http.Request) string {
+	if strings.Contains(strings.ReplaceAll(r.Pattern, "{$}", ""), "{") {
+		if _, path, ok := strings.Cut(r.Pattern, " "); ok {
+			return path
+		}
+		return r.Pattern
+	}
+	return r.URL.Path
+}
+
 // ClientAddr returns the client's IP address for r.
 func (rs Resolver) ClientAddr(r *http.Request) string {
 	host, _, err := net.SplitHostPort(r.RemoteAddr)

@@ -51,3 +51,52 @@ func TestParsePrefixes(t *testing.T) {
 		t.Fatal("bad prefix accepted")
 	}
 }
+
+func TestUnknownProxy(t *testing.T) {
+	proxies := []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8")}
+	tests := []struct {
+		name   string
+		remote string
+		header string
+		want   bool
+	}{
+		{name: "no proxy header", remote: "127.0.0.1:1", want: false},
+		{name: "loopback peer forwards", remote: "127.0.0.1:1", header: "X-Forwarded-For", want: true},
+		{name: "outsider says Forwarded", remote: "192.0.2.1:1", header: "Forwarded", want: true},
+		{name: "outsider says X-Real-IP", remote: "192.0.2.1:1", header: "X-Real-Ip", want: true},
+		{name: "outsider says Via", remote: "192.0.2.1:1", header: "Via", want: true},
+		{name: "trusted proxy forwards", remote: "10.1.2.3:1", header: "X-Forwarded-For", want: false},
+		{name: "mapped trusted proxy forwards", remote: "[::ffff:10.1.2.3]:1", header: "X-Forwarded-For", want: false},
+		{name: "unreadable peer forwards", remote: "pipe", header: "X-Forwarded-For", want: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := httptest.NewRequest("GET", "/", nil)
+			r.RemoteAddr = tt.remote
+			if tt.header != "" {
+				r.Header.Set(tt.header, "127.0.0.1")
+			}
+			if got := (requestinfo.Resolver{TrustedProxies: proxies}).UnknownProxy(r); got != tt.want {
+				t.Fatalf("UnknownProxy = %v, want %v", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestLogPath(t *testing.T) {
+	tests := []struct{ pattern, target, want string }{
+		{"POST /api/v1/staff/enrol/{token}", "/api/v1/staff/enrol/tok_secret", "/api/v1/staff/enrol/{token}"},
+		{"GET /forgot-password/{id}/password", "/forgot-password/flw_x/password?a=b", "/forgot-password/{id}/password"},
+		{"/api/v1/x/{id}", "/api/v1/x/1", "/api/v1/x/{id}"},
+		{"GET /{$}", "/?token=secret", "/"},
+		{"GET /static/", "/static/style.css", "/static/style.css"},
+		{"", "/nowhere?code=123456", "/nowhere"},
+	}
+	for _, tt := range tests {
+		r := httptest.NewRequest("GET", tt.target, nil)
+		r.Pattern = tt.pattern
+		if got := requestinfo.LogPath(r); got != tt.want {
+			t.Errorf("LogPath(%q on %q) = %q, want %q", tt.target, tt.pattern, got, tt.want)
+		}
+	}
+}

@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"net/netip"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/custos/custos"
@@ -158,24 +157,10 @@ func withRequestInfo(next http.Handler, cfg Config) http.Handler {
 			level = slog.LevelDebug
 		}
 		info.Logger.LogAttrs(r.Context(), level, "request",
-			slog.String("method", r.Method), slog.String("path", loggedPath(inner)),
+			slog.String("method", r.Method), slog.String("path", requestinfo.LogPath(inner)),
 			slog.Int("status", rec.status), slog.String("client", addr),
 			slog.Int64("duration_us", time.Since(start).Microseconds()))
 	})
-}
-
-// loggedPath is the path a request line shows: never the query (it may
-// carry secrets), and for a route with parameters its template
-// (/api/v1/staff/enrol/{token}), since a parameter may be a token or a
-// flow's secret id.
-func loggedPath(r *http.Request) string {
-	if strings.Contains(strings.ReplaceAll(r.Pattern, "{$}", ""), "{") {
-		if _, path, ok := strings.Cut(r.Pattern, " "); ok {
-			return path
-		}
-		return r.Pattern
-	}
-	return r.URL.Path
 }
 
 func recoverPanics(next http.Handler) http.Handler {

@@ -224,7 +224,7 @@ func (wb *Web) staffError(w http.ResponseWriter, r *http.Request, st *custos.Sta
 		if httperr.ClientGone(r) {
 			return err
 		}
-		info.Logger.ErrorContext(r.Context(), "staff page failed", "path", r.URL.Path, "err", err)
+		info.Logger.ErrorContext(r.Context(), "staff page failed", "path", requestinfo.LogPath(r), "err", err)
 		if code != custos.EUnavailable {
 			code = custos.EInternal
 		} else {

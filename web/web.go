@@ -255,7 +255,7 @@ func (wb *Web) serveError(w http.ResponseWriter, r *http.Request, err error) {
 	}
 	v := errorView{page: wb.newPage(r), Status: status, RequestID: info.ID}
 	if status >= 500 {
-		info.Logger.ErrorContext(r.Context(), "page failed", "path", r.URL.Path, "err", err)
+		info.Logger.ErrorContext(r.Context(), "page failed", "path", requestinfo.LogPath(r), "err", err)
 	} else {
 		v.Message = v.errorText(err)
 	}

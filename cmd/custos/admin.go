@@ -203,20 +203,19 @@ func parseAdmin(args []string, stdout io.Writer) (adminJob, error) {
 
 // loggedAdmin is job logging, once it has run, one line: which admin
 // command, by whom, on which email (never a file's content or a flag's
-// value), and whether it worked.
+// value). A command that failed logs nothing more: its error is the one
+// line it prints.
 func loggedAdmin(words, target string, job adminJob) adminJob {
 	return func(ctx context.Context, cfg app.Config, out io.Writer) error {
-		err := job(ctx, cfg, out)
+		if err := job(ctx, cfg, out); err != nil {
+			return err
+		}
 		attrs := []any{"command", words, "actor", cliActor()}
 		if target != "" {
 			attrs = append(attrs, "target", target)
 		}
-		if err != nil {
-			cfg.Logger.Warn("admin action failed", append(attrs, "err", err.Error())...)
-		} else {
-			cfg.Logger.Info("admin action", attrs...)
-		}
-		return err
+		cfg.Logger.Info("admin action", attrs...)
+		return nil
 	}
 }
 

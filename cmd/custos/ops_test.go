@@ -159,3 +159,25 @@ func TestStartWarnsOfDelivery(t *testing.T) {
 		t.Errorf("a production start names the outbox")
 	}
 }
+
+// TestAdminUnlockLogs: custos admin unlock logs the security event it
+// wrote and one admin action line, at info, on standard error.
+func TestAdminUnlockLogs(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary")
+	}
+	bin := buildBinary(t)
+	data := filepath.Join(t.TempDir(), "data")
+	out, stderr, code := runBinary(t, bin, "admin", "--dev", "--data-dir", data, "unlock", "Ana@example.com")
+	if code != 0 || !strings.Contains(out, "unlocked ana@example.com") {
+		t.Fatalf("admin unlock: exit %d\n%s%s", code, out, stderr)
+	}
+	for _, want := range []string{
+		`"level":"INFO","msg":"security event","event":"login.unlocked"`, `"detail":{"by":"admin-cli`,
+		`"level":"INFO","msg":"admin action","command":"unlock","actor":"admin-cli`, `"target":"Ana@example.com"`,
+	} {
+		if !strings.Contains(stderr, want) {
+			t.Errorf("admin unlock's log lacks %s:\n%s", want, stderr)
+		}
+	}
+}
