@@ -32,9 +32,10 @@ func (c cookieConfig) returnName() string {
 
 // returnTarget returns rd, re-encoded, when the login may send the browser
 // there: a local path ("/…", never "//…" or a backslash a browser reads as
-// another host, nor a dot segment), or an http(s) URL whose host is one of Deps.ReturnHosts.
-// Anything else — another host, another scheme, credentials in the URL, a
-// control character — is refused, so the login page is no open redirect.
+// another host, nor a dot segment), or an http(s) URL whose host is one of
+// Deps.ReturnHosts. Anything else — another host, another scheme,
+// credentials in the URL, a control character — is refused, so the login
+// page is no open redirect.
 func (wb *Web) returnTarget(rd string) (string, bool) {
 	if rd == "" || len(rd) > maxReturnLen || strings.ContainsRune(rd, '\\') {
 		return "", false
