@@ -20,6 +20,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"strings"
 	"syscall"
 	"time"
@@ -124,6 +125,10 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer) in
 	case "admin":
 		err = job(ctx, cfg, stdout)
 	default:
+		// Checked by buildConfig. GOMEMLIMIT, when set, wins over "auto".
+		if limit, _ := memoryLimit(o.memoryLimit, cfg.Argon2, cfg.HashWorkers); o.memoryLimit != "auto" || os.Getenv("GOMEMLIMIT") == "" {
+			debug.SetMemoryLimit(limit)
+		}
 		err = serve(ctx, cfg, o.addr)
 	}
 	if err != nil {
