@@ -235,9 +235,6 @@ func buildConfig(o options, cmd string, rnd io.Reader) (app.Config, error) {
 		return c, errors.New("--hash-workers: must not be negative")
 	}
 	c.HashWorkers = o.hashWorkers
-	if _, err := memoryLimit(o.memoryLimit, c.Argon2, c.HashWorkers); err != nil {
-		return c, err
-	}
 	if c.TrustedProxies, err = requestinfo.ParsePrefixes(o.trustedProxies); err != nil {
 		return c, fmt.Errorf("--trusted-proxies: %v", err)
 	}
