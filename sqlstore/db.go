@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/custos/custos"
@@ -44,6 +45,7 @@ type DB struct {
 	w       *sql.DB // writes and transactions
 	r       *sql.DB // plain reads; the same pool as w on PostgreSQL
 	outbox  Outbox  // nil until SetOutbox
+	stmts   sync.Map // query → *sql.Stmt on r, for readRow (stmtcache.go)
 }
 
 // Outbox writes a change's messages (AuditEvent.Notify, the message of
