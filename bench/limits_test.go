@@ -17,6 +17,10 @@ import (
 )
 
 var (
+	limitsPeriod = flag.Duration("limits.period", 12*time.Second,
+		"how long BenchmarkLimits measures each of raw argon2id and logins, per client count")
+	limitsRounds = flag.Int("limits.rounds", 4,
+		"in how many alternating slices BenchmarkLimits splits -limits.period")
 	burstSize = flag.Int("limits.burst", 1000,
 		"how many simultaneous logins BenchmarkLimits sends in its burst")
 	sessionPeriod = flag.Duration("limits.session", 5*time.Second,
@@ -45,8 +49,9 @@ const (
 // For each store it reports:
 //
 //   - ratio-2c, ratio-8c: full logins/s ÷ raw argon2id hashes/s at the same
-//     number of clients, measured in alternating slices (-ratio.period,
-//     -ratio.rounds); ratio-vs-peak-8c divides by raw at GOMAXPROCS
+//     number of clients, measured in alternating slices (-limits.period,
+//     -limits.rounds), raw argon2id in a process of its own (rawChild)
+//     under the memory limit the server sets itself; ratio-vs-peak-8c divides by raw at GOMAXPROCS
 //     goroutines instead, the fastest this machine hashes.
 //   - rss-8c-MiB: the server's peak RSS during the 8-client logins.
 //   - burst-MiB: its peak RSS while -limits.burst logins (1,000), one per
@@ -70,8 +75,8 @@ func BenchmarkLimits(b *testing.B) {
 				flags = strings.Fields(*serverFlags)
 			}
 			p := startProc(b, dialect, emails, flags...)
-			rounds := max(*ratioRounds, 1)
-			slice := *ratioPeriod / time.Duration(rounds)
+			rounds := max(*limitsRounds, 1)
+			slice := *limitsPeriod / time.Duration(rounds)
 			type result struct {
 				raw, peak, login side
 				rssMiB           float64
