@@ -13,7 +13,7 @@
 //     its own, not the load generator's): logins ÷ raw argon2id at 2 and 8
 //     clients (raw in a process of its own, under the same memory limit),
 //     the server's peak RSS at 8 clients and during a burst of 1,000
-//     simultaneous logins (one per account; all must answer 200), session
+//     simultaneous logins (one per account; all should answer 200), session
 //     checks at 32 clients with their p99, and the server's CPU per login
 //     and per session check. It ends with one "summary" line per store,
 //     each figure beside its goal. See its doc comment for the flags.
