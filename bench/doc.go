@@ -7,6 +7,16 @@
 //
 // What is measured:
 //
+//   - BenchmarkLimits/store=S: the whole table of issue 15 in one run,
+//     against the real custos binary built from ./cmd/custos and started
+//     as a child process on a free loopback port (so its VmHWM/VmRSS are
+//     its own, not the load generator's): logins ÷ raw argon2id at 2 and 8
+//     clients (raw in a process of its own, under the same memory limit),
+//     the server's peak RSS at 8 clients and during a burst of 1,000
+//     simultaneous logins (one per account; all should answer 200), session
+//     checks at 32 clients with their p99, and the server's CPU per login
+//     and per session check. It ends with one "summary" line per store,
+//     each figure beside its goal. See its doc comment for the flags.
 //   - BenchmarkLogin/store=S/clients=N: full HTTP POST /api/v1/login with
 //     the right password over real TCP (the testserver's httptest
 //     listener), password.DefaultParams, exactly N client goroutines, one

@@ -162,3 +162,20 @@ func roundTrip(c *http.Client, req *http.Request, want string) error {
 	}
 	return nil
 }
+
+// loginToken logs email in over HTTP and returns the session token.
+func loginToken(c *http.Client, url, email string) (string, error) {
+	body, _ := json.Marshal(map[string]string{"email": email, "password": benchPassword})
+	resp, err := c.Post(url+"/api/v1/login", "application/json", bytes.NewReader(body))
+	if err != nil {
+		return "", err
+	}
+	defer resp.Body.Close()
+	var out struct {
+		Token string `json:"session_token"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil || resp.StatusCode != http.StatusOK || out.Token == "" {
+		return "", fmt.Errorf("login %s: %d %v", email, resp.StatusCode, err)
+	}
+	return out.Token, nil
+}

@@ -15,6 +15,9 @@
 #	RATIO_PERIOD          how long BenchmarkLoginVsRaw measures each side (3s)
 #	RATIO_ROUNDS          in how many alternating slices (6)
 #
+# BENCH=Limits COUNT=3 runs only the one-run table of issue 15 (BenchmarkLimits),
+# with the custos binary as a child process; see bench/doc.go.
+#
 # Then summarise, or compare two runs:
 #
 #	go run golang.org/x/perf/cmd/benchstat@latest OUTFILE

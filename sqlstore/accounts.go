@@ -37,7 +37,7 @@ func (db *DB) CreateAccount(ctx context.Context, a custos.Account, ev custos.Aud
 
 // AccountByID returns the account or ENotFound.
 func (db *DB) AccountByID(ctx context.Context, id string) (custos.Account, error) {
-	row := db.r.QueryRowContext(ctx, db.q("SELECT "+accountColumns+" FROM accounts WHERE id = ?"), id)
+	row := db.hotRow(ctx, "SELECT "+accountColumns+" FROM accounts WHERE id = ?", id)
 	a, err := scanAccount(row)
 	if errors.Is(err, sql.ErrNoRows) {
 		return custos.Account{}, custos.Errorf(custos.ENotFound, "account not found")
@@ -51,7 +51,7 @@ func (db *DB) AccountByID(ctx context.Context, id string) (custos.Account, error
 // AccountByEmail returns the account with exactly this (normalised) email,
 // or ENotFound.
 func (db *DB) AccountByEmail(ctx context.Context, email string) (custos.Account, error) {
-	row := db.r.QueryRowContext(ctx, db.q("SELECT "+accountColumns+" FROM accounts WHERE email = ?"), email)
+	row := db.hotRow(ctx, "SELECT "+accountColumns+" FROM accounts WHERE email = ?", email)
 	a, err := scanAccount(row)
 	if errors.Is(err, sql.ErrNoRows) {
 		return custos.Account{}, custos.Errorf(custos.ENotFound, "account not found")

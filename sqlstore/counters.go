@@ -80,7 +80,7 @@ func (db *DB) updateCounterTx(ctx context.Context, tx *sql.Tx, key string, fn fu
 
 // GetCounter returns the counter, or the zero Counter when there is none.
 func (db *DB) GetCounter(ctx context.Context, key string) (custos.Counter, error) {
-	c, err := scanCounter(db.r.QueryRowContext(ctx, db.q("SELECT "+counterColumns+" FROM counters WHERE key = ?"), key))
+	c, err := scanCounter(db.hotRow(ctx, "SELECT "+counterColumns+" FROM counters WHERE key = ?", key))
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
 		return custos.Counter{}, nil

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/custos/custos"
@@ -45,6 +46,7 @@ type DB struct {
 	r       *sql.DB    // plain reads; the same pool as w on PostgreSQL
 	outbox  Outbox     // nil until SetOutbox
 	obs     *observers // nil until Observe
+	stmts   sync.Map   // query → *sql.Stmt on r, for readRow (stmtcache.go)
 	// webhooks writes security-webhook jobs; nil until SetWebhookOutbox.
 	webhooks WebhookOutbox
 }

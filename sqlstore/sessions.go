@@ -95,7 +95,7 @@ func (db *DB) insertSession(ctx context.Context, tx *sql.Tx, s custos.Session) e
 // SessionByTokenHash returns the session or ENotFound. It does not judge
 // expiry: that is the caller's rule.
 func (db *DB) SessionByTokenHash(ctx context.Context, tokenHash []byte) (custos.Session, error) {
-	row := db.r.QueryRowContext(ctx, db.q("SELECT "+sessionColumns+" FROM sessions WHERE token_hash = ?"), tokenHash)
+	row := db.hotRow(ctx, "SELECT "+sessionColumns+" FROM sessions WHERE token_hash = ?", tokenHash)
 	s, err := scanSession(row)
 	if errors.Is(err, sql.ErrNoRows) {
 		return custos.Session{}, custos.Errorf(custos.ENotFound, "session not found")

@@ -116,6 +116,7 @@ func TestCLIStrict(t *testing.T) {
 			want string
 		}{
 			{[]string{"--hash-workers", "many"}, "-hash-workers"},
+			{[]string{"--memory-limit", "lots"}, "--memory-limit"},
 			{[]string{"serve", "--no-such-flag"}, "-no-such-flag"},
 			{[]string{"migrate", "--no-such-flag"}, "-no-such-flag"},
 			{[]string{"admin", "--no-such-flag", "account", "kim@example.com"}, "-no-such-flag"},

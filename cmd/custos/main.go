@@ -20,6 +20,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"strings"
 	"syscall"
 	"time"
@@ -27,6 +28,7 @@ import (
 	"github.com/custos/custos"
 	"github.com/custos/custos/app"
 	"github.com/custos/custos/mfa"
+	"github.com/custos/custos/password"
 	"github.com/custos/custos/queue"
 	"github.com/custos/custos/sqlstore"
 )
@@ -104,6 +106,10 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer) in
 		fmt.Fprintf(stderr, "custos %s: unexpected argument %q: %s takes flags only (custos %s --help)\n", cmd, fs.Arg(0), cmd, cmd)
 		return 2
 	}
+	if _, err := memoryLimit(o.memoryLimit, password.DefaultParams, 1); err != nil {
+		fmt.Fprintln(stderr, "custos:", err) // checked before anything is made
+		return 2
+	}
 	cfg, err := buildConfig(o, cmd, custos.SystemRandom)
 	if err != nil {
 		fmt.Fprintln(stderr, "custos:", err)
@@ -124,6 +130,10 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer) in
 	case "admin":
 		err = job(ctx, cfg, stdout)
 	default:
+		// Checked above. GOMEMLIMIT, when set, wins over "auto".
+		if limit, _ := memoryLimit(o.memoryLimit, cfg.Argon2, cfg.HashWorkers); o.memoryLimit != "auto" || os.Getenv("GOMEMLIMIT") == "" {
+			debug.SetMemoryLimit(limit)
+		}
 		err = serve(ctx, cfg, o.addr, o.metricsAddr)
 	}
 	if err != nil {

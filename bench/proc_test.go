@@ -1,0 +1,337 @@
+package bench_test
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/rand"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/custos/custos"
+	"github.com/custos/custos/auth"
+	"github.com/custos/custos/internal/testdb"
+	"github.com/custos/custos/password"
+	"github.com/custos/custos/sqlstore"
+)
+
+// The custos binary the process benchmarks start, built once per run into
+// binDir (removed by TestMain).
+var (
+	binOnce sync.Once
+	binPath string
+	binErr  error
+	binDir  string
+)
+
+func TestMain(m *testing.M) {
+	if spec := os.Getenv(rawEnv); spec != "" {
+		os.Exit(rawChild(spec))
+	}
+	code := m.Run()
+	if binDir != "" {
+		os.RemoveAll(binDir)
+	}
+	os.Exit(code)
+}
+
+// customBinary builds ./cmd/custos once.
+func custosBinary(tb testing.TB) string {
+	tb.Helper()
+	binOnce.Do(func() {
+		binDir, binErr = os.MkdirTemp("", "custos-bench-bin-")
+		if binErr != nil {
+			return
+		}
+		binPath = filepath.Join(binDir, "custos")
+		out, err := exec.Command("go", "build", "-o", binPath, "github.com/custos/custos/cmd/custos").CombinedOutput()
+		if err != nil {
+			binErr = fmt.Errorf("go build ./cmd/custos: %v\n%s", err, out)
+		}
+	})
+	if binErr != nil {
+		tb.Fatal(binErr)
+	}
+	return binPath
+}
+
+// proc is a custos server running as a child process, so that its memory
+// (VmHWM, VmRSS) and CPU are its own, not the load generator's.
+type proc struct {
+	URL  string
+	pid  int
+	cmd  *exec.Cmd
+	logs string // its log file
+}
+
+// startProc seeds a fresh database of dialect with one account per email
+// (all with benchPassword hashed once at DefaultParams: setting up is not
+// measured, and every login still computes its own argon2id), then starts
+// `custos --dev` on a free loopback port over it with extra flags, and
+// waits until /readyz answers.
+func startProc(tb testing.TB, dialect string, emails []string, extra ...string) *proc {
+	tb.Helper()
+	bin := custosBinary(tb)
+	dir := tb.TempDir()
+	dsn := "sqlite:" + filepath.Join(dir, "data", "custos.db")
+	if dialect == "postgres" {
+		dsn = testdb.DSN(tb, dialect)
+	}
+	seed(tb, dsn, emails)
+
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	logs := filepath.Join(dir, "custos.log")
+	lf, err := os.Create(logs)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	args := append([]string{"--dev", "--addr", addr, "--data-dir", filepath.Join(dir, "data"), "--db", dsn,
+		"--argon2", password.DefaultParams.String()}, extra...)
+	cmd := exec.Command(bin, args...)
+	cmd.Stdout, cmd.Stderr = lf, lf
+	if err := cmd.Start(); err != nil {
+		lf.Close()
+		tb.Fatal(err)
+	}
+	lf.Close()
+	done := make(chan struct{})
+	go func() { cmd.Wait(); close(done) }()
+	p := &proc{URL: "http://" + addr, pid: cmd.Process.Pid, cmd: cmd, logs: logs}
+	tb.Cleanup(func() {
+		cmd.Process.Signal(syscall.SIGTERM)
+		select {
+		case <-done:
+		case <-time.After(20 * time.Second):
+			cmd.Process.Kill()
+			<-done
+		}
+		if tb.Failed() {
+			raw, _ := os.ReadFile(logs)
+			if len(raw) > 8192 {
+				raw = raw[len(raw)-8192:]
+			}
+			tb.Logf("custos logs (tail):\n%s", raw)
+		}
+	})
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		resp, err := http.Get(p.URL + "/readyz")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return p
+			}
+		}
+		select {
+		case <-done:
+			raw, _ := os.ReadFile(logs)
+			tb.Fatalf("custos exited before it was ready:\n%s", raw)
+		default:
+		}
+		if time.Now().After(deadline) {
+			tb.Fatal("custos not ready after 60s")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// seed migrates the database at dsn and creates a personal account per
+// email, straight through the store.
+func seed(tb testing.TB, dsn string, emails []string) {
+	tb.Helper()
+	ctx := context.Background()
+	db, err := sqlstore.Open(ctx, dsn)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer db.Close()
+	if err := db.Migrate(ctx); err != nil {
+		tb.Fatal(err)
+	}
+	hash, err := password.Hash(benchPassword, password.DefaultParams, rand.Reader)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	now := time.Now()
+	for _, e := range emails {
+		id, err := custos.NewID(rand.Reader, "acc")
+		if err != nil {
+			tb.Fatal(err)
+		}
+		ev, err := custos.NewEvent(rand.Reader, now, custos.EventSignup, id, e, auth.Client{}, map[string]string{"kind": "personal"})
+		if err != nil {
+			tb.Fatal(err)
+		}
+		a := custos.Account{ID: id, Kind: custos.KindPersonal, Email: e, PasswordHash: hash, CreatedAt: now}
+		if err := db.CreateAccount(ctx, a, ev); err != nil {
+			tb.Fatal(err)
+		}
+	}
+}
+
+// status reads one field of /proc/PID/status, in KiB (0 when unknown).
+func (p *proc) status(field string) int64 {
+	f, err := os.Open(fmt.Sprintf("/proc/%d/status", p.pid))
+	if err != nil {
+		return 0
+	}
+	defer f.Close()
+	s := bufio.NewScanner(f)
+	for s.Scan() {
+		if v, ok := strings.CutPrefix(s.Text(), field+":"); ok {
+			n, _ := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
+			return n
+		}
+	}
+	return 0
+}
+
+// rssPeak tracks the server's peak resident memory over a span: the
+// kernel's high-water mark (VmHWM, reset at the start through
+// /proc/PID/clear_refs) and, should the reset be refused, the highest
+// VmRSS sampled every 5 ms.
+type rssPeak struct {
+	p       *proc
+	stop    chan struct{}
+	done    chan struct{}
+	sampled int64
+	reset   bool
+}
+
+func (p *proc) trackPeak() *rssPeak {
+	r := &rssPeak{p: p, stop: make(chan struct{}), done: make(chan struct{})}
+	r.reset = os.WriteFile(fmt.Sprintf("/proc/%d/clear_refs", p.pid), []byte("5"), 0) == nil
+	go func() {
+		defer close(r.done)
+		t := time.NewTicker(5 * time.Millisecond)
+		defer t.Stop()
+		for {
+			r.sampled = max(r.sampled, p.status("VmRSS"))
+			select {
+			case <-r.stop:
+				return
+			case <-t.C:
+			}
+		}
+	}()
+	return r
+}
+
+// MiB stops the tracking and returns the peak in MiB.
+func (r *rssPeak) MiB() float64 {
+	close(r.stop)
+	<-r.done
+	kib := r.sampled
+	if r.reset {
+		kib = max(kib, r.p.status("VmHWM"))
+	}
+	return float64(kib) / 1024
+}
+
+// cpu returns the server's CPU time so far (user and system).
+func (p *proc) cpu() time.Duration {
+	raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", p.pid))
+	if err != nil {
+		return 0
+	}
+	// Fields after the command name in parentheses; utime and stime are
+	// the 14th and 15th fields overall, in clock ticks (100 per second on
+	// Linux).
+	i := bytes.LastIndexByte(raw, ')')
+	f := strings.Fields(string(raw[i+1:]))
+	if len(f) < 13 {
+		return 0
+	}
+	u, _ := strconv.ParseInt(f[11], 10, 64)
+	s, _ := strconv.ParseInt(f[12], 10, 64)
+	return time.Duration(u+s) * 10 * time.Millisecond
+}
+
+// rawEnv, when set to "N DURATION", makes the test binary a raw argon2id
+// process instead (rawChild): the reference BenchmarkLimits compares the
+// server with runs, like the server, in a process of its own, so the
+// kernel schedules both sides alike.
+const rawEnv = "CUSTOS_BENCH_RAW"
+
+// rawChild hashes at DefaultParams on N goroutines for DURATION and prints
+// "count elapsed-ns cpu-ns".
+func rawChild(spec string) int {
+	var n int
+	var d time.Duration
+	if _, err := fmt.Sscan(spec, &n, &d); err != nil {
+		fmt.Fprintln(os.Stderr, rawEnv, err)
+		return 2
+	}
+	f := rawOp(password.DefaultParams)
+	runEach(n, f) // warm: the heap grows once, as the server's has
+	cpu0, _, _ := usage()
+	// Every goroutine hashes at least once, however late a busy machine
+	// starts it; the hash under way at the deadline is counted.
+	var count atomic.Int64
+	var stop atomic.Bool
+	var wg sync.WaitGroup
+	start := time.Now()
+	timer := time.AfterFunc(d, func() { stop.Store(true) })
+	for i := range n {
+		wg.Go(func() {
+			for {
+				f(i)
+				count.Add(1)
+				if stop.Load() {
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	elapsed := time.Since(start)
+	timer.Stop()
+	cpu1, _, _ := usage()
+	fmt.Printf("%d %d %d\n", count.Load(), int64(elapsed), int64(cpu1-cpu0))
+	return 0
+}
+
+// measureRaw runs rawChild with n goroutines for d and adds its result.
+func (s *side) measureRaw(d time.Duration, n int) error {
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	// The same memory regime as the server's --memory-limit auto: the
+	// stricter reference (without it, raw argon2id faults its fresh 19 MiB
+	// back in more often and runs slower).
+	cmd.Env = append(os.Environ(), fmt.Sprintf("%s=%d %s", rawEnv, n, d),
+		fmt.Sprintf("GOMEMLIMIT=%d", rawMemoryLimit()))
+	out, err := cmd.Output()
+	if err != nil {
+		return fmt.Errorf("raw argon2id process: %v", err)
+	}
+	var count, elapsed, cpu int64
+	if _, err := fmt.Sscan(string(out), &count, &elapsed, &cpu); err != nil {
+		return fmt.Errorf("raw argon2id process: %q: %v", out, err)
+	}
+	s.count += count
+	s.elapsed += time.Duration(elapsed)
+	s.cpu += time.Duration(cpu)
+	return nil
+}
+
+// rawMemoryLimit is what custos --memory-limit auto sets for DefaultParams
+// and one hash worker per core (cmd/custos/memlimit.go).
+func rawMemoryLimit() int64 {
+	return 40<<20 + int64(runtime.NumCPU())*(int64(password.DefaultParams.Memory)<<10)*5/4
+}
