@@ -71,6 +71,11 @@ type layer struct {
 	mayImportPackages []string
 	// anything lets the layer import every package of the module.
 	anything bool
+	// modules, when set, are the only modules outside this one (besides the
+	// standard library) the layer's packages may import.
+	modules []string
+	// leaf: no package of another layer may import this layer's packages.
+	leaf bool
 }
 
 // layers places every package of the module. A new package fails
@@ -121,6 +126,14 @@ var layers = []layer{
 		name:     "test support",
 		packages: []string{"internal/testclock", "internal/testdb", "internal/testserver", "internal/testsmtp", "bench"},
 		anything: true,
+	},
+	{
+		// The Go client generated from api/openapi.yaml: outside the
+		// server's graph, for integrators (and tests) only.
+		name:     "client",
+		packages: []string{"client"},
+		modules:  []string{"github.com/oapi-codegen/runtime"},
+		leaf:     true,
 	},
 }
 
@@ -216,17 +229,26 @@ func check(from, imp string) string {
 		return ""
 	}
 	to, inModule := relPath(imp)
+	if !inModule && fromLayer.modules != nil {
+		if isStandard(imp) || slices.ContainsFunc(fromLayer.modules, func(m string) bool { return imp == m || strings.HasPrefix(imp, m+"/") }) {
+			return ""
+		}
+		return fmt.Sprintf("%s is in layer %s, which may import only the standard library and %s", from, fromLayer.name, strings.Join(fromLayer.modules, ", "))
+	}
 	if !inModule {
 		if len(fromLayer.mayImport) == 0 && !fromLayer.anything && !isStandard(imp) {
 			return fmt.Sprintf("%s is in layer %s, which may import only the standard library", from, fromLayer.name)
 		}
 		return ""
 	}
-	if fromLayer.anything || owner(from) == owner(to) {
+	if owner(from) == owner(to) {
 		return ""
 	}
 	toLayer, ok := placed(to)
-	if !ok {
+	if ok && toLayer.leaf && toLayer.name != fromLayer.name {
+		return fmt.Sprintf("%s is in layer %s, which no other layer may import", to, toLayer.name)
+	}
+	if fromLayer.anything || !ok {
 		return ""
 	}
 	if slices.Contains(fromLayer.mayImport, toLayer.name) ||
@@ -411,6 +433,12 @@ func TestLayerRules(t *testing.T) {
 		{name: "internal package imports its owner", from: "password/internal/gen", to: "password", ok: true},
 		{name: "package imports its own internal package", from: "auth", to: "auth/internal/flows", ok: true},
 		{name: "internal package is imported as its owner", from: "api", to: "auth/internal/flows", ok: true},
+		{name: "client takes the standard library", from: "client", external: "net/http", ok: true},
+		{name: "client takes its runtime", from: "client", external: "github.com/oapi-codegen/runtime/types", ok: true},
+		{name: "client takes no other module", from: "client", external: "github.com/google/uuid", ok: false},
+		{name: "client imports nothing of the server", from: "client", to: "api", ok: false},
+		{name: "no server package imports the client", from: "app", to: "client", ok: false},
+		{name: "test support imports no client", from: "internal/testserver", to: "client", ok: false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

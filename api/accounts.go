@@ -104,9 +104,11 @@ func (a *API) login(w http.ResponseWriter, r *http.Request) error {
 // writeLogin answers a login step: a session, or the next step.
 func (a *API) writeLogin(w http.ResponseWriter, res auth.LoginResult) error {
 	if res.Next != "" {
-		return writeJSON(w, http.StatusOK, map[string]any{
-			"next": res.Next, "login_token": res.LoginToken, "methods": res.Methods,
-		})
+		step := map[string]any{"next": res.Next, "login_token": res.LoginToken}
+		if res.Methods != nil { // the second factor's; the other steps offer none
+			step["methods"] = res.Methods
+		}
+		return writeJSON(w, http.StatusOK, step)
 	}
 	return writeJSON(w, http.StatusOK, map[string]any{
 		"session_token": res.Token,

@@ -110,7 +110,7 @@ func startLogged(t *testing.T, dsn string, tune func(*app.Config)) (*testserver.
 		srv.Close()
 		a.Close()
 	})
-	return &testserver.Env{URL: srv.URL, Keys: keys, App: a, Clock: clock, Outbox: outbox, Client: srv.Client()}, logs
+	return &testserver.Env{URL: srv.URL, Keys: keys, App: a, Clock: clock, Outbox: outbox, Client: testserver.ValidateAgainstOpenAPI(t, srv.Client())}, logs
 }
 
 // wantUnavailable sends the requests a database outage must answer 503

@@ -5,13 +5,16 @@
 // test captcha, fast argon2id parameters (FastArgon2) and the dir: outbox;
 // and it offers the helpers the end-to-end tests share: reading codes and
 // messages from the outbox, and JSON requests, sign-up and login through
-// the API. Messages go through the delivery queue as in production, to the
-// outbox (or to Options.Deliver, such as a testsmtp server); the outbox
-// readers, GET /dev/outbox and moving the fake clock first wait until what
-// was sent has been delivered. Servers started on one DSN are replicas of
+// the API. Env.Client checks every answer under /api/ against
+// api/openapi.yaml (ValidateAgainstOpenAPI, with kin-openapi): an
+// undocumented path, status or Retry-After header, or a body its schema
+// does not take, fails the test. Messages go through the delivery queue
+// as in production, to the outbox (or to Options.Deliver, such as a
+// testsmtp server); the outbox readers, GET /dev/outbox and moving the
+// fake clock first wait until what was sent has been delivered. Servers started on one DSN are replicas of
 // one deployment: they share the key ring and the outbox.
 //
 // It is test support: it may import any package of the module (it uses
-// app, auth, keyring, notify, password and the two test packages above)
+// api, app, auth, keyring, notify, password and the two test packages above)
 // and testing; only tests import it.
 package testserver

@@ -125,7 +125,7 @@ func Start(t testing.TB, o Options) *Env {
 	})
 	o.Clock.BeforeMove(env.drain)
 	srv.Start()
-	env.URL, env.Client = srv.URL, srv.Client()
+	env.URL, env.Client = srv.URL, ValidateAgainstOpenAPI(t, srv.Client())
 	t.Cleanup(func() {
 		srv.Close()
 		env.mu.Lock()
