@@ -120,7 +120,7 @@ func (wb *Web) signedIn(h signedInFunc) http.Handler {
 		if next := wb.afterLogin(w, r); next != "" {
 			return redirect(w, r, next)
 		}
-		return h(w, signedInRequest(r, sess), sess)
+		return h(w, wb.withAccountLanguage(signedInRequest(r, sess), sess.AccountID), sess)
 	})
 }
 
