@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"path"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/custos/custos"
@@ -159,7 +160,7 @@ func (lib *library) match(header string) string {
 	}
 	wants, _, err := language.ParseAcceptLanguage(header)
 	if err != nil {
-		return DefaultLanguage
+		wants = lenient(header)
 	}
 	// Each wanted tag in the order its q-value ranks it: the first that
 	// some catalogue fits wins, so "fr, zh;q=0.5" is Chinese, not the
@@ -170,6 +171,28 @@ func (lib *library) match(header string) string {
 		}
 	}
 	return DefaultLanguage
+}
+
+// lenient reads a header ParseAcceptLanguage refuses (a stray or doubled
+// q-value, "zh;q=0.9;q=0.9", one malformed tag among good ones): each
+// part's tag in the order given, skipping the parts that are no tag and
+// those refused with q=0, rather than dropping the whole header.
+func lenient(header string) []language.Tag {
+	var out []language.Tag
+	for _, part := range strings.Split(header, ",") {
+		name, params, _ := strings.Cut(part, ";")
+		tag, err := language.Parse(strings.TrimSpace(name))
+		if err != nil {
+			continue
+		}
+		if q, ok := strings.CutPrefix(strings.TrimSpace(params), "q="); ok {
+			if f, err := strconv.ParseFloat(strings.TrimSpace(strings.SplitN(q, ";", 2)[0]), 64); err == nil && f <= 0 {
+				continue
+			}
+		}
+		out = append(out, tag)
+	}
+	return out
 }
 
 // Supported returns the catalogue's tag for one language tag ("zh",

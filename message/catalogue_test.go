@@ -102,7 +102,11 @@ func TestFor(t *testing.T) {
 		{name: "an unknown first, Chinese next", lang: "fr-FR,zh;q=0.5", want: "zh-CN"},
 		{name: "English before Chinese", lang: "en-GB,zh;q=0.5", want: "en"},
 		{name: "Chinese refused", lang: "zh;q=0,en", want: "en"},
-		{name: "malformed", lang: "zh-CN;q=abc", want: "en"},
+		{name: "malformed q, the tag still counts", lang: "zh-CN;q=abc", want: "zh-CN"},
+		{name: "doubled q (as Chromium may send)", lang: "zh-CN,zh;q=0.9;q=0.9", want: "zh-CN"},
+		{name: "one bad tag among good ones", lang: "!!,zh;q=0.8", want: "zh-CN"},
+		{name: "malformed, refused by q=0", lang: "zh;q=0;x, en", want: "en"},
+		{name: "nothing usable", lang: ";;;,", want: "en"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
