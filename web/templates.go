@@ -59,7 +59,7 @@ type languageChoice struct {
 type waitingTicket struct {
 	Number    string
 	Kind      string
-	ExecuteAt string // UTC, as the notices say it
+	ExecuteAt string // UTC, in the page language's date format
 }
 
 func (p page) language() string { return p.Lang }
@@ -89,7 +89,7 @@ func (wb *Web) signedInPage(r *http.Request, nav string) page {
 			for _, t := range list {
 				if t.TargetAccountID == id && t.State == custos.TicketWaiting {
 					p.Waiting = append(p.Waiting, waitingTicket{Number: t.Number, Kind: string(t.Kind),
-						ExecuteAt: t.ExecuteAt.UTC().Format("2006-01-02 15:04 UTC")})
+						ExecuteAt: t.ExecuteAt.UTC().Format(message.For(p.Lang).Text("format.datetime"))})
 				}
 			}
 		}
