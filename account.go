@@ -34,6 +34,10 @@ type Account struct {
 	// (Session.PasswordVersion), so a login that checked the old password
 	// cannot open one after the password changed.
 	PasswordVersion int64
+	// Language is the language tag the holder chose ("zh-CN"), "" for
+	// none: the pages follow it when the browser names no choice of its
+	// own, and the messages sent later (emails, SMS) are written in it.
+	Language string
 }
 
 // LoginID is the login identifier of the account's own email. A

@@ -30,6 +30,7 @@ const (
 	ENoSecondFactor       = "no_second_factor"
 	EInvalidPhone         = "invalid_phone"
 	EMethodNotChosen      = "method_not_chosen" // a protection method other than the one the holder chose
+	EInvalidLanguage      = "invalid_language"  // a language tag no catalogue has
 	EUnavailable          = "unavailable"       // a dependency (database, mail) failed
 	EInternal             = "internal"
 )

@@ -63,6 +63,24 @@ type Message struct {
 	// an address with no account), so that both answers do the same work
 	// and take the same time. It is never delivered.
 	Decoy bool
+	// Lang is the language tag the message is written in ("zh-CN"): the
+	// account's saved language, else that of the request that caused it
+	// (LanguageOf); "" is the default language.
+	Lang string
+}
+
+type languageKey struct{}
+
+// WithLanguage returns ctx carrying the language tag of the request it
+// serves, for the messages the request causes.
+func WithLanguage(ctx context.Context, lang string) context.Context {
+	return context.WithValue(ctx, languageKey{}, lang)
+}
+
+// LanguageOf is the language tag WithLanguage put in ctx, or "".
+func LanguageOf(ctx context.Context) string {
+	lang, _ := ctx.Value(languageKey{}).(string)
+	return lang
 }
 
 // Notifier takes a message for delivery. Send returns once the message is
@@ -75,11 +93,12 @@ type Notifier interface {
 
 // Notices returns one notice of purpose to every channel on file for the
 // account (Account.NoticeContacts), for the AuditEvent of the change the
-// notice tells about.
+// notice tells about, in the account's saved language (when it has none,
+// the store's queue writes it in the request's, LanguageOf).
 func Notices(acct Account, purpose string, data map[string]string) []Message {
 	var out []Message
 	for _, c := range acct.NoticeContacts() {
-		out = append(out, Message{Channel: c.Channel, To: c.To, Purpose: purpose, Data: data})
+		out = append(out, Message{Channel: c.Channel, To: c.To, Purpose: purpose, Data: data, Lang: acct.Language})
 	}
 	return out
 }

@@ -60,6 +60,10 @@ type AccountStore interface {
 	// It keeps PasswordVersion: the password is the same one. ENotFound if
 	// the account is gone; EConflict if the hash changed.
 	SetPasswordHash(ctx context.Context, accountID, old, hash string) error
+	// SetLanguage saves the language tag the holder chose ("" forgets
+	// it); ENotFound if the account is gone. It is a preference, not a
+	// security change: no event.
+	SetLanguage(ctx context.Context, accountID, lang string) error
 }
 
 // SessionStore keeps sessions. Sessions are deleted, not flagged, when they

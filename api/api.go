@@ -9,6 +9,7 @@ import (
 	"github.com/custos/custos/auth"
 	"github.com/custos/custos/binding"
 	"github.com/custos/custos/identity"
+	"github.com/custos/custos/message"
 	"github.com/custos/custos/mfa"
 	"github.com/custos/custos/recovery"
 	"github.com/custos/custos/requestinfo"
@@ -120,6 +121,7 @@ func Routes() []Route {
 		{"POST", "/api/v1/verifications/{id}", func(a *API) http.Handler { return a.authed(a.completeVerification) }},
 		{"PUT", "/api/v1/account/password", func(a *API) http.Handler { return a.authed(a.changePassword) }},
 		{"PUT", "/api/v1/account/protection", func(a *API) http.Handler { return a.authed(a.setProtection) }},
+		{"PUT", "/api/v1/account/language", func(a *API) http.Handler { return a.authed(a.setLanguage) }},
 		{"POST", "/api/v1/mfa/totp", func(a *API) http.Handler { return a.authed(a.beginTOTP) }},
 		{"POST", "/api/v1/mfa/totp/{device_id}/confirm", func(a *API) http.Handler { return a.authed(a.confirmTOTP) }},
 		{"POST", "/api/v1/mfa/hardware", func(a *API) http.Handler { return a.authed(a.bindHardware) }},
@@ -216,6 +218,8 @@ type handlerFunc func(w http.ResponseWriter, r *http.Request) error
 
 func (a *API) handle(h handlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// The messages a request causes are written in its language.
+		r = r.WithContext(custos.WithLanguage(r.Context(), message.For(r.Header.Get("Accept-Language")).Language()))
 		if err := h(w, r); err != nil {
 			a.writeError(w, r, err)
 		}

@@ -103,7 +103,8 @@ func (s *Sender) Send(ctx context.Context, r Request) (Sent, error) {
 		return Sent{}, err
 	}
 	now := s.d.Clock.Now()
-	m := custos.Message{Channel: r.Channel, To: r.To, Purpose: r.Message, Code: code, Expires: now.Add(s.cfg.TTL)}
+	// The code is for the person at the screen: in the request's language.
+	m := custos.Message{Channel: r.Channel, To: r.To, Purpose: r.Message, Code: code, Expires: now.Add(s.cfg.TTL), Lang: custos.LanguageOf(ctx)}
 	ch, err := s.keep(ctx, r.Purpose, r.To, r.AccountID, code, now, []custos.Message{m})
 	if err != nil {
 		return Sent{}, err
@@ -146,7 +147,7 @@ func (s *Sender) decoy(ctx context.Context, r Request, notify []custos.Message) 
 	now := s.d.Clock.Now()
 	if len(notify) == 0 {
 		notify = []custos.Message{{Channel: r.Channel, To: r.To, Purpose: r.Message, Code: strings.Repeat("0", s.cfg.Digits),
-			Expires: now.Add(s.cfg.TTL), Decoy: true}}
+			Expires: now.Add(s.cfg.TTL), Decoy: true, Lang: custos.LanguageOf(ctx)}}
 	}
 	ch, err := s.keep(ctx, r.Purpose, r.To, "", unknowable, now, notify)
 	if err != nil {

@@ -30,6 +30,7 @@ var statusByCode = map[string]int{
 	custos.ENoSecondFactor:        http.StatusUnprocessableEntity,
 	custos.EInvalidPhone:          http.StatusUnprocessableEntity,
 	custos.EMethodNotChosen:       http.StatusUnprocessableEntity,
+	custos.EInvalidLanguage:       http.StatusBadRequest,
 	custos.EUnavailable:           http.StatusServiceUnavailable,
 	custos.EIdentityLimit:         http.StatusConflict,
 	custos.EInvalidDocumentNumber: http.StatusUnprocessableEntity,

@@ -1,125 +1,213 @@
 package message
 
 import (
+	"embed"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
+	"path"
 	"slices"
 	"strconv"
 	"strings"
 
 	"github.com/custos/custos"
+	"github.com/nicksnyder/go-i18n/v2/i18n"
+	"github.com/nicksnyder/go-i18n/v2/i18n/template"
+	"golang.org/x/text/language"
 )
 
 // DefaultLanguage is the language used when no other fits.
 const DefaultLanguage = "en"
 
-// catalogues holds one table per language tag. Texts that take values use
-// fmt verbs.
-var catalogues = map[string]map[string]string{
-	"en": join(enPages, enErrors, enServices, enProtectionMethods, enIDCheck, enUpload, enIdentity, enWebIdentity, enWebStaff, enTickets, enSubUsers, enWebStaffTickets, enWebTickets, enWebSubUsers, enWebSubLogin, enWebCollabs),
+// locales holds the catalogue files: locales/<language tag>/<table>.json,
+// each a flat JSON object of key → text, so a translator edits files, not
+// Go. Texts that take values use fmt verbs (a translation may reorder them
+// with explicit indexes, %[2]s).
+//
+//go:embed locales
+var locales embed.FS
+
+// loaded is every catalogue read from the files.
+var loaded = mustLoad(locales, "locales")
+
+// library is the catalogues of every language, read through go-i18n.
+type library struct {
+	bundle  *i18n.Bundle
+	tags    []string // the default first, then sorted
+	matcher language.Matcher
+	langs   map[string]*table
 }
 
-// join merges tables kept in separate files into one catalogue. A key in
-// two tables is a mistake in the source (one text would silently win), so
-// it panics, at start-up and in every test.
-func join(tables ...map[string]string) map[string]string {
-	out := make(map[string]string)
-	for _, t := range tables {
-		for k, v := range t {
-			if _, dup := out[k]; dup {
-				panic("message: key " + k + " is in two tables")
+// table is one language's texts: its keys (by the file that holds them)
+// and the go-i18n localizer that reads them.
+type table struct {
+	keys  map[string]string // key → file (table name) it is in
+	local *i18n.Localizer
+}
+
+func mustLoad(fsys fs.FS, root string) *library {
+	lib, err := load(fsys, root)
+	if err != nil {
+		panic("message: " + err.Error())
+	}
+	return lib
+}
+
+// load reads every language directory under root. A key in two files of
+// one language is a mistake in the source (one text would silently win),
+// and so is a file that is not a flat object of strings: both are errors,
+// which panic at start-up and in every test.
+func load(fsys fs.FS, root string) (*library, error) {
+	dirs, err := fs.ReadDir(fsys, root)
+	if err != nil {
+		return nil, err
+	}
+	lib := &library{bundle: i18n.NewBundle(language.Make(DefaultLanguage)), langs: map[string]*table{}}
+	var others []string
+	for _, d := range dirs {
+		if !d.IsDir() {
+			continue
+		}
+		name := d.Name()
+		tag, err := language.Parse(name)
+		if err != nil || tag.String() != name {
+			return nil, fmt.Errorf("directory %s/%s is not a canonical language tag", root, name)
+		}
+		t := &table{keys: map[string]string{}}
+		files, err := fs.Glob(fsys, path.Join(root, name, "*.json"))
+		if err != nil {
+			return nil, err
+		}
+		for _, file := range files {
+			buf, err := fs.ReadFile(fsys, file)
+			if err != nil {
+				return nil, err
 			}
-			out[k] = v
+			// The files are flat objects of strings: check that first, so
+			// go-i18n's nested and plural forms cannot creep in unnoticed.
+			var flat map[string]string
+			if err := json.Unmarshal(buf, &flat); err != nil {
+				return nil, fmt.Errorf("%s: %w", file, err)
+			}
+			tableName := strings.TrimSuffix(path.Base(file), ".json")
+			for k := range flat {
+				if other, dup := t.keys[k]; dup {
+					return nil, fmt.Errorf("key %s is in two tables of %s: %s and %s", k, name, other, tableName)
+				}
+				t.keys[k] = tableName
+			}
+			msgs, err := lib.bundle.ParseMessageBytes(tag, buf, json.Unmarshal)
+			if err != nil {
+				return nil, fmt.Errorf("%s: %w", file, err)
+			}
+			// go-i18n reads some keys ("other", "description" …) as parts
+			// of one message: every key must come back as its own message.
+			if len(msgs) != len(flat) {
+				return nil, fmt.Errorf("%s: go-i18n read %d messages of %d keys (a key go-i18n reserves?)", file, len(msgs), len(flat))
+			}
+			for _, m := range msgs {
+				if _, ok := flat[m.ID]; !ok || m.Other != flat[m.ID] {
+					return nil, fmt.Errorf("%s: go-i18n read key %q unlike the file (a key go-i18n reserves?)", file, m.ID)
+				}
+			}
+		}
+		lib.langs[name] = t
+		if name != DefaultLanguage {
+			others = append(others, name)
 		}
 	}
-	return out
+	if _, ok := lib.langs[DefaultLanguage]; !ok {
+		return nil, fmt.Errorf("no catalogue for the default language %s", DefaultLanguage)
+	}
+	slices.Sort(others)
+	lib.tags = append([]string{DefaultLanguage}, others...)
+	matchTags := make([]language.Tag, len(lib.tags))
+	for i, name := range lib.tags {
+		matchTags[i] = language.Make(name)
+		lib.langs[name].local = i18n.NewLocalizer(lib.bundle, name)
+	}
+	lib.matcher = language.NewMatcher(matchTags)
+	return lib, nil
 }
 
 // Catalogue is every text in one language, by key.
 type Catalogue struct {
-	lang  string
-	texts map[string]string
+	lang string
+	t    *table
+	lib  *library
 }
 
 // Languages returns the tags of every catalogue, the default first.
-func Languages() []string {
-	out := []string{DefaultLanguage}
-	for tag := range catalogues {
-		if tag != DefaultLanguage {
-			out = append(out, tag)
-		}
-	}
-	slices.Sort(out[1:])
-	return out
-}
+func Languages() []string { return slices.Clone(loaded.tags) }
 
 // For returns the catalogue that best fits lang: a language tag ("zh-CN")
-// or a whole Accept-Language header ("zh-CN,zh;q=0.9,en;q=0.8"). A tag
-// matches a catalogue of the same tag, ignoring case, or else one of the
-// same language ("en-GB" finds "en"). With no match it is the default
-// language's.
-func For(lang string) Catalogue {
-	for _, want := range preferred(lang) {
-		if tag, ok := match(want); ok {
-			return Catalogue{lang: tag, texts: catalogues[tag]}
-		}
-	}
-	return Catalogue{lang: DefaultLanguage, texts: catalogues[DefaultLanguage]}
+// or a whole Accept-Language header ("zh-CN,zh;q=0.9,en;q=0.8"), matched
+// as golang.org/x/text/language matches ("zh", "zh-Hans" and "zh-CN" find
+// zh-CN; "en-GB" finds en). With no match it is the default language's.
+func For(lang string) Catalogue { return loaded.catalogue(lang) }
+
+func (lib *library) catalogue(lang string) Catalogue {
+	name := lib.match(lang)
+	return Catalogue{lang: name, t: lib.langs[name], lib: lib}
 }
 
-// preferred reads a tag list in the order its q-values rank it, dropping
-// tags with q=0.
-func preferred(header string) []string {
-	type ranked struct {
-		tag string
-		q   float64
+// match finds the catalogue's tag for a tag or an Accept-Language header.
+func (lib *library) match(header string) string {
+	header = strings.TrimSpace(header)
+	if header == "" {
+		return DefaultLanguage
 	}
-	var list []ranked
+	wants, _, err := language.ParseAcceptLanguage(header)
+	if err != nil {
+		wants = lenient(header)
+	}
+	// Each wanted tag in the order its q-value ranks it: the first that
+	// some catalogue fits wins, so "fr, zh;q=0.5" is Chinese, not the
+	// default.
+	for _, want := range wants {
+		if _, i, conf := lib.matcher.Match(want); conf != language.No {
+			return lib.tags[i]
+		}
+	}
+	return DefaultLanguage
+}
+
+// lenient reads a header ParseAcceptLanguage refuses (a stray or doubled
+// q-value, "zh;q=0.9;q=0.9", one malformed tag among good ones): each
+// part's tag in the order given, skipping the parts that are no tag and
+// those refused with q=0, rather than dropping the whole header.
+func lenient(header string) []language.Tag {
+	var out []language.Tag
 	for _, part := range strings.Split(header, ",") {
-		tag, params, _ := strings.Cut(strings.TrimSpace(part), ";")
-		tag = strings.TrimSpace(tag)
-		if tag == "" || tag == "*" {
+		name, params, _ := strings.Cut(part, ";")
+		tag, err := language.Parse(strings.TrimSpace(name))
+		if err != nil {
 			continue
 		}
-		q := 1.0
-		if v, ok := strings.CutPrefix(strings.TrimSpace(params), "q="); ok {
-			if f, err := strconv.ParseFloat(v, 64); err == nil {
-				q = f
+		if q, ok := strings.CutPrefix(strings.TrimSpace(params), "q="); ok {
+			if f, err := strconv.ParseFloat(strings.TrimSpace(strings.SplitN(q, ";", 2)[0]), 64); err == nil && f <= 0 {
+				continue
 			}
 		}
-		if q > 0 {
-			list = append(list, ranked{tag, q})
-		}
-	}
-	slices.SortStableFunc(list, func(a, b ranked) int {
-		switch {
-		case a.q > b.q:
-			return -1
-		case a.q < b.q:
-			return 1
-		}
-		return 0
-	})
-	out := make([]string, len(list))
-	for i, r := range list {
-		out[i] = r.tag
+		out = append(out, tag)
 	}
 	return out
 }
 
-// match finds the catalogue for one tag.
-func match(want string) (string, bool) {
-	primary, _, _ := strings.Cut(want, "-")
-	found := ""
-	for _, tag := range Languages() {
-		if strings.EqualFold(tag, want) {
-			return tag, true
-		}
-		if p, _, _ := strings.Cut(tag, "-"); found == "" && strings.EqualFold(p, primary) {
-			found = tag
-		}
+// Supported returns the catalogue's tag for one language tag ("zh",
+// "zh-Hans", "en-GB" …), and false when the tag is malformed or fits no
+// catalogue: what an account may save as its language.
+func Supported(tag string) (string, bool) {
+	want, err := language.Parse(strings.TrimSpace(tag))
+	if err != nil {
+		return "", false
 	}
-	return found, found != ""
+	_, i, conf := loaded.matcher.Match(want)
+	if conf == language.No {
+		return "", false
+	}
+	return loaded.tags[i], true
 }
 
 // Language is the catalogue's language tag.
@@ -128,18 +216,36 @@ func (c Catalogue) Language() string { return c.lang }
 // Has reports whether the catalogue itself (not the default language's)
 // has a text for key.
 func (c Catalogue) Has(key string) bool {
-	_, ok := c.texts[key]
+	_, ok := c.t.keys[key]
 	return ok
 }
 
 // Keys returns every key of the catalogue, sorted.
 func (c Catalogue) Keys() []string {
-	out := make([]string, 0, len(c.texts))
-	for k := range c.texts {
+	out := make([]string, 0, len(c.t.keys))
+	for k := range c.t.keys {
 		out = append(out, k)
 	}
 	slices.Sort(out)
 	return out
+}
+
+// identity keeps go-i18n from reading a text as a Go template: the texts
+// are filled by fmt verbs, and a "{{" in one is only characters.
+var identity template.IdentityParser
+
+// raw is the text for key: this catalogue's, else the default language's
+// (go-i18n's fallback), and whether any catalogue has it.
+func (c Catalogue) raw(key string) (string, bool) {
+	s, err := c.t.local.Localize(&i18n.LocalizeConfig{MessageID: key, TemplateParser: identity})
+	if err != nil {
+		var nf *i18n.MessageNotFoundErr
+		if errors.As(err, &nf) && c.known(key) {
+			return s, true // the default language's text
+		}
+		return "", false
+	}
+	return s, true
 }
 
 // Text returns the text for key, filled with args by fmt verbs (a text
@@ -147,11 +253,9 @@ func (c Catalogue) Keys() []string {
 // default language's text; a key no catalogue has comes back as itself,
 // so a page test sees it rather than an empty space.
 func (c Catalogue) Text(key string, args ...any) string {
-	s, ok := c.texts[key]
+	s, ok := c.raw(key)
 	if !ok {
-		if s, ok = catalogues[DefaultLanguage][key]; !ok {
-			return key
-		}
+		return key
 	}
 	if len(args) > 0 {
 		s = fmt.Sprintf(s, args...)
@@ -187,6 +291,6 @@ func (c Catalogue) known(key string) bool {
 	if c.Has(key) {
 		return true
 	}
-	_, ok := catalogues[DefaultLanguage][key]
+	_, ok := c.lib.langs[DefaultLanguage].keys[key]
 	return ok
 }

@@ -92,6 +92,21 @@ func TestFor(t *testing.T) {
 		{name: "header", lang: "fr-FR,fr;q=0.9,en;q=0.8", want: "en"},
 		{name: "q=0 is refused", lang: "en;q=0", want: "en"},
 		{name: "wildcard", lang: "*", want: "en"},
+		{name: "zh", lang: "zh", want: "zh-CN"},
+		{name: "zh-Hans", lang: "zh-Hans", want: "zh-CN"},
+		{name: "zh-CN", lang: "zh-CN", want: "zh-CN"},
+		{name: "zh-cn lower case", lang: "zh-cn", want: "zh-CN"},
+		{name: "zh-Hans-CN", lang: "zh-Hans-CN", want: "zh-CN"},
+		{name: "Chinese header", lang: "zh-CN,zh;q=0.9,en;q=0.8", want: "zh-CN"},
+		{name: "q-values rank, not order", lang: "en;q=0.5,zh-CN;q=0.9", want: "zh-CN"},
+		{name: "an unknown first, Chinese next", lang: "fr-FR,zh;q=0.5", want: "zh-CN"},
+		{name: "English before Chinese", lang: "en-GB,zh;q=0.5", want: "en"},
+		{name: "Chinese refused", lang: "zh;q=0,en", want: "en"},
+		{name: "malformed q, the tag still counts", lang: "zh-CN;q=abc", want: "zh-CN"},
+		{name: "doubled q (as Chromium may send)", lang: "zh-CN,zh;q=0.9;q=0.9", want: "zh-CN"},
+		{name: "one bad tag among good ones", lang: "!!,zh;q=0.8", want: "zh-CN"},
+		{name: "malformed, refused by q=0", lang: "zh;q=0;x, en", want: "en"},
+		{name: "nothing usable", lang: ";;;,", want: "en"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -121,6 +136,22 @@ func TestText(t *testing.T) {
 				t.Errorf("Text(%q) = %q, want %q", tt.key, got, tt.want)
 			}
 		})
+	}
+}
+
+func TestTextInChinese(t *testing.T) {
+	zh := message.For("zh-CN")
+	if got := zh.Text("code.expires", 10); !strings.Contains(got, "10") || strings.Contains(got, "works") {
+		t.Errorf("zh-CN code.expires = %q, want Chinese with 10 in it", got)
+	}
+	if got, en := zh.Text("login.title"), message.For("en").Text("login.title"); got == en {
+		t.Errorf("zh-CN login.title = %q, the English text", got)
+	}
+	if got := zh.Text("no.such.key"); got != "no.such.key" {
+		t.Errorf("zh-CN missing key = %q, want itself", got)
+	}
+	if got := zh.Error(&custos.Error{Code: custos.EWeakPassword}); got != zh.Text("error.weak_password") || got == message.For("en").Text("error.weak_password") {
+		t.Errorf("zh-CN error text = %q", got)
 	}
 }
 

@@ -5,9 +5,14 @@
 // name the place a text appears ("login.title"), never its English
 // wording, so a translation is a second table with the same keys.
 //
+// The texts live in files a translator edits, embedded in the binary:
+// locales/<language tag>/<table>.json, each a flat JSON object of key →
+// text, read through github.com/nicksnyder/go-i18n and matched to a request
+// by golang.org/x/text/language. Texts keep fmt verbs for their values.
+//
 // Services name a text by key (custos.Fail, custos.Error.Key) and never hold
 // words themselves; the transports pick a catalogue for the request (For)
 // and turn keys and errors into text (Catalogue.Text, Catalogue.Error).
 //
-// It imports only the standard library and the root package.
+// It imports the standard library, the root package, go-i18n and x/text.
 package message

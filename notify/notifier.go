@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"net/mail"
 	"net/url"
+	"slices"
 	"strings"
 	"text/template"
 	"time"
@@ -15,8 +16,14 @@ import (
 	"github.com/custos/custos"
 )
 
-//go:embed templates/*.tmpl
+// templates/<purpose>.<channel>.tmpl are in the default language (English);
+// templates/<language tag>/ holds the same files in another language.
+//
+//go:embed templates/*.tmpl templates/zh-CN/*.tmpl
 var templateFS embed.FS
+
+// languages are the tags of templates/<tag>/ besides the default.
+var languages = []string{"zh-CN"}
 
 // DefaultProduct is the product name the templates use when Config.Product
 // is empty.
@@ -24,8 +31,10 @@ const DefaultProduct = "Custos"
 
 // defaultData fills template fields a caller may set through Message.Data
 // but usually leaves out. ExpiresIn matches the code lifetime of the API.
-var defaultData = map[string]string{
-	"ExpiresIn": "10 minutes",
+// By language ("" the default).
+var defaultData = map[string]map[string]string{
+	"":      {"ExpiresIn": "10 minutes"},
+	"zh-CN": {"ExpiresIn": "10 分钟"},
 }
 
 // Rendered is a message ready for delivery: what a Transport sends and what
@@ -77,7 +86,7 @@ type Notifier struct {
 	transport Transport // email
 	sms       Transport // nil: SMS not configured
 	cfg       Config
-	templates map[string]*template.Template // by "<purpose>.<channel>"
+	templates map[string]*template.Template // by "<purpose>.<channel>", or "<tag>/<purpose>.<channel>"
 }
 
 var _ custos.Notifier = (*Notifier)(nil)
@@ -113,15 +122,46 @@ func New(t Transport, cfg Config) (*Notifier, error) {
 	return &Notifier{transport: t, sms: cfg.SMS, cfg: cfg, templates: templates}, nil
 }
 
-// parseTemplates reads every templates/<purpose>.<channel>.tmpl file.
+// parseTemplates reads every templates/<purpose>.<channel>.tmpl file, and
+// templates/<tag>/<purpose>.<channel>.tmpl of every other language, which
+// must have the same files.
 func parseTemplates(fsys fs.FS) (map[string]*template.Template, error) {
-	names, err := fs.Glob(fsys, "templates/*.tmpl")
+	out, err := parseDir(fsys, "templates", "")
+	if err != nil {
+		return nil, err
+	}
+	for _, lang := range languages {
+		more, err := parseDir(fsys, "templates/"+lang, lang+"/")
+		if err != nil {
+			return nil, err
+		}
+		for key := range out {
+			if _, ok := more[lang+"/"+key]; !ok && !strings.Contains(key, "/") {
+				return nil, fmt.Errorf("notify: templates/%s lacks %s.tmpl", lang, key)
+			}
+		}
+		for key, t := range more {
+			if _, ok := out[strings.TrimPrefix(key, lang+"/")]; !ok {
+				return nil, fmt.Errorf("notify: templates/%s.tmpl has no default-language template", key)
+			}
+			out[key] = t
+		}
+	}
+	return out, nil
+}
+
+// parseDir reads dir/*.tmpl, keyed prefix + "<purpose>.<channel>".
+func parseDir(fsys fs.FS, dir, prefix string) (map[string]*template.Template, error) {
+	names, err := fs.Glob(fsys, dir+"/*.tmpl")
 	if err != nil {
 		return nil, fmt.Errorf("notify: listing templates: %w", err)
 	}
+	if len(names) == 0 {
+		return nil, fmt.Errorf("notify: no templates in %s", dir)
+	}
 	out := make(map[string]*template.Template, len(names))
 	for _, name := range names {
-		base := strings.TrimSuffix(strings.TrimPrefix(name, "templates/"), ".tmpl")
+		base := strings.TrimSuffix(strings.TrimPrefix(name, dir+"/"), ".tmpl")
 		purpose, channel, ok := strings.Cut(base, ".")
 		if !ok || purpose == "" || (channel != custos.ChannelEmail && channel != custos.ChannelSMS) {
 			return nil, fmt.Errorf("notify: template %s is not named <purpose>.<email|sms>.tmpl", name)
@@ -134,7 +174,7 @@ func parseTemplates(fsys fs.FS) (map[string]*template.Template, error) {
 		if err != nil {
 			return nil, fmt.Errorf("notify: parsing template %s: %w", name, err)
 		}
-		out[base] = t
+		out[prefix+base] = t
 	}
 	return out, nil
 }
@@ -163,17 +203,25 @@ func (n *Notifier) Send(ctx context.Context, m custos.Message) error {
 	return nil
 }
 
-// render fills the template for m's purpose and channel.
+// render fills the template for m's purpose and channel, in m's language
+// when there are templates in it (else the default language's).
 func (n *Notifier) render(m custos.Message) (Rendered, error) {
+	lang := ""
+	if slices.Contains(languages, m.Lang) {
+		lang = m.Lang
+	}
 	t, ok := n.templates[m.Purpose+"."+m.Channel]
+	if lt, found := n.templates[lang+"/"+m.Purpose+"."+m.Channel]; ok && found {
+		t = lt
+	}
 	if !ok {
 		return Rendered{}, custos.Errorf(custos.EInternal, "notify: no %q template for purpose %q", m.Channel, m.Purpose)
 	}
 	if m.To == "" {
 		return Rendered{}, custos.Errorf(custos.EInternal, "notify: %s message has no recipient", m.Purpose)
 	}
-	data := make(map[string]string, len(defaultData)+len(m.Data)+4)
-	for k, v := range defaultData {
+	data := make(map[string]string, len(defaultData[lang])+len(m.Data)+4)
+	for k, v := range defaultData[lang] {
 		data[k] = v
 	}
 	for k, v := range m.Data {

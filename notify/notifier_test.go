@@ -4,10 +4,12 @@ import (
 	"context"
 	"errors"
 	"os"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/custos/custos"
 	"github.com/custos/custos/httperr"
@@ -126,83 +128,137 @@ var samples = map[string]custos.Message{
 const testUndoURL = testPublicURL + "/undo?token=q6Hk2vYt0d9Zr1mXcN4bW7sLpE3uA8fJ5gKoRiT-_yV"
 
 // TestEveryTemplateRenders renders every file in templates/ (the directory
-// that is embedded) so a broken or unreachable template fails here.
+// that is embedded), in English and, from templates/zh-CN/, in Simplified
+// Chinese, so a broken or unreachable template fails here. A Chinese
+// message must differ from the English one (the language was picked) and
+// keep no English sentence.
 func TestEveryTemplateRenders(t *testing.T) {
-	entries, err := os.ReadDir("templates")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(entries) == 0 {
-		t.Fatal("no templates")
-	}
-	for _, e := range entries {
-		t.Run(e.Name(), func(t *testing.T) {
-			base, ok := strings.CutSuffix(e.Name(), ".tmpl")
-			if !ok {
-				t.Fatalf("%s: templates/ holds only .tmpl files", e.Name())
+	for _, lang := range []string{"", "zh-CN"} {
+		dir := strings.TrimSuffix("templates/"+lang, "/")
+		entries, err := os.ReadDir(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		files := 0
+		for _, e := range entries {
+			if e.IsDir() {
+				continue
 			}
-			purpose, channel, _ := strings.Cut(base, ".")
-			m, ok := samples[purpose]
-			if !ok {
-				t.Fatalf("no sample message for purpose %q: add one to samples", purpose)
-			}
-			m.Purpose, m.Channel = purpose, channel
-			if channel == custos.ChannelSMS {
-				m.To = "+8613800138000"
-			}
-			rec := &recorder{}
-			if err := newNotifier(t, rec, newFakeClock()).Send(t.Context(), m); err != nil {
-				t.Fatalf("Send: %v", err)
-			}
-			got := rec.messages()
-			if len(got) != 1 {
-				t.Fatalf("delivered %d messages, want 1", len(got))
-			}
-			r := got[0]
-			if strings.Contains(r.Subject+r.Text, "<no value>") {
-				t.Errorf("unfilled field in %q / %q", r.Subject, r.Text)
-			}
-			if r.Text == "" {
-				t.Error("empty text")
-			}
-			if m.Code != "" {
-				if !strings.Contains(r.Text, m.Code) {
-					t.Errorf("text %q lacks the code", r.Text)
+			files++
+			t.Run(lang+"/"+e.Name(), func(t *testing.T) {
+				base, ok := strings.CutSuffix(e.Name(), ".tmpl")
+				if !ok {
+					t.Fatalf("%s: %s holds only .tmpl files", e.Name(), dir)
 				}
-				if !strings.Contains(r.Text, "expires in 10 minutes") {
-					t.Errorf("code message %q does not say when the code expires", r.Text)
+				purpose, channel, _ := strings.Cut(base, ".")
+				m, ok := samples[purpose]
+				if !ok {
+					t.Fatalf("no sample message for purpose %q: add one to samples", purpose)
 				}
-			}
-			if url := m.Data["UndoURL"]; url != "" && !strings.Contains(r.Text, url) {
-				t.Errorf("text %q lacks the undo link", r.Text)
-			}
-			switch channel {
-			case custos.ChannelEmail:
-				if r.Subject == "" {
-					t.Error("email without subject")
+				m.Purpose, m.Channel = purpose, channel
+				if channel == custos.ChannelSMS {
+					m.To = "+8613800138000"
 				}
-			case custos.ChannelSMS:
-				if r.Subject != "" {
-					t.Errorf("SMS with subject %q", r.Subject)
+				render := func(lang string) notify.Rendered {
+					t.Helper()
+					m := m
+					m.Lang = lang
+					rec := &recorder{}
+					if err := newNotifier(t, rec, newFakeClock()).Send(t.Context(), m); err != nil {
+						t.Fatalf("Send: %v", err)
+					}
+					got := rec.messages()
+					if len(got) != 1 {
+						t.Fatalf("delivered %d messages, want 1", len(got))
+					}
+					return got[0]
 				}
-				// One GSM-7 segment holds 160 characters; a link is as long
-				// as the public URL makes it, the words stay under 140.
-				words := strings.Replace(strings.Replace(r.Text, m.Data["UndoURL"], "", 1), m.Data["CancelURL"], "", 1)
-				if strings.Contains(r.Text, "\n") || len(r.Text) > 160 || len(words) > 140 {
-					t.Errorf("SMS is not one short text (%d characters, %d without the link): %q",
-						len(r.Text), len(words), r.Text)
+				r := render(lang)
+				if strings.Contains(r.Subject+r.Text, "<no value>") {
+					t.Errorf("unfilled field in %q / %q", r.Subject, r.Text)
 				}
-				for _, c := range r.Text {
-					if c > 0x7e || c < 0x20 {
-						t.Errorf("SMS has %q, which would need a UCS-2 message of 70 characters: %q", c, r.Text)
-						break
+				if r.Text == "" {
+					t.Error("empty text")
+				}
+				expires := "expires in 10 minutes"
+				if lang == "zh-CN" {
+					expires = "10 分钟内有效"
+					if en := render(""); en.Text == r.Text || en.Subject == r.Subject && channel == custos.ChannelEmail {
+						t.Errorf("the zh-CN message is the English one: %q", r.Text)
+					}
+					if run := englishRun.FindString(stripLinks(r.Subject+" "+r.Text, m)); run != "" {
+						t.Errorf("the zh-CN message keeps English %q: %q", run, r.Text)
 					}
 				}
-			default:
-				t.Fatalf("unknown channel %q in template name", channel)
-			}
-		})
+				if m.Code != "" {
+					if !strings.Contains(r.Text, m.Code) {
+						t.Errorf("text %q lacks the code", r.Text)
+					}
+					if !strings.Contains(r.Text, expires) {
+						t.Errorf("code message %q does not say when the code expires (%q)", r.Text, expires)
+					}
+				}
+				if url := m.Data["UndoURL"]; url != "" && !strings.Contains(r.Text, url) {
+					t.Errorf("text %q lacks the undo link", r.Text)
+				}
+				switch channel {
+				case custos.ChannelEmail:
+					if r.Subject == "" {
+						t.Error("email without subject")
+					}
+				case custos.ChannelSMS:
+					if r.Subject != "" {
+						t.Errorf("SMS with subject %q", r.Subject)
+					}
+					words := strings.Replace(strings.Replace(r.Text, m.Data["UndoURL"], "", 1), m.Data["CancelURL"], "", 1)
+					if strings.Contains(r.Text, "\n") {
+						t.Errorf("SMS is not one line: %q", r.Text)
+					}
+					if lang == "zh-CN" {
+						// A Chinese SMS is UCS-2: 70 characters a segment.
+						// The words stay within one, the link may add one more.
+						if n := utf8.RuneCountInString(stripLinks(words, m)); n > 70 {
+							t.Errorf("Chinese SMS words are %d characters, over one UCS-2 segment of 70: %q", n, r.Text)
+						}
+						break
+					}
+					// One GSM-7 segment holds 160 characters; a link is as long
+					// as the public URL makes it, the words stay under 140.
+					if len(r.Text) > 160 || len(words) > 140 {
+						t.Errorf("SMS is not one short text (%d characters, %d without the link): %q",
+							len(r.Text), len(words), r.Text)
+					}
+					for _, c := range r.Text {
+						if c > 0x7e || c < 0x20 {
+							t.Errorf("SMS has %q, which would need a UCS-2 message of 70 characters: %q", c, r.Text)
+							break
+						}
+					}
+				default:
+					t.Fatalf("unknown channel %q in template name", channel)
+				}
+			})
+		}
+		if files == 0 {
+			t.Fatalf("no templates in %s", dir)
+		}
 	}
+}
+
+// englishRun is three or more Latin words in a row: an English sentence
+// left in a Chinese message (the product name, codes and links aside).
+var englishRun = regexp.MustCompile(`[A-Za-z]+(?:[ '’-]+[A-Za-z]+){2,}`)
+
+// stripLinks removes the links, addresses and the sample's free text
+// (a reviewer's reason, a device name) from s.
+func stripLinks(s string, m custos.Message) string {
+	for _, v := range m.Data {
+		if len(v) > 3 { // not "on", "off"
+			s = strings.ReplaceAll(s, v, " ")
+		}
+	}
+	s = strings.ReplaceAll(s, m.To, " ")
+	return regexp.MustCompile(`https?://\S+`).ReplaceAllString(s, " ")
 }
 
 func TestSendRendersWording(t *testing.T) {

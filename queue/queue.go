@@ -279,7 +279,7 @@ func (q *Queue) Stop(ctx context.Context) error {
 // rides on no store change; a change's messages go through InsertTx.
 // EUnavailable when the job could not be written.
 func (q *Queue) Send(ctx context.Context, m custos.Message) error {
-	args, err := q.args(m)
+	args, err := q.args(ctx, m)
 	if err != nil {
 		return err
 	}
@@ -297,7 +297,7 @@ func (q *Queue) InsertTx(ctx context.Context, tx *sql.Tx, msgs []custos.Message)
 	}
 	params := make([]river.InsertManyParams, len(msgs))
 	for i, m := range msgs {
-		args, err := q.args(m)
+		args, err := q.args(ctx, m)
 		if err != nil {
 			return err
 		}
@@ -330,13 +330,20 @@ type sealedMessage struct {
 	Data    map[string]string `json:"data,omitempty"`
 	Expires time.Time         `json:"expires,omitzero"`
 	Decoy   bool              `json:"decoy,omitempty"`
+	Lang    string            `json:"lang,omitempty"`
 }
 
-func (q *Queue) args(m custos.Message) (deliverArgs, error) {
+// args seals m. A message with no language of its own (an account with
+// no saved language, or none) is written in the language of the request
+// that caused it (custos.LanguageOf).
+func (q *Queue) args(ctx context.Context, m custos.Message) (deliverArgs, error) {
+	if m.Lang == "" {
+		m.Lang = custos.LanguageOf(ctx)
+	}
 	if m.Channel == "" || m.To == "" || m.Purpose == "" {
 		return deliverArgs{}, custos.Errorf(custos.EInternal, "queue: a %q message to %q needs a channel, a recipient and a purpose", m.Purpose, custos.MaskEmail(m.To))
 	}
-	b, err := json.Marshal(sealedMessage{Channel: m.Channel, To: m.To, Purpose: m.Purpose, Code: m.Code, Data: m.Data, Expires: m.Expires, Decoy: m.Decoy})
+	b, err := json.Marshal(sealedMessage{Channel: m.Channel, To: m.To, Purpose: m.Purpose, Code: m.Code, Data: m.Data, Expires: m.Expires, Decoy: m.Decoy, Lang: m.Lang})
 	if err != nil {
 		return deliverArgs{}, fmt.Errorf("queue: encoding a %s message: %w", m.Purpose, err)
 	}
@@ -356,7 +363,7 @@ func (q *Queue) open(a deliverArgs) (custos.Message, error) {
 	if err := json.Unmarshal(b, &s); err != nil {
 		return custos.Message{}, fmt.Errorf("decoding the message: %w", err)
 	}
-	return custos.Message{Channel: s.Channel, To: s.To, Purpose: s.Purpose, Code: s.Code, Data: s.Data, Expires: s.Expires, Decoy: s.Decoy}, nil
+	return custos.Message{Channel: s.Channel, To: s.To, Purpose: s.Purpose, Code: s.Code, Data: s.Data, Expires: s.Expires, Decoy: s.Decoy, Lang: s.Lang}, nil
 }
 
 // Job states, as River names them.

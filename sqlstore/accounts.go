@@ -11,17 +11,17 @@ import (
 )
 
 const accountColumns = "id, kind, email, password_hash, created_at, login_protection, operation_protection, " +
-	"phone, secure_email, password_version, login_method, operation_method"
+	"phone, secure_email, password_version, login_method, operation_method, language"
 
 // CreateAccount inserts a and ev in one transaction; EEmailTaken if the
 // email is used, EConflict if the id (of the account or the event) is.
 func (db *DB) CreateAccount(ctx context.Context, a custos.Account, ev custos.AuditEvent) error {
 	return db.inTx(ctx, func(tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, db.q(
-			"INSERT INTO accounts ("+accountColumns+") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"),
+			"INSERT INTO accounts ("+accountColumns+") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"),
 			a.ID, string(a.Kind), a.Email, a.PasswordHash, millis(a.CreatedAt),
 			a.Protection.Login, a.Protection.Operation, a.Phone, a.SecureEmail, a.PasswordVersion,
-			a.Protection.LoginMethod, a.Protection.OperationMethod)
+			a.Protection.LoginMethod, a.Protection.OperationMethod, a.Language)
 		if err != nil {
 			switch v, onEmail := classify(err, "accounts", "email"); {
 			case v == uniqueViolation && onEmail:
@@ -161,6 +161,19 @@ func (db *DB) SetProtection(ctx context.Context, accountID string, p custos.Prot
 	})
 }
 
+// SetLanguage saves the language the holder chose ("" forgets it);
+// ENotFound if the account is gone.
+func (db *DB) SetLanguage(ctx context.Context, accountID, lang string) error {
+	n, err := affected(db.w.ExecContext(ctx, db.q("UPDATE accounts SET language = ? WHERE id = ?"), lang, accountID))
+	if err != nil {
+		return fmt.Errorf("sqlstore: set language: %w", err)
+	}
+	if n == 0 {
+		return custos.Errorf(custos.ENotFound, "account not found")
+	}
+	return nil
+}
+
 func scanAccount(row scanner) (custos.Account, error) {
 	var (
 		a       custos.Account
@@ -169,7 +182,7 @@ func scanAccount(row scanner) (custos.Account, error) {
 	)
 	if err := row.Scan(&a.ID, &kind, &a.Email, &a.PasswordHash, &created,
 		&a.Protection.Login, &a.Protection.Operation, &a.Phone, &a.SecureEmail, &a.PasswordVersion,
-		&a.Protection.LoginMethod, &a.Protection.OperationMethod); err != nil {
+		&a.Protection.LoginMethod, &a.Protection.OperationMethod, &a.Language); err != nil {
 		return custos.Account{}, err
 	}
 	a.Kind = custos.AccountKind(kind)

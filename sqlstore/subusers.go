@@ -71,10 +71,10 @@ func (db *DB) CreateSubUser(ctx context.Context, a custos.Account, s custos.SubU
 			return custos.Errorf(custos.EConflict, "a sub-user has no sub-users")
 		}
 		_, err = tx.ExecContext(ctx, db.q(
-			"INSERT INTO accounts ("+accountColumns+") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"),
+			"INSERT INTO accounts ("+accountColumns+") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"),
 			a.ID, string(a.Kind), a.Email, a.PasswordHash, millis(a.CreatedAt),
 			a.Protection.Login, a.Protection.Operation, a.Phone, a.SecureEmail, a.PasswordVersion,
-			a.Protection.LoginMethod, a.Protection.OperationMethod)
+			a.Protection.LoginMethod, a.Protection.OperationMethod, a.Language)
 		if err != nil {
 			if v, _ := classify(err, "accounts", "email"); v == uniqueViolation {
 				return custos.Errorf(custos.EConflict, "account %q already exists", a.ID)

@@ -125,7 +125,7 @@ func (wb *Web) signedIn(h signedInFunc) http.Handler {
 		if next := wb.returnAfterLogin(w, r); next != "" {
 			return redirect(w, r, next)
 		}
-		return h(w, signedInRequest(r, sess), sess)
+		return h(w, wb.withAccountLanguage(signedInRequest(r, sess), sess.AccountID), sess)
 	})
 }
 

@@ -30,6 +30,7 @@ var pageNames = []string{
 // page is what the shared layout needs. Every view struct embeds it.
 type page struct {
 	Lang     string
+	Next     string // where the language switch comes back to: this page
 	SignedIn bool   // show the left navigation
 	Nav      string // the current navigation item: "account", "security", "devices" or "activity"
 	Notice   string // catalogue key of a one-line notice at the top, or ""
@@ -49,11 +50,16 @@ type page struct {
 	ActingIn string
 }
 
+// languageChoice is one button of the language switch.
+type languageChoice struct {
+	Tag, Name, Label string
+}
+
 // waitingTicket is one line of the waiting-ticket banner.
 type waitingTicket struct {
 	Number    string
 	Kind      string
-	ExecuteAt string // UTC, as the notices say it
+	ExecuteAt string // UTC, in the page language's date format
 }
 
 func (p page) language() string { return p.Lang }
@@ -66,13 +72,13 @@ func (p page) errorText(err error) string { return message.For(p.Lang).Error(err
 
 // newPage starts the layout data for r.
 func (wb *Web) newPage(r *http.Request) page {
-	return page{Lang: language(r)}
+	return page{Lang: language(r), Next: nextOf(r)}
 }
 
 // signedInPage starts the layout data for a page behind the login,
 // with the banner of any support ticket about to change the account.
 func (wb *Web) signedInPage(r *http.Request, nav string) page {
-	p := page{Lang: language(r), SignedIn: true, Nav: nav}
+	p := page{Lang: language(r), Next: nextOf(r), SignedIn: true, Nav: nav}
 	id, _ := r.Context().Value(signedInAccount{}).(string)
 	p.SubAccounts = wb.showsSubAccounts(r, id)
 	p.ActingIn, _ = r.Context().Value(signedInActing{}).(string)
@@ -83,17 +89,13 @@ func (wb *Web) signedInPage(r *http.Request, nav string) page {
 			for _, t := range list {
 				if t.TargetAccountID == id && t.State == custos.TicketWaiting {
 					p.Waiting = append(p.Waiting, waitingTicket{Number: t.Number, Kind: string(t.Kind),
-						ExecuteAt: t.ExecuteAt.UTC().Format("2006-01-02 15:04 UTC")})
+						ExecuteAt: t.ExecuteAt.UTC().Format(message.For(p.Lang).Text("format.datetime"))})
 				}
 			}
 		}
 	}
 	return p
 }
-
-// language picks the catalogue for r. There is one catalogue so far;
-// choosing by Accept-Language belongs here once Simplified Chinese exists.
-func language(r *http.Request) string { return message.DefaultLanguage }
 
 // fieldError is one problem with a form, tied to a field id ("" for the
 // form as a whole).
@@ -148,10 +150,12 @@ func mustParsePages() map[string]map[string]*template.Template {
 // funcs are the template functions bound to one catalogue.
 func funcs(cat message.Catalogue) template.FuncMap {
 	return template.FuncMap{
-		// t fails the page on a key its catalogue lacks, so that the page
-		// tests catch it rather than people seeing a key.
+		// t fails the page on a key no catalogue has, so that the page
+		// tests catch it rather than people seeing a key. A key only the
+		// default language has reads in it (the message package's tests
+		// fail on that instead).
 		"t": func(key string, args ...any) (string, error) {
-			if !cat.Has(key) {
+			if !cat.Has(key) && !message.For(message.DefaultLanguage).Has(key) {
 				return "", fmt.Errorf("message catalogue %s: no text for %q", cat.Language(), key)
 			}
 			return cat.Text(key, args...), nil
@@ -163,6 +167,15 @@ func funcs(cat message.Catalogue) template.FuncMap {
 				return cat.Text("none")
 			}
 			return t.UTC().Format(cat.Text("format.datetime"))
+		},
+		// languages are the choices of the language switch, each named
+		// in its own language.
+		"languages": func() []languageChoice {
+			var out []languageChoice
+			for _, tag := range message.Languages() {
+				out = append(out, languageChoice{Tag: tag, Name: cat.Text("lang.name." + tag), Label: message.For(tag).Text("lang.switch_to", message.For(tag).Text("lang.name."+tag))})
+			}
+			return out
 		},
 		"day": func(t time.Time) string { return t.UTC().Format(cat.Text("format.date")) },
 		"iso": func(t time.Time) string { return t.UTC().Format(time.RFC3339) },

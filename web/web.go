@@ -135,6 +135,7 @@ func (wb *Web) Register(mux *http.ServeMux) {
 	mux.Handle("POST "+webauthnLoginBegin, wb.handleJSON(wb.beginAssertion))
 	mux.Handle("POST "+webauthnLoginFinish, wb.handleJSON(wb.finishAssertion))
 	mux.Handle("POST /logout", wb.handle(wb.logout))
+	mux.Handle("POST /language", wb.handle(wb.setLanguage))
 	wb.registerSubLogin(mux)
 
 	mux.Handle("GET /find-accounts", wb.handle(wb.findForm))
@@ -200,6 +201,7 @@ type handlerFunc func(w http.ResponseWriter, r *http.Request) error
 
 func (wb *Web) handle(h handlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		r = withLanguage(r)
 		if err := h(w, r); err != nil {
 			wb.serveError(w, r, err)
 		}

@@ -52,6 +52,7 @@ func Run(t *testing.T, open func(t *testing.T) custos.Store) {
 		{"DeleteExpiredCaptchas", testDeleteExpiredCaptchas},
 		{"SetProtection", testSetProtection},
 		{"ProtectionMethods/RoundTrip", testProtectionMethods},
+		{"Language", testLanguage},
 		{"SetSessionVerified", testSetSessionVerified},
 		{"CreateSessionWithCounter", testCreateSessionWithCounter},
 		{"DeleteExpiredChallenges", testDeleteExpiredChallenges},
