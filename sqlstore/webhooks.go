@@ -177,9 +177,9 @@ func (db *DB) DeleteWebhookDeliveries(ctx context.Context, before time.Time) (in
 // writeWebhooks writes, in tx, a delivery job of ev for each hook
 // subscribed to its kind (none when no hook is told of it). Without a
 // webhook outbox it fails when a hook wants the event, so an event is
-// never dropped quietly. The hooks are read in tx: a hook registered
-// before the change commits on another replica may miss it, one
-// registered after it never gets it.
+// never dropped quietly. The hooks are read in tx: a hook added after the
+// change committed never hears of it; one added while it is in flight
+// may or may not.
 func (db *DB) writeWebhooks(ctx context.Context, tx *sql.Tx, ev custos.AuditEvent) error {
 	we, ok := custos.NewWebhookEvent(ev)
 	if !ok {
