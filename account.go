@@ -34,6 +34,9 @@ type Account struct {
 	// (Session.PasswordVersion), so a login that checked the old password
 	// cannot open one after the password changed.
 	PasswordVersion int64
+	// TimeZone is the IANA name of the zone the holder reads times in
+	// ("Asia/Shanghai"), "" for UTC (AccountStore.SetTimeZone).
+	TimeZone string
 }
 
 // LoginID is the login identifier of the account's own email. A

@@ -152,6 +152,10 @@ func Run(t *testing.T, open func(t *testing.T) custos.Store) {
 		{"SetCollaborationProtection", testSetCollabProtection},
 		{"EndCollaboration", testEndCollab},
 		{"SetSessionActing", testSetSessionActing},
+		{"Overview/SetTimeZone", testSetTimeZone},
+		{"Overview/DeleteOtherSessions", testDeleteOtherSessions},
+		{"Overview/TrustedDeviceList", testTrustedDeviceList},
+		{"Overview/ListActivity", testListActivity},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
