@@ -39,6 +39,10 @@ type Account struct {
 	TimeZone string
 }
 
+// EInvalidTimeZone is the error code of a time zone that is not an IANA
+// zone name (AccountStore.SetTimeZone's callers check it).
+const EInvalidTimeZone = "invalid_time_zone"
+
 // LoginID is the login identifier of the account's own email. A
 // sub-user's is its root and user name, which the Account does not hold:
 // the auth service makes it from the sub-user's settings.
