@@ -289,10 +289,13 @@ func (wb *Web) activity(w http.ResponseWriter, r *http.Request, sess custos.Sess
 	if v.Form.Any() {
 		return formAgain("activity", v)
 	}
-	events, err := wb.auth.ActivityPage(r.Context(), sess.AccountID, v.Kind, from, to, v.Before, activityPage)
+	// One more than a page tells whether an older page has any event.
+	events, err := wb.auth.ActivityPage(r.Context(), sess.AccountID, v.Kind, from, to, v.Before, activityPage+1)
 	if err != nil {
 		return err
 	}
+	more := len(events) > activityPage
+	events = events[:min(len(events), activityPage)]
 	v.Events = events
 	filter := url.Values{}
 	for k, val := range map[string]string{"kind": v.Kind, "from": v.From, "to": v.To} {
@@ -304,7 +307,7 @@ func (wb *Web) activity(w http.ResponseWriter, r *http.Request, sess custos.Sess
 	if len(filter) > 0 {
 		v.Newest += "?" + filter.Encode()
 	}
-	if len(events) == activityPage {
+	if more {
 		filter.Set("before", events[len(events)-1].ID)
 		v.Older = activityPath + "?" + filter.Encode()
 	}
