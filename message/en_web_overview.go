@@ -108,6 +108,11 @@ var enWebOverview = map[string]string{
 	"overview.detail.user_name":        "User name",
 	"overview.detail.reason":           "Reason",
 
+	// The leads that said "Times are shown in UTC", now that they are not.
+	"overview.security_lead":      "How you log in, and what we ask before important changes. Times are in your time zone, with UTC beside them.",
+	"overview.account_email_note": "You log in with the account email. Times are in your time zone (set below), with UTC beside them.",
+	"overview.activity_lead":      "Recent security events on your account, newest first. Times are in your time zone, with UTC beside them.",
+
 	"event.sessions.revoked_others":  "Every other device was signed out",
 	"event.trusted_device.forgotten": "A trusted browser was forgotten",
 }
