@@ -3,6 +3,7 @@ package auth
 import (
 	"context"
 	"strings"
+	"sync"
 	"time"
 	// The zone names the holder saves must load on every host, with or
 	// without the system's zoneinfo: the binary carries its own.
@@ -18,12 +19,22 @@ func LoadTimeZone(name string) *time.Location {
 	if name == "" {
 		return time.UTC
 	}
+	if loc, ok := zones.Load(name); ok {
+		return loc.(*time.Location)
+	}
 	loc, err := time.LoadLocation(name)
 	if err != nil {
 		return time.UTC
 	}
+	// Only names CheckTimeZone let through are saved, so the cache holds
+	// at most the few hundred zones there are.
+	zones.Store(name, loc)
 	return loc
 }
+
+// zones caches the loaded zones by name: every signed-in page needs one,
+// and loading parses the zone's data each time.
+var zones sync.Map
 
 // CheckTimeZone reports whether name is an IANA zone name people may save
 // ("Asia/Shanghai", "UTC"): one time.LoadLocation loads, not "Local"
