@@ -3,7 +3,6 @@ package auth
 import (
 	"context"
 	"strings"
-	"sync"
 	"time"
 	// The zone names the holder saves must load on every host, with or
 	// without the system's zoneinfo: the binary carries its own.
@@ -12,14 +11,14 @@ import (
 	"github.com/custos/custos"
 )
 
-// LoadTimeZone returns the zone an account's TimeZone names: UTC for ""
-// and for a name that no longer loads (saved names are checked, so that
-// is a host without the zone).
-func LoadTimeZone(name string) *time.Location {
+// Zone returns the zone an account's TimeZone names: UTC for "" and for
+// a name that no longer loads (saved names are checked, so that is a host
+// without the zone).
+func (s *Service) Zone(name string) *time.Location {
 	if name == "" {
 		return time.UTC
 	}
-	if loc, ok := zones.Load(name); ok {
+	if loc, ok := s.zones.Load(name); ok {
 		return loc.(*time.Location)
 	}
 	loc, err := time.LoadLocation(name)
@@ -28,13 +27,9 @@ func LoadTimeZone(name string) *time.Location {
 	}
 	// Only names CheckTimeZone let through are saved, so the cache holds
 	// at most the few hundred zones there are.
-	zones.Store(name, loc)
+	s.zones.Store(name, loc)
 	return loc
 }
-
-// zones caches the loaded zones by name: every signed-in page needs one,
-// and loading parses the zone's data each time.
-var zones sync.Map
 
 // CheckTimeZone reports whether name is an IANA zone name people may save
 // ("Asia/Shanghai", "UTC"): one time.LoadLocation loads, not "Local"

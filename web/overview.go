@@ -21,7 +21,6 @@ var scoreFix = map[string]string{
 	auth.ProtectSecureEmail: "/account/secure-email",
 }
 
-
 // signedInSession is the context key of the request's live session.
 type signedInSession struct{}
 
@@ -37,7 +36,7 @@ func (wb *Web) viewer(r *http.Request, p *page) {
 	if err != nil {
 		return
 	}
-	p.Zone = auth.LoadTimeZone(acct.TimeZone)
+	p.Zone = wb.auth.Zone(acct.TimeZone)
 	if !acct.IsSubUser() {
 		p.Who = acct.Email
 		return

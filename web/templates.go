@@ -169,7 +169,7 @@ func funcs(cat message.Catalogue) template.FuncMap {
 		// call $.When and $.Day for their zone. Both go through formatTime.
 		"when": func(t time.Time) string { return formatTime(cat, time.UTC, t) },
 		"day":  func(t time.Time) string { return formatDay(cat, time.UTC, t) },
-		"iso": func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
+		"iso":  func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
 		"device": func(ua string) string {
 			return deviceName(cat, ua)
 		},
