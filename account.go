@@ -38,7 +38,14 @@ type Account struct {
 	// none: the pages follow it when the browser names no choice of its
 	// own, and the messages sent later (emails, SMS) are written in it.
 	Language string
+	// TimeZone is the IANA name of the zone the holder reads times in
+	// ("Asia/Shanghai"), "" for UTC (AccountStore.SetTimeZone).
+	TimeZone string
 }
+
+// EInvalidTimeZone is the error code of a time zone that is not an IANA
+// zone name (AccountStore.SetTimeZone's callers check it).
+const EInvalidTimeZone = "invalid_time_zone"
 
 // LoginID is the login identifier of the account's own email. A
 // sub-user's is its root and user name, which the Account does not hold:

@@ -34,6 +34,10 @@ const (
 	EventPasswordChange = "password.changed"
 	EventRetrieved      = "accounts.retrieved" // a proven phone listed the account
 	EventUndo           = "undo.used"          // an "it wasn't me" link ended every session
+	// EventSessionsRevoked is "sign out all other devices".
+	EventSessionsRevoked = "sessions.revoked_others"
+	// EventTrustForgotten is a trusted device forgotten from the devices page.
+	EventTrustForgotten = "trusted_device.forgotten"
 )
 
 // AuditEvent is one security event. It is written in the same transaction as
@@ -73,4 +77,16 @@ func NewEvent(rnd io.Reader, at time.Time, typ, accountID, identifier string, c 
 	}
 	return AuditEvent{ID: id, At: at, AccountID: accountID, Type: typ, Identifier: identifier,
 		RemoteAddr: c.Addr, UserAgent: ua, Detail: detail}, nil
+}
+
+// ActivityFilter selects an account's own events for Security activity.
+// Empty fields select everything.
+type ActivityFilter struct {
+	Types []string  // only events of these types
+	From  time.Time // only events at or after this time
+	To    time.Time // only events before this time
+	// Before is the id of the last event of the previous page: only events
+	// older than it (keyset paging).
+	Before string
+	Limit  int // at most this many (the store treats <= 0 as none)
 }

@@ -93,6 +93,10 @@ type TrustedDevice struct {
 	AccountID string
 	CreatedAt time.Time
 	ExpiresAt time.Time
+	// RemoteAddr and UserAgent are where the browser was trusted from,
+	// for the devices page ("" for devices trusted before they were kept).
+	RemoteAddr string
+	UserAgent  string
 }
 
 // TrustedDeviceStore keeps trusted devices. A password change or reset
@@ -107,4 +111,11 @@ type TrustedDeviceStore interface {
 	// DeleteExpiredTrustedDevices removes devices expired by now; it
 	// returns how many.
 	DeleteExpiredTrustedDevices(ctx context.Context, now time.Time) (int, error)
+	// ListTrustedDevices returns the account's live trusted devices
+	// (ExpiresAt > now), newest first.
+	ListTrustedDevices(ctx context.Context, accountID string, now time.Time) ([]TrustedDevice, error)
+	// ForgetTrustedDevice deletes one of the account's trusted devices and
+	// writes ev in the same transaction; ENotFound (and no event) if the
+	// account has no such device.
+	ForgetTrustedDevice(ctx context.Context, accountID, id string, ev AuditEvent) error
 }

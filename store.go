@@ -64,6 +64,10 @@ type AccountStore interface {
 	// it); ENotFound if the account is gone. It is a preference, not a
 	// security change: no event.
 	SetLanguage(ctx context.Context, accountID, lang string) error
+	// SetTimeZone saves the IANA time zone the holder reads times in (""
+	// for UTC; the caller checks the name); ENotFound if the account is
+	// gone.
+	SetTimeZone(ctx context.Context, accountID, zone string) error
 }
 
 // SessionStore keeps sessions. Sessions are deleted, not flagged, when they
@@ -97,6 +101,10 @@ type SessionStore interface {
 	DeleteSession(ctx context.Context, accountID, id string, ev AuditEvent) error
 	// ListSessions returns the account's sessions, newest first.
 	ListSessions(ctx context.Context, accountID string) ([]Session, error)
+	// DeleteOtherSessions ends every session of the account but keepID
+	// and writes ev in the same transaction; it returns how many ended
+	// (0, with the event, when there were none).
+	DeleteOtherSessions(ctx context.Context, accountID, keepID string, ev AuditEvent) (int, error)
 	// DeleteExpiredSessions removes sessions whose absolute end is before
 	// now or that have been idle since before idleBefore; it returns how many.
 	DeleteExpiredSessions(ctx context.Context, now, idleBefore time.Time) (int, error)
@@ -127,6 +135,14 @@ type AuditStore interface {
 	AppendAudit(ctx context.Context, ev AuditEvent) error
 	// ListAudit returns the account's events, newest first, at most limit.
 	ListAudit(ctx context.Context, accountID string, limit int) ([]AuditEvent, error)
+	// ListActivity returns the account's events that f selects, newest
+	// first (events of the same millisecond latest-written first), at
+	// most f.Limit; an f.Before that names no event of the account
+	// selects none.
+	ListActivity(ctx context.Context, accountID string, f ActivityFilter) ([]AuditEvent, error)
+	// ActivityEvent returns one of the account's events; ENotFound if the
+	// account has no event with id.
+	ActivityEvent(ctx context.Context, accountID, id string) (AuditEvent, error)
 }
 
 // Store is everything the services need from the database.

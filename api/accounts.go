@@ -220,7 +220,11 @@ type eventView struct {
 }
 
 func (a *API) activity(w http.ResponseWriter, r *http.Request, sess custos.Session) error {
-	events, err := a.auth.Activity(r.Context(), sess.AccountID, 100)
+	kind, from, to, before, limit, err := activityQuery(r)
+	if err != nil {
+		return err
+	}
+	events, err := a.auth.ActivityPage(r.Context(), sess.AccountID, kind, from, to, before, limit)
 	if err != nil {
 		return err
 	}
@@ -228,7 +232,11 @@ func (a *API) activity(w http.ResponseWriter, r *http.Request, sess custos.Sessi
 	for _, e := range events {
 		out = append(out, eventView{ID: e.ID, At: rfc3339(e.At), Type: e.Type, RemoteAddr: e.RemoteAddr, UserAgent: e.UserAgent, Detail: e.Detail})
 	}
-	return writeJSON(w, http.StatusOK, map[string]any{"events": out})
+	body := map[string]any{"events": out}
+	if len(events) == limit {
+		body["next_before"] = events[len(events)-1].ID // keyset: pass it as before
+	}
+	return writeJSON(w, http.StatusOK, body)
 }
 
 func optionalString(s string, ok bool) any {

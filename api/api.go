@@ -105,7 +105,7 @@ func (rt Route) Pattern() string { return rt.Method + " " + rt.Path }
 
 // Routes lists everything the API serves.
 func Routes() []Route {
-	return []Route{
+	return append([]Route{
 		{"POST", "/api/v1/signup", func(a *API) http.Handler { return a.handle(a.signup) }},
 		{"POST", "/api/v1/signup/verify", func(a *API) http.Handler { return a.handle(a.signupVerify) }},
 		{"POST", "/api/v1/login", func(a *API) http.Handler { return a.handle(a.login) }},
@@ -201,7 +201,7 @@ func Routes() []Route {
 		{"POST", "/api/v1/collaborations/switch", func(a *API) http.Handler { return a.authed(a.switchAccount) }},
 		{"GET", "/api/v1/openapi.yaml", func(a *API) http.Handler { return a.handle(a.openapi) }},
 		{"GET", "/api/v1/forward-auth", func(a *API) http.Handler { return a.handle(a.forwardAuth) }},
-	}
+	}, overviewRoutes()...)
 }
 
 // Register adds every route to mux, and a JSON 404 for other /api/ paths.

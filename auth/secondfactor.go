@@ -241,7 +241,7 @@ func (s *Service) SecondFactor(ctx context.Context, req SecondFactorRequest) (Lo
 		return LoginResult{}, err
 	}
 	if req.Trust {
-		if res.DeviceToken, err = s.trustDevice(ctx, acct.ID); err != nil {
+		if res.DeviceToken, err = s.trustDevice(ctx, acct.ID, req.Client); err != nil {
 			return LoginResult{}, err
 		}
 	}
@@ -339,7 +339,7 @@ func (s *Service) checkSentCode(ctx context.Context, codeID, purpose, code strin
 }
 
 // trustDevice remembers a device for 7 days; the token goes in a cookie.
-func (s *Service) trustDevice(ctx context.Context, accountID string) (string, error) {
+func (s *Service) trustDevice(ctx context.Context, accountID string, c Client) (string, error) {
 	token, err := custos.NewToken(s.d.Rand)
 	if err != nil {
 		return "", err
@@ -347,6 +347,7 @@ func (s *Service) trustDevice(ctx context.Context, accountID string) (string, er
 	now := s.d.Clock.Now()
 	err = s.d.Store.TrustDevice(ctx, custos.TrustedDevice{
 		ID: custos.SecretID(token), AccountID: accountID, CreatedAt: now, ExpiresAt: now.Add(trustedDeviceTTL),
+		RemoteAddr: c.Addr, UserAgent: truncate(c.UserAgent, 256),
 	})
 	return token, err
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/custos/custos"
@@ -123,6 +124,9 @@ type Client = custos.Client
 type Service struct {
 	d   Deps
 	cfg Config
+	// zones caches the loaded time zones by name (Zone): every signed-in
+	// page needs one, and loading parses the zone's data each time.
+	zones sync.Map
 }
 
 // New returns a Service. Every field of d is required.

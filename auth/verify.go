@@ -191,6 +191,9 @@ func (s *Service) SetProtection(ctx context.Context, sess custos.Session, p cust
 	ev, err := s.event(custos.EventProtection, acct.ID, "", c, map[string]string{
 		"login": boolWord(p.Login), "operation": boolWord(p.Operation),
 		"login_method": p.LoginMethod, "operation_method": p.OperationMethod,
+		// What it was, for Security activity's "from what to what".
+		"login_before": boolWord(acct.Protection.Login), "operation_before": boolWord(acct.Protection.Operation),
+		"login_method_before": acct.Protection.LoginMethod, "operation_method_before": acct.Protection.OperationMethod,
 	})
 	if err != nil {
 		return err

@@ -38,6 +38,7 @@ var statusByCode = map[string]int{
 	custos.EAlreadyDecided:        http.StatusConflict,
 	custos.EIdentityChangeTooSoon: http.StatusConflict,
 	custos.EInternal:              http.StatusInternalServerError,
+	custos.EInvalidTimeZone:       http.StatusBadRequest,
 }
 
 // Status returns the HTTP status for err: the one a WithStatus wrapper

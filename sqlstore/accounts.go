@@ -13,6 +13,10 @@ import (
 const accountColumns = "id, kind, email, password_hash, created_at, login_protection, operation_protection, " +
 	"phone, secure_email, password_version, login_method, operation_method, language"
 
+// accountSelectColumns are what scanAccount reads: the inserted columns
+// and the ones that start at their default.
+const accountSelectColumns = accountColumns + ", time_zone"
+
 // CreateAccount inserts a and ev in one transaction; EEmailTaken if the
 // email is used, EConflict if the id (of the account or the event) is.
 func (db *DB) CreateAccount(ctx context.Context, a custos.Account, ev custos.AuditEvent) error {
@@ -37,7 +41,7 @@ func (db *DB) CreateAccount(ctx context.Context, a custos.Account, ev custos.Aud
 
 // AccountByID returns the account or ENotFound.
 func (db *DB) AccountByID(ctx context.Context, id string) (custos.Account, error) {
-	row := db.hotRow(ctx, "SELECT "+accountColumns+" FROM accounts WHERE id = ?", id)
+	row := db.hotRow(ctx, "SELECT "+accountSelectColumns+" FROM accounts WHERE id = ?", id)
 	a, err := scanAccount(row)
 	if errors.Is(err, sql.ErrNoRows) {
 		return custos.Account{}, custos.Errorf(custos.ENotFound, "account not found")
@@ -51,7 +55,7 @@ func (db *DB) AccountByID(ctx context.Context, id string) (custos.Account, error
 // AccountByEmail returns the account with exactly this (normalised) email,
 // or ENotFound.
 func (db *DB) AccountByEmail(ctx context.Context, email string) (custos.Account, error) {
-	row := db.hotRow(ctx, "SELECT "+accountColumns+" FROM accounts WHERE email = ?", email)
+	row := db.hotRow(ctx, "SELECT "+accountSelectColumns+" FROM accounts WHERE email = ?", email)
 	a, err := scanAccount(row)
 	if errors.Is(err, sql.ErrNoRows) {
 		return custos.Account{}, custos.Errorf(custos.ENotFound, "account not found")
@@ -182,10 +186,23 @@ func scanAccount(row scanner) (custos.Account, error) {
 	)
 	if err := row.Scan(&a.ID, &kind, &a.Email, &a.PasswordHash, &created,
 		&a.Protection.Login, &a.Protection.Operation, &a.Phone, &a.SecureEmail, &a.PasswordVersion,
-		&a.Protection.LoginMethod, &a.Protection.OperationMethod, &a.Language); err != nil {
+		&a.Protection.LoginMethod, &a.Protection.OperationMethod, &a.Language, &a.TimeZone); err != nil {
 		return custos.Account{}, err
 	}
 	a.Kind = custos.AccountKind(kind)
 	a.CreatedAt = fromMillis(created)
 	return a, nil
+}
+
+// SetTimeZone saves the account's time zone; ENotFound if the account is
+// gone.
+func (db *DB) SetTimeZone(ctx context.Context, accountID, zone string) error {
+	n, err := affected(db.w.ExecContext(ctx, db.q("UPDATE accounts SET time_zone = ? WHERE id = ?"), zone, accountID))
+	if err != nil {
+		return fmt.Errorf("sqlstore: set time zone: %w", err)
+	}
+	if n == 0 {
+		return custos.Errorf(custos.ENotFound, "account not found")
+	}
+	return nil
 }

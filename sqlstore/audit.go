@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/custos/custos"
 )
@@ -103,6 +104,68 @@ func (db *DB) ListAudit(ctx context.Context, accountID string, limit int) ([]cus
 		return nil, fmt.Errorf("sqlstore: list audit: %w", err)
 	}
 	return out, nil
+}
+
+// ListActivity returns the account's events f selects, newest first
+// (events of the same millisecond latest-written first). f.Before is an
+// event id: the page holds only events older than it (by time, then by
+// write order), and none when the account has no such event. Every value
+// goes to the database as a parameter.
+func (db *DB) ListActivity(ctx context.Context, accountID string, f custos.ActivityFilter) ([]custos.AuditEvent, error) {
+	out := []custos.AuditEvent{}
+	if f.Limit <= 0 {
+		return out, nil
+	}
+	order := db.insertOrder()
+	where, args := []string{"account_id = ?"}, []any{accountID}
+	if len(f.Types) > 0 {
+		where = append(where, "type IN (?"+strings.Repeat(", ?", len(f.Types)-1)+")")
+		for _, t := range f.Types {
+			args = append(args, t)
+		}
+	}
+	if !f.From.IsZero() {
+		where, args = append(where, "at >= ?"), append(args, millis(f.From))
+	}
+	if !f.To.IsZero() {
+		where, args = append(where, "at < ?"), append(args, millis(f.To))
+	}
+	if f.Before != "" {
+		where = append(where, "(at, "+order+") < (SELECT at, "+order+" FROM audit_events WHERE id = ? AND account_id = ?)")
+		args = append(args, f.Before, accountID)
+	}
+	args = append(args, f.Limit)
+	rows, err := db.r.QueryContext(ctx, db.q("SELECT "+auditColumns+" FROM audit_events WHERE "+
+		strings.Join(where, " AND ")+" ORDER BY at DESC, "+order+" DESC LIMIT ?"), args...)
+	if err != nil {
+		return nil, fmt.Errorf("sqlstore: list activity: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		ev, err := scanAudit(rows)
+		if err != nil {
+			return nil, fmt.Errorf("sqlstore: list activity: %w", err)
+		}
+		out = append(out, ev)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlstore: list activity: %w", err)
+	}
+	return out, nil
+}
+
+// ActivityEvent returns one of the account's events; ENotFound if the
+// account has no event with id.
+func (db *DB) ActivityEvent(ctx context.Context, accountID, id string) (custos.AuditEvent, error) {
+	ev, err := scanAudit(db.r.QueryRowContext(ctx, db.q(
+		"SELECT "+auditColumns+" FROM audit_events WHERE id = ? AND account_id = ?"), id, accountID))
+	if errors.Is(err, sql.ErrNoRows) {
+		return custos.AuditEvent{}, custos.Errorf(custos.ENotFound, "event not found")
+	}
+	if err != nil {
+		return custos.AuditEvent{}, fmt.Errorf("sqlstore: activity event: %w", err)
+	}
+	return ev, nil
 }
 
 func scanAudit(row scanner) (custos.AuditEvent, error) {

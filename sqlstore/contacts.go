@@ -27,7 +27,7 @@ func (db *DB) AccountsByPhone(ctx context.Context, phone string) ([]custos.Accou
 	// a PostgreSQL generic plan infers it from phone = ?, and without it
 	// both read the whole table.
 	rows, err := db.r.QueryContext(ctx, db.q(
-		"SELECT "+accountColumns+" FROM accounts WHERE phone = ? AND phone <> '' AND kind <> 'sub_user' "+
+		"SELECT "+accountSelectColumns+" FROM accounts WHERE phone = ? AND phone <> '' AND kind <> 'sub_user' "+
 			"ORDER BY created_at, id"), phone)
 	if err != nil {
 		return nil, fmt.Errorf("sqlstore: accounts by phone: %w", err)

@@ -181,6 +181,25 @@ func (db *DB) DeleteAccountSessions(ctx context.Context, accountID string, ev cu
 	return int(ended), nil
 }
 
+// DeleteOtherSessions ends every session of the account but keepID and
+// writes ev in the same transaction; it returns how many ended. Trusted
+// devices stay: the devices page forgets them one by one.
+func (db *DB) DeleteOtherSessions(ctx context.Context, accountID, keepID string, ev custos.AuditEvent) (int, error) {
+	var ended int64
+	err := db.inTx(ctx, func(tx *sql.Tx) error {
+		var err error
+		ended, err = affected(tx.ExecContext(ctx, db.q("DELETE FROM sessions WHERE account_id = ? AND id <> ?"), accountID, keepID))
+		if err != nil {
+			return fmt.Errorf("sqlstore: delete other sessions: %w", err)
+		}
+		return db.insertAudit(ctx, tx, ev)
+	})
+	if err != nil {
+		return 0, err
+	}
+	return int(ended), nil
+}
+
 // endLogins deletes, through tx, the account's sessions and its trusted
 // devices (so the next login asks for the second factor again), and
 // returns how many sessions it deleted.

@@ -28,7 +28,7 @@ const (
 
 // joinedSubUserColumns reads a sub-user's account (a) and settings (s) in
 // one row.
-var joinedSubUserColumns = prefixed("a.", accountColumns) + ", " + prefixed("s.", subUserColumns)
+var joinedSubUserColumns = prefixed("a.", accountSelectColumns) + ", " + prefixed("s.", subUserColumns)
 
 // CreateSubUser inserts the sub-user's account a, its settings s and ev in
 // one transaction. The root must exist (ENotFound otherwise, and if it

@@ -19,8 +19,8 @@ func (db *DB) TrustDevice(ctx context.Context, d custos.TrustedDevice) error {
 		return errors.New("sqlstore: trust device: a trusted device needs an id and an account")
 	}
 	_, err := db.w.ExecContext(ctx, db.q(
-		"INSERT INTO trusted_devices (id, account_id, created_at, expires_at) VALUES (?, ?, ?, ?)"),
-		d.ID, d.AccountID, millis(d.CreatedAt), millis(d.ExpiresAt))
+		"INSERT INTO trusted_devices (id, account_id, created_at, expires_at, remote_addr, user_agent) VALUES (?, ?, ?, ?, ?, ?)"),
+		d.ID, d.AccountID, millis(d.CreatedAt), millis(d.ExpiresAt), d.RemoteAddr, d.UserAgent)
 	if err != nil {
 		if v, _ := classify(err, "trusted_devices", "id"); v == uniqueViolation {
 			return custos.Errorf(custos.EConflict, "trusted device %q already exists", d.ID)
@@ -56,4 +56,49 @@ func (db *DB) DeleteExpiredTrustedDevices(ctx context.Context, now time.Time) (i
 		return 0, fmt.Errorf("sqlstore: delete expired trusted devices: %w", err)
 	}
 	return int(n), nil
+}
+
+// ListTrustedDevices returns the account's live trusted devices
+// (ExpiresAt > now), newest first.
+func (db *DB) ListTrustedDevices(ctx context.Context, accountID string, now time.Time) ([]custos.TrustedDevice, error) {
+	rows, err := db.r.QueryContext(ctx, db.q(
+		"SELECT id, account_id, created_at, expires_at, remote_addr, user_agent FROM trusted_devices "+
+			"WHERE account_id = ? AND expires_at > ? ORDER BY created_at DESC, id"),
+		accountID, millis(now))
+	if err != nil {
+		return nil, fmt.Errorf("sqlstore: list trusted devices: %w", err)
+	}
+	defer rows.Close()
+	out := []custos.TrustedDevice{}
+	for rows.Next() {
+		var (
+			d                custos.TrustedDevice
+			created, expires int64
+		)
+		if err := rows.Scan(&d.ID, &d.AccountID, &created, &expires, &d.RemoteAddr, &d.UserAgent); err != nil {
+			return nil, fmt.Errorf("sqlstore: list trusted devices: %w", err)
+		}
+		d.CreatedAt, d.ExpiresAt = fromMillis(created), fromMillis(expires)
+		out = append(out, d)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlstore: list trusted devices: %w", err)
+	}
+	return out, nil
+}
+
+// ForgetTrustedDevice deletes one of the account's trusted devices and
+// writes ev in the same transaction; ENotFound (and no event) if the
+// account has no such device.
+func (db *DB) ForgetTrustedDevice(ctx context.Context, accountID, id string, ev custos.AuditEvent) error {
+	return db.inTx(ctx, func(tx *sql.Tx) error {
+		n, err := affected(tx.ExecContext(ctx, db.q("DELETE FROM trusted_devices WHERE id = ? AND account_id = ?"), id, accountID))
+		if err != nil {
+			return fmt.Errorf("sqlstore: forget trusted device: %w", err)
+		}
+		if n == 0 {
+			return custos.Errorf(custos.ENotFound, "trusted device not found")
+		}
+		return db.insertAudit(ctx, tx, ev)
+	})
 }

@@ -124,7 +124,7 @@ func TestBrowserForgotPassword(t *testing.T) {
 		chromedp.SendKeys(chromedp.ID("password"), fresh),
 	)
 	b.click(`form[action="/login"] button[type=submit]`)
-	if got := b.path(); got != "/account" {
+	if got := b.path(); got != "/overview" {
 		t.Fatalf("after logging in with the new password the browser is at %s", got)
 	}
 	b.click(`.sidenav a[href="/account/activity"]`)

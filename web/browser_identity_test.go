@@ -34,6 +34,7 @@ func TestBrowserIdentityVerification(t *testing.T) {
 		photos[name] = p
 	}
 
+	b.open("/account")
 	if got := b.text("#account-identity #identity-state"); got != "Not verified" {
 		t.Errorf("the real-name row says %q", got)
 	}

@@ -95,7 +95,7 @@ func TestBrowserChooseLoginMethod(t *testing.T) {
 	}
 	b.do("type the emailed code", chromedp.SendKeys(chromedp.ID("code"), env.Code(t, email, "login_code")))
 	b.click(`form.form[action="/login/second-factor"] button[type=submit]`)
-	if got := b.path(); got != "/account" {
+	if got := b.path(); got != "/overview" {
 		t.Fatalf("after the emailed code the browser is at %s", got)
 	}
 }

@@ -21,7 +21,7 @@ func browserLogin(t *testing.T, b *tab, email string) {
 		chromedp.SendKeys(chromedp.ID("password"), testPassword),
 	)
 	b.click(`form[action="/login"] button[type=submit]`)
-	if got := b.path(); got != "/account" {
+	if got := b.path(); got != "/overview" {
 		t.Fatalf("after login the browser is at %s", got)
 	}
 }
@@ -172,12 +172,13 @@ func TestBrowserLoginProtection(t *testing.T) {
 	env.Clock.Advance(30 * time.Second)
 	b.do("type the code", chromedp.SendKeys(chromedp.ID("code"), totpCode(env, secret)))
 	b.click(`form.form[action="/login/second-factor"] button[type=submit]`)
-	if got := b.path(); got != "/account" {
+	if got := b.path(); got != "/overview" {
 		t.Fatalf("after the second step the browser is at %s", got)
 	}
-	if got := b.text("h1"); got != "Account Information" {
+	if got := b.text("h1"); got != "Overview" {
 		t.Errorf("landed on %q", got)
 	}
+	b.open("/account")
 	if got := b.text("#account-email"); got != email {
 		t.Errorf("Account Information shows %q", got)
 	}

@@ -53,10 +53,10 @@ func TestBrowserSubUserLogin(t *testing.T) {
 	key := strings.ReplaceAll(b.text("#totp-secret"), " ", "")
 	b.do("type the first code", chromedp.SendKeys(chromedp.ID("code"), oathtoolCode(t, env, key)))
 	b.click(`form[action="/login/bind-mfa"] button[type=submit]`)
-	if got := b.path(); got != "/account" {
+	if got := b.path(); got != "/overview" {
 		t.Fatalf("after the first code the browser is at %s", got)
 	}
-	if got := b.text("h1"); got != "Account Information" {
+	if got := b.text("h1"); got != "Overview" {
 		t.Errorf("landed on %q", got)
 	}
 	b.click(`form[action="/logout"] button[type=submit]`)
@@ -84,7 +84,7 @@ func TestBrowserSubUserLogin(t *testing.T) {
 	b.fullScreenshot("sublogin-change-password.png")
 	b.do("type a new one", chromedp.SendKeys(chromedp.ID("password"), "a brand new lantern 9981"))
 	b.click(`form[action="/login/change-password"] button[type=submit]`)
-	if got := b.path(); got != "/account" {
+	if got := b.path(); got != "/overview" {
 		t.Fatalf("after the new password the browser is at %s", got)
 	}
 }

@@ -240,9 +240,13 @@ func TestBrowserSignupLoginLogout(t *testing.T) {
 		chromedp.SendKeys(chromedp.ID("password"), testPassword),
 	)
 	b.click(`form[action="/login"] button[type=submit]`)
-	if got := b.path(); got != "/account" {
+	if got := b.path(); got != "/overview" {
 		t.Fatalf("after login the browser is at %s", got)
 	}
+	if got := b.text("#signed-in-as strong"); got != email {
+		t.Errorf("the header says %q is signed in, want %q", got, email)
+	}
+	b.click(`.sidenav a[href="/account"]`)
 	accountID := env.Do(t, "GET", "/api/v1/account", env.Login(t, email, testPassword), nil).String("account_id")
 	if got := b.text("#account-email"); got != email {
 		t.Errorf("Account Information shows email %q, want %q", got, email)

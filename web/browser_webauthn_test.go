@@ -195,11 +195,11 @@ func TestBrowserSecurityKey(t *testing.T) {
 	}
 	b.fullScreenshot("login-security-key.png")
 	b.click("#webauthn-use")
-	if got := b.path(); got != "/account" {
+	if got := b.path(); got != "/overview" {
 		t.Fatalf("after the key the browser is at %s (problem: %q)", got,
 			b.eval(`(document.querySelector("[data-webauthn-message]") || {}).textContent || ""`))
 	}
-	if got := b.text("h1"); got != "Account Information" {
+	if got := b.text("h1"); got != "Overview" {
 		t.Errorf("landed on %q", got)
 	}
 

@@ -210,7 +210,7 @@ func (wb *Web) rememberAfterLogin(w http.ResponseWriter, next string) {
 // when r is the Account Information page every login lands on, and
 // forgets it; "" otherwise. Only an invitation link is followed.
 func (wb *Web) afterLogin(w http.ResponseWriter, r *http.Request) string {
-	if r.Method != http.MethodGet || r.URL.Path != accountPath {
+	if r.Method != http.MethodGet || r.URL.Path != homePath {
 		return ""
 	}
 	k, err := r.Cookie(wb.cookie.afterLoginName())

@@ -124,7 +124,7 @@ func TestCollabsInviteAcceptSwitchEnd(t *testing.T) {
 		link := inviteLink(t, env, "helper@example.com")
 		wantRedirect(t, helper.get(link), "/login")
 		helper.login("helper@example.com", testPassword)
-		wantRedirect(t, helper.get("/account"), link)
+		wantRedirect(t, helper.get("/overview"), link)
 		p = helper.get(link)
 		wantStatus(t, p, http.StatusOK)
 		wantContains(t, p, "Accept the invitation?", `<form method="post" action="/account/collaborations/accept"`,

@@ -103,7 +103,7 @@ func (v *visitor) cookie() string {
 func (v *visitor) login(email, pw string) {
 	v.t.Helper()
 	p := v.post("/login", url.Values{"email": {email}, "password": {pw}})
-	wantRedirect(v.t, p, "/account")
+	wantRedirect(v.t, p, "/overview")
 	if v.cookie() == "" {
 		v.t.Fatal("login set no session cookie")
 	}

@@ -110,7 +110,7 @@ func (wb *Web) loginForm(w http.ResponseWriter, r *http.Request) error {
 	if _, ok, err := wb.session(w, r); err != nil {
 		return err
 	} else if ok {
-		return redirect(w, r, "/account")
+		return redirect(w, r, homePath)
 	}
 	v := loginFields(wb.newPage(r), r.URL.Query())
 	if r.URL.Query().Get("changed") == "1" {

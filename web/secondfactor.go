@@ -86,7 +86,7 @@ func (wb *Web) secondFactorForm(w http.ResponseWriter, r *http.Request) error {
 	if _, ok, err := wb.session(w, r); err != nil {
 		return err
 	} else if ok {
-		return redirect(w, r, "/account")
+		return redirect(w, r, homePath)
 	}
 	return redirect(w, r, "/login")
 }

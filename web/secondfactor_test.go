@@ -169,7 +169,7 @@ func TestLoginSecondFactor(t *testing.T) {
 
 		// The right code, trusting the device.
 		q = v.post("/login/second-factor", stepForm(p, url.Values{"method": {"totp"}, "code": {code}, "trust": {"1"}}))
-		wantRedirect(t, q, "/account")
+		wantRedirect(t, q, "/overview")
 		if v.cookie() == "" {
 			t.Fatal("no session cookie after the second step")
 		}
@@ -189,13 +189,13 @@ func TestLoginSecondFactor(t *testing.T) {
 
 		// The trusted browser skips the step, even after logging out.
 		wantRedirect(t, v.post("/logout", nil), "/login")
-		wantRedirect(t, v.post("/login", v.loginFields(email)), "/account")
+		wantRedirect(t, v.post("/login", v.loginFields(email)), "/overview")
 
 		// Another browser is asked; a recovery code works once.
 		other := newVisitor(t, env)
 		p = other.passwordStep(email)
 		q = other.post("/login/second-factor", stepForm(p, url.Values{"method": {"recovery_code"}, "code": {strings.ToUpper(recovery[0])}}))
-		wantRedirect(t, q, "/account")
+		wantRedirect(t, q, "/overview")
 		if cookieNamed(q, web.InsecureTrustedCookieName) != nil {
 			t.Error("a trusted-device cookie without the box ticked")
 		}
@@ -241,7 +241,7 @@ func TestLoginSecondFactor(t *testing.T) {
 		wantStatus(t, r, http.StatusBadRequest)
 		wantContains(t, r, "A code was already sent.")
 		q = third.post("/login/second-factor", stepForm(q, url.Values{"method": {"email"}, "code": {env.Code(t, email, "login_code")}}))
-		wantRedirect(t, q, "/account")
+		wantRedirect(t, q, "/overview")
 
 		act := third.get("/account/activity")
 		wantContains(t, act, "Second step of login failed: wrong code", "A recovery code was used")

@@ -135,6 +135,7 @@ func (wb *Web) signedIn(h signedInFunc) http.Handler {
 func signedInRequest(r *http.Request, sess custos.Session) *http.Request {
 	ctx := context.WithValue(r.Context(), signedInAccount{}, sess.AccountID)
 	ctx = context.WithValue(ctx, signedInActing{}, sess.ActingRootAccountID)
+	ctx = context.WithValue(ctx, signedInSession{}, sess)
 	return r.WithContext(ctx)
 }
 

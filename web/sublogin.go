@@ -65,7 +65,7 @@ func (wb *Web) loginStep(w http.ResponseWriter, r *http.Request, res auth.LoginR
 		return wb.stepExpired(r, "", st.RootAccountID, st.UserName)
 	}
 	wb.cookie.set(w, res.Token)
-	return redirect(w, r, "/account")
+	return redirect(w, r, homePath)
 }
 
 // stepExpired is the login form again after a step's login token died

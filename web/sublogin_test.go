@@ -130,7 +130,7 @@ func TestSubLoginTab(t *testing.T) {
 		// The right one (the user name in any case) opens a session.
 		p = v.post("/login", url.Values{"as": {"sub_user"}, "root_account_id": {" " + tm.RootID + " "}, "user_name": {"Dev.Ops"},
 			"password": {subPassword}, "captcha_id": {v.env.Do(t, "POST", "/api/v1/captcha", "", nil).String("id")}, "captcha_answer": {"test"}})
-		wantRedirect(t, p, "/account")
+		wantRedirect(t, p, "/overview")
 		if v.cookie() == "" {
 			t.Fatal("the sub-user's login set no session cookie")
 		}
@@ -229,7 +229,7 @@ func TestSubLoginMustBindMFA(t *testing.T) {
 			t.Fatal("a wrong code changed the key")
 		}
 		done := v.post("/login/bind-mfa", stepFields(again, url.Values{"code": {totpCode(env, secret)}}))
-		wantRedirect(t, done, "/account")
+		wantRedirect(t, done, "/overview")
 		if v.cookie() == "" {
 			t.Fatal("binding the app set no session cookie")
 		}
@@ -271,7 +271,7 @@ func TestSubLoginMustBindMFA(t *testing.T) {
 		if w.cookie() != "" {
 			t.Fatal("the second step set a session cookie before the new password")
 		}
-		wantRedirect(t, w.post("/login/change-password", stepFields(ch, url.Values{"password": {"a brand new lantern 9981"}})), "/account")
+		wantRedirect(t, w.post("/login/change-password", stepFields(ch, url.Values{"password": {"a brand new lantern 9981"}})), "/overview")
 		if w.cookie() == "" {
 			t.Fatal("the new password set no session cookie")
 		}
@@ -309,12 +309,12 @@ func TestSubLoginChangePassword(t *testing.T) {
 			p = again
 		}
 		const fresh = "a brand new lantern 9981"
-		wantRedirect(t, v.post("/login/change-password", stepFields(p, url.Values{"password": {fresh}})), "/account")
+		wantRedirect(t, v.post("/login/change-password", stepFields(p, url.Values{"password": {fresh}})), "/overview")
 		if v.cookie() == "" {
 			t.Fatal("the new password set no session cookie")
 		}
 		// The new password logs in at once, with nothing owed.
 		w := newVisitor(t, env)
-		wantRedirect(t, w.post("/login", w.subCaptcha(subLoginFields(tm.RootID, "bo", fresh))), "/account")
+		wantRedirect(t, w.post("/login", w.subCaptcha(subLoginFields(tm.RootID, "bo", fresh))), "/overview")
 	})
 }

@@ -20,6 +20,7 @@ var templateFS embed.FS
 var pageNames = []string{
 	"error", "signup", "verify", "login",
 	"account", "devices", "revoke", "activity", "outbox",
+	"overview", "revokeothers", "forget", "event",
 	"secondfactor", "confirm", "security", "protection",
 	"totp", "hardware", "remove", "rename", "recovery", "password",
 	"change", "changecode", "find", "forgot", "flowcode", "accounts", "newpassword", "resetdone", "undo",
@@ -48,6 +49,12 @@ type page struct {
 	// collaborator, "" in its own: every signed-in page shows a bar
 	// that says so, with the way back.
 	ActingIn string
+	// Zone is the zone the viewer reads times in (the account's saved
+	// one; UTC when none): page.When and page.Day use it.
+	Zone *time.Location
+	// Who is who is signed in, for the header: the account email, or a
+	// sub-user's login name (overview.go).
+	Who string
 }
 
 // languageChoice is one button of the language switch.
@@ -78,8 +85,9 @@ func (wb *Web) newPage(r *http.Request) page {
 // signedInPage starts the layout data for a page behind the login,
 // with the banner of any support ticket about to change the account.
 func (wb *Web) signedInPage(r *http.Request, nav string) page {
-	p := page{Lang: language(r), Next: nextOf(r), SignedIn: true, Nav: nav}
+	p := page{Lang: language(r), Next: nextOf(r), SignedIn: true, Nav: nav, Zone: time.UTC}
 	id, _ := r.Context().Value(signedInAccount{}).(string)
+	wb.viewer(r, &p)
 	p.SubAccounts = wb.showsSubAccounts(r, id)
 	p.ActingIn, _ = r.Context().Value(signedInActing{}).(string)
 	p.Collaborators = wb.showsCollaborators(r, id)
@@ -89,7 +97,7 @@ func (wb *Web) signedInPage(r *http.Request, nav string) page {
 			for _, t := range list {
 				if t.TargetAccountID == id && t.State == custos.TicketWaiting {
 					p.Waiting = append(p.Waiting, waitingTicket{Number: t.Number, Kind: string(t.Kind),
-						ExecuteAt: t.ExecuteAt.UTC().Format(message.For(p.Lang).Text("format.datetime"))})
+						ExecuteAt: p.When(t.ExecuteAt)})
 				}
 			}
 		}
@@ -160,14 +168,12 @@ func funcs(cat message.Catalogue) template.FuncMap {
 			}
 			return cat.Text(key, args...), nil
 		},
-		// when formats an instant for people, always in UTC: without
-		// script the page cannot know the viewer's zone, and UTC is said.
-		"when": func(t time.Time) string {
-			if t.IsZero() {
-				return cat.Text("none")
-			}
-			return t.UTC().Format(cat.Text("format.datetime"))
-		},
+		// when and day show an instant in UTC, where the viewer's zone is
+		// not known (before sign-in, the staff console); a holder's pages
+		// call $.When and $.Day for their zone. Both go through formatTime.
+		"when": func(t time.Time) string { return formatTime(cat, time.UTC, t) },
+		"day":  func(t time.Time) string { return formatDay(cat, time.UTC, t) },
+		"iso":  func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
 		// languages are the choices of the language switch, each named
 		// in its own language.
 		"languages": func() []languageChoice {
@@ -177,8 +183,6 @@ func funcs(cat message.Catalogue) template.FuncMap {
 			}
 			return out
 		},
-		"day": func(t time.Time) string { return t.UTC().Format(cat.Text("format.date")) },
-		"iso": func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
 		"device": func(ua string) string {
 			return deviceName(cat, ua)
 		},
@@ -208,42 +212,6 @@ func funcs(cat message.Catalogue) template.FuncMap {
 			return s
 		},
 	}
-}
-
-// deviceName turns a User-Agent header into the words people use: "Chrome
-// on Linux". It looks only for the few names that matter and falls back to
-// "Unknown device"; the full header is shown beside it.
-func deviceName(cat message.Catalogue, ua string) string {
-	browser := ""
-	for _, b := range [...]struct{ token, name string }{
-		{"Edg/", "Edge"}, {"OPR/", "Opera"}, {"Firefox/", "Firefox"},
-		{"Chrome/", "Chrome"}, {"Chromium/", "Chromium"}, {"Safari/", "Safari"},
-		{"curl/", "curl"}, {"Go-http-client/", "Go HTTP client"},
-	} {
-		if strings.Contains(ua, b.token) {
-			browser = b.name
-			break
-		}
-	}
-	system := ""
-	for _, o := range [...]struct{ token, name string }{
-		{"Android", "Android"}, {"iPhone", "iPhone"}, {"iPad", "iPad"},
-		{"Windows", "Windows"}, {"CrOS", "ChromeOS"}, {"Mac OS X", "macOS"}, {"Linux", "Linux"},
-	} {
-		if strings.Contains(ua, o.token) {
-			system = o.name
-			break
-		}
-	}
-	switch {
-	case browser != "" && system != "":
-		return cat.Text("device.on", browser, system)
-	case browser != "":
-		return browser
-	case system != "":
-		return system
-	}
-	return cat.Text("device.unknown")
 }
 
 // addPageSet parses a group of pages once per language into wb.pages:

@@ -153,6 +153,13 @@ func (wb *Web) Register(mux *http.ServeMux) {
 	mux.Handle("POST /undo", wb.handle(wb.undo))
 
 	mux.Handle("GET /account", wb.signedIn(wb.account))
+	mux.Handle("GET "+homePath, wb.signedIn(wb.overview))
+	mux.Handle("POST /account/time-zone", wb.signedIn(wb.setTimeZone))
+	mux.Handle("GET /account/devices/revoke-others", wb.signedIn(wb.revokeOthersConfirm))
+	mux.Handle("POST /account/devices/revoke-others", wb.signedIn(wb.revokeOthers))
+	mux.Handle("GET /account/devices/trusted/{id}/forget", wb.signedIn(wb.forgetConfirm))
+	mux.Handle("POST /account/devices/trusted/{id}/forget", wb.signedIn(wb.forget))
+	mux.Handle("GET /account/activity/{id}", wb.signedIn(wb.activityEvent))
 	mux.Handle("GET /account/devices", wb.signedIn(wb.devices))
 	mux.Handle("GET /account/devices/{id}/revoke", wb.signedIn(wb.revokeConfirm))
 	mux.Handle("POST /account/devices/{id}/revoke", wb.signedIn(wb.revoke))
@@ -214,7 +221,7 @@ func (wb *Web) root(w http.ResponseWriter, r *http.Request) error {
 	if _, ok, err := wb.session(w, r); err != nil {
 		return err
 	} else if ok {
-		return redirect(w, r, "/account")
+		return redirect(w, r, homePath)
 	}
 	return redirect(w, r, "/login")
 }

@@ -154,8 +154,8 @@ func TestRoot(t *testing.T) {
 	v := newVisitor(t, env)
 	wantRedirect(t, v.get("/"), "/login")
 	v.login("ada@example.com", testPassword)
-	wantRedirect(t, v.get("/"), "/account")
-	wantRedirect(t, v.get("/login"), "/account")
+	wantRedirect(t, v.get("/"), "/overview")
+	wantRedirect(t, v.get("/login"), "/overview")
 
 	// The pages do not shadow the API's own 404.
 	p := v.get("/api/v1/nope")
@@ -198,7 +198,7 @@ func TestSignupThroughForms(t *testing.T) {
 		wantContains(t, v.get("/login?created=1"), "Your account is ready; log in.")
 
 		p = v.post("/login", url.Values{"email": {"grace@example.com"}, "password": {testPassword}})
-		wantRedirect(t, p, "/account")
+		wantRedirect(t, p, "/overview")
 		var c *http.Cookie
 		for _, k := range p.Cookies() {
 			if k.Name == web.InsecureCookieName {

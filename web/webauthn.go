@@ -198,5 +198,5 @@ func (wb *Web) finishAssertion(w http.ResponseWriter, r *http.Request) error {
 	if res.DeviceToken != "" {
 		wb.cookie.setTrusted(w, res.DeviceToken)
 	}
-	return writeJSON(w, http.StatusOK, map[string]string{"location": "/account"})
+	return writeJSON(w, http.StatusOK, map[string]string{"location": homePath})
 }

@@ -80,7 +80,7 @@ func TestSecurityKeyThroughEndpoints(t *testing.T) {
 			"login_token": token, "assertion_id": a.str("assertion_id"), "credential": key.get(a.raw("options")), "trust": true,
 		})
 		wantStatus(t, a.page, http.StatusOK)
-		if got := a.str("location"); got != "/account" {
+		if got := a.str("location"); got != "/overview" {
 			t.Errorf("after the key the script goes to %q", got)
 		}
 		if w.cookie() == "" {

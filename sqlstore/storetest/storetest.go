@@ -156,6 +156,10 @@ func Run(t *testing.T, open func(t *testing.T) custos.Store) {
 		{"Webhook/RoundTrip", testWebhookRoundTrip},
 		{"Webhook/Jobs", testWebhookJobs},
 		{"Webhook/JobsWithEveryChange", testWebhookJobsWithEveryChange},
+		{"Overview/SetTimeZone", testSetTimeZone},
+		{"Overview/DeleteOtherSessions", testDeleteOtherSessions},
+		{"Overview/TrustedDeviceList", testTrustedDeviceList},
+		{"Overview/ListActivity", testListActivity},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
