@@ -136,6 +136,7 @@ type Store interface {
 	DeviceStore
 	FlowStore
 	TrustedDeviceStore
+	KnownDeviceStore
 	IdentityStore
 	BlobStore
 	StaffStore
