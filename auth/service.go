@@ -75,6 +75,7 @@ type Store interface {
 	custos.AuditStore
 	custos.FlowStore
 	custos.TrustedDeviceStore
+	custos.KnownDeviceStore
 	custos.SubUserStore
 	DeviceLister
 }
@@ -112,6 +113,9 @@ type Deps struct {
 	Guard   *Guard
 	// LoginKeys derives the counter keys of login identifiers.
 	LoginKeys custos.LoginKeys
+	// DeviceMAC keys the known-devices hash (a key-ring MAC); nil turns
+	// new-device alerts off.
+	DeviceMAC func([]byte) []byte
 	Logger    *slog.Logger
 }
 

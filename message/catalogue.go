@@ -16,7 +16,7 @@ const DefaultLanguage = "en"
 // catalogues holds one table per language tag. Texts that take values use
 // fmt verbs.
 var catalogues = map[string]map[string]string{
-	"en": join(enPages, enErrors, enServices, enProtectionMethods, enIDCheck, enUpload, enIdentity, enWebIdentity, enWebStaff, enTickets, enSubUsers, enWebStaffTickets, enWebTickets, enWebSubUsers, enWebSubLogin, enWebCollabs),
+	"en": join(enPages, enErrors, enServices, enProtectionMethods, enIDCheck, enUpload, enIdentity, enWebIdentity, enWebStaff, enTickets, enSubUsers, enWebStaffTickets, enWebTickets, enWebSubUsers, enWebSubLogin, enWebCollabs, enWebAlerts),
 }
 
 // join merges tables kept in separate files into one catalogue. A key in

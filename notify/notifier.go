@@ -26,6 +26,9 @@ const DefaultProduct = "Custos"
 // but usually leaves out. ExpiresIn matches the code lifetime of the API.
 var defaultData = map[string]string{
 	"ExpiresIn": "10 minutes",
+	// A lock notice queued before it said whether login protection is on
+	// advises turning it on, as every lock notice did then.
+	"LoginProtection": "",
 }
 
 // Rendered is a message ready for delivery: what a Transport sends and what

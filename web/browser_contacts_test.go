@@ -102,7 +102,7 @@ func TestBrowserForgotPassword(t *testing.T) {
 	if got := b.text("h1"); got != "Choose a new password" {
 		t.Fatalf("after the code the page is %q", got)
 	}
-	if got := b.text("#reset-account"); got != "For the account r***@example.com." {
+	if got := b.text("#reset-account"); got != "For the account r***a@ex***le.com." {
 		t.Errorf("the step names %q", got)
 	}
 	if got := b.eval(`document.getElementById("password").autocomplete`); got != "new-password" {

@@ -162,7 +162,7 @@ func TestTicketPublicFlowToReceipt(t *testing.T) {
 		proveContact(t, env, v, contact)
 		// The contact cookie is HttpOnly and Strict; the page says what was proven.
 		resp := v.get("/tickets/new")
-		wantContains(t, resp, "s***@example.net", "Step 2 of 3")
+		wantContains(t, resp, "so***ne@ex***le.net", "Step 2 of 3")
 		provePhone(t, env, v, custos.TicketUnbindMFA, phone)
 		cookies := proofCookies(v)
 		if len(cookies) != 2 {

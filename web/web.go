@@ -108,6 +108,11 @@ func New(d Deps) *Web {
 func (wb *Web) Register(mux *http.ServeMux) {
 	mux.Handle("GET /{$}", wb.handle(wb.root))
 	mux.Handle("GET /static/", http.HandlerFunc(serveStatic))
+	// Every other path is the site's "page not found" (the API's /api/
+	// pattern is more specific, and keeps its JSON 404).
+	mux.Handle("/", wb.handle(func(http.ResponseWriter, *http.Request) error {
+		return custos.Fail(custos.ENotFound, "alerts.not_found")
+	}))
 
 	mux.Handle("GET /signup", wb.handle(wb.signupForm))
 	mux.Handle("POST /signup", wb.handle(wb.signup))
