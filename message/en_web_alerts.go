@@ -29,7 +29,7 @@ var enWebAlerts = map[string]string{
 	// Code pages: where a code went, new addresses, resending.
 	"alerts.new_address":          "New address",
 	"alerts.email_new_sent":       "We emailed a 6-digit code to your new address, %s.",
-	"alerts.forgot_sent_email":    "If an account uses %s, we sent it a code: by text message to its phone when it has one, otherwise by email to its secure email or to %s.",
+	"alerts.forgot_sent_email":    "If an account uses %[1]s, we sent it a code: by text message to its bound phone when it has one, otherwise by email to its secure email or to %[1]s.",
 	"alerts.forgot_sent_phone":    "If an account uses %s, we sent a code to it by text message.",
 	"alerts.verify_sent":          "We emailed a 6-digit code to %s. It works for %d minutes.",
 	"alerts.resend":               "Send a new code",

@@ -93,7 +93,7 @@ func TestBrowserForgotPassword(t *testing.T) {
 	if !strings.HasPrefix(codePath, "/forgot-password/rec_") {
 		t.Fatalf("after the form the browser is at %s", codePath)
 	}
-	if got := b.text("#sent-to"); got != "If an account matches, we sent a code to its phone or email on file." {
+	if got := b.text("#sent-to"); got != "If an account uses r***a@ex***le.com, we sent it a code: by text message to its bound phone when it has one, otherwise by email to its secure email or to r***a@ex***le.com." {
 		t.Errorf("the code page says %q", got)
 	}
 

@@ -269,7 +269,7 @@ func TestChangeEmailsThroughForms(t *testing.T) {
 
 		id = flowID(t, v.post("/account/email", url.Values{"email": {" Ada@New.example.com "}}), "/account/email")
 		p = v.get("/account/email/" + id)
-		wantContains(t, p, "We emailed a 6-digit code to a***a@ne***le.com.", "Check your new email")
+		wantContains(t, p, "New address", "We emailed a 6-digit code to your new address, a***a@ne***le.com.", "Check your new email")
 		wantRedirect(t, v.post("/account/email/"+id, url.Values{"code": {env.Code(t, "ada@new.example.com", "email_code")}}), "/account?done=email")
 		p = v.get("/account?done=email")
 		wantContains(t, p, "Your account email is changed.", `<span id="account-email">ada@new.example.com</span>`)

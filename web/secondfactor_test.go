@@ -188,7 +188,7 @@ func TestLoginSecondFactor(t *testing.T) {
 		wantStatus(t, q, http.StatusGone)
 
 		// The trusted browser skips the step, even after logging out.
-		wantRedirect(t, v.post("/logout", nil), "/login")
+		wantRedirect(t, v.post("/logout", nil), "/login?out=1")
 		wantRedirect(t, v.post("/login", v.loginFields(email)), "/account")
 
 		// Another browser is asked; a recovery code works once.

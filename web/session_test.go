@@ -123,7 +123,8 @@ func TestLogout(t *testing.T) {
 		old := v.cookie()
 
 		p := v.post("/logout", nil)
-		wantRedirect(t, p, "/login")
+		wantRedirect(t, p, "/login?out=1")
+		wantContains(t, v.get("/login?out=1"), "You are logged out.")
 		if v.cookie() != "" {
 			t.Error("logout left the cookie in the browser")
 		}
@@ -137,7 +138,7 @@ func TestLogout(t *testing.T) {
 		}
 
 		// Logging out without a session just goes to the login page.
-		wantRedirect(t, newVisitor(t, env).post("/logout", nil), "/login")
+		wantRedirect(t, newVisitor(t, env).post("/logout", nil), "/login?out=1")
 	})
 }
 

@@ -118,6 +118,7 @@ func (wb *Web) Register(mux *http.ServeMux) {
 	mux.Handle("POST /signup", wb.handle(wb.signup))
 	mux.Handle("GET /signup/verify", wb.handle(wb.verifyForm))
 	mux.Handle("POST /signup/verify", wb.handle(wb.verify))
+	mux.Handle("POST /signup/verify/resend", wb.handle(wb.verifyResend))
 	mux.Handle("GET /login", wb.handle(wb.loginForm))
 	mux.Handle("POST /login", wb.handle(wb.login))
 	mux.Handle("GET /login/second-factor", wb.handle(wb.secondFactorForm))
