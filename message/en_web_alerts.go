@@ -27,16 +27,15 @@ var enWebAlerts = map[string]string{
 	"alerts.captcha_audio_file":  "Download the sound",
 
 	// Code pages: where a code went, new addresses, resending.
-	"alerts.new_address":          "New address",
-	"alerts.email_new_sent":       "We emailed a 6-digit code to your new address, %s.",
-	"alerts.forgot_sent_email":    "If an account uses %[1]s, we sent it a code: by text message to its bound phone when it has one, otherwise by email to its secure email or to %[1]s.",
-	"alerts.forgot_sent_phone":    "If an account uses %s, we sent a code to it by text message.",
-	"alerts.verify_sent":          "We emailed a 6-digit code to %s. It works for %d minutes.",
-	"alerts.resend":               "Send a new code",
-	"alerts.resend_wait":          "Send a new code (in %d s)",
-	"alerts.resend_wait_hint":     "You can ask for a new code in %d seconds.",
-	"alerts.resent":               "We sent a new code. The earlier one no longer works.",
-	"alerts.verify_resend_failed": "We could not send a new code now. Try again in a minute.",
+	"alerts.new_address":       "New address",
+	"alerts.email_new_sent":    "We emailed a 6-digit code to your new address, %s.",
+	"alerts.forgot_sent_email": "If an account uses %[1]s, we sent it a code: by text message to its bound phone when it has one, otherwise by email to its secure email or to %[1]s.",
+	"alerts.forgot_sent_phone": "If an account uses %s, we sent a code to it by text message.",
+	"alerts.verify_sent":       "We emailed a 6-digit code to %s. It works for %d minutes.",
+	"alerts.resend":            "Send a new code",
+	"alerts.resend_wait":       "Send a new code (in %d s)",
+	"alerts.resend_wait_hint":  "You can ask for a new code in %d seconds.",
+	"alerts.resent":            "We sent a new code. The earlier one no longer works.",
 
 	// The site's page for an address that does not exist.
 	"alerts.not_found": "There is no page at this address. Check the address, or go back to your account.",
