@@ -58,7 +58,7 @@ func proveContact(t *testing.T, env *testserver.Env, v *visitor, email string) {
 	if s := stepOf(t, p); s != "contact" {
 		t.Fatalf("Contact support starts at step %s", s)
 	}
-	wantContains(t, p, "Step 1 of 3", `name="captcha_answer"`, "New picture", "Listen to them instead", `autocomplete="email"`)
+	wantContains(t, p, "Step 1 of 3", `name="captcha_answer"`, "New picture", "Listen to the characters instead", "<audio controls", `autocomplete="email"`)
 	p = v.post("/tickets/new", url.Values{"step": {"contact"}, "email": {email},
 		"captcha_id": {hiddenValue(t, p, "captcha_id")}, "captcha_answer": {"test"}})
 	wantStatus(t, p, http.StatusOK)
