@@ -19,7 +19,8 @@ var enWebAlerts = map[string]string{
 	"protection.new_device_missing": "Say whether a new device needs the second step: true or false.",
 
 	// Login: one lock message, logged out, created.
-	"alerts.logged_out": "You are logged out.",
+	"alerts.logged_out":        "You are logged out.",
+	"alerts.secondfactor_lead": "After your password we ask for a second check: your account has login protection, or this browser or network is new to it.",
 
 	// The captcha's sound, played in the page.
 	"alerts.captcha_audio_label": "Listen to the characters instead",
