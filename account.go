@@ -58,14 +58,39 @@ func NormalizeEmail(s string) string {
 	return strings.ToLower(strings.TrimSpace(s))
 }
 
-// MaskEmail shows enough of an address for its owner to recognise it:
-// a***@example.com.
+// MaskEmail shows enough of an address for its owner to recognise it, and
+// enough that two addresses rarely look alike: the local part and the
+// domain's name (all but its last label) each keep their first two and last
+// two characters, and the last label stays — alice@example.com is
+// al***ce@ex***le.com. A short part keeps less: up to four characters, the
+// first and the last (abcd@x.io is a***d@x***.io); one or two, the first
+// (ab@qq.com is a***@q***.com). Characters, not bytes, are counted.
 func MaskEmail(e string) string {
 	at := strings.LastIndexByte(e, '@')
 	if at <= 0 {
 		return "***"
 	}
-	return e[:1] + "***" + e[at:]
+	domain := e[at+1:]
+	name, tld := domain, ""
+	if dot := strings.LastIndexByte(domain, '.'); dot > 0 {
+		name, tld = domain[:dot], domain[dot:]
+	}
+	return maskPart(e[:at]) + "@" + maskPart(name) + tld
+}
+
+// maskPart hides the middle of one part of an address (see MaskEmail).
+func maskPart(s string) string {
+	r := []rune(s)
+	switch n := len(r); {
+	case n == 0:
+		return "***"
+	case n <= 2:
+		return string(r[:1]) + "***"
+	case n <= 4:
+		return string(r[:1]) + "***" + string(r[n-1:])
+	default:
+		return string(r[:2]) + "***" + string(r[n-2:])
+	}
 }
 
 // Contact is one place a notice can go.

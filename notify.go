@@ -21,6 +21,7 @@ const (
 	MsgDeviceBound       = "mfa_bound"           // an MFA device was added
 	MsgDeviceUnbound     = "mfa_unbound"         // an MFA device was removed
 	MsgProtectionChanged = "protection_changed"  // login or operation protection was switched
+	MsgNewDeviceLogin    = "new_device_login"    // a right password from a browser or network not seen before
 	MsgPhoneCode         = "phone_code"          // SMS: the code that proves a new phone number
 	MsgEmailCode         = "email_code"          // email: the code that proves a new account or secure email
 	MsgPhoneChanged      = "phone_changed"       // to the old phone and the secure email, with an "it wasn't me" link

@@ -156,6 +156,7 @@ type Store interface {
 	DeviceStore
 	FlowStore
 	TrustedDeviceStore
+	KnownDeviceStore
 	IdentityStore
 	BlobStore
 	StaffStore

@@ -122,6 +122,8 @@ func Routes() []Route {
 		{"PUT", "/api/v1/account/password", func(a *API) http.Handler { return a.authed(a.changePassword) }},
 		{"PUT", "/api/v1/account/protection", func(a *API) http.Handler { return a.authed(a.setProtection) }},
 		{"PUT", "/api/v1/account/language", func(a *API) http.Handler { return a.authed(a.setLanguage) }},
+		{"GET", "/api/v1/account/new-device-protection", func(a *API) http.Handler { return a.authed(a.newDeviceStep) }},
+		{"PUT", "/api/v1/account/new-device-protection", func(a *API) http.Handler { return a.authed(a.setNewDeviceStep) }},
 		{"POST", "/api/v1/mfa/totp", func(a *API) http.Handler { return a.authed(a.beginTOTP) }},
 		{"POST", "/api/v1/mfa/totp/{device_id}/confirm", func(a *API) http.Handler { return a.authed(a.confirmTOTP) }},
 		{"POST", "/api/v1/mfa/hardware", func(a *API) http.Handler { return a.authed(a.bindHardware) }},

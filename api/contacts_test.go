@@ -93,7 +93,7 @@ func TestPhoneAndEmailChanges(t *testing.T) {
 		if r.Status != 202 {
 			t.Fatalf("secure email: %d %s", r.Status, r.Raw)
 		}
-		if f := env.Do(t, "POST", "/api/v1/account/secure-email/"+r.String("change_id"), tok, map[string]string{"code": env.Code(t, "vera.safe@example.org", "email_code")}); f.Status != 200 || f.String("secure_email") != "v***@example.org" {
+		if f := env.Do(t, "POST", "/api/v1/account/secure-email/"+r.String("change_id"), tok, map[string]string{"code": env.Code(t, "vera.safe@example.org", "email_code")}); f.Status != 200 || f.String("secure_email") != "ve***fe@ex***le.org" {
 			t.Fatalf("prove secure email: %d %s", f.Status, f.Raw)
 		}
 
@@ -180,7 +180,7 @@ func TestRetrieveAccountsByPhone(t *testing.T) {
 			t.Fatalf("retrieve: %d %s", r.Status, r.Raw)
 		}
 		first := accounts[0].(map[string]any)
-		if first["account_email"] != "x***@example.com" || first["kind"] != "personal" || first["created_at"] == "" {
+		if first["account_email"] != "x***a@ex***le.com" || first["kind"] != "personal" || first["created_at"] == "" {
 			t.Fatalf("account shown as %v", first)
 		}
 		r = env.Do(t, "POST", "/api/v1/retrieve/"+emptyID, "", map[string]string{"code": env.Code(t, phoneB, "retrieve_code")})

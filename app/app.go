@@ -199,6 +199,12 @@ func Build(ctx context.Context, cfg Config) (*App, error) {
 		store.Close()
 		return nil, fmt.Errorf("--public-url: security keys: %w", err)
 	}
+	if rp == nil || !mfa.SecureContext(cfg.PublicURL) {
+		// Browsers refuse security keys there: the pages do not offer them.
+		cfg.Logger.Warn("security keys (WebAuthn) are off: --public-url must be https:// with a host name (or http://localhost)",
+			"public_url", cfg.PublicURL.String())
+		rp = nil
+	}
 	limiter := sendlimit.New(store, cfg.Clock, sendlimit.Config{})
 	sender := codes.New(codes.Deps{Store: store, Limiter: limiter, Clock: cfg.Clock, Rand: cfg.Rand, MAC: codeMAC},
 		codes.Config{})
@@ -208,6 +214,7 @@ func Build(ctx context.Context, cfg Config) (*App, error) {
 	svc := auth.New(auth.Deps{
 		Store: store, Clock: cfg.Clock, Rand: cfg.Rand, Hasher: hasher, Captcha: captchas,
 		Factors: mfas, Codes: sender, Limiter: limiter, Guard: guard, LoginKeys: loginKeys, Logger: cfg.Logger,
+		DeviceMAC: func(b []byte) []byte { return cfg.Keys.MAC("known-device", b) },
 	}, cfg.Auth)
 	bindings := binding.New(binding.Deps{Store: store, Clock: cfg.Clock, Rand: cfg.Rand,
 		Codes: sender, Elevator: guard, LoginKeys: loginKeys, Logger: cfg.Logger},

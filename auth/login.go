@@ -31,7 +31,11 @@ type LoginRequest struct {
 	// DeviceToken is a "trust this device" token (the web cookie); a live
 	// one for the account skips the second step of login protection.
 	DeviceToken string
-	Client      Client
+	// Browser is the browser's random id (the web's long-lived cookie),
+	// "" for a client without one: with the network, it tells a new
+	// device from a known one.
+	Browser string
+	Client  Client
 }
 
 // LoginResult is a successful login: the bearer token (shown once) and the
@@ -129,12 +133,23 @@ func (s *Service) Login(ctx context.Context, req LoginRequest) (LoginResult, err
 			return LoginResult{}, err
 		}
 	}
-	if acct.Protection.Login && !s.trusted(ctx, acct.ID, req.DeviceToken) {
+	// A new device is told to every channel; with the holder's switch on,
+	// it needs the second step even without login protection.
+	devKey := s.deviceKey(req.Browser, req.Client.Addr)
+	stepNew := !acct.Protection.Login && devKey != "" && s.newDeviceStep(ctx, acct.ID)
+	trusted := s.trusted(ctx, acct.ID, req.DeviceToken)
+	isNew, err := s.seeDevice(ctx, acct, devKey, req.Client, (acct.Protection.Login || stepNew) && !trusted)
+	if err != nil {
+		s.refund(ctx, idKey, s.cfg.Lockout, now)
+		return LoginResult{}, err
+	}
+	if (acct.Protection.Login || (stepNew && isNew)) && !trusted {
 		// A sub-user whose only second factor is the authenticator the
 		// root reset binds it first (it would be the second factor);
-		// with an SMS or email method the second step comes first.
+		// with an SMS or email method the second step comes first. A step
+		// only the new device asks for is skipped when nothing can pass it.
 		skip := false
-		if step == NextBindMFA {
+		if step == NextBindMFA || !acct.Protection.Login {
 			methods, err := s.SecondFactorMethods(ctx, acct)
 			if err != nil {
 				s.refund(ctx, idKey, s.cfg.Lockout, now)
@@ -144,7 +159,7 @@ func (s *Service) Login(ctx context.Context, req LoginRequest) (LoginResult, err
 		}
 		if !skip {
 			s.refund(ctx, idKey, s.cfg.Lockout, now)
-			return s.beginSecondFactor(ctx, acct, id)
+			return s.beginSecondFactor(ctx, acct, id, devKey)
 		}
 	}
 	if step != "" {
@@ -152,7 +167,11 @@ func (s *Service) Login(ctx context.Context, req LoginRequest) (LoginResult, err
 		return s.beginStep(ctx, acct, id, step, nil, "")
 	}
 	// The attempt is given back in the transaction that opens the session.
-	return s.openSession(ctx, acct, false, req.Client, &refundOf{key: idKey, reservedAt: now})
+	res, err := s.openSession(ctx, acct, false, req.Client, &refundOf{key: idKey, reservedAt: now})
+	if err == nil {
+		s.rememberDevice(ctx, acct.ID, devKey)
+	}
+	return res, err
 }
 
 // refundOf names an attempt to give back when a session opens.
@@ -351,6 +370,8 @@ func (s *Service) locked(ctx context.Context, acct custos.Account, id custos.Log
 				"LockedAt":    s.d.Clock.Now().UTC().Format("2006-01-02 15:04 UTC"),
 				"LockedUntil": counted.LockedUntil.UTC().Format("2006-01-02 15:04 UTC"),
 				"Failures":    strconv.Itoa(counted.Failures),
+				// The email advises login protection only to who has it off.
+				"LoginProtection": boolWord(acct.Protection.Login),
 			})
 		}
 		err = s.d.Store.AppendAudit(ctx, ev)

@@ -48,6 +48,10 @@ type loginData struct {
 	// owed; DeviceID is the authenticator being bound (NextBindMFA).
 	SecondFactor bool   `json:"second_factor,omitempty"`
 	DeviceID     string `json:"device_id,omitempty"`
+	// DeviceKey is the known-devices key of the browser and network the
+	// password came from (a MAC, no secret), remembered once the session
+	// opens.
+	DeviceKey string `json:"device_key,omitempty"`
 }
 
 // loginFlow is the second step of a login under login protection. Its id
@@ -66,7 +70,7 @@ var loginFlow = flow.Machine[loginState, loginData]{
 
 // beginSecondFactor answers a right password on an account with login
 // protection: a single-use login token and the methods that can finish.
-func (s *Service) beginSecondFactor(ctx context.Context, acct custos.Account, id custos.LoginID) (LoginResult, error) {
+func (s *Service) beginSecondFactor(ctx context.Context, acct custos.Account, id custos.LoginID, devKey string) (LoginResult, error) {
 	methods, err := s.SecondFactorMethods(ctx, acct)
 	if err != nil {
 		return LoginResult{}, err
@@ -77,7 +81,7 @@ func (s *Service) beginSecondFactor(ctx context.Context, acct custos.Account, id
 	}
 	_, err = loginFlow.Begin(ctx, s.d.Store, s.d.Clock.Now(), flow.Spec[loginData]{
 		ID: custos.SecretID(token), AccountID: acct.ID,
-		Data:        loginData{Identifier: id, Methods: methods, PasswordVersion: acct.PasswordVersion},
+		Data:        loginData{Identifier: id, Methods: methods, PasswordVersion: acct.PasswordVersion, DeviceKey: devKey},
 		MaxAttempts: secondFactorAttempts, TTL: loginTokenTTL,
 	})
 	if err != nil {
@@ -240,6 +244,7 @@ func (s *Service) SecondFactor(ctx context.Context, req SecondFactorRequest) (Lo
 	if err != nil {
 		return LoginResult{}, err
 	}
+	s.rememberDevice(ctx, acct.ID, f.Data.DeviceKey)
 	if req.Trust {
 		if res.DeviceToken, err = s.trustDevice(ctx, acct.ID, req.Client); err != nil {
 			return LoginResult{}, err

@@ -76,6 +76,7 @@ type Store interface {
 	custos.AuditStore
 	custos.FlowStore
 	custos.TrustedDeviceStore
+	custos.KnownDeviceStore
 	custos.SubUserStore
 	DeviceLister
 }
@@ -113,6 +114,9 @@ type Deps struct {
 	Guard   *Guard
 	// LoginKeys derives the counter keys of login identifiers.
 	LoginKeys custos.LoginKeys
+	// DeviceMAC keys the known-devices hash (a key-ring MAC); nil turns
+	// new-device alerts off.
+	DeviceMAC func([]byte) []byte
 	Logger    *slog.Logger
 }
 

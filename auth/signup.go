@@ -31,7 +31,8 @@ type signupData struct {
 var signupFlow = flow.Machine[signupState, signupData]{
 	Kind:    custos.FlowSignup,
 	Initial: signupCodeSent,
-	Edges:   map[signupState][]signupState{signupCodeSent: {signupDone}},
+	// A new code (ResendSignupCode) keeps the sign-up waiting.
+	Edges: map[signupState][]signupState{signupCodeSent: {signupCodeSent, signupDone}},
 }
 
 // SignupRequest is one sign-up.
@@ -178,4 +179,38 @@ func (s *Service) VerifySignup(ctx context.Context, verificationID, code string,
 		return "", err
 	}
 	return id, nil
+}
+
+// ResendSignupCode sends a new code for a sign-up still waiting for one,
+// within the send limits (too_many_requests with retry_after during the
+// cooldown); the earlier code no longer proves it. For an address that
+// already has an account it writes a decoy again, so both answer alike.
+// A used, expired or unknown sign-up answers EExpired.
+func (s *Service) ResendSignupCode(ctx context.Context, verificationID string, c Client) error {
+	now := s.d.Clock.Now()
+	dead := custos.Fail(custos.EExpired, "signup.code_dead")
+	f, err := signupFlow.LoadIn(ctx, s.d.Store, verificationID, now, dead, signupCodeSent)
+	if err != nil {
+		return err
+	}
+	req := codes.Request{
+		Purpose: custos.PurposeSignup, Message: custos.MsgSignupCode, Channel: custos.ChannelEmail, To: f.Data.Email, Source: c.Addr,
+	}
+	var sent codes.Sent
+	if f.Data.PasswordHash == "" {
+		sent, err = s.d.Codes.Decoy(ctx, req)
+	} else {
+		sent, err = s.d.Codes.Send(ctx, req)
+	}
+	if err != nil {
+		return err
+	}
+	f.Data.CodeID = sent.ID
+	if err := signupFlow.Advance(ctx, s.d.Store, &f, signupCodeSent, now); err != nil {
+		if custos.IsCode(err, custos.EExpired) || custos.IsCode(err, custos.ENotFound) {
+			return dead
+		}
+		return err
+	}
+	return nil
 }

@@ -3,6 +3,9 @@ package captcha
 import (
 	"context"
 	"crypto/subtle"
+	"image"
+	"image/color"
+	"image/png"
 	"io"
 	"strings"
 	"time"
@@ -24,11 +27,25 @@ const (
 // TestAnswer is the answer every captcha takes in ModeTest.
 const TestAnswer = "test"
 
+// The picture's size. People misread 2 of 12 at 240×80: at this size
+// the digits stand about 65 pixels high instead of 40.
 const (
 	digits = 6
-	width  = 240
-	height = 80
+	width  = 320
+	height = 120
 )
+
+// Width and Height are the captcha picture's size in pixels, for the
+// pages' <img> element.
+const (
+	Width  = width
+	Height = height
+)
+
+// noiseTint is how far the background circles' colours are moved towards
+// white (of 255): faint enough that the digits, drawn in the one dark
+// primary colour, stand out, and still there to trouble a machine.
+const noiseTint = 0.7
 
 // Service makes, draws and checks captchas.
 type Service struct {
@@ -82,8 +99,25 @@ func (s *Service) WriteImage(ctx context.Context, id string, w io.Writer) error 
 	if err != nil {
 		return err
 	}
-	_, err = dchest.NewImage(id, c.Digits, width, height).WriteTo(w)
-	return err
+	return png.Encode(w, drawImage(id, c.Digits))
+}
+
+// drawImage draws digits as dchest/captcha does, on an opaque white
+// ground (not the page's, whatever it is) and with its noise circles
+// faded; the digits and the line through them keep the dark primary
+// colour (palette index 1).
+func drawImage(id string, d []byte) *image.Paletted {
+	m := dchest.NewImage(id, d, width, height).Paletted
+	pal := make(color.Palette, len(m.Palette))
+	copy(pal, m.Palette)
+	pal[0] = color.RGBA{0xff, 0xff, 0xff, 0xff}
+	for i := 2; i < len(pal); i++ {
+		r, g, b, _ := pal[i].RGBA()
+		fade := func(c uint32) uint8 { return uint8(float64(c>>8) + (255-float64(c>>8))*noiseTint) }
+		pal[i] = color.RGBA{fade(r), fade(g), fade(b), 0xff}
+	}
+	m.Palette = pal
+	return m
 }
 
 // WriteAudio speaks the captcha as a WAV file; ENotFound if it is not live.

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"net"
 	"net/url"
+	"strings"
 	"time"
 
 	"github.com/custos/custos"
@@ -51,6 +52,17 @@ func NewRelyingParty(public *url.URL, displayName string) (*webauthn.WebAuthn, e
 		RPOrigins: []string{public.Scheme + "://" + public.Host},
 	})
 }
+
+// SecureContext reports whether browsers allow security keys at the
+// public URL: https, or a localhost name over http.
+func SecureContext(public *url.URL) bool {
+	h := strings.ToLower(public.Hostname())
+	return public.Scheme == "https" || h == "localhost" || strings.HasSuffix(h, ".localhost")
+}
+
+// WebAuthnReady reports whether security keys can be added and used here
+// (a relying party is configured); pages offer them only then.
+func (s *Service) WebAuthnReady() bool { return s.d.WebAuthn != nil }
 
 // waUser is an account as go-webauthn sees it.
 type waUser struct {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"log/slog"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/custos/custos"
 )
@@ -40,8 +39,8 @@ func (l *Log) Deliver(ctx context.Context, r Rendered) error {
 }
 
 // maskRecipient keeps enough of an address to tell messages apart: the
-// first character and the domain of an email, the last 4 digits of a
-// phone number.
+// email as custos.MaskEmail shows it, the last 4 digits of a phone
+// number.
 func maskRecipient(channel, to string) string {
 	if channel == custos.ChannelSMS {
 		var digits []byte
@@ -59,6 +58,5 @@ func maskRecipient(channel, to string) string {
 	if at <= 0 || at == len(to)-1 {
 		return "***"
 	}
-	_, size := utf8.DecodeRuneInString(to)
-	return to[:size] + "***" + to[at:]
+	return custos.MaskEmail(to)
 }

@@ -21,13 +21,13 @@ func TestLogTransport(t *testing.T) {
 		{
 			name: "email code",
 			msg:  custos.Message{Channel: custos.ChannelEmail, To: "alice@example.com", Purpose: custos.MsgSignupCode, Code: "918273"},
-			want: map[string]any{"channel": "email", "to": "a***@example.com", "purpose": "signup_code",
+			want: map[string]any{"channel": "email", "to": "al***ce@ex***le.com", "purpose": "signup_code",
 				"subject": "Your Custos verification code"},
 		},
 		{
 			name: "email notice",
 			msg:  custos.Message{Channel: custos.ChannelEmail, To: "Bob@mail.example.org", Purpose: custos.MsgSignupExists},
-			want: map[string]any{"channel": "email", "to": "B***@mail.example.org", "purpose": "signup_exists",
+			want: map[string]any{"channel": "email", "to": "B***b@ma***le.org", "purpose": "signup_exists",
 				"subject": "Sign-up attempt with your Custos address"},
 		},
 		{

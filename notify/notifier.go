@@ -31,10 +31,12 @@ const DefaultProduct = "Custos"
 
 // defaultData fills template fields a caller may set through Message.Data
 // but usually leaves out. ExpiresIn matches the code lifetime of the API.
-// By language ("" the default).
+// By language ("" the default). A lock notice queued before it said
+// whether login protection is on (LoginProtection) advises turning it on,
+// as every lock notice did then.
 var defaultData = map[string]map[string]string{
-	"":      {"ExpiresIn": "10 minutes"},
-	"zh-CN": {"ExpiresIn": "10 分钟"},
+	"":      {"ExpiresIn": "10 minutes", "LoginProtection": ""},
+	"zh-CN": {"ExpiresIn": "10 分钟", "LoginProtection": ""},
 }
 
 // Rendered is a message ready for delivery: what a Transport sends and what

@@ -119,6 +119,8 @@ var samples = map[string]custos.Message{
 	custos.MsgCollabInvite: {To: "alice@example.com", Data: map[string]string{"RootAccountID": "acc_0123456789abcdef0123",
 		"AcceptURL": testPublicURL + "/account/collaborations/accept?token=q6Hk2vYt0d9Zr1mXcN4bW7sLpE3uA8fJ5gKoRiT-_yV"}},
 	custos.MsgTicketCancelled: {To: "alice@example.com", Data: map[string]string{"Number": "1234-5678-9012", "Kind": "unbind_mfa"}},
+	custos.MsgNewDeviceLogin: {To: "alice@example.com", Data: map[string]string{"Browser": "Chrome", "System": "Windows",
+		"Address": "203.0.113.7", "Time": "2026-12-01 18:00 UTC", "SecondStep": "on"}},
 	custos.MsgIdentityRejected: {To: "alice@example.com", Data: map[string]string{
 		"Reason": "The photo of the back of the card is blurred."}},
 }

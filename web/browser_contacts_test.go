@@ -93,7 +93,7 @@ func TestBrowserForgotPassword(t *testing.T) {
 	if !strings.HasPrefix(codePath, "/forgot-password/rec_") {
 		t.Fatalf("after the form the browser is at %s", codePath)
 	}
-	if got := b.text("#sent-to"); got != "If an account matches, we sent a code to its phone or email on file." {
+	if got := b.text("#sent-to"); got != "If an account uses r***a@ex***le.com, we sent it a code: by text message to its bound phone when it has one, otherwise by email to its secure email or to r***a@ex***le.com." {
 		t.Errorf("the code page says %q", got)
 	}
 
@@ -102,7 +102,7 @@ func TestBrowserForgotPassword(t *testing.T) {
 	if got := b.text("h1"); got != "Choose a new password" {
 		t.Fatalf("after the code the page is %q", got)
 	}
-	if got := b.text("#reset-account"); got != "For the account r***@example.com." {
+	if got := b.text("#reset-account"); got != "For the account r***a@ex***le.com." {
 		t.Errorf("the step names %q", got)
 	}
 	if got := b.eval(`document.getElementById("password").autocomplete`); got != "new-password" {

@@ -50,8 +50,12 @@ func TestBrowserLoginLock(t *testing.T) {
 	if !b.waitFor(`(() => { const i = document.querySelector(".captcha img"); return i && i.complete && i.naturalWidth > 0 })()`) {
 		t.Fatal("the captcha picture did not load")
 	}
-	if got := b.eval(`document.querySelector(".captcha a[href*='/audio']") ? "yes" : "no"`); got != "yes" {
-		t.Fatal("no audio alternative next to the captcha")
+	// The sound plays in the page.
+	if got := b.eval(`(() => { const a = document.querySelector(".captcha audio[controls]"); return a && a.getAttribute("src").endsWith("/audio") ? "yes" : "no" })()`); got != "yes" {
+		t.Fatal("no audio player next to the captcha")
+	}
+	if got := b.eval(`String(document.querySelector(".captcha img").naturalHeight)`); got != "120" {
+		t.Errorf("the captcha picture is %s pixels high, want 120", got)
 	}
 	b.screenshot("login-captcha.png")
 
@@ -68,6 +72,19 @@ func TestBrowserLoginLock(t *testing.T) {
 	}
 	if got := b.eval(`document.querySelector(".panel-warning time").getAttribute("datetime")`); got != until.Format(time.RFC3339) {
 		t.Fatalf("lock end datetime = %q, want %s", got, until.Format(time.RFC3339))
+	}
+	// Said once, and so on the next attempt: no summary repeating it in
+	// another date format.
+	for i := 10; i <= 11; i++ {
+		if i == 11 {
+			attempt(i, false)
+			if got := b.eval(`String(document.querySelectorAll("[role=alert]").length)`); got != "1" {
+				t.Errorf("%s alerts on the locked page, want the one panel", got)
+			}
+		}
+		if got := b.eval(`String(document.querySelector("main").textContent.split("paused").length - 1)`); got != "1" {
+			t.Errorf("attempt %d: the page says the lock %s times, want once", i, got)
+		}
 	}
 	b.screenshot("login-locked.png")
 }

@@ -151,7 +151,7 @@ func TestBrowserLoginProtection(t *testing.T) {
 
 	// Log out and in again: the password leads to the second step.
 	b.click(`form[action="/logout"] button[type=submit]`)
-	if got := b.path(); got != "/login" {
+	if got := b.path(); got != "/login?out=1" {
 		t.Fatalf("after logout the browser is at %s", got)
 	}
 	b.do("fill in login",

@@ -212,6 +212,15 @@ func TestBrowserSignupLoginLogout(t *testing.T) {
 	if !strings.HasPrefix(verifyPath, "/signup/verify?id=") {
 		t.Fatalf("after sign-up the browser is at %s", verifyPath)
 	}
+	// The code page names the address, and offers a new code only after
+	// the cooldown: the button is off, with the seconds left.
+	if got := b.text("#sent-to"); got != "We emailed a 6-digit code to a***a@ex***le.com. It works for 10 minutes." {
+		t.Errorf("the code page says %q", got)
+	}
+	if got := b.eval(`String(document.getElementById("send-again").disabled) + " " + document.getElementById("send-again").textContent`); got != "true Send a new code (in 60 s)" {
+		t.Errorf("resend button: %q", got)
+	}
+	b.screenshot("signup-code.png")
 
 	// Read the code from the development outbox, as a person would.
 	b.open("/dev/outbox")
@@ -227,18 +236,18 @@ func TestBrowserSignupLoginLogout(t *testing.T) {
 	b.open(verifyPath)
 	b.do("enter the code", chromedp.SendKeys(chromedp.ID("code"), code.Value))
 	b.click(`form[action="/signup/verify"] button[type=submit]`)
-	if got := b.path(); got != "/login?created=1" {
+	if got := b.path(); got != "/login?created=1&email=ada%40example.com" {
 		t.Fatalf("after the code the browser is at %s", got)
 	}
 	if got := b.text(".notice"); got != "Your account is ready; log in." {
 		t.Errorf("notice %q", got)
 	}
 
-	// Log in.
-	b.do("fill in login",
-		chromedp.SendKeys(chromedp.ID("email"), email),
-		chromedp.SendKeys(chromedp.ID("password"), testPassword),
-	)
+	// Log in: the address is filled in already.
+	if got := run(b, "email value", chromedp.Value(chromedp.ID("email"))); got != email {
+		t.Errorf("after sign-up the login form has email %q, want %q", got, email)
+	}
+	b.do("fill in login", chromedp.SendKeys(chromedp.ID("password"), testPassword))
 	b.click(`form[action="/login"] button[type=submit]`)
 	if got := b.path(); got != "/overview" {
 		t.Fatalf("after login the browser is at %s", got)
@@ -284,8 +293,11 @@ func TestBrowserSignupLoginLogout(t *testing.T) {
 
 	// Log out.
 	b.click(`form[action="/logout"] button[type=submit]`)
-	if got := b.path(); got != "/login" {
+	if got := b.path(); got != "/login?out=1" {
 		t.Fatalf("after logout the browser is at %s", got)
+	}
+	if got := b.text(".notice"); got != "You are logged out." {
+		t.Errorf("after logout the notice is %q", got)
 	}
 	if got := b.eval(`document.querySelector("#password").getAttribute("autocomplete")`); got != "current-password" {
 		t.Errorf("login form password autocomplete %q", got)

@@ -119,6 +119,9 @@ func (wb *Web) loginForm(w http.ResponseWriter, r *http.Request) error {
 	if r.URL.Query().Get("created") == "1" {
 		v.Notice = "login.created"
 	}
+	if r.URL.Query().Get("out") == "1" {
+		v.Notice = "alerts.logged_out"
+	}
 	// With an email or a sub-user (the "new picture" link), show what its
 	// next attempt needs. The answer is the same for every address or
 	// name, account or not.
@@ -148,7 +151,7 @@ func (wb *Web) login(w http.ResponseWriter, r *http.Request) error {
 	v := loginFields(wb.newPage(r), r.PostForm)
 	req := auth.LoginRequest{
 		ID: v.loginID(), Password: r.PostForm.Get("password"), Client: client(r),
-		DeviceToken: wb.cookie.trustedToken(r),
+		DeviceToken: wb.cookie.trustedToken(r), Browser: wb.browserID(w, r),
 	}
 	if id := r.PostForm.Get("captcha_id"); id != "" {
 		req.Captcha = &auth.CaptchaAnswer{ID: id, Answer: r.PostForm.Get("captcha_answer")}
@@ -184,6 +187,9 @@ func (wb *Web) loginProblem(v *loginView, err error) bool {
 		return false
 	}
 	if until, ok := lockedUntil(err); ok {
+		// The lock's panel says it once, with its time; the summary would
+		// say it again in another format.
+		v.Form = formErrors{}
 		wb.setLocked(v, until)
 	}
 	return true
@@ -262,5 +268,5 @@ func (wb *Web) logout(w http.ResponseWriter, r *http.Request) error {
 		}
 	}
 	wb.cookie.clear(w)
-	return redirect(w, r, "/login")
+	return redirect(w, r, "/login?out=1")
 }

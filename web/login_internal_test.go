@@ -20,13 +20,16 @@ func TestLoginFailureAnswers(t *testing.T) {
 		name string
 		err  error
 		want []string
+		// absent is what the page must not say: a lock is said once, in
+		// its panel, not again in the summary in another date format.
+		absent []string
 	}{
 		{
 			name: "locked",
 			err: custos.Errorf(custos.EAccountLocked, "Password login is paused for this account.").
 				With("locked_until", until.In(time.FixedZone("CST", 8*3600))),
+			absent: []string{"Password login is paused for this account.", "error-summary"},
 			want: []string{
-				"Password login is paused for this account.",
 				"Password login is paused until",
 				`<time datetime="2026-11-27T09:14:30Z">27 Nov 2026, 09:14 UTC</time>`,
 				"in about 15 minutes",
@@ -36,7 +39,8 @@ func TestLoginFailureAnswers(t *testing.T) {
 			name: "locked, time as text",
 			err: custos.Errorf(custos.EAccountLocked, "Password login is paused for this account.").
 				With("locked_until", "2026-11-27T09:14:30Z"),
-			want: []string{`<time datetime="2026-11-27T09:14:30Z">27 Nov 2026, 09:14 UTC</time>`},
+			want:   []string{`<time datetime="2026-11-27T09:14:30Z">27 Nov 2026, 09:14 UTC</time>`},
+			absent: []string{"Password login is paused for this account."},
 		},
 		{
 			name: "database down",
@@ -69,6 +73,14 @@ func TestLoginFailureAnswers(t *testing.T) {
 				if !strings.Contains(body, s) {
 					t.Errorf("page lacks %q\n%s", s, body)
 				}
+			}
+			for _, s := range tt.absent {
+				if strings.Contains(body, s) {
+					t.Errorf("page says %q\n%s", s, body)
+				}
+			}
+			if n := strings.Count(body, "paused"); tt.err.(*custos.Error).Code == custos.EAccountLocked && n != 1 {
+				t.Errorf("the lock is said %d times, want once", n)
 			}
 		})
 	}

@@ -239,9 +239,15 @@ func (wb *Web) forgot(w http.ResponseWriter, r *http.Request) error {
 		var id string
 		id, err = wb.recoveries.StartReset(r.Context(), v.Email, v.Phone, captchaAnswer(f), client(r))
 		if err == nil {
-			// Where the code went is the account's business: the cookie
-			// keeps only what was typed, for "send a new code".
-			wb.cookie.setPending(w, pendingCode{ID: id, Field: field, Value: value, Sent: wb.clock.Now()}, wb.binding.CodePolicy().TTL)
+			// Where the code went is the account's business: the page names
+			// what was typed (masked) and how a code goes from there, the
+			// same whether or not an account matches; the cookie keeps what
+			// was typed for that and for "send a new code".
+			to := custos.NormalizeEmail(value)
+			if field == "phone" {
+				to, _ = wb.binding.NormalizePhone(value) // it parsed in the service
+			}
+			wb.cookie.setPending(w, pendingCode{ID: id, To: to, Field: field, Value: value, Sent: wb.clock.Now()}, wb.binding.CodePolicy().TTL)
 			return redirect(w, r, forgotPath+"/"+url.PathEscape(id))
 		}
 		if !formProblemOr(&v.Form, v.Lang, err, field, "email", "phone", "captcha_answer") {
@@ -258,11 +264,20 @@ func (wb *Web) forgot(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (wb *Web) forgotCodeForm(w http.ResponseWriter, r *http.Request) error {
-	return wb.render(w, "flowcode", wb.newFlowCodeView(r, "forgot", forgotPath, r.PathValue("id"), nil))
+	return wb.render(w, "flowcode", wb.newFlowCodeView(r, "forgot", forgotPath, r.PathValue("id"), wb.maskTyped(r, r.PathValue("id"))))
+}
+
+// maskTyped masks what was typed on Forgot password for flow id: a phone
+// number as one, an email as one.
+func (wb *Web) maskTyped(r *http.Request, id string) func(string) string {
+	if p, ok := wb.cookie.pendingFor(r, id); ok && p.Field == "phone" {
+		return wb.binding.MaskPhone
+	}
+	return custos.MaskEmail
 }
 
 func (wb *Web) forgotCode(w http.ResponseWriter, r *http.Request) error {
-	return wb.flowCode(w, r, "forgot", forgotPath, nil, wb.recoveries.FinishResetCode)
+	return wb.flowCode(w, r, "forgot", forgotPath, wb.maskTyped(r, r.PathValue("id")), wb.recoveries.FinishResetCode)
 }
 
 // resetMethods are the codes the new-password step can take besides the

@@ -6,6 +6,7 @@ import (
 	"slices"
 
 	"github.com/custos/custos"
+	"github.com/custos/custos/message"
 	"github.com/custos/custos/mfa"
 )
 
@@ -27,6 +28,8 @@ var securityNotices = map[string]string{
 	"operation_method": "security.done_operation_method",
 	"phone":            "security.done_phone",
 	"secure_email":     "security.done_secure_email",
+	"new_device_on":    "alerts.done_new_device_on",
+	"new_device_off":   "alerts.done_new_device_off",
 }
 
 // securityDone is Security Settings with the notice for done.
@@ -51,6 +54,12 @@ type securityView struct {
 	// own email is the secure email), and the protection its root set
 	// stays on.
 	SubUser bool
+	// NewDeviceStep is the holder's switch that a sign-in from a new
+	// device needs the second step even without login protection.
+	NewDeviceStep bool
+	// WebAuthn is set when security keys can work here (configured, and a
+	// secure context); otherwise the page does not offer adding one.
+	WebAuthn bool
 }
 
 // SetByAdmin reports whether a protection ("login" or "operation") is one
@@ -97,6 +106,10 @@ func (wb *Web) newSecurityView(r *http.Request, sess custos.Session) (securityVi
 	if v.LoginMethod, v.OperationMethod, err = wb.auth.ChosenMethods(r.Context(), v.Account); err != nil {
 		return v, err
 	}
+	if v.NewDeviceStep, err = wb.auth.NewDeviceStep(r.Context(), v.Account); err != nil {
+		return v, err
+	}
+	v.WebAuthn = wb.mfa.WebAuthnReady()
 	return v, nil
 }
 
@@ -122,6 +135,9 @@ func (wb *Web) security(w http.ResponseWriter, r *http.Request, sess custos.Sess
 type protectionChange struct {
 	Login, Operation             *bool
 	LoginMethod, OperationMethod *string
+	// NewDevice is the switch that a new device needs the second step
+	// (the new_device_step field); a form sends it alone.
+	NewDevice *bool
 }
 
 // protectionMethods are the methods a holder may choose, in the order the
@@ -137,7 +153,7 @@ func parseProtection(vals url.Values) (protectionChange, bool) {
 	for _, f := range []struct {
 		name string
 		to   **bool
-	}{{"login_protection", &c.Login}, {"operation_protection", &c.Operation}} {
+	}{{"login_protection", &c.Login}, {"operation_protection", &c.Operation}, {"new_device_step", &c.NewDevice}} {
 		switch vals.Get(f.name) {
 		case "":
 		case "true":
@@ -162,7 +178,7 @@ func parseProtection(vals url.Values) (protectionChange, bool) {
 			return c, false
 		}
 	}
-	return c, c.Login != nil || c.Operation != nil || c.LoginMethod != nil || c.OperationMethod != nil
+	return c, c.Login != nil || c.Operation != nil || c.LoginMethod != nil || c.OperationMethod != nil || c.NewDevice != nil
 }
 
 func (c protectionChange) apply(p custos.Protection) custos.Protection {
@@ -196,6 +212,9 @@ func (c protectionChange) query() url.Values {
 	if c.OperationMethod != nil {
 		q.Set("operation_method", *c.OperationMethod)
 	}
+	if c.NewDevice != nil {
+		q.Set("new_device_step", boolField(*c.NewDevice))
+	}
 	return q
 }
 
@@ -214,6 +233,9 @@ func (c protectionChange) lines() []string {
 	if c.OperationMethod != nil {
 		out = append(out, "protection.operation_method."+*c.OperationMethod)
 	}
+	if c.NewDevice != nil {
+		out = append(out, "alerts.change_new_device_"+onOff(*c.NewDevice))
+	}
 	return out
 }
 
@@ -231,6 +253,9 @@ func (c protectionChange) done() string {
 	}
 	if c.OperationMethod != nil {
 		one = append(one, "operation_method")
+	}
+	if c.NewDevice != nil {
+		one = append(one, "new_device_"+onOff(*c.NewDevice))
 	}
 	if len(one) == 1 {
 		return one[0]
@@ -301,7 +326,11 @@ func (wb *Web) protection(w http.ResponseWriter, r *http.Request, sess custos.Se
 	if err != nil {
 		return err
 	}
-	err = wb.auth.SetProtection(r.Context(), sess, c.apply(acct.Protection), client(r))
+	if c.NewDevice != nil && c.Login == nil && c.Operation == nil && c.LoginMethod == nil && c.OperationMethod == nil {
+		err = wb.auth.SetNewDeviceStep(r.Context(), sess, *c.NewDevice, client(r))
+	} else {
+		err = wb.auth.SetProtection(r.Context(), sess, c.apply(acct.Protection), client(r))
+	}
 	switch {
 	case err == nil:
 		return redirect(w, r, securityDone(c.done()))
@@ -390,6 +419,12 @@ func (v securityView) methodChoices(chosen string, mfaOK bool, mfaHint, mfaNeeds
 
 // SecureEmail is the secure email, masked.
 func (v securityView) SecureEmail() string { return custos.MaskEmail(v.Account.SecureEmail) }
+
+// SameAsType reports whether a device's name is just its type's words
+// (the default name), so its card need not say the type twice.
+func (v securityView) SameAsType(d custos.Device) bool {
+	return d.Name == message.For(v.Lang).Text("mfa.type."+string(d.Type))
+}
 
 // Count is how many of the devices are of type t.
 func (v securityView) Count(t string) int {

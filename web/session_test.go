@@ -123,7 +123,8 @@ func TestLogout(t *testing.T) {
 		old := v.cookie()
 
 		p := v.post("/logout", nil)
-		wantRedirect(t, p, "/login")
+		wantRedirect(t, p, "/login?out=1")
+		wantContains(t, v.get("/login?out=1"), "You are logged out.")
 		if v.cookie() != "" {
 			t.Error("logout left the cookie in the browser")
 		}
@@ -137,7 +138,7 @@ func TestLogout(t *testing.T) {
 		}
 
 		// Logging out without a session just goes to the login page.
-		wantRedirect(t, newVisitor(t, env).post("/logout", nil), "/login")
+		wantRedirect(t, newVisitor(t, env).post("/logout", nil), "/login?out=1")
 	})
 }
 
@@ -167,11 +168,25 @@ func TestSecureCookie(t *testing.T) {
 	if rec.Code != http.StatusSeeOther {
 		t.Fatalf("login: %d %s", rec.Code, rec.Body)
 	}
-	cookies := rec.Result().Cookies()
-	if len(cookies) != 1 {
-		t.Fatalf("login set %d cookies, want 1", len(cookies))
+	// The session cookie, and the browser's id for new-device alerts
+	// (long-lived, with the same __Host- rules).
+	var c, browser *http.Cookie
+	for _, k := range rec.Result().Cookies() {
+		switch k.Name {
+		case web.SecureCookieName:
+			c = k
+		case "__Host-custos_browser":
+			browser = k
+		default:
+			t.Errorf("login set the cookie %s", k)
+		}
 	}
-	c := cookies[0]
+	if c == nil || browser == nil {
+		t.Fatalf("login set %v", rec.Result().Cookies())
+	}
+	if !browser.Secure || !browser.HttpOnly || browser.Path != "/" || browser.Domain != "" || len(browser.Value) != 43 || browser.MaxAge < 180*24*3600 {
+		t.Errorf("browser id cookie %s", browser)
+	}
 	if c.Name != web.SecureCookieName || !c.Secure || !c.HttpOnly || c.Path != "/" ||
 		c.SameSite != http.SameSiteLaxMode || c.Domain != "" || c.MaxAge != 0 || !c.Expires.IsZero() {
 		t.Errorf("secure session cookie %s", c)

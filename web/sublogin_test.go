@@ -177,7 +177,7 @@ func TestSubLoginCaptchaAndLock(t *testing.T) {
 		wantStatus(t, p, http.StatusBadRequest)
 	}
 	// The picture comes when the rule asks for it, with the same tab.
-	wantContains(t, p, `name="captcha_id"`, "Listen to them instead", `<input type="hidden" name="as" value="sub_user">`)
+	wantContains(t, p, `name="captcha_id"`, "Listen to the characters instead", "<audio controls", `<input type="hidden" name="as" value="sub_user">`)
 	newPic := "/login?as=sub_user&amp;root_account_id=" + tm.RootID + "&amp;user_name=ann"
 	wantContains(t, p, `href="`+newPic+`"`)
 	again := v.get(strings.ReplaceAll(newPic, "&amp;", "&"))

@@ -151,7 +151,7 @@ func TestSubUserPagesCreateFieldErrors(t *testing.T) {
 	// Created once; the same name again is taken.
 	sub := v.createSubUser("ann", url.Values{"email": {"ann@example.com"}, "operation_protection": {"email"}})
 	p = v.get("/account/sub-users/" + sub + "?done=created")
-	wantContains(t, p, "The sub-user is created.", `id="sub-user-name">ann</h1>`, "a***@example.com")
+	wantContains(t, p, "The sub-user is created.", `id="sub-user-name">ann</h1>`, "a***n@ex***le.com")
 	p = v.post("/account/sub-users/new", url.Values{"user_name": {"ANN"}, "password": {subUserPassword}})
 	wantStatus(t, p, http.StatusBadRequest)
 	wantContains(t, p, `id="user_name-error"`, "Another sub-user of this account has this user name.")

@@ -58,7 +58,7 @@ func proveContact(t *testing.T, env *testserver.Env, v *visitor, email string) {
 	if s := stepOf(t, p); s != "contact" {
 		t.Fatalf("Contact support starts at step %s", s)
 	}
-	wantContains(t, p, "Step 1 of 3", `name="captcha_answer"`, "New picture", "Listen to them instead", `autocomplete="email"`)
+	wantContains(t, p, "Step 1 of 3", `name="captcha_answer"`, "New picture", "Listen to the characters instead", "<audio controls", `autocomplete="email"`)
 	p = v.post("/tickets/new", url.Values{"step": {"contact"}, "email": {email},
 		"captcha_id": {hiddenValue(t, p, "captcha_id")}, "captcha_answer": {"test"}})
 	wantStatus(t, p, http.StatusOK)
@@ -162,7 +162,7 @@ func TestTicketPublicFlowToReceipt(t *testing.T) {
 		proveContact(t, env, v, contact)
 		// The contact cookie is HttpOnly and Strict; the page says what was proven.
 		resp := v.get("/tickets/new")
-		wantContains(t, resp, "s***@example.net", "Step 2 of 3")
+		wantContains(t, resp, "so***ne@ex***le.net", "Step 2 of 3")
 		provePhone(t, env, v, custos.TicketUnbindMFA, phone)
 		cookies := proofCookies(v)
 		if len(cookies) != 2 {

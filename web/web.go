@@ -123,11 +123,17 @@ func New(d Deps) *Web {
 func (wb *Web) Register(mux *http.ServeMux) {
 	mux.Handle("GET /{$}", wb.handle(wb.root))
 	mux.Handle("GET /static/", http.HandlerFunc(serveStatic))
+	// Every other path is the site's "page not found" (the API's /api/
+	// pattern is more specific, and keeps its JSON 404).
+	mux.Handle("/", wb.handle(func(http.ResponseWriter, *http.Request) error {
+		return custos.Fail(custos.ENotFound, "alerts.not_found")
+	}))
 
 	mux.Handle("GET /signup", wb.handle(wb.signupForm))
 	mux.Handle("POST /signup", wb.handle(wb.signup))
 	mux.Handle("GET /signup/verify", wb.handle(wb.verifyForm))
 	mux.Handle("POST /signup/verify", wb.handle(wb.verify))
+	mux.Handle("POST /signup/verify/resend", wb.handle(wb.verifyResend))
 	mux.Handle("GET /login", wb.handle(wb.loginForm))
 	mux.Handle("POST /login", wb.handle(wb.login))
 	mux.Handle("GET /login/second-factor", wb.handle(wb.secondFactorForm))

@@ -194,8 +194,9 @@ func TestSignupThroughForms(t *testing.T) {
 
 		// A pasted code with a space in the middle is fine.
 		p = v.post("/signup/verify", url.Values{"id": {id}, "code": {code[:3] + " " + code[3:]}})
-		wantRedirect(t, p, "/login?created=1")
-		wantContains(t, v.get("/login?created=1"), "Your account is ready; log in.")
+		wantRedirect(t, p, "/login?created=1&email=grace%40example.com")
+		wantContains(t, v.get("/login?created=1&email=grace%40example.com"), "Your account is ready; log in.",
+			`value="grace@example.com"`)
 
 		p = v.post("/login", url.Values{"email": {"grace@example.com"}, "password": {testPassword}})
 		wantRedirect(t, p, "/overview")

@@ -104,7 +104,7 @@ func testAuditFailureLeavesNoChange(t *testing.T, s custos.Store) {
 	ctx := t.Context()
 	o := outboxOf(t, s)
 	changes := slices.Concat(auditedChanges(), identityAuditedChanges(), ticketAuditedChanges(), subUserAuditedChanges(),
-		collabAuditedChanges())
+		collabAuditedChanges(), knownDeviceAuditedChanges())
 	t.Run("every audited method has a row", func(t *testing.T) {
 		var rows []string
 		for _, c := range changes {
