@@ -34,8 +34,10 @@ const (
 	ErrorDetailCodeInvalidCredentials    ErrorDetailCode = "invalid_credentials"
 	ErrorDetailCodeInvalidDocumentNumber ErrorDetailCode = "invalid_document_number"
 	ErrorDetailCodeInvalidEmail          ErrorDetailCode = "invalid_email"
+	ErrorDetailCodeInvalidLanguage       ErrorDetailCode = "invalid_language"
 	ErrorDetailCodeInvalidPhone          ErrorDetailCode = "invalid_phone"
 	ErrorDetailCodeInvalidRequest        ErrorDetailCode = "invalid_request"
+	ErrorDetailCodeInvalidTimeZone       ErrorDetailCode = "invalid_time_zone"
 	ErrorDetailCodeInvalidUpload         ErrorDetailCode = "invalid_upload"
 	ErrorDetailCodeMethodNotAllowed      ErrorDetailCode = "method_not_allowed"
 	ErrorDetailCodeMethodNotChosen       ErrorDetailCode = "method_not_chosen"
@@ -81,9 +83,13 @@ func (e ErrorDetailCode) Valid() bool {
 		return true
 	case ErrorDetailCodeInvalidEmail:
 		return true
+	case ErrorDetailCodeInvalidLanguage:
+		return true
 	case ErrorDetailCodeInvalidPhone:
 		return true
 	case ErrorDetailCodeInvalidRequest:
+		return true
+	case ErrorDetailCodeInvalidTimeZone:
 		return true
 	case ErrorDetailCodeInvalidUpload:
 		return true
@@ -237,6 +243,54 @@ func (e GetAccount200JSONResponseBodyOperationMethod) Valid() bool {
 	}
 }
 
+// Defines values for GetAccountOverview200JSONResponseBodyRealName.
+const (
+	GetAccountOverview200JSONResponseBodyRealNameNone     GetAccountOverview200JSONResponseBodyRealName = "none"
+	GetAccountOverview200JSONResponseBodyRealNamePending  GetAccountOverview200JSONResponseBodyRealName = "pending"
+	GetAccountOverview200JSONResponseBodyRealNameRejected GetAccountOverview200JSONResponseBodyRealName = "rejected"
+	GetAccountOverview200JSONResponseBodyRealNameVerified GetAccountOverview200JSONResponseBodyRealName = "verified"
+)
+
+// Valid indicates whether the value is a known member of the GetAccountOverview200JSONResponseBodyRealName enum.
+func (e GetAccountOverview200JSONResponseBodyRealName) Valid() bool {
+	switch e {
+	case GetAccountOverview200JSONResponseBodyRealNameNone:
+		return true
+	case GetAccountOverview200JSONResponseBodyRealNamePending:
+		return true
+	case GetAccountOverview200JSONResponseBodyRealNameRejected:
+		return true
+	case GetAccountOverview200JSONResponseBodyRealNameVerified:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for GetAccountOverview200JSONResponseBodySecurityScoreItemsName.
+const (
+	LoginProtection GetAccountOverview200JSONResponseBodySecurityScoreItemsName = "login_protection"
+	MfaDevice       GetAccountOverview200JSONResponseBodySecurityScoreItemsName = "mfa_device"
+	SecureEmail     GetAccountOverview200JSONResponseBodySecurityScoreItemsName = "secure_email"
+	SecurePhone     GetAccountOverview200JSONResponseBodySecurityScoreItemsName = "secure_phone"
+)
+
+// Valid indicates whether the value is a known member of the GetAccountOverview200JSONResponseBodySecurityScoreItemsName enum.
+func (e GetAccountOverview200JSONResponseBodySecurityScoreItemsName) Valid() bool {
+	switch e {
+	case LoginProtection:
+		return true
+	case MfaDevice:
+		return true
+	case SecureEmail:
+		return true
+	case SecurePhone:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for SetProtectionJSONBodyLoginMethod.
 const (
 	SetProtectionJSONBodyLoginMethodEmail SetProtectionJSONBodyLoginMethod = "email"
@@ -315,6 +369,33 @@ func (e SetProtection200JSONResponseBodyOperationMethod) Valid() bool {
 	case SetProtection200JSONResponseBodyOperationMethodMfa:
 		return true
 	case SetProtection200JSONResponseBodyOperationMethodSms:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for GetActivityParamsKind.
+const (
+	Contact    GetActivityParamsKind = "contact"
+	Devices    GetActivityParamsKind = "devices"
+	Password   GetActivityParamsKind = "password"
+	Protection GetActivityParamsKind = "protection"
+	SignIn     GetActivityParamsKind = "sign_in"
+)
+
+// Valid indicates whether the value is a known member of the GetActivityParamsKind enum.
+func (e GetActivityParamsKind) Valid() bool {
+	switch e {
+	case Contact:
+		return true
+	case Devices:
+		return true
+	case Password:
+		return true
+	case Protection:
+		return true
+	case SignIn:
 		return true
 	default:
 		return false
@@ -868,7 +949,7 @@ type CaptchaAnswer struct {
 // Error Every error answer: `{"error": {"code", "message", …}}`. `code` is stable (never renamed);
 // `message` is for people, in the request's language. Some codes add members beside them,
 // named below. Which codes a status carries is fixed by one table (package httperr):
-// 400 invalid_request; 401 invalid_credentials, captcha_required, unauthenticated (and
+// 400 invalid_request, invalid_language, invalid_time_zone; 401 invalid_credentials, captcha_required, unauthenticated (and
 // invalid_code at the second step of login); 403 forbidden, verification_required; 404
 // not_found; 405 method_not_allowed; 409 conflict, email_taken, identity_limit,
 // already_decided, identity_change_too_soon; 410 expired; 413 request_too_large; 415
@@ -961,7 +1042,7 @@ type Session struct {
 // BadRequest Every error answer: `{"error": {"code", "message", …}}`. `code` is stable (never renamed);
 // `message` is for people, in the request's language. Some codes add members beside them,
 // named below. Which codes a status carries is fixed by one table (package httperr):
-// 400 invalid_request; 401 invalid_credentials, captcha_required, unauthenticated (and
+// 400 invalid_request, invalid_language, invalid_time_zone; 401 invalid_credentials, captcha_required, unauthenticated (and
 // invalid_code at the second step of login); 403 forbidden, verification_required; 404
 // not_found; 405 method_not_allowed; 409 conflict, email_taken, identity_limit,
 // already_decided, identity_change_too_soon; 410 expired; 413 request_too_large; 415
@@ -973,7 +1054,7 @@ type BadRequest = Error
 // CaptchaRequired Every error answer: `{"error": {"code", "message", …}}`. `code` is stable (never renamed);
 // `message` is for people, in the request's language. Some codes add members beside them,
 // named below. Which codes a status carries is fixed by one table (package httperr):
-// 400 invalid_request; 401 invalid_credentials, captcha_required, unauthenticated (and
+// 400 invalid_request, invalid_language, invalid_time_zone; 401 invalid_credentials, captcha_required, unauthenticated (and
 // invalid_code at the second step of login); 403 forbidden, verification_required; 404
 // not_found; 405 method_not_allowed; 409 conflict, email_taken, identity_limit,
 // already_decided, identity_change_too_soon; 410 expired; 413 request_too_large; 415
@@ -985,7 +1066,7 @@ type CaptchaRequired = Error
 // CodeRefused Every error answer: `{"error": {"code", "message", …}}`. `code` is stable (never renamed);
 // `message` is for people, in the request's language. Some codes add members beside them,
 // named below. Which codes a status carries is fixed by one table (package httperr):
-// 400 invalid_request; 401 invalid_credentials, captcha_required, unauthenticated (and
+// 400 invalid_request, invalid_language, invalid_time_zone; 401 invalid_credentials, captcha_required, unauthenticated (and
 // invalid_code at the second step of login); 403 forbidden, verification_required; 404
 // not_found; 405 method_not_allowed; 409 conflict, email_taken, identity_limit,
 // already_decided, identity_change_too_soon; 410 expired; 413 request_too_large; 415
@@ -997,7 +1078,7 @@ type CodeRefused = Error
 // Conflict Every error answer: `{"error": {"code", "message", …}}`. `code` is stable (never renamed);
 // `message` is for people, in the request's language. Some codes add members beside them,
 // named below. Which codes a status carries is fixed by one table (package httperr):
-// 400 invalid_request; 401 invalid_credentials, captcha_required, unauthenticated (and
+// 400 invalid_request, invalid_language, invalid_time_zone; 401 invalid_credentials, captcha_required, unauthenticated (and
 // invalid_code at the second step of login); 403 forbidden, verification_required; 404
 // not_found; 405 method_not_allowed; 409 conflict, email_taken, identity_limit,
 // already_decided, identity_change_too_soon; 410 expired; 413 request_too_large; 415
@@ -1009,7 +1090,7 @@ type Conflict = Error
 // Forbidden Every error answer: `{"error": {"code", "message", …}}`. `code` is stable (never renamed);
 // `message` is for people, in the request's language. Some codes add members beside them,
 // named below. Which codes a status carries is fixed by one table (package httperr):
-// 400 invalid_request; 401 invalid_credentials, captcha_required, unauthenticated (and
+// 400 invalid_request, invalid_language, invalid_time_zone; 401 invalid_credentials, captcha_required, unauthenticated (and
 // invalid_code at the second step of login); 403 forbidden, verification_required; 404
 // not_found; 405 method_not_allowed; 409 conflict, email_taken, identity_limit,
 // already_decided, identity_change_too_soon; 410 expired; 413 request_too_large; 415
@@ -1021,7 +1102,7 @@ type Forbidden = Error
 // ForbiddenOrVerificationRequired Every error answer: `{"error": {"code", "message", …}}`. `code` is stable (never renamed);
 // `message` is for people, in the request's language. Some codes add members beside them,
 // named below. Which codes a status carries is fixed by one table (package httperr):
-// 400 invalid_request; 401 invalid_credentials, captcha_required, unauthenticated (and
+// 400 invalid_request, invalid_language, invalid_time_zone; 401 invalid_credentials, captcha_required, unauthenticated (and
 // invalid_code at the second step of login); 403 forbidden, verification_required; 404
 // not_found; 405 method_not_allowed; 409 conflict, email_taken, identity_limit,
 // already_decided, identity_change_too_soon; 410 expired; 413 request_too_large; 415
@@ -1033,7 +1114,7 @@ type ForbiddenOrVerificationRequired = Error
 // Gone Every error answer: `{"error": {"code", "message", …}}`. `code` is stable (never renamed);
 // `message` is for people, in the request's language. Some codes add members beside them,
 // named below. Which codes a status carries is fixed by one table (package httperr):
-// 400 invalid_request; 401 invalid_credentials, captcha_required, unauthenticated (and
+// 400 invalid_request, invalid_language, invalid_time_zone; 401 invalid_credentials, captcha_required, unauthenticated (and
 // invalid_code at the second step of login); 403 forbidden, verification_required; 404
 // not_found; 405 method_not_allowed; 409 conflict, email_taken, identity_limit,
 // already_decided, identity_change_too_soon; 410 expired; 413 request_too_large; 415
@@ -1045,7 +1126,7 @@ type Gone = Error
 // Locked Every error answer: `{"error": {"code", "message", …}}`. `code` is stable (never renamed);
 // `message` is for people, in the request's language. Some codes add members beside them,
 // named below. Which codes a status carries is fixed by one table (package httperr):
-// 400 invalid_request; 401 invalid_credentials, captcha_required, unauthenticated (and
+// 400 invalid_request, invalid_language, invalid_time_zone; 401 invalid_credentials, captcha_required, unauthenticated (and
 // invalid_code at the second step of login); 403 forbidden, verification_required; 404
 // not_found; 405 method_not_allowed; 409 conflict, email_taken, identity_limit,
 // already_decided, identity_change_too_soon; 410 expired; 413 request_too_large; 415
@@ -1057,7 +1138,7 @@ type Locked = Error
 // LoginRefused Every error answer: `{"error": {"code", "message", …}}`. `code` is stable (never renamed);
 // `message` is for people, in the request's language. Some codes add members beside them,
 // named below. Which codes a status carries is fixed by one table (package httperr):
-// 400 invalid_request; 401 invalid_credentials, captcha_required, unauthenticated (and
+// 400 invalid_request, invalid_language, invalid_time_zone; 401 invalid_credentials, captcha_required, unauthenticated (and
 // invalid_code at the second step of login); 403 forbidden, verification_required; 404
 // not_found; 405 method_not_allowed; 409 conflict, email_taken, identity_limit,
 // already_decided, identity_change_too_soon; 410 expired; 413 request_too_large; 415
@@ -1069,7 +1150,7 @@ type LoginRefused = Error
 // NotFound Every error answer: `{"error": {"code", "message", …}}`. `code` is stable (never renamed);
 // `message` is for people, in the request's language. Some codes add members beside them,
 // named below. Which codes a status carries is fixed by one table (package httperr):
-// 400 invalid_request; 401 invalid_credentials, captcha_required, unauthenticated (and
+// 400 invalid_request, invalid_language, invalid_time_zone; 401 invalid_credentials, captcha_required, unauthenticated (and
 // invalid_code at the second step of login); 403 forbidden, verification_required; 404
 // not_found; 405 method_not_allowed; 409 conflict, email_taken, identity_limit,
 // already_decided, identity_change_too_soon; 410 expired; 413 request_too_large; 415
@@ -1081,7 +1162,7 @@ type NotFound = Error
 // TooLarge Every error answer: `{"error": {"code", "message", …}}`. `code` is stable (never renamed);
 // `message` is for people, in the request's language. Some codes add members beside them,
 // named below. Which codes a status carries is fixed by one table (package httperr):
-// 400 invalid_request; 401 invalid_credentials, captcha_required, unauthenticated (and
+// 400 invalid_request, invalid_language, invalid_time_zone; 401 invalid_credentials, captcha_required, unauthenticated (and
 // invalid_code at the second step of login); 403 forbidden, verification_required; 404
 // not_found; 405 method_not_allowed; 409 conflict, email_taken, identity_limit,
 // already_decided, identity_change_too_soon; 410 expired; 413 request_too_large; 415
@@ -1093,7 +1174,7 @@ type TooLarge = Error
 // TooManyRequests Every error answer: `{"error": {"code", "message", …}}`. `code` is stable (never renamed);
 // `message` is for people, in the request's language. Some codes add members beside them,
 // named below. Which codes a status carries is fixed by one table (package httperr):
-// 400 invalid_request; 401 invalid_credentials, captcha_required, unauthenticated (and
+// 400 invalid_request, invalid_language, invalid_time_zone; 401 invalid_credentials, captcha_required, unauthenticated (and
 // invalid_code at the second step of login); 403 forbidden, verification_required; 404
 // not_found; 405 method_not_allowed; 409 conflict, email_taken, identity_limit,
 // already_decided, identity_change_too_soon; 410 expired; 413 request_too_large; 415
@@ -1105,7 +1186,7 @@ type TooManyRequests = Error
 // Unauthenticated Every error answer: `{"error": {"code", "message", …}}`. `code` is stable (never renamed);
 // `message` is for people, in the request's language. Some codes add members beside them,
 // named below. Which codes a status carries is fixed by one table (package httperr):
-// 400 invalid_request; 401 invalid_credentials, captcha_required, unauthenticated (and
+// 400 invalid_request, invalid_language, invalid_time_zone; 401 invalid_credentials, captcha_required, unauthenticated (and
 // invalid_code at the second step of login); 403 forbidden, verification_required; 404
 // not_found; 405 method_not_allowed; 409 conflict, email_taken, identity_limit,
 // already_decided, identity_change_too_soon; 410 expired; 413 request_too_large; 415
@@ -1117,7 +1198,7 @@ type Unauthenticated = Error
 // Unavailable Every error answer: `{"error": {"code", "message", …}}`. `code` is stable (never renamed);
 // `message` is for people, in the request's language. Some codes add members beside them,
 // named below. Which codes a status carries is fixed by one table (package httperr):
-// 400 invalid_request; 401 invalid_credentials, captcha_required, unauthenticated (and
+// 400 invalid_request, invalid_language, invalid_time_zone; 401 invalid_credentials, captcha_required, unauthenticated (and
 // invalid_code at the second step of login); 403 forbidden, verification_required; 404
 // not_found; 405 method_not_allowed; 409 conflict, email_taken, identity_limit,
 // already_decided, identity_change_too_soon; 410 expired; 413 request_too_large; 415
@@ -1129,7 +1210,7 @@ type Unavailable = Error
 // Unprocessable Every error answer: `{"error": {"code", "message", …}}`. `code` is stable (never renamed);
 // `message` is for people, in the request's language. Some codes add members beside them,
 // named below. Which codes a status carries is fixed by one table (package httperr):
-// 400 invalid_request; 401 invalid_credentials, captcha_required, unauthenticated (and
+// 400 invalid_request, invalid_language, invalid_time_zone; 401 invalid_credentials, captcha_required, unauthenticated (and
 // invalid_code at the second step of login); 403 forbidden, verification_required; 404
 // not_found; 405 method_not_allowed; 409 conflict, email_taken, identity_limit,
 // already_decided, identity_change_too_soon; 410 expired; 413 request_too_large; 415
@@ -1141,7 +1222,7 @@ type Unprocessable = Error
 // UnsupportedMediaType Every error answer: `{"error": {"code", "message", …}}`. `code` is stable (never renamed);
 // `message` is for people, in the request's language. Some codes add members beside them,
 // named below. Which codes a status carries is fixed by one table (package httperr):
-// 400 invalid_request; 401 invalid_credentials, captcha_required, unauthenticated (and
+// 400 invalid_request, invalid_language, invalid_time_zone; 401 invalid_credentials, captcha_required, unauthenticated (and
 // invalid_code at the second step of login); 403 forbidden, verification_required; 404
 // not_found; 405 method_not_allowed; 409 conflict, email_taken, identity_limit,
 // already_decided, identity_change_too_soon; 410 expired; 413 request_too_large; 415
@@ -1153,7 +1234,7 @@ type UnsupportedMediaType = Error
 // VerificationRequired Every error answer: `{"error": {"code", "message", …}}`. `code` is stable (never renamed);
 // `message` is for people, in the request's language. Some codes add members beside them,
 // named below. Which codes a status carries is fixed by one table (package httperr):
-// 400 invalid_request; 401 invalid_credentials, captcha_required, unauthenticated (and
+// 400 invalid_request, invalid_language, invalid_time_zone; 401 invalid_credentials, captcha_required, unauthenticated (and
 // invalid_code at the second step of login); 403 forbidden, verification_required; 404
 // not_found; 405 method_not_allowed; 409 conflict, email_taken, identity_limit,
 // already_decided, identity_change_too_soon; 410 expired; 413 request_too_large; 415
@@ -1193,6 +1274,23 @@ type SubmitIdentityMultipartBody struct {
 	LegalRepDocumentBack  *openapi_types.File `json:"legal_rep_document_back,omitempty"`
 	LegalRepDocumentFront *openapi_types.File `json:"legal_rep_document_front,omitempty"`
 }
+
+// SetAccountLanguageJSONBody defines parameters for SetAccountLanguage.
+type SetAccountLanguageJSONBody struct {
+	// Language Example: zh-CN
+	Language string `json:"language"`
+}
+
+// SetNewDeviceProtectionJSONBody defines parameters for SetNewDeviceProtection.
+type SetNewDeviceProtectionJSONBody struct {
+	RequireSecondStep bool `json:"require_second_step"`
+}
+
+// GetAccountOverview200JSONResponseBodyRealName defines parameters for GetAccountOverview.
+type GetAccountOverview200JSONResponseBodyRealName string
+
+// GetAccountOverview200JSONResponseBodySecurityScoreItemsName defines parameters for GetAccountOverview.
+type GetAccountOverview200JSONResponseBodySecurityScoreItemsName string
 
 // ChangePasswordJSONBody defines parameters for ChangePassword.
 type ChangePasswordJSONBody struct {
@@ -1242,6 +1340,30 @@ type FinishSecureEmailChangeJSONBody struct {
 	Code string `json:"code"`
 }
 
+// SetAccountTimeZoneJSONBody defines parameters for SetAccountTimeZone.
+type SetAccountTimeZoneJSONBody struct {
+	// TimeZone Example: Asia/Shanghai
+	TimeZone string `json:"time_zone"`
+}
+
+// GetActivityParams defines parameters for GetActivity.
+type GetActivityParams struct {
+	Kind *GetActivityParamsKind `form:"kind,omitempty" json:"kind,omitempty"`
+
+	// From Events at or after this time.
+	From *time.Time `form:"from,omitempty" json:"from,omitempty"`
+
+	// To Events before this time.
+	To *time.Time `form:"to,omitempty" json:"to,omitempty"`
+
+	// Before An event id: only older events.
+	Before *string `form:"before,omitempty" json:"before,omitempty"`
+	Limit  *int    `form:"limit,omitempty" json:"limit,omitempty"`
+}
+
+// GetActivityParamsKind defines parameters for GetActivity.
+type GetActivityParamsKind string
+
 // AcceptCollaborationJSONBody defines parameters for AcceptCollaboration.
 type AcceptCollaborationJSONBody struct {
 	Token string `json:"token"`
@@ -1280,6 +1402,12 @@ type SetCollaboratorProtectionJSONBodyLoginProtection string
 
 // SetCollaboratorProtectionJSONBodyOperationProtection defines parameters for SetCollaboratorProtection.
 type SetCollaboratorProtectionJSONBodyOperationProtection string
+
+// ForwardAuthParams defines parameters for ForwardAuth.
+type ForwardAuthParams struct {
+	// XOriginalURL The URL the client asked the proxy for (nginx `$scheme://$http_host$request_uri`).
+	XOriginalURL *string `json:"X-Original-URL,omitempty"`
+}
 
 // LoginJSONBody defines parameters for Login.
 type LoginJSONBody struct {
@@ -1687,6 +1815,12 @@ type FinishEmailChangeJSONRequestBody FinishEmailChangeJSONBody
 // SubmitIdentityMultipartRequestBody defines body for SubmitIdentity for multipart/form-data ContentType.
 type SubmitIdentityMultipartRequestBody SubmitIdentityMultipartBody
 
+// SetAccountLanguageJSONRequestBody defines body for SetAccountLanguage for application/json ContentType.
+type SetAccountLanguageJSONRequestBody SetAccountLanguageJSONBody
+
+// SetNewDeviceProtectionJSONRequestBody defines body for SetNewDeviceProtection for application/json ContentType.
+type SetNewDeviceProtectionJSONRequestBody SetNewDeviceProtectionJSONBody
+
 // ChangePasswordJSONRequestBody defines body for ChangePassword for application/json ContentType.
 type ChangePasswordJSONRequestBody ChangePasswordJSONBody
 
@@ -1704,6 +1838,9 @@ type StartSecureEmailChangeJSONRequestBody StartSecureEmailChangeJSONBody
 
 // FinishSecureEmailChangeJSONRequestBody defines body for FinishSecureEmailChange for application/json ContentType.
 type FinishSecureEmailChangeJSONRequestBody FinishSecureEmailChangeJSONBody
+
+// SetAccountTimeZoneJSONRequestBody defines body for SetAccountTimeZone for application/json ContentType.
+type SetAccountTimeZoneJSONRequestBody SetAccountTimeZoneJSONBody
 
 // AcceptCollaborationJSONRequestBody defines body for AcceptCollaboration for application/json ContentType.
 type AcceptCollaborationJSONRequestBody AcceptCollaborationJSONBody
@@ -2114,6 +2251,48 @@ type ClientInterface interface {
 	// Corresponds with POST /api/v1/account/identity (the `SubmitIdentity` operationId).
 	SubmitIdentityWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// SetAccountLanguageWithBody Save the language the holder chose; the emails and SMS sent to the account later are written in it, and the pages follow it where the browser names no choice.
+	//
+	// A language tag of a catalogue ("en", "zh-CN"); "zh" and "zh-Hans" are saved as "zh-CN", "en-GB" as "en". Any other tag is 400 invalid_language.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with PUT /api/v1/account/language (the `SetAccountLanguage` operationId).
+	SetAccountLanguageWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// SetAccountLanguage Save the language the holder chose; the emails and SMS sent to the account later are written in it, and the pages follow it where the browser names no choice.
+	//
+	// A language tag of a catalogue ("en", "zh-CN"); "zh" and "zh-Hans" are saved as "zh-CN", "en-GB" as "en". Any other tag is 400 invalid_language.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with PUT /api/v1/account/language (the `SetAccountLanguage` operationId).
+	SetAccountLanguage(ctx context.Context, body SetAccountLanguageJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetNewDeviceProtection Whether a sign-in from a new device (a browser or network the account has not used in 180 days) needs the second step of login even without login protection.
+	//
+	// Corresponds with GET /api/v1/account/new-device-protection (the `GetNewDeviceProtection` operationId).
+	GetNewDeviceProtection(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// SetNewDeviceProtectionWithBody Set that switch (needs a fresh verification; turning it on needs a way to pass the second step). Every sign-in from a new device is told to every channel either way.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with PUT /api/v1/account/new-device-protection (the `SetNewDeviceProtection` operationId).
+	SetNewDeviceProtectionWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// SetNewDeviceProtection Set that switch (needs a fresh verification; turning it on needs a way to pass the second step). Every sign-in from a new device is told to every channel either way.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with PUT /api/v1/account/new-device-protection (the `SetNewDeviceProtection` operationId).
+	SetNewDeviceProtection(ctx context.Context, body SetNewDeviceProtectionJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetAccountOverview The Overview - account id, kind, real-name state, the previous sign-in and the security score (four protections, each on or with the page that turns it on).
+	//
+	// Corresponds with GET /api/v1/account/overview (the `GetAccountOverview` operationId).
+	GetAccountOverview(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// ChangePasswordWithBody Change the password (needs a fresh verification); every session ends, this one too.
 	//
 	// Needs a fresh identity verification (POST /api/v1/verifications): without one, 403 verification_required with the `methods` to verify by.
@@ -2224,10 +2403,29 @@ type ClientInterface interface {
 	// Corresponds with POST /api/v1/account/tickets/{ticket_number}/cancel (the `CancelMyTicket` operationId).
 	CancelMyTicket(ctx context.Context, ticketNumber string, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// GetActivity The account's security events, newest first (at most 100).
+	// SetAccountTimeZoneWithBody Save the IANA time zone the pages show times in (UTC beside them).
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with PUT /api/v1/account/time-zone (the `SetAccountTimeZone` operationId).
+	SetAccountTimeZoneWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// SetAccountTimeZone Save the IANA time zone the pages show times in (UTC beside them).
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with PUT /api/v1/account/time-zone (the `SetAccountTimeZone` operationId).
+	SetAccountTimeZone(ctx context.Context, body SetAccountTimeZoneJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetActivity The account's security events, newest first (at most 100, or limit); filtered by kind and time, paged by keyset (before = the previous page's next_before).
 	//
 	// Corresponds with GET /api/v1/activity (the `GetActivity` operationId).
-	GetActivity(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+	GetActivity(ctx context.Context, params *GetActivityParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetActivityEvent One of the account's security events, with its detail.
+	//
+	// Corresponds with GET /api/v1/activity/{id} (the `GetActivityEvent` operationId).
+	GetActivityEvent(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// CreateCaptcha A new captcha (answers once, lives 5 minutes). The body may be empty or {}.
 	//
@@ -2331,6 +2529,20 @@ type ClientInterface interface {
 	//
 	// Corresponds with PATCH /api/v1/collaborators/{id} (the `SetCollaboratorProtection` operationId).
 	SetCollaboratorProtection(ctx context.Context, id string, body SetCollaboratorProtectionJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ForwardAuth Forward authentication for a reverse proxy (nginx auth_request); the principal in headers, no body.
+	//
+	// Answers a reverse proxy's authentication subrequest: 200 with the signed-in principal
+	// in `X-Custos-*` headers and no body, or 401. It takes the bearer token or, for a
+	// browser behind the proxy, the pages' session cookie (`__Host-custos_session` over
+	// HTTPS, `custos_session` over plain HTTP in development). The proxy names the URL the
+	// client asked for in `X-Original-URL`; a 401 then names, in `X-Custos-Login`, the
+	// login page that comes back there after sign-in. It does the session check of
+	// `GET /api/v1/session` and nothing more, so it can sit in front of every request; a
+	// logged-out session answers 401 at once on every replica. See docs/forward-auth.md.
+	//
+	// Corresponds with GET /api/v1/forward-auth (the `ForwardAuth` operationId).
+	ForwardAuth(ctx context.Context, params *ForwardAuthParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// LoginWithBody Password login (rule R4), by email, or for a sub-user (R9) by the root's account id and the user name.
 	//
@@ -2694,6 +2906,11 @@ type ClientInterface interface {
 	//
 	// Corresponds with GET /api/v1/sessions (the `ListSessions` operationId).
 	ListSessions(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// RevokeOtherSessions Sign out every other session of the account (this one stays); like DELETE /api/v1/sessions/{id}, no verification.
+	//
+	// Corresponds with POST /api/v1/sessions/revoke-others (the `RevokeOtherSessions` operationId).
+	RevokeOtherSessions(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// RevokeSession End one of the account's sessions.
 	//
@@ -3074,6 +3291,16 @@ type ClientInterface interface {
 	// Corresponds with GET /api/v1/tickets/{ticket_number} (the `GetTicketStatus` operationId).
 	GetTicketStatus(ctx context.Context, ticketNumber string, params *GetTicketStatusParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// ListTrustedDevices The account's live trusted browsers (7-day "trust this device"), newest first.
+	//
+	// Corresponds with GET /api/v1/trusted-devices (the `ListTrustedDevices` operationId).
+	ListTrustedDevices(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ForgetTrustedDevice Forget a trusted browser; its next login asks for the second step.
+	//
+	// Corresponds with DELETE /api/v1/trusted-devices/{id} (the `ForgetTrustedDevice` operationId).
+	ForgetTrustedDevice(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// UndoChangeWithBody Follow an "it wasn't me" link from a change notice; ends every session and requires a password reset.
 	//
 	// Takes any type of body and a specified content type.
@@ -3238,6 +3465,108 @@ func (c *Client) GetIdentity(ctx context.Context, reqEditors ...RequestEditorFn)
 // Corresponds with POST /api/v1/account/identity (the `SubmitIdentity` operationId).
 func (c *Client) SubmitIdentityWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewSubmitIdentityRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// SetAccountLanguageWithBody Save the language the holder chose; the emails and SMS sent to the account later are written in it, and the pages follow it where the browser names no choice.
+//
+// A language tag of a catalogue ("en", "zh-CN"); "zh" and "zh-Hans" are saved as "zh-CN", "en-GB" as "en". Any other tag is 400 invalid_language.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with PUT /api/v1/account/language (the `SetAccountLanguage` operationId).
+func (c *Client) SetAccountLanguageWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewSetAccountLanguageRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// SetAccountLanguage Save the language the holder chose; the emails and SMS sent to the account later are written in it, and the pages follow it where the browser names no choice.
+//
+// A language tag of a catalogue ("en", "zh-CN"); "zh" and "zh-Hans" are saved as "zh-CN", "en-GB" as "en". Any other tag is 400 invalid_language.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with PUT /api/v1/account/language (the `SetAccountLanguage` operationId).
+func (c *Client) SetAccountLanguage(ctx context.Context, body SetAccountLanguageJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewSetAccountLanguageRequest(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetNewDeviceProtection Whether a sign-in from a new device (a browser or network the account has not used in 180 days) needs the second step of login even without login protection.
+//
+// Corresponds with GET /api/v1/account/new-device-protection (the `GetNewDeviceProtection` operationId).
+func (c *Client) GetNewDeviceProtection(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetNewDeviceProtectionRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// SetNewDeviceProtectionWithBody Set that switch (needs a fresh verification; turning it on needs a way to pass the second step). Every sign-in from a new device is told to every channel either way.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with PUT /api/v1/account/new-device-protection (the `SetNewDeviceProtection` operationId).
+func (c *Client) SetNewDeviceProtectionWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewSetNewDeviceProtectionRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// SetNewDeviceProtection Set that switch (needs a fresh verification; turning it on needs a way to pass the second step). Every sign-in from a new device is told to every channel either way.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with PUT /api/v1/account/new-device-protection (the `SetNewDeviceProtection` operationId).
+func (c *Client) SetNewDeviceProtection(ctx context.Context, body SetNewDeviceProtectionJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewSetNewDeviceProtectionRequest(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetAccountOverview The Overview - account id, kind, real-name state, the previous sign-in and the security score (four protections, each on or with the page that turns it on).
+//
+// Corresponds with GET /api/v1/account/overview (the `GetAccountOverview` operationId).
+func (c *Client) GetAccountOverview(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetAccountOverviewRequest(c.Server)
 	if err != nil {
 		return nil, err
 	}
@@ -3498,11 +3827,60 @@ func (c *Client) CancelMyTicket(ctx context.Context, ticketNumber string, reqEdi
 	return c.Client.Do(req)
 }
 
-// GetActivity The account's security events, newest first (at most 100).
+// SetAccountTimeZoneWithBody Save the IANA time zone the pages show times in (UTC beside them).
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with PUT /api/v1/account/time-zone (the `SetAccountTimeZone` operationId).
+func (c *Client) SetAccountTimeZoneWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewSetAccountTimeZoneRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// SetAccountTimeZone Save the IANA time zone the pages show times in (UTC beside them).
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with PUT /api/v1/account/time-zone (the `SetAccountTimeZone` operationId).
+func (c *Client) SetAccountTimeZone(ctx context.Context, body SetAccountTimeZoneJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewSetAccountTimeZoneRequest(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetActivity The account's security events, newest first (at most 100, or limit); filtered by kind and time, paged by keyset (before = the previous page's next_before).
 //
 // Corresponds with GET /api/v1/activity (the `GetActivity` operationId).
-func (c *Client) GetActivity(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewGetActivityRequest(c.Server)
+func (c *Client) GetActivity(ctx context.Context, params *GetActivityParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetActivityRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetActivityEvent One of the account's security events, with its detail.
+//
+// Corresponds with GET /api/v1/activity/{id} (the `GetActivityEvent` operationId).
+func (c *Client) GetActivityEvent(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetActivityEventRequest(c.Server, id)
 	if err != nil {
 		return nil, err
 	}
@@ -3756,6 +4134,30 @@ func (c *Client) SetCollaboratorProtectionWithBody(ctx context.Context, id strin
 // Corresponds with PATCH /api/v1/collaborators/{id} (the `SetCollaboratorProtection` operationId).
 func (c *Client) SetCollaboratorProtection(ctx context.Context, id string, body SetCollaboratorProtectionJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewSetCollaboratorProtectionRequest(c.Server, id, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ForwardAuth Forward authentication for a reverse proxy (nginx auth_request); the principal in headers, no body.
+//
+// Answers a reverse proxy's authentication subrequest: 200 with the signed-in principal
+// in `X-Custos-*` headers and no body, or 401. It takes the bearer token or, for a
+// browser behind the proxy, the pages' session cookie (`__Host-custos_session` over
+// HTTPS, `custos_session` over plain HTTP in development). The proxy names the URL the
+// client asked for in `X-Original-URL`; a 401 then names, in `X-Custos-Login`, the
+// login page that comes back there after sign-in. It does the session check of
+// `GET /api/v1/session` and nothing more, so it can sit in front of every request; a
+// logged-out session answers 401 at once on every replica. See docs/forward-auth.md.
+//
+// Corresponds with GET /api/v1/forward-auth (the `ForwardAuth` operationId).
+func (c *Client) ForwardAuth(ctx context.Context, params *ForwardAuthParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewForwardAuthRequest(c.Server, params)
 	if err != nil {
 		return nil, err
 	}
@@ -4609,6 +5011,21 @@ func (c *Client) GetSession(ctx context.Context, reqEditors ...RequestEditorFn) 
 // Corresponds with GET /api/v1/sessions (the `ListSessions` operationId).
 func (c *Client) ListSessions(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewListSessionsRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// RevokeOtherSessions Sign out every other session of the account (this one stays); like DELETE /api/v1/sessions/{id}, no verification.
+//
+// Corresponds with POST /api/v1/sessions/revoke-others (the `RevokeOtherSessions` operationId).
+func (c *Client) RevokeOtherSessions(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewRevokeOtherSessionsRequest(c.Server)
 	if err != nil {
 		return nil, err
 	}
@@ -5548,6 +5965,36 @@ func (c *Client) GetTicketStatus(ctx context.Context, ticketNumber string, param
 	return c.Client.Do(req)
 }
 
+// ListTrustedDevices The account's live trusted browsers (7-day "trust this device"), newest first.
+//
+// Corresponds with GET /api/v1/trusted-devices (the `ListTrustedDevices` operationId).
+func (c *Client) ListTrustedDevices(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListTrustedDevicesRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ForgetTrustedDevice Forget a trusted browser; its next login asks for the second step.
+//
+// Corresponds with DELETE /api/v1/trusted-devices/{id} (the `ForgetTrustedDevice` operationId).
+func (c *Client) ForgetTrustedDevice(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewForgetTrustedDeviceRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // UndoChangeWithBody Follow an "it wasn't me" link from a change notice; ends every session and requires a password reset.
 //
 // Takes any type of body and a specified content type.
@@ -5816,6 +6263,140 @@ func NewSubmitIdentityRequestWithBody(server string, contentType string, body io
 	}
 
 	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewSetAccountLanguageRequest calls the generic SetAccountLanguage builder with application/json body
+func NewSetAccountLanguageRequest(server string, body SetAccountLanguageJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewSetAccountLanguageRequestWithBody(server, "application/json", bodyReader)
+}
+
+// NewSetAccountLanguageRequestWithBody constructs an http.Request for the SetAccountLanguage method, with any body, and a specified content type
+func NewSetAccountLanguageRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/account/language")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPut, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewGetNewDeviceProtectionRequest constructs an http.Request for the GetNewDeviceProtection method
+func NewGetNewDeviceProtectionRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/account/new-device-protection")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewSetNewDeviceProtectionRequest calls the generic SetNewDeviceProtection builder with application/json body
+func NewSetNewDeviceProtectionRequest(server string, body SetNewDeviceProtectionJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewSetNewDeviceProtectionRequestWithBody(server, "application/json", bodyReader)
+}
+
+// NewSetNewDeviceProtectionRequestWithBody constructs an http.Request for the SetNewDeviceProtection method, with any body, and a specified content type
+func NewSetNewDeviceProtectionRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/account/new-device-protection")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPut, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewGetAccountOverviewRequest constructs an http.Request for the GetAccountOverview method
+func NewGetAccountOverviewRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/account/overview")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
 
 	return req, nil
 }
@@ -6135,8 +6716,48 @@ func NewCancelMyTicketRequest(server string, ticketNumber string) (*http.Request
 	return req, nil
 }
 
+// NewSetAccountTimeZoneRequest calls the generic SetAccountTimeZone builder with application/json body
+func NewSetAccountTimeZoneRequest(server string, body SetAccountTimeZoneJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewSetAccountTimeZoneRequestWithBody(server, "application/json", bodyReader)
+}
+
+// NewSetAccountTimeZoneRequestWithBody constructs an http.Request for the SetAccountTimeZone method, with any body, and a specified content type
+func NewSetAccountTimeZoneRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/account/time-zone")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPut, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
 // NewGetActivityRequest constructs an http.Request for the GetActivity method
-func NewGetActivityRequest(server string) (*http.Request, error) {
+func NewGetActivityRequest(server string, params *GetActivityParams) (*http.Request, error) {
 	var err error
 
 	serverURL, err := url.Parse(server)
@@ -6145,6 +6766,115 @@ func NewGetActivityRequest(server string) (*http.Request, error) {
 	}
 
 	operationPath := fmt.Sprintf("/api/v1/activity")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Kind != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "kind", *params.Kind, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.From != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "from", *params.From, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: "date-time"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.To != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "to", *params.To, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: "date-time"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Before != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "before", *params.Before, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewGetActivityEventRequest constructs an http.Request for the GetActivityEvent method
+func NewGetActivityEventRequest(server string, id string) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/activity/%s", pathParam0)
 	if operationPath[0] == '/' {
 		operationPath = "." + operationPath
 	}
@@ -6542,6 +7272,48 @@ func NewSetCollaboratorProtectionRequestWithBody(server string, id string, conte
 	}
 
 	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewForwardAuthRequest constructs an http.Request for the ForwardAuth method
+func NewForwardAuthRequest(server string, params *ForwardAuthParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/forward-auth")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+
+		if params.XOriginalURL != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "X-Original-URL", *params.XOriginalURL, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("X-Original-URL", headerParam0)
+		}
+
+	}
 
 	return req, nil
 }
@@ -7617,6 +8389,33 @@ func NewListSessionsRequest(server string) (*http.Request, error) {
 	}
 
 	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewRevokeOtherSessionsRequest constructs an http.Request for the RevokeOtherSessions method
+func NewRevokeOtherSessionsRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/sessions/revoke-others")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), nil)
 	if err != nil {
 		return nil, err
 	}
@@ -9252,6 +10051,67 @@ func NewGetTicketStatusRequest(server string, ticketNumber string, params *GetTi
 	return req, nil
 }
 
+// NewListTrustedDevicesRequest constructs an http.Request for the ListTrustedDevices method
+func NewListTrustedDevicesRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/trusted-devices")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewForgetTrustedDeviceRequest constructs an http.Request for the ForgetTrustedDevice method
+func NewForgetTrustedDeviceRequest(server string, id string) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/trusted-devices/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodDelete, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
 // NewUndoChangeRequest calls the generic UndoChange builder with application/json body
 func NewUndoChangeRequest(server string, body UndoChangeJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
@@ -9488,6 +10348,52 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with POST /api/v1/account/identity (the `SubmitIdentity` operationId).
 	SubmitIdentityWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*SubmitIdentityResponse, error)
 
+	// SetAccountLanguageWithBodyWithResponse Save the language the holder chose; the emails and SMS sent to the account later are written in it, and the pages follow it where the browser names no choice.
+	//
+	// A language tag of a catalogue ("en", "zh-CN"); "zh" and "zh-Hans" are saved as "zh-CN", "en-GB" as "en". Any other tag is 400 invalid_language.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /api/v1/account/language (the `SetAccountLanguage` operationId).
+	SetAccountLanguageWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*SetAccountLanguageResponse, error)
+
+	// SetAccountLanguageWithResponse Save the language the holder chose; the emails and SMS sent to the account later are written in it, and the pages follow it where the browser names no choice.
+	//
+	// A language tag of a catalogue ("en", "zh-CN"); "zh" and "zh-Hans" are saved as "zh-CN", "en-GB" as "en". Any other tag is 400 invalid_language.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /api/v1/account/language (the `SetAccountLanguage` operationId).
+	SetAccountLanguageWithResponse(ctx context.Context, body SetAccountLanguageJSONRequestBody, reqEditors ...RequestEditorFn) (*SetAccountLanguageResponse, error)
+
+	// GetNewDeviceProtectionWithResponse Whether a sign-in from a new device (a browser or network the account has not used in 180 days) needs the second step of login even without login protection.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/account/new-device-protection (the `GetNewDeviceProtection` operationId).
+	GetNewDeviceProtectionWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetNewDeviceProtectionResponse, error)
+
+	// SetNewDeviceProtectionWithBodyWithResponse Set that switch (needs a fresh verification; turning it on needs a way to pass the second step). Every sign-in from a new device is told to every channel either way.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /api/v1/account/new-device-protection (the `SetNewDeviceProtection` operationId).
+	SetNewDeviceProtectionWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*SetNewDeviceProtectionResponse, error)
+
+	// SetNewDeviceProtectionWithResponse Set that switch (needs a fresh verification; turning it on needs a way to pass the second step). Every sign-in from a new device is told to every channel either way.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /api/v1/account/new-device-protection (the `SetNewDeviceProtection` operationId).
+	SetNewDeviceProtectionWithResponse(ctx context.Context, body SetNewDeviceProtectionJSONRequestBody, reqEditors ...RequestEditorFn) (*SetNewDeviceProtectionResponse, error)
+
+	// GetAccountOverviewWithResponse The Overview - account id, kind, real-name state, the previous sign-in and the security score (four protections, each on or with the page that turns it on).
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/account/overview (the `GetAccountOverview` operationId).
+	GetAccountOverviewWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetAccountOverviewResponse, error)
+
 	// ChangePasswordWithBodyWithResponse Change the password (needs a fresh verification); every session ends, this one too.
 	//
 	// Needs a fresh identity verification (POST /api/v1/verifications): without one, 403 verification_required with the `methods` to verify by.
@@ -9602,12 +10508,33 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with POST /api/v1/account/tickets/{ticket_number}/cancel (the `CancelMyTicket` operationId).
 	CancelMyTicketWithResponse(ctx context.Context, ticketNumber string, reqEditors ...RequestEditorFn) (*CancelMyTicketResponse, error)
 
-	// GetActivityWithResponse The account's security events, newest first (at most 100).
+	// SetAccountTimeZoneWithBodyWithResponse Save the IANA time zone the pages show times in (UTC beside them).
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /api/v1/account/time-zone (the `SetAccountTimeZone` operationId).
+	SetAccountTimeZoneWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*SetAccountTimeZoneResponse, error)
+
+	// SetAccountTimeZoneWithResponse Save the IANA time zone the pages show times in (UTC beside them).
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /api/v1/account/time-zone (the `SetAccountTimeZone` operationId).
+	SetAccountTimeZoneWithResponse(ctx context.Context, body SetAccountTimeZoneJSONRequestBody, reqEditors ...RequestEditorFn) (*SetAccountTimeZoneResponse, error)
+
+	// GetActivityWithResponse The account's security events, newest first (at most 100, or limit); filtered by kind and time, paged by keyset (before = the previous page's next_before).
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /api/v1/activity (the `GetActivity` operationId).
-	GetActivityWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetActivityResponse, error)
+	GetActivityWithResponse(ctx context.Context, params *GetActivityParams, reqEditors ...RequestEditorFn) (*GetActivityResponse, error)
+
+	// GetActivityEventWithResponse One of the account's security events, with its detail.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/activity/{id} (the `GetActivityEvent` operationId).
+	GetActivityEventWithResponse(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*GetActivityEventResponse, error)
 
 	// CreateCaptchaWithResponse A new captcha (answers once, lives 5 minutes). The body may be empty or {}.
 	//
@@ -9725,6 +10652,22 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with PATCH /api/v1/collaborators/{id} (the `SetCollaboratorProtection` operationId).
 	SetCollaboratorProtectionWithResponse(ctx context.Context, id string, body SetCollaboratorProtectionJSONRequestBody, reqEditors ...RequestEditorFn) (*SetCollaboratorProtectionResponse, error)
+
+	// ForwardAuthWithResponse Forward authentication for a reverse proxy (nginx auth_request); the principal in headers, no body.
+	//
+	// Answers a reverse proxy's authentication subrequest: 200 with the signed-in principal
+	// in `X-Custos-*` headers and no body, or 401. It takes the bearer token or, for a
+	// browser behind the proxy, the pages' session cookie (`__Host-custos_session` over
+	// HTTPS, `custos_session` over plain HTTP in development). The proxy names the URL the
+	// client asked for in `X-Original-URL`; a 401 then names, in `X-Custos-Login`, the
+	// login page that comes back there after sign-in. It does the session check of
+	// `GET /api/v1/session` and nothing more, so it can sit in front of every request; a
+	// logged-out session answers 401 at once on every replica. See docs/forward-auth.md.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/forward-auth (the `ForwardAuth` operationId).
+	ForwardAuthWithResponse(ctx context.Context, params *ForwardAuthParams, reqEditors ...RequestEditorFn) (*ForwardAuthResponse, error)
 
 	// LoginWithBodyWithResponse Password login (rule R4), by email, or for a sub-user (R9) by the root's account id and the user name.
 	//
@@ -10102,6 +11045,13 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with GET /api/v1/sessions (the `ListSessions` operationId).
 	ListSessionsWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*ListSessionsResponse, error)
+
+	// RevokeOtherSessionsWithResponse Sign out every other session of the account (this one stays); like DELETE /api/v1/sessions/{id}, no verification.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/sessions/revoke-others (the `RevokeOtherSessions` operationId).
+	RevokeOtherSessionsWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*RevokeOtherSessionsResponse, error)
 
 	// RevokeSessionWithResponse End one of the account's sessions.
 	//
@@ -10515,6 +11465,20 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with GET /api/v1/tickets/{ticket_number} (the `GetTicketStatus` operationId).
 	GetTicketStatusWithResponse(ctx context.Context, ticketNumber string, params *GetTicketStatusParams, reqEditors ...RequestEditorFn) (*GetTicketStatusResponse, error)
+
+	// ListTrustedDevicesWithResponse The account's live trusted browsers (7-day "trust this device"), newest first.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/trusted-devices (the `ListTrustedDevices` operationId).
+	ListTrustedDevicesWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*ListTrustedDevicesResponse, error)
+
+	// ForgetTrustedDeviceWithResponse Forget a trusted browser; its next login asks for the second step.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with DELETE /api/v1/trusted-devices/{id} (the `ForgetTrustedDevice` operationId).
+	ForgetTrustedDeviceWithResponse(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*ForgetTrustedDeviceResponse, error)
 
 	// UndoChangeWithBodyWithResponse Follow an "it wasn't me" link from a change notice; ends every session and requires a password reset.
 	//
@@ -11042,6 +12006,369 @@ func (r SubmitIdentityResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r SubmitIdentityResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// SetAccountLanguageResponse503Headers the declared response headers of an HTTP 503 response for SetAccountLanguage
+type SetAccountLanguageResponse503Headers struct {
+	RetryAfter int
+}
+
+type SetAccountLanguageResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthenticated
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *TooLarge
+	// JSON415 the response for an HTTP 415 `application/json` response
+	JSON415 *UnsupportedMediaType
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Unavailable
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *SetAccountLanguageResponse503Headers
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r SetAccountLanguageResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r SetAccountLanguageResponse) GetJSON401() *Unauthenticated {
+	return r.JSON401
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r SetAccountLanguageResponse) GetJSON413() *TooLarge {
+	return r.JSON413
+}
+
+// GetJSON415 returns the response for an HTTP 415 `application/json` response
+func (r SetAccountLanguageResponse) GetJSON415() *UnsupportedMediaType {
+	return r.JSON415
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r SetAccountLanguageResponse) GetJSON503() *Unavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r SetAccountLanguageResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r SetAccountLanguageResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r SetAccountLanguageResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r SetAccountLanguageResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetNewDeviceProtectionResponse503Headers the declared response headers of an HTTP 503 response for GetNewDeviceProtection
+type GetNewDeviceProtectionResponse503Headers struct {
+	RetryAfter int
+}
+
+type GetNewDeviceProtectionResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *struct {
+		RequireSecondStep *bool `json:"require_second_step,omitempty"`
+	}
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthenticated
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Unavailable
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *GetNewDeviceProtectionResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetNewDeviceProtectionResponse) GetJSON200() *struct {
+	RequireSecondStep *bool `json:"require_second_step,omitempty"`
+} {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r GetNewDeviceProtectionResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetNewDeviceProtectionResponse) GetJSON401() *Unauthenticated {
+	return r.JSON401
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r GetNewDeviceProtectionResponse) GetJSON503() *Unavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r GetNewDeviceProtectionResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetNewDeviceProtectionResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetNewDeviceProtectionResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetNewDeviceProtectionResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// SetNewDeviceProtectionResponse503Headers the declared response headers of an HTTP 503 response for SetNewDeviceProtection
+type SetNewDeviceProtectionResponse503Headers struct {
+	RetryAfter int
+}
+
+type SetNewDeviceProtectionResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *struct {
+		RequireSecondStep *bool `json:"require_second_step,omitempty"`
+	}
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthenticated
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *TooLarge
+	// JSON415 the response for an HTTP 415 `application/json` response
+	JSON415 *UnsupportedMediaType
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *Unprocessable
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Unavailable
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *SetNewDeviceProtectionResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r SetNewDeviceProtectionResponse) GetJSON200() *struct {
+	RequireSecondStep *bool `json:"require_second_step,omitempty"`
+} {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r SetNewDeviceProtectionResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r SetNewDeviceProtectionResponse) GetJSON401() *Unauthenticated {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r SetNewDeviceProtectionResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r SetNewDeviceProtectionResponse) GetJSON413() *TooLarge {
+	return r.JSON413
+}
+
+// GetJSON415 returns the response for an HTTP 415 `application/json` response
+func (r SetNewDeviceProtectionResponse) GetJSON415() *UnsupportedMediaType {
+	return r.JSON415
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r SetNewDeviceProtectionResponse) GetJSON422() *Unprocessable {
+	return r.JSON422
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r SetNewDeviceProtectionResponse) GetJSON503() *Unavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r SetNewDeviceProtectionResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r SetNewDeviceProtectionResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r SetNewDeviceProtectionResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r SetNewDeviceProtectionResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetAccountOverviewResponse503Headers the declared response headers of an HTTP 503 response for GetAccountOverview
+type GetAccountOverviewResponse503Headers struct {
+	RetryAfter int
+}
+
+type GetAccountOverviewResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *struct {
+		AccountId  *string `json:"account_id,omitempty"`
+		Kind       *string `json:"kind,omitempty"`
+		LastSignIn *struct {
+			At         *time.Time `json:"at,omitempty"`
+			RemoteAddr *string    `json:"remote_addr,omitempty"`
+			UserAgent  *string    `json:"user_agent,omitempty"`
+		} `json:"last_sign_in,omitempty"`
+		RealName      *GetAccountOverview200JSONResponseBodyRealName `json:"real_name,omitempty"`
+		SecurityScore *struct {
+			Items *[]struct {
+				// Fix The account-center page that turns it on (null when on).
+				Fix  *string                                                      `json:"fix,omitempty"`
+				Name *GetAccountOverview200JSONResponseBodySecurityScoreItemsName `json:"name,omitempty"`
+				On   *bool                                                        `json:"on,omitempty"`
+			} `json:"items,omitempty"`
+			On    *int `json:"on,omitempty"`
+			Total *int `json:"total,omitempty"`
+		} `json:"security_score,omitempty"`
+
+		// TimeZone Example: Asia/Shanghai
+		TimeZone *string `json:"time_zone,omitempty"`
+	}
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthenticated
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Unavailable
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *GetAccountOverviewResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetAccountOverviewResponse) GetJSON200() *struct {
+	AccountId  *string `json:"account_id,omitempty"`
+	Kind       *string `json:"kind,omitempty"`
+	LastSignIn *struct {
+		At         *time.Time `json:"at,omitempty"`
+		RemoteAddr *string    `json:"remote_addr,omitempty"`
+		UserAgent  *string    `json:"user_agent,omitempty"`
+	} `json:"last_sign_in,omitempty"`
+	RealName      *GetAccountOverview200JSONResponseBodyRealName `json:"real_name,omitempty"`
+	SecurityScore *struct {
+		Items *[]struct {
+			// Fix The account-center page that turns it on (null when on).
+			Fix  *string                                                      `json:"fix,omitempty"`
+			Name *GetAccountOverview200JSONResponseBodySecurityScoreItemsName `json:"name,omitempty"`
+			On   *bool                                                        `json:"on,omitempty"`
+		} `json:"items,omitempty"`
+		On    *int `json:"on,omitempty"`
+		Total *int `json:"total,omitempty"`
+	} `json:"security_score,omitempty"`
+
+	// TimeZone Example: Asia/Shanghai
+	TimeZone *string `json:"time_zone,omitempty"`
+} {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r GetAccountOverviewResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetAccountOverviewResponse) GetJSON401() *Unauthenticated {
+	return r.JSON401
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r GetAccountOverviewResponse) GetJSON503() *Unavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r GetAccountOverviewResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetAccountOverviewResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetAccountOverviewResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetAccountOverviewResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -11835,6 +13162,82 @@ func (r CancelMyTicketResponse) ContentType() string {
 	return ""
 }
 
+// SetAccountTimeZoneResponse503Headers the declared response headers of an HTTP 503 response for SetAccountTimeZone
+type SetAccountTimeZoneResponse503Headers struct {
+	RetryAfter int
+}
+
+type SetAccountTimeZoneResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthenticated
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *TooLarge
+	// JSON415 the response for an HTTP 415 `application/json` response
+	JSON415 *UnsupportedMediaType
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Unavailable
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *SetAccountTimeZoneResponse503Headers
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r SetAccountTimeZoneResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r SetAccountTimeZoneResponse) GetJSON401() *Unauthenticated {
+	return r.JSON401
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r SetAccountTimeZoneResponse) GetJSON413() *TooLarge {
+	return r.JSON413
+}
+
+// GetJSON415 returns the response for an HTTP 415 `application/json` response
+func (r SetAccountTimeZoneResponse) GetJSON415() *UnsupportedMediaType {
+	return r.JSON415
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r SetAccountTimeZoneResponse) GetJSON503() *Unavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r SetAccountTimeZoneResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r SetAccountTimeZoneResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r SetAccountTimeZoneResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r SetAccountTimeZoneResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // GetActivityResponse503Headers the declared response headers of an HTTP 503 response for GetActivity
 type GetActivityResponse503Headers struct {
 	RetryAfter int
@@ -11853,6 +13256,9 @@ type GetActivityResponse struct {
 			Type       *string            `json:"type,omitempty"`
 			UserAgent  *string            `json:"user_agent,omitempty"`
 		} `json:"events,omitempty"`
+
+		// NextBefore Only on a full page - the id to pass as `before` for the next, older page.
+		NextBefore *string `json:"next_before,omitempty"`
 	}
 	// JSON400 the response for an HTTP 400 `application/json` response
 	JSON400 *BadRequest
@@ -11874,6 +13280,9 @@ func (r GetActivityResponse) GetJSON200() *struct {
 		Type       *string            `json:"type,omitempty"`
 		UserAgent  *string            `json:"user_agent,omitempty"`
 	} `json:"events,omitempty"`
+
+	// NextBefore Only on a full page - the id to pass as `before` for the next, older page.
+	NextBefore *string `json:"next_before,omitempty"`
 } {
 	return r.JSON200
 }
@@ -11916,6 +13325,75 @@ func (r GetActivityResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r GetActivityResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetActivityEventResponse503Headers the declared response headers of an HTTP 503 response for GetActivityEvent
+type GetActivityEventResponse503Headers struct {
+	RetryAfter int
+}
+
+type GetActivityEventResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthenticated
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Unavailable
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *GetActivityEventResponse503Headers
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r GetActivityEventResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetActivityEventResponse) GetJSON401() *Unauthenticated {
+	return r.JSON401
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r GetActivityEventResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r GetActivityEventResponse) GetJSON503() *Unavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r GetActivityEventResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetActivityEventResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetActivityEventResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetActivityEventResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -12773,6 +14251,89 @@ func (r SetCollaboratorProtectionResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r SetCollaboratorProtectionResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// ForwardAuthResponse200Headers the declared response headers of an HTTP 200 response for ForwardAuth
+type ForwardAuthResponse200Headers struct {
+	CacheControl           *string
+	XCustosAccountId       string
+	XCustosAuthenticatedAt time.Time
+	XCustosPrincipal       string
+	XCustosRootAccountId   string
+	XCustosSecondFactor    string
+	XCustosUserName        *string
+	XCustosVerifiedUntil   *time.Time
+}
+
+// ForwardAuthResponse401Headers the declared response headers of an HTTP 401 response for ForwardAuth
+type ForwardAuthResponse401Headers struct {
+	XCustosLogin *string
+}
+
+// ForwardAuthResponse503Headers the declared response headers of an HTTP 503 response for ForwardAuth
+type ForwardAuthResponse503Headers struct {
+	RetryAfter int
+}
+
+type ForwardAuthResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Error
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Unavailable
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *ForwardAuthResponse200Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *ForwardAuthResponse401Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *ForwardAuthResponse503Headers
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r ForwardAuthResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ForwardAuthResponse) GetJSON401() *Error {
+	return r.JSON401
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r ForwardAuthResponse) GetJSON503() *Unavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r ForwardAuthResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ForwardAuthResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ForwardAuthResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ForwardAuthResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -14412,16 +15973,30 @@ func (r RenameDeviceResponse) ContentType() string {
 	return ""
 }
 
+// GetOpenAPIDocumentResponse503Headers the declared response headers of an HTTP 503 response for GetOpenAPIDocument
+type GetOpenAPIDocumentResponse503Headers struct {
+	RetryAfter int
+}
+
 type GetOpenAPIDocumentResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON400 the response for an HTTP 400 `application/json` response
 	JSON400 *BadRequest
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Unavailable
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *GetOpenAPIDocumentResponse503Headers
 }
 
 // GetJSON400 returns the response for an HTTP 400 `application/json` response
 func (r GetOpenAPIDocumentResponse) GetJSON400() *BadRequest {
 	return r.JSON400
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r GetOpenAPIDocumentResponse) GetJSON503() *Unavailable {
+	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -15403,6 +16978,79 @@ func (r ListSessionsResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r ListSessionsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// RevokeOtherSessionsResponse503Headers the declared response headers of an HTTP 503 response for RevokeOtherSessions
+type RevokeOtherSessionsResponse503Headers struct {
+	RetryAfter int
+}
+
+type RevokeOtherSessionsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *struct {
+		Revoked *int `json:"revoked,omitempty"`
+	}
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthenticated
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Unavailable
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *RevokeOtherSessionsResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r RevokeOtherSessionsResponse) GetJSON200() *struct {
+	Revoked *int `json:"revoked,omitempty"`
+} {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r RevokeOtherSessionsResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r RevokeOtherSessionsResponse) GetJSON401() *Unauthenticated {
+	return r.JSON401
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r RevokeOtherSessionsResponse) GetJSON503() *Unavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r RevokeOtherSessionsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r RevokeOtherSessionsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r RevokeOtherSessionsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r RevokeOtherSessionsResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -18762,6 +20410,160 @@ func (r GetTicketStatusResponse) ContentType() string {
 	return ""
 }
 
+// ListTrustedDevicesResponse503Headers the declared response headers of an HTTP 503 response for ListTrustedDevices
+type ListTrustedDevicesResponse503Headers struct {
+	RetryAfter int
+}
+
+type ListTrustedDevicesResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *struct {
+		TrustedDevices *[]struct {
+			CreatedAt  *time.Time `json:"created_at,omitempty"`
+			ExpiresAt  *time.Time `json:"expires_at,omitempty"`
+			Id         *string    `json:"id,omitempty"`
+			RemoteAddr *string    `json:"remote_addr,omitempty"`
+			UserAgent  *string    `json:"user_agent,omitempty"`
+		} `json:"trusted_devices,omitempty"`
+	}
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthenticated
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Unavailable
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *ListTrustedDevicesResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListTrustedDevicesResponse) GetJSON200() *struct {
+	TrustedDevices *[]struct {
+		CreatedAt  *time.Time `json:"created_at,omitempty"`
+		ExpiresAt  *time.Time `json:"expires_at,omitempty"`
+		Id         *string    `json:"id,omitempty"`
+		RemoteAddr *string    `json:"remote_addr,omitempty"`
+		UserAgent  *string    `json:"user_agent,omitempty"`
+	} `json:"trusted_devices,omitempty"`
+} {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r ListTrustedDevicesResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ListTrustedDevicesResponse) GetJSON401() *Unauthenticated {
+	return r.JSON401
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r ListTrustedDevicesResponse) GetJSON503() *Unavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r ListTrustedDevicesResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListTrustedDevicesResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListTrustedDevicesResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListTrustedDevicesResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// ForgetTrustedDeviceResponse503Headers the declared response headers of an HTTP 503 response for ForgetTrustedDevice
+type ForgetTrustedDeviceResponse503Headers struct {
+	RetryAfter int
+}
+
+type ForgetTrustedDeviceResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthenticated
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Unavailable
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *ForgetTrustedDeviceResponse503Headers
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r ForgetTrustedDeviceResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ForgetTrustedDeviceResponse) GetJSON401() *Unauthenticated {
+	return r.JSON401
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r ForgetTrustedDeviceResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r ForgetTrustedDeviceResponse) GetJSON503() *Unavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r ForgetTrustedDeviceResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ForgetTrustedDeviceResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ForgetTrustedDeviceResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ForgetTrustedDeviceResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // UndoChangeResponse503Headers the declared response headers of an HTTP 503 response for UndoChange
 type UndoChangeResponse503Headers struct {
 	RetryAfter int
@@ -19179,6 +20981,88 @@ func (c *ClientWithResponses) SubmitIdentityWithBodyWithResponse(ctx context.Con
 	return ParseSubmitIdentityResponse(rsp)
 }
 
+// SetAccountLanguageWithBodyWithResponse Save the language the holder chose; the emails and SMS sent to the account later are written in it, and the pages follow it where the browser names no choice.
+//
+// A language tag of a catalogue ("en", "zh-CN"); "zh" and "zh-Hans" are saved as "zh-CN", "en-GB" as "en". Any other tag is 400 invalid_language.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /api/v1/account/language (the `SetAccountLanguage` operationId).
+func (c *ClientWithResponses) SetAccountLanguageWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*SetAccountLanguageResponse, error) {
+	rsp, err := c.SetAccountLanguageWithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseSetAccountLanguageResponse(rsp)
+}
+
+// SetAccountLanguageWithResponse Save the language the holder chose; the emails and SMS sent to the account later are written in it, and the pages follow it where the browser names no choice.
+//
+// A language tag of a catalogue ("en", "zh-CN"); "zh" and "zh-Hans" are saved as "zh-CN", "en-GB" as "en". Any other tag is 400 invalid_language.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /api/v1/account/language (the `SetAccountLanguage` operationId).
+func (c *ClientWithResponses) SetAccountLanguageWithResponse(ctx context.Context, body SetAccountLanguageJSONRequestBody, reqEditors ...RequestEditorFn) (*SetAccountLanguageResponse, error) {
+	rsp, err := c.SetAccountLanguage(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseSetAccountLanguageResponse(rsp)
+}
+
+// GetNewDeviceProtectionWithResponse Whether a sign-in from a new device (a browser or network the account has not used in 180 days) needs the second step of login even without login protection.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/account/new-device-protection (the `GetNewDeviceProtection` operationId).
+func (c *ClientWithResponses) GetNewDeviceProtectionWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetNewDeviceProtectionResponse, error) {
+	rsp, err := c.GetNewDeviceProtection(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetNewDeviceProtectionResponse(rsp)
+}
+
+// SetNewDeviceProtectionWithBodyWithResponse Set that switch (needs a fresh verification; turning it on needs a way to pass the second step). Every sign-in from a new device is told to every channel either way.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /api/v1/account/new-device-protection (the `SetNewDeviceProtection` operationId).
+func (c *ClientWithResponses) SetNewDeviceProtectionWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*SetNewDeviceProtectionResponse, error) {
+	rsp, err := c.SetNewDeviceProtectionWithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseSetNewDeviceProtectionResponse(rsp)
+}
+
+// SetNewDeviceProtectionWithResponse Set that switch (needs a fresh verification; turning it on needs a way to pass the second step). Every sign-in from a new device is told to every channel either way.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /api/v1/account/new-device-protection (the `SetNewDeviceProtection` operationId).
+func (c *ClientWithResponses) SetNewDeviceProtectionWithResponse(ctx context.Context, body SetNewDeviceProtectionJSONRequestBody, reqEditors ...RequestEditorFn) (*SetNewDeviceProtectionResponse, error) {
+	rsp, err := c.SetNewDeviceProtection(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseSetNewDeviceProtectionResponse(rsp)
+}
+
+// GetAccountOverviewWithResponse The Overview - account id, kind, real-name state, the previous sign-in and the security score (four protections, each on or with the page that turns it on).
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/account/overview (the `GetAccountOverview` operationId).
+func (c *ClientWithResponses) GetAccountOverviewWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetAccountOverviewResponse, error) {
+	rsp, err := c.GetAccountOverview(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetAccountOverviewResponse(rsp)
+}
+
 // ChangePasswordWithBodyWithResponse Change the password (needs a fresh verification); every session ends, this one too.
 //
 // Needs a fresh identity verification (POST /api/v1/verifications): without one, 403 verification_required with the `methods` to verify by.
@@ -19377,17 +21261,56 @@ func (c *ClientWithResponses) CancelMyTicketWithResponse(ctx context.Context, ti
 	return ParseCancelMyTicketResponse(rsp)
 }
 
-// GetActivityWithResponse The account's security events, newest first (at most 100).
+// SetAccountTimeZoneWithBodyWithResponse Save the IANA time zone the pages show times in (UTC beside them).
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /api/v1/account/time-zone (the `SetAccountTimeZone` operationId).
+func (c *ClientWithResponses) SetAccountTimeZoneWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*SetAccountTimeZoneResponse, error) {
+	rsp, err := c.SetAccountTimeZoneWithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseSetAccountTimeZoneResponse(rsp)
+}
+
+// SetAccountTimeZoneWithResponse Save the IANA time zone the pages show times in (UTC beside them).
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /api/v1/account/time-zone (the `SetAccountTimeZone` operationId).
+func (c *ClientWithResponses) SetAccountTimeZoneWithResponse(ctx context.Context, body SetAccountTimeZoneJSONRequestBody, reqEditors ...RequestEditorFn) (*SetAccountTimeZoneResponse, error) {
+	rsp, err := c.SetAccountTimeZone(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseSetAccountTimeZoneResponse(rsp)
+}
+
+// GetActivityWithResponse The account's security events, newest first (at most 100, or limit); filtered by kind and time, paged by keyset (before = the previous page's next_before).
 //
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with GET /api/v1/activity (the `GetActivity` operationId).
-func (c *ClientWithResponses) GetActivityWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetActivityResponse, error) {
-	rsp, err := c.GetActivity(ctx, reqEditors...)
+func (c *ClientWithResponses) GetActivityWithResponse(ctx context.Context, params *GetActivityParams, reqEditors ...RequestEditorFn) (*GetActivityResponse, error) {
+	rsp, err := c.GetActivity(ctx, params, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
 	return ParseGetActivityResponse(rsp)
+}
+
+// GetActivityEventWithResponse One of the account's security events, with its detail.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/activity/{id} (the `GetActivityEvent` operationId).
+func (c *ClientWithResponses) GetActivityEventWithResponse(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*GetActivityEventResponse, error) {
+	rsp, err := c.GetActivityEvent(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetActivityEventResponse(rsp)
 }
 
 // CreateCaptchaWithResponse A new captcha (answers once, lives 5 minutes). The body may be empty or {}.
@@ -19595,6 +21518,28 @@ func (c *ClientWithResponses) SetCollaboratorProtectionWithResponse(ctx context.
 		return nil, err
 	}
 	return ParseSetCollaboratorProtectionResponse(rsp)
+}
+
+// ForwardAuthWithResponse Forward authentication for a reverse proxy (nginx auth_request); the principal in headers, no body.
+//
+// Answers a reverse proxy's authentication subrequest: 200 with the signed-in principal
+// in `X-Custos-*` headers and no body, or 401. It takes the bearer token or, for a
+// browser behind the proxy, the pages' session cookie (`__Host-custos_session` over
+// HTTPS, `custos_session` over plain HTTP in development). The proxy names the URL the
+// client asked for in `X-Original-URL`; a 401 then names, in `X-Custos-Login`, the
+// login page that comes back there after sign-in. It does the session check of
+// `GET /api/v1/session` and nothing more, so it can sit in front of every request; a
+// logged-out session answers 401 at once on every replica. See docs/forward-auth.md.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/forward-auth (the `ForwardAuth` operationId).
+func (c *ClientWithResponses) ForwardAuthWithResponse(ctx context.Context, params *ForwardAuthParams, reqEditors ...RequestEditorFn) (*ForwardAuthResponse, error) {
+	rsp, err := c.ForwardAuth(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseForwardAuthResponse(rsp)
 }
 
 // LoginWithBodyWithResponse Password login (rule R4), by email, or for a sub-user (R9) by the root's account id and the user name.
@@ -20266,6 +22211,19 @@ func (c *ClientWithResponses) ListSessionsWithResponse(ctx context.Context, reqE
 		return nil, err
 	}
 	return ParseListSessionsResponse(rsp)
+}
+
+// RevokeOtherSessionsWithResponse Sign out every other session of the account (this one stays); like DELETE /api/v1/sessions/{id}, no verification.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/sessions/revoke-others (the `RevokeOtherSessions` operationId).
+func (c *ClientWithResponses) RevokeOtherSessionsWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*RevokeOtherSessionsResponse, error) {
+	rsp, err := c.RevokeOtherSessions(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseRevokeOtherSessionsResponse(rsp)
 }
 
 // RevokeSessionWithResponse End one of the account's sessions.
@@ -21011,6 +22969,32 @@ func (c *ClientWithResponses) GetTicketStatusWithResponse(ctx context.Context, t
 	return ParseGetTicketStatusResponse(rsp)
 }
 
+// ListTrustedDevicesWithResponse The account's live trusted browsers (7-day "trust this device"), newest first.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/trusted-devices (the `ListTrustedDevices` operationId).
+func (c *ClientWithResponses) ListTrustedDevicesWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*ListTrustedDevicesResponse, error) {
+	rsp, err := c.ListTrustedDevices(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListTrustedDevicesResponse(rsp)
+}
+
+// ForgetTrustedDeviceWithResponse Forget a trusted browser; its next login asks for the second step.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with DELETE /api/v1/trusted-devices/{id} (the `ForgetTrustedDevice` operationId).
+func (c *ClientWithResponses) ForgetTrustedDeviceWithResponse(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*ForgetTrustedDeviceResponse, error) {
+	rsp, err := c.ForgetTrustedDevice(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseForgetTrustedDeviceResponse(rsp)
+}
+
 // UndoChangeWithBodyWithResponse Follow an "it wasn't me" link from a change notice; ends every session and requires a password reset.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
@@ -21510,6 +23494,310 @@ func ParseSubmitIdentityResponse(rsp *http.Response) (*SubmitIdentityResponse, e
 	switch {
 	case rsp.StatusCode == 503:
 		var headers SubmitIdentityResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseSetAccountLanguageResponse parses an HTTP response from a SetAccountLanguageWithResponse call
+func ParseSetAccountLanguageResponse(rsp *http.Response) (*SetAccountLanguageResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &SetAccountLanguageResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 204:
+		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthenticated
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest TooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 503:
+		var headers SetAccountLanguageResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetNewDeviceProtectionResponse parses an HTTP response from a GetNewDeviceProtectionWithResponse call
+func ParseGetNewDeviceProtectionResponse(rsp *http.Response) (*GetNewDeviceProtectionResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetNewDeviceProtectionResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest struct {
+			RequireSecondStep *bool `json:"require_second_step,omitempty"`
+		}
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthenticated
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 503:
+		var headers GetNewDeviceProtectionResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseSetNewDeviceProtectionResponse parses an HTTP response from a SetNewDeviceProtectionWithResponse call
+func ParseSetNewDeviceProtectionResponse(rsp *http.Response) (*SetNewDeviceProtectionResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &SetNewDeviceProtectionResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest struct {
+			RequireSecondStep *bool `json:"require_second_step,omitempty"`
+		}
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthenticated
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest TooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Unprocessable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 503:
+		var headers SetNewDeviceProtectionResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetAccountOverviewResponse parses an HTTP response from a GetAccountOverviewWithResponse call
+func ParseGetAccountOverviewResponse(rsp *http.Response) (*GetAccountOverviewResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetAccountOverviewResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest struct {
+			AccountId  *string `json:"account_id,omitempty"`
+			Kind       *string `json:"kind,omitempty"`
+			LastSignIn *struct {
+				At         *time.Time `json:"at,omitempty"`
+				RemoteAddr *string    `json:"remote_addr,omitempty"`
+				UserAgent  *string    `json:"user_agent,omitempty"`
+			} `json:"last_sign_in,omitempty"`
+			RealName      *GetAccountOverview200JSONResponseBodyRealName `json:"real_name,omitempty"`
+			SecurityScore *struct {
+				Items *[]struct {
+					// Fix The account-center page that turns it on (null when on).
+					Fix  *string                                                      `json:"fix,omitempty"`
+					Name *GetAccountOverview200JSONResponseBodySecurityScoreItemsName `json:"name,omitempty"`
+					On   *bool                                                        `json:"on,omitempty"`
+				} `json:"items,omitempty"`
+				On    *int `json:"on,omitempty"`
+				Total *int `json:"total,omitempty"`
+			} `json:"security_score,omitempty"`
+
+			// TimeZone Example: Asia/Shanghai
+			TimeZone *string `json:"time_zone,omitempty"`
+		}
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthenticated
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 503:
+		var headers GetAccountOverviewResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
@@ -22250,6 +24538,76 @@ func ParseCancelMyTicketResponse(rsp *http.Response) (*CancelMyTicketResponse, e
 	return response, nil
 }
 
+// ParseSetAccountTimeZoneResponse parses an HTTP response from a SetAccountTimeZoneWithResponse call
+func ParseSetAccountTimeZoneResponse(rsp *http.Response) (*SetAccountTimeZoneResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &SetAccountTimeZoneResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 204:
+		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthenticated
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest TooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 503:
+		var headers SetAccountTimeZoneResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
 // ParseGetActivityResponse parses an HTTP response from a GetActivityWithResponse call
 func ParseGetActivityResponse(rsp *http.Response) (*GetActivityResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -22274,6 +24632,9 @@ func ParseGetActivityResponse(rsp *http.Response) (*GetActivityResponse, error) 
 				Type       *string            `json:"type,omitempty"`
 				UserAgent  *string            `json:"user_agent,omitempty"`
 			} `json:"events,omitempty"`
+
+			// NextBefore Only on a full page - the id to pass as `before` for the next, older page.
+			NextBefore *string `json:"next_before,omitempty"`
 		}
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
@@ -22306,6 +24667,69 @@ func ParseGetActivityResponse(rsp *http.Response) (*GetActivityResponse, error) 
 	switch {
 	case rsp.StatusCode == 503:
 		var headers GetActivityResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetActivityEventResponse parses an HTTP response from a GetActivityEventWithResponse call
+func ParseGetActivityEventResponse(rsp *http.Response) (*GetActivityEventResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetActivityEventResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthenticated
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 503:
+		var headers GetActivityEventResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
@@ -23091,6 +25515,131 @@ func ParseSetCollaboratorProtectionResponse(rsp *http.Response) (*SetCollaborato
 	switch {
 	case rsp.StatusCode == 503:
 		var headers SetCollaboratorProtectionResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseForwardAuthResponse parses an HTTP response from a ForwardAuthWithResponse call
+func ParseForwardAuthResponse(rsp *http.Response) (*ForwardAuthResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ForwardAuthResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers ForwardAuthResponse200Headers
+		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.CacheControl = &value
+		}
+		if values := rsp.Header.Values("X-Custos-Account-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Custos-Account-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XCustosAccountId = value
+		}
+		if values := rsp.Header.Values("X-Custos-Authenticated-At"); len(values) > 0 {
+			var value time.Time
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Custos-Authenticated-At", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: "date-time"}); err != nil {
+				return nil, err
+			}
+			headers.XCustosAuthenticatedAt = value
+		}
+		if values := rsp.Header.Values("X-Custos-Principal"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Custos-Principal", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XCustosPrincipal = value
+		}
+		if values := rsp.Header.Values("X-Custos-Root-Account-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Custos-Root-Account-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XCustosRootAccountId = value
+		}
+		if values := rsp.Header.Values("X-Custos-Second-Factor"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Custos-Second-Factor", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XCustosSecondFactor = value
+		}
+		if values := rsp.Header.Values("X-Custos-User-Name"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Custos-User-Name", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XCustosUserName = &value
+		}
+		if values := rsp.Header.Values("X-Custos-Verified-Until"); len(values) > 0 {
+			var value time.Time
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Custos-Verified-Until", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "date-time"}); err != nil {
+				return nil, err
+			}
+			headers.XCustosVerifiedUntil = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 401:
+		var headers ForwardAuthResponse401Headers
+		if values := rsp.Header.Values("X-Custos-Login"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Custos-Login", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: "uri"}); err != nil {
+				return nil, err
+			}
+			headers.XCustosLogin = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 503:
+		var headers ForwardAuthResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
@@ -24627,6 +27176,26 @@ func ParseGetOpenAPIDocumentResponse(rsp *http.Response) (*GetOpenAPIDocumentRes
 		}
 		response.JSON400 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 503:
+		var headers GetOpenAPIDocumentResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -25444,6 +28013,68 @@ func ParseListSessionsResponse(rsp *http.Response) (*ListSessionsResponse, error
 	switch {
 	case rsp.StatusCode == 503:
 		var headers ListSessionsResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseRevokeOtherSessionsResponse parses an HTTP response from a RevokeOtherSessionsWithResponse call
+func ParseRevokeOtherSessionsResponse(rsp *http.Response) (*RevokeOtherSessionsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &RevokeOtherSessionsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest struct {
+			Revoked *int `json:"revoked,omitempty"`
+		}
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthenticated
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 503:
+		var headers RevokeOtherSessionsResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
@@ -28436,6 +31067,137 @@ func ParseGetTicketStatusResponse(rsp *http.Response) (*GetTicketStatusResponse,
 		response.Headers429 = &headers
 	case rsp.StatusCode == 503:
 		var headers GetTicketStatusResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseListTrustedDevicesResponse parses an HTTP response from a ListTrustedDevicesWithResponse call
+func ParseListTrustedDevicesResponse(rsp *http.Response) (*ListTrustedDevicesResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListTrustedDevicesResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest struct {
+			TrustedDevices *[]struct {
+				CreatedAt  *time.Time `json:"created_at,omitempty"`
+				ExpiresAt  *time.Time `json:"expires_at,omitempty"`
+				Id         *string    `json:"id,omitempty"`
+				RemoteAddr *string    `json:"remote_addr,omitempty"`
+				UserAgent  *string    `json:"user_agent,omitempty"`
+			} `json:"trusted_devices,omitempty"`
+		}
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthenticated
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 503:
+		var headers ListTrustedDevicesResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseForgetTrustedDeviceResponse parses an HTTP response from a ForgetTrustedDeviceWithResponse call
+func ParseForgetTrustedDeviceResponse(rsp *http.Response) (*ForgetTrustedDeviceResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ForgetTrustedDeviceResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 204:
+		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthenticated
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 503:
+		var headers ForgetTrustedDeviceResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
