@@ -35,8 +35,8 @@ const DefaultProduct = "Custos"
 // whether login protection is on (LoginProtection) advises turning it on,
 // as every lock notice did then.
 var defaultData = map[string]map[string]string{
-	"":      {"ExpiresIn": "10 minutes", "LoginProtection": ""},
-	"zh-CN": {"ExpiresIn": "10 分钟", "LoginProtection": ""},
+	"":      {"ExpiresIn": "10 minutes", "LoginProtection": "", "ResetByAdmin": ""},
+	"zh-CN": {"ExpiresIn": "10 分钟", "LoginProtection": "", "ResetByAdmin": ""},
 }
 
 // Rendered is a message ready for delivery: what a Transport sends and what

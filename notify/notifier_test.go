@@ -297,6 +297,18 @@ func TestSendRendersWording(t *testing.T) {
 			},
 		},
 		{
+			name: "an administrator's MFA reset, sms",
+			msg: custos.Message{Channel: custos.ChannelSMS, To: "+8613800138000", Purpose: custos.MsgDeviceUnbound,
+				Data: map[string]string{"Name": "", "ResetByAdmin": "yes"}},
+			want: notify.Rendered{Text: "Custos: your administrator removed every MFA device from your account. Not you? Change your password now."},
+		},
+		{
+			name: "an administrator's MFA reset, sms, zh-CN",
+			msg: custos.Message{Channel: custos.ChannelSMS, To: "+8613800138000", Purpose: custos.MsgDeviceUnbound, Lang: "zh-CN",
+				Data: map[string]string{"Name": "", "ResetByAdmin": "yes"}},
+			want: notify.Rendered{Text: "【Custos】主账号管理员已移除您账号下的所有MFA设备。如非本人操作，请立即修改密码。"},
+		},
+		{
 			name: "phone changed sms",
 			msg: custos.Message{Channel: custos.ChannelSMS, To: "+8613800138000", Purpose: custos.MsgPhoneChanged,
 				Data: map[string]string{"NewPhone": "+86 139****9000", "UndoURL": "https://id.example.com/undo?token=abc"}},

@@ -305,7 +305,7 @@ func (s *Service) ResetMFA(ctx context.Context, sess custos.Session, id string, 
 		return err
 	}
 	// The sub-user is told on its own channels, if it has any.
-	ev.Notify = custos.Notices(a, custos.MsgDeviceUnbound, map[string]string{"Name": "every MFA device (reset by your account's administrator)"})
+	ev.Notify = custos.Notices(a, custos.MsgDeviceUnbound, map[string]string{"Name": "", "ResetByAdmin": "yes"})
 	return s.d.Store.ResetSubUserMFA(ctx, root.ID, id, ev)
 }
 
