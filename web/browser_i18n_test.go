@@ -1,6 +1,7 @@
 package web_test
 
 import (
+	"net/url"
 	"regexp"
 	"slices"
 	"strings"
@@ -22,7 +23,10 @@ var englishAllowed = []string{"Custos", "MFA", "SMS", "ID", "USB", "NFC", "YubiK
 
 var (
 	latinWord   = regexp.MustCompile(`[A-Za-z]+`)
-	addressLike = regexp.MustCompile(`[\w.+-]+@[\w-]+(?:\.[\w-]+)+|https?://\S+|\b[a-z0-9]{4}(?:-[a-z0-9]{4})+\b|[\w-]*\d[\w-]*`)
+	// Addresses (masked ones too: l***n@ex***le.com), links, IANA time
+	// zone names (Asia/Shanghai: names, not words), recovery-code shapes
+	// and anything with a digit.
+	addressLike = regexp.MustCompile(`[\w.+*-]+@[\w*-]+(?:\.[\w*-]+)+|https?://\S+|\b[A-Z][A-Za-z_]+(?:/[A-Z][A-Za-z_-]+)+\b|\b[a-z0-9]{4}(?:-[a-z0-9]{4})+\b|[\w-]*\d[\w-]*`)
 )
 
 // englishWords returns the Latin-letter words of text that are not
@@ -49,6 +53,9 @@ func TestEnglishWords(t *testing.T) {
 		{"登录 Log in", []string{"Log", "in"}},
 		{"账号 ID acct_9f3k2", nil},
 		{"Account ID", []string{"Account"}},
+		{"我们已向 l***n@ex***le.com 发送了验证码", nil},
+		{"时区 Asia/Shanghai（浏览器）America/Argentina/Buenos_Aires", nil},
+		{"Asia Shanghai", []string{"Asia", "Shanghai"}},
 	} {
 		if got := englishWords(tt.in); !slices.Equal(got, tt.want) {
 			t.Errorf("englishWords(%q) = %v, want %v", tt.in, got, tt.want)
@@ -112,25 +119,31 @@ func TestBrowserChinese(t *testing.T) {
 	b.noEnglish("the email code page with a wrong code")
 	b.do("enter the code", chromedp.SetValue(chromedp.ID("code"), code))
 	b.click(`form[action="/signup/verify"] button[type=submit]`)
-	if got := b.path(); got != "/login?created=1" {
+	if got := b.path(); got != "/login?created=1&email="+url.QueryEscape(email) {
 		t.Fatalf("after the code the browser is at %s", got)
 	}
 	b.noEnglish("login after sign-up")
 
-	// Log in: Account Information and Security Settings.
+	// Log in (the address is filled in after sign-up): the Overview,
+	// Account Information and Security Settings.
+	if got := b.eval(`document.getElementById("email").value`); got != email {
+		t.Errorf("the login page after sign-up has %q for the email", got)
+	}
 	b.do("fill in login",
-		chromedp.SendKeys(chromedp.ID("email"), email),
 		chromedp.SendKeys(chromedp.ID("password"), testPassword),
 	)
 	b.click(`form[action="/login"] button[type=submit]`)
-	if got := b.path(); got != "/account" {
+	if got := b.path(); got != "/overview" {
 		t.Fatalf("after login the browser is at %s", got)
 	}
+	b.noEnglish("Overview")
+	b.fullScreenshot("overview-zh-CN.png")
+	b.click(`.sidenav a[href="/account"]`)
 	b.noEnglish("Account Information")
 	b.screenshot("account-zh-CN.png")
 	b.click(`.sidenav a[href="/account/security"]`)
 	b.noEnglish("Security Settings")
-	b.screenshot("security-zh-CN.png")
+	b.fullScreenshot("security-zh-CN.png")
 
 	// The switch: English, on this page, and saved on the account.
 	b.click(`.language-switch button[value="en"]`)
@@ -143,7 +156,9 @@ func TestBrowserChinese(t *testing.T) {
 	if got := b.text(`.sidenav a[aria-current="page"]`); got != "Security Settings" {
 		t.Errorf("after choosing English the current item reads %q", got)
 	}
-	b.screenshot("security-en.png")
+	b.fullScreenshot("security-en.png")
+	b.click(`.sidenav a[href="/overview"]`)
+	b.fullScreenshot("overview-en.png")
 	b.click(`.sidenav a[href="/account"]`)
 	b.screenshot("account-en.png")
 	if got := b.text(`.sidenav a[aria-current="page"]`); got != "Account Information" {

@@ -110,11 +110,11 @@ func (wb *Web) rememberReturn(w http.ResponseWriter, r *http.Request) {
 }
 
 // returnAfterLogin returns the return target the login page kept, when r
-// is the Account Information page every login lands on, and forgets it;
+// is the Overview every login lands on (homePath), and forgets it;
 // "" otherwise. The target is checked again, so a cookie the browser
 // was given by anyone else is followed only to where rd could go.
 func (wb *Web) returnAfterLogin(w http.ResponseWriter, r *http.Request) string {
-	if r.Method != http.MethodGet || r.URL.Path != accountPath {
+	if r.Method != http.MethodGet || r.URL.Path != homePath {
 		return ""
 	}
 	k, err := r.Cookie(wb.cookie.returnName())

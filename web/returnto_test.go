@@ -58,7 +58,7 @@ func TestLoginReturnTarget(t *testing.T) {
 			v := newVisitor(t, env)
 			wantStatus(t, v.get("/login?"+url.Values{"rd": {tt.rd}}.Encode()), http.StatusOK)
 			v.login("rita@example.com", testPassword)
-			p := v.get("/account")
+			p := v.get("/overview")
 			if !tt.followed {
 				wantStatus(t, p, http.StatusOK)
 				return
@@ -69,27 +69,27 @@ func TestLoginReturnTarget(t *testing.T) {
 			}
 			wantRedirect(t, p, want.String())
 			// Followed once: the next visit shows the page.
-			wantStatus(t, v.get("/account"), http.StatusOK)
+			wantStatus(t, v.get("/overview"), http.StatusOK)
 		})
 	}
 
 	t.Run("already signed in", func(t *testing.T) {
 		v := newVisitor(t, env)
 		v.login("rita@example.com", testPassword)
-		wantRedirect(t, v.get("/login?rd="+url.QueryEscape("https://app.example.com/back")), "/account")
-		wantRedirect(t, v.get("/account"), "https://app.example.com/back")
+		wantRedirect(t, v.get("/login?rd="+url.QueryEscape("https://app.example.com/back")), "/overview")
+		wantRedirect(t, v.get("/overview"), "https://app.example.com/back")
 	})
 	t.Run("a planted cookie is checked again", func(t *testing.T) {
 		v := newVisitor(t, env)
 		v.login("rita@example.com", testPassword)
 		v.client.Jar.SetCookies(u, []*http.Cookie{{Name: "custos_return", Value: url.QueryEscape("https://evil.example.net/"), Path: "/"}})
-		wantStatus(t, v.get("/account"), http.StatusOK)
+		wantStatus(t, v.get("/overview"), http.StatusOK)
 	})
 	t.Run("a refused target leaves an earlier one", func(t *testing.T) {
 		v := newVisitor(t, env)
 		wantStatus(t, v.get("/login?rd="+url.QueryEscape("/account/security")), http.StatusOK)
 		wantStatus(t, v.get("/login?rd="+url.QueryEscape("https://evil.example.net/")), http.StatusOK)
 		v.login("rita@example.com", testPassword)
-		wantRedirect(t, v.get("/account"), "/account/security")
+		wantRedirect(t, v.get("/overview"), "/account/security")
 	})
 }

@@ -329,10 +329,10 @@ func TestForwardAuthBehindNginx(t *testing.T) {
 	loginPost := login.Scheme + "://" + login.Host + "/login"
 	form := url.Values{"email": {email}, "password": {pw}}.Encode()
 	resp, body = exchange(t, browser, "POST", loginPost, map[string]string{"Content-Type": "application/x-www-form-urlencoded"}, form)
-	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/account" {
+	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/overview" {
 		t.Fatalf("login: %d %q\n%s", resp.StatusCode, resp.Header.Get("Location"), body)
 	}
-	resp, body = exchange(t, browser, "GET", login.Scheme+"://"+login.Host+"/account", nil, "")
+	resp, body = exchange(t, browser, "GET", login.Scheme+"://"+login.Host+"/overview", nil, "")
 	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != original {
 		t.Fatalf("after login: %d %q, want 303 back to %s\n%s", resp.StatusCode, resp.Header.Get("Location"), original, body)
 	}
