@@ -345,6 +345,23 @@ func auditedChanges() []auditedChange {
 			state: signoutState,
 		},
 		{
+			name:  "DeleteOtherSessions",
+			setup: func(t *testing.T, s custos.Store, p string) { t.Helper(); newSignoutFixture(t, s, p, 2, false) },
+			change: func(ctx context.Context, s custos.Store, p string, ev custos.AuditEvent) error {
+				_, err := s.DeleteOtherSessions(ctx, p, seq("sess-"+p, 0), ev)
+				return err
+			},
+			state: signoutState,
+		},
+		{
+			name:  "ForgetTrustedDevice",
+			setup: func(t *testing.T, s custos.Store, p string) { t.Helper(); newSignoutFixture(t, s, p, 2, false) },
+			change: func(ctx context.Context, s custos.Store, p string, ev custos.AuditEvent) error {
+				return s.ForgetTrustedDevice(ctx, p, "tdev-1-"+p, ev)
+			},
+			state: signoutState,
+		},
+		{
 			name:  "CreateSession",
 			setup: createAccountOnly,
 			change: func(ctx context.Context, s custos.Store, p string, ev custos.AuditEvent) error {
