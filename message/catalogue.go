@@ -44,6 +44,10 @@ type library struct {
 type table struct {
 	keys  map[string]string // key → file (table name) it is in
 	local *i18n.Localizer
+	// texts is what local gives for every key of every language (its own
+	// text, else the default language's), read once at load: a page asks
+	// for hundreds of texts, and a map lookup is all each one costs.
+	texts map[string]string
 }
 
 func mustLoad(fsys fs.FS, root string) *library {
@@ -128,6 +132,21 @@ func load(fsys fs.FS, root string) (*library, error) {
 		lib.langs[name].local = i18n.NewLocalizer(lib.bundle, name)
 	}
 	lib.matcher = language.NewMatcher(matchTags)
+	for _, t := range lib.langs {
+		t.texts = make(map[string]string)
+		for _, other := range lib.langs {
+			for key := range other.keys {
+				if _, done := t.texts[key]; done {
+					continue
+				}
+				if text, err := t.local.Localize(&i18n.LocalizeConfig{MessageID: key, TemplateParser: identity}); err == nil {
+					t.texts[key] = text
+				} else if nf := (*i18n.MessageNotFoundErr)(nil); errors.As(err, &nf) && text != "" {
+					t.texts[key] = text // the default language's
+				}
+			}
+		}
+	}
 	return lib, nil
 }
 
@@ -237,15 +256,8 @@ var identity template.IdentityParser
 // raw is the text for key: this catalogue's, else the default language's
 // (go-i18n's fallback), and whether any catalogue has it.
 func (c Catalogue) raw(key string) (string, bool) {
-	s, err := c.t.local.Localize(&i18n.LocalizeConfig{MessageID: key, TemplateParser: identity})
-	if err != nil {
-		var nf *i18n.MessageNotFoundErr
-		if errors.As(err, &nf) && c.known(key) {
-			return s, true // the default language's text
-		}
-		return "", false
-	}
-	return s, true
+	s, ok := c.t.texts[key]
+	return s, ok
 }
 
 // Text returns the text for key, filled with args by fmt verbs (a text
