@@ -22,7 +22,7 @@ import (
 var englishAllowed = []string{"Custos", "MFA", "SMS", "ID", "USB", "NFC", "YubiKey", "UTC", "English"}
 
 var (
-	latinWord   = regexp.MustCompile(`[A-Za-z]+`)
+	latinWord = regexp.MustCompile(`[A-Za-z]+`)
 	// Addresses (masked ones too: l***n@ex***le.com), links, IANA time
 	// zone names (Asia/Shanghai: names, not words), recovery-code shapes
 	// and anything with a digit.
