@@ -51,8 +51,8 @@ const (
 //   - ratio-2c, ratio-8c: full logins/s ÷ raw argon2id hashes/s at the same
 //     number of clients, measured in alternating slices (-limits.period,
 //     -limits.rounds), raw argon2id in a process of its own (rawChild)
-//     under the memory limit the server sets itself; ratio-vs-peak-8c divides by raw at GOMAXPROCS
-//     goroutines instead, the fastest this machine hashes.
+//     with the Go runtime's defaults; ratio-vs-peak-8c divides by raw at
+//     GOMAXPROCS goroutines instead, the fastest this machine hashes.
 //   - rss-8c-MiB: the server's peak RSS during the 8-client logins.
 //   - burst-MiB: its peak RSS while -limits.burst logins (1,000), one per
 //     account, arrive at once; every one must answer 200.

@@ -11,7 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -274,9 +274,16 @@ const rawEnv = "CUSTOS_BENCH_RAW"
 // "count elapsed-ns cpu-ns".
 func rawChild(spec string) int {
 	var n int
-	var d time.Duration
-	if _, err := fmt.Sscan(spec, &n, &d); err != nil {
+	var period string
+	if _, err := fmt.Sscan(spec, &n, &period); err != nil {
 		fmt.Fprintln(os.Stderr, rawEnv, err)
+		return 2
+	}
+	// fmt.Sscan reads a time.Duration as a bare integer of nanoseconds
+	// (it would take "3s" for 3ns): parse the text as a duration.
+	d, err := time.ParseDuration(period)
+	if err != nil || n < 1 || d <= 0 {
+		fmt.Fprintln(os.Stderr, rawEnv, "wants \"N DURATION\", got", spec, err)
 		return 2
 	}
 	f := rawOp(password.DefaultParams)
@@ -311,11 +318,13 @@ func rawChild(spec string) int {
 // measureRaw runs rawChild with n goroutines for d and adds its result.
 func (s *side) measureRaw(d time.Duration, n int) error {
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	// The same memory regime as the server's --memory-limit auto: the
-	// stricter reference (without it, raw argon2id faults its fresh 19 MiB
-	// back in more often and runs slower).
-	cmd.Env = append(os.Environ(), fmt.Sprintf("%s=%d %s", rawEnv, n, d),
-		fmt.Sprintf("GOMEMLIMIT=%d", rawMemoryLimit()))
+	// The Go runtime's defaults (no GOMEMLIMIT): raw argon2id at its
+	// fastest is the physical limit. Under the server's memory limit it
+	// collects, and faults its fresh 19 MiB back in, far more often, and
+	// would flatter the server.
+	cmd.Env = append(slices.DeleteFunc(os.Environ(), func(kv string) bool {
+		return strings.HasPrefix(kv, "GOMEMLIMIT=") || strings.HasPrefix(kv, "GOGC=")
+	}), fmt.Sprintf("%s=%d %s", rawEnv, n, d))
 	out, err := cmd.Output()
 	if err != nil {
 		return fmt.Errorf("raw argon2id process: %v", err)
@@ -328,10 +337,4 @@ func (s *side) measureRaw(d time.Duration, n int) error {
 	s.elapsed += time.Duration(elapsed)
 	s.cpu += time.Duration(cpu)
 	return nil
-}
-
-// rawMemoryLimit is what custos --memory-limit auto sets for DefaultParams
-// and one hash worker per core (cmd/custos/memlimit.go).
-func rawMemoryLimit() int64 {
-	return 40<<20 + int64(runtime.NumCPU())*(int64(password.DefaultParams.Memory)<<10)*5/4
 }
