@@ -7,18 +7,25 @@ import (
 	"runtime"
 	"sync/atomic"
 	"time"
+
+	"github.com/custos/custos/password/internal/argon2id"
 )
 
 // Hasher runs Hash and Verify on at most a fixed number of workers at once.
 // Every argon2id computation holds Params.Memory KiB for its duration, so
 // bounding concurrency bounds memory: under a flood of logins, callers wait
 // in line (or give up when their context ends) instead of the process
-// allocating without limit. A Hasher is safe for concurrent use.
+// allocating without limit. Each worker owns its argon2id work area for
+// the Hasher's lifetime (Params.Memory KiB, taken at its first
+// computation), so a computation allocates nothing of that size and the
+// heap does not churn by it per login. A Hasher is safe for concurrent use.
 type Hasher struct {
 	params Params
 	rnd    io.Reader
-	sem    chan struct{} // one token per running computation
-	dummy  decoded       // VerifyDummy's target, shaped like a real hash
+	// workers holds one work area per worker not computing: taking one
+	// is taking a worker.
+	workers chan *argon2id.Memory
+	dummy   decoded // VerifyDummy's target, shaped like a real hash
 
 	waiting  atomic.Int64
 	inFlight atomic.Int64
@@ -44,9 +51,9 @@ func NewHasher(p Params, workers int, rnd io.Reader) *Hasher {
 		workers = runtime.NumCPU()
 	}
 	h := &Hasher{
-		params: p,
-		rnd:    rnd,
-		sem:    make(chan struct{}, workers),
+		params:  p,
+		rnd:     rnd,
+		workers: make(chan *argon2id.Memory, workers),
 		// The dummy's salt and key need not be secret or random: its
 		// answer is thrown away. Only its cost matters, and that is set by
 		// the params and sizes, which are those of a fresh hash.
@@ -54,7 +61,14 @@ func NewHasher(p Params, workers int, rnd io.Reader) *Hasher {
 	}
 	// Calibrate Pace once, uncounted, so it is right from the first request.
 	start := time.Now()
-	_ = h.dummy.check("calibration")
+	for range workers {
+		h.workers <- new(argon2id.Memory)
+	}
+	// The calibration is the first worker's first computation: its work
+	// area is made once, here, and kept.
+	mem := <-h.workers
+	_ = h.dummy.check(mem, "calibration")
+	h.workers <- mem
 	h.typical.Store(int64(time.Since(start)))
 	return h
 }
@@ -93,15 +107,16 @@ func (h *Hasher) Hashes() uint64 { return h.hashes.Load() }
 // source, run on a worker. The salt is read while holding the worker. It
 // returns ctx.Err() when ctx ends before a worker is free.
 func (h *Hasher) Hash(ctx context.Context, pw string) (string, error) {
-	if err := h.acquire(ctx); err != nil {
+	mem, err := h.acquire(ctx)
+	if err != nil {
 		return "", err
 	}
-	defer h.release()
+	defer h.release(mem)
 	salt := make([]byte, saltLen)
 	if _, err := io.ReadFull(h.rnd, salt); err != nil {
 		return "", fmt.Errorf("password: reading salt: %w", err)
 	}
-	key := derive(pw, h.params, salt, keyLen)
+	key := derive(mem, pw, h.params, salt, keyLen)
 	h.hashes.Add(1)
 	return encode(h.params, salt, key), nil
 }
@@ -117,7 +132,7 @@ func (h *Hasher) Verify(ctx context.Context, pw, encoded string) (ok, needsRehas
 	if err != nil {
 		return false, false, err
 	}
-	if err := h.run(ctx, func() { ok = d.check(pw) }); err != nil {
+	if err := h.run(ctx, func(mem *argon2id.Memory) { ok = d.check(mem, pw) }); err != nil {
 		return false, false, err
 	}
 	return ok, ok && !d.sameShape(h.params), nil
@@ -129,17 +144,18 @@ func (h *Hasher) Verify(ctx context.Context, pw, encoded string) (ok, needsRehas
 // for a wrong password and does not reveal which accounts exist. It returns
 // ctx.Err() when ctx ends before a worker is free, and nil otherwise.
 func (h *Hasher) VerifyDummy(ctx context.Context, pw string) error {
-	return h.run(ctx, func() { _ = h.dummy.check(pw) })
+	return h.run(ctx, func(mem *argon2id.Memory) { _ = h.dummy.check(mem, pw) })
 }
 
 // run does one counted computation on a worker.
-func (h *Hasher) run(ctx context.Context, f func()) error {
-	if err := h.acquire(ctx); err != nil {
+func (h *Hasher) run(ctx context.Context, f func(*argon2id.Memory)) error {
+	mem, err := h.acquire(ctx)
+	if err != nil {
 		return err
 	}
-	defer h.release()
+	defer h.release(mem)
 	start := time.Now()
-	f()
+	f(mem)
 	h.observe(time.Since(start))
 	h.hashes.Add(1)
 	return nil
@@ -161,29 +177,31 @@ func (h *Hasher) observe(d time.Duration) {
 	}
 }
 
-// acquire takes a worker, waiting in line while all are busy.
-func (h *Hasher) acquire(ctx context.Context) error {
+// acquire takes a worker and its work area, waiting in line while all are
+// busy.
+func (h *Hasher) acquire(ctx context.Context) (*argon2id.Memory, error) {
 	// An ended context never gets a worker, even when one is free.
 	if err := ctx.Err(); err != nil {
-		return err
+		return nil, err
 	}
+	var mem *argon2id.Memory
 	select {
-	case h.sem <- struct{}{}:
+	case mem = <-h.workers:
 	default:
 		h.waiting.Add(1)
 		select {
-		case h.sem <- struct{}{}:
+		case mem = <-h.workers:
 			h.waiting.Add(-1)
 		case <-ctx.Done():
 			h.waiting.Add(-1)
-			return ctx.Err()
+			return nil, ctx.Err()
 		}
 	}
 	h.inFlight.Add(1)
-	return nil
+	return mem, nil
 }
 
-func (h *Hasher) release() {
+func (h *Hasher) release(mem *argon2id.Memory) {
 	h.inFlight.Add(-1)
-	<-h.sem
+	h.workers <- mem
 }

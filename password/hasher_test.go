@@ -385,3 +385,37 @@ func TestPaceWaitsWithoutHashing(t *testing.T) {
 		t.Fatal("Pace ignored a cancelled context")
 	}
 }
+
+// TestHasherReusesWorkAreas: after each worker's first computation, a
+// Verify or VerifyDummy at a 4 MiB cost allocates a few kilobytes, not
+// the 4 MiB of its blocks (x/crypto's argon2 allocated them every time).
+func TestHasherReusesWorkAreas(t *testing.T) {
+	p := password.Params{Memory: 4096, Time: 1, Threads: 1}
+	h := password.NewHasher(p, 2, &counterReader{})
+	ctx := context.Background()
+	enc, err := h.Hash(ctx, "correct horse battery staple")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Warm both workers: two computations at once take both areas.
+	var wg sync.WaitGroup
+	for range 2 {
+		wg.Go(func() { h.VerifyDummy(ctx, "x") })
+	}
+	wg.Wait()
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	const n = 10
+	for range n {
+		if ok, _, err := h.Verify(ctx, "correct horse battery staple", enc); !ok || err != nil {
+			t.Fatalf("Verify = %v, %v", ok, err)
+		}
+		if err := h.VerifyDummy(ctx, "wrong"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	runtime.ReadMemStats(&after)
+	if per := (after.TotalAlloc - before.TotalAlloc) / (2 * n); per > 64<<10 {
+		t.Errorf("a computation allocated %d bytes; want under 64 KiB (its 4 MiB of blocks are the worker's)", per)
+	}
+}

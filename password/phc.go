@@ -9,8 +9,9 @@ import (
 	"strconv"
 	"strings"
 
-	"golang.org/x/crypto/argon2"
 	"golang.org/x/text/unicode/norm"
+
+	"github.com/custos/custos/password/internal/argon2id"
 )
 
 // Sizes of what Hash writes. Verify also accepts hashes made elsewhere with
@@ -46,7 +47,7 @@ func Hash(pw string, p Params, rnd io.Reader) (string, error) {
 	if _, err := io.ReadFull(rnd, salt); err != nil {
 		return "", fmt.Errorf("password: reading salt: %w", err)
 	}
-	return encode(p, salt, derive(pw, p, salt, keyLen)), nil
+	return encode(p, salt, derive(nil, pw, p, salt, keyLen)), nil
 }
 
 // Verify reports whether pw (after NFKC normalisation) matches the encoded
@@ -59,7 +60,7 @@ func Verify(pw, encoded string) (ok bool, p Params, err error) {
 	if err != nil {
 		return false, Params{}, err
 	}
-	return d.check(pw), d.params, nil
+	return d.check(nil, pw), d.params, nil
 }
 
 // decoded is a parsed PHC string.
@@ -70,8 +71,8 @@ type decoded struct {
 
 // check derives the key for pw with d's salt and parameters and compares it
 // with d's key in constant time.
-func (d decoded) check(pw string) bool {
-	got := derive(pw, d.params, d.salt, uint32(len(d.key)))
+func (d decoded) check(mem *argon2id.Memory, pw string) bool {
+	got := derive(mem, pw, d.params, d.salt, uint32(len(d.key)))
 	return subtle.ConstantTimeCompare(got, d.key) == 1
 }
 
@@ -82,13 +83,13 @@ func (d decoded) sameShape(p Params) bool {
 	return d.params == p && len(d.salt) == saltLen && len(d.key) == keyLen
 }
 
-func derive(pw string, p Params, salt []byte, n uint32) []byte {
-	return argon2.IDKey([]byte(norm.NFKC.String(pw)), salt, p.Time, p.Memory, p.Threads, n)
+func derive(mem *argon2id.Memory, pw string, p Params, salt []byte, n uint32) []byte {
+	return argon2id.Key(mem, []byte(norm.NFKC.String(pw)), salt, nil, nil, p.Time, p.Memory, p.Threads, n)
 }
 
 func encode(p Params, salt, key []byte) string {
 	return fmt.Sprintf("$argon2id$v=%d$m=%d,t=%d,p=%d$%s$%s",
-		argon2.Version, p.Memory, p.Time, p.Threads,
+		argon2id.Version, p.Memory, p.Time, p.Threads,
 		b64.EncodeToString(salt), b64.EncodeToString(key))
 }
 
@@ -111,7 +112,7 @@ func decode(encoded string) (decoded, error) {
 	if !ok {
 		return fail("missing version")
 	}
-	if n, ok := number(v); !ok || n != argon2.Version {
+	if n, ok := number(v); !ok || n != argon2id.Version {
 		return fail("unsupported version")
 	}
 	kv := strings.Split(fields[3], ",")
