@@ -1,11 +1,13 @@
 package api_test
 
 import (
+	"encoding/hex"
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/custos/custos/internal/testserver"
 )
@@ -79,4 +81,39 @@ func newJar(t *testing.T) http.CookieJar {
 		t.Fatal(err)
 	}
 	return jar
+}
+
+// TestKnownDeviceRefreshedDaily: a sign-in from a device seen within the
+// day writes nothing about it (its last sighting stays where it was); the
+// first one a day later moves the sighting on.
+func TestKnownDeviceRefreshedDaily(t *testing.T) {
+	forEachDialect(t, func(t *testing.T, env *testserver.Env) {
+		const email = "daily@example.com"
+		env.SignUp(t, email, goodPassword)
+		tok := env.Login(t, email, goodPassword) // the API client from 127.0.0.1
+		seen := env.Clock.Now()
+		acct := env.Do(t, "GET", "/api/v1/session", tok, nil).String("account_id")
+		key := hex.EncodeToString(env.Keys.MAC("known-device", []byte("\x00127.0.0.0/24")))
+		known := func(since time.Time) bool {
+			t.Helper()
+			k, _, err := env.App.Store.KnownDevice(t.Context(), acct, key, since)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return k
+		}
+		if !known(seen.Add(-time.Millisecond)) {
+			t.Fatal("the first sign-in's device is not known")
+		}
+		env.Clock.Advance(2 * time.Hour)
+		env.Login(t, email, goodPassword)
+		if known(seen.Add(time.Millisecond)) {
+			t.Error("a sign-in two hours after the last moved its sighting on: a write per sign-in")
+		}
+		env.Clock.Advance(23 * time.Hour)
+		env.Login(t, email, goodPassword)
+		if !known(seen.Add(24 * time.Hour)) {
+			t.Error("a sign-in 25 hours after the last did not move its sighting on")
+		}
+	})
 }

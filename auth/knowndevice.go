@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"net/netip"
 	"strings"
+	"time"
 
 	"github.com/custos/custos"
 )
@@ -45,28 +46,40 @@ func networkPrefix(addr string) string {
 // every channel, in one write. Nothing is remembered here: a device
 // becomes known only when a session opens from it (rememberDevice), so a
 // thief who stops at the second step stays on a new device.
-func (s *Service) seeDevice(ctx context.Context, acct custos.Account, key string, c Client, stepped bool) (bool, error) {
+//
+// recent reports a device seen within knownDeviceRefresh: remembering it
+// again would only move its last sighting on by less than a day against
+// a window of months, so the session opens without that write (a
+// sign-in's usual case costs one read here, and no transaction).
+func (s *Service) seeDevice(ctx context.Context, acct custos.Account, key string, c Client, stepped bool) (isNew, recent bool, err error) {
 	if key == "" {
-		return false, nil
+		return false, false, nil
 	}
 	now := s.d.Clock.Now()
+	if recent, _, err = s.d.Store.KnownDevice(ctx, acct.ID, key, now.Add(-knownDeviceRefresh)); err != nil || recent {
+		return false, recent, err
+	}
 	known, any, err := s.d.Store.KnownDevice(ctx, acct.ID, key, now.Add(-custos.KnownDeviceTTL))
 	if err != nil || known || !any {
-		return false, err
+		return false, false, err
 	}
 	ev, err := s.event(custos.EventNewDevice, acct.ID, "", c, map[string]string{
 		"network": networkPrefix(c.Addr), "second_step": boolWord(stepped),
 	})
 	if err != nil {
-		return false, err
+		return false, false, err
 	}
 	browser, system := deviceWords(c.UserAgent)
 	ev.Notify = custos.Notices(acct, custos.MsgNewDeviceLogin, map[string]string{
 		"Browser": browser, "System": system, "Address": c.Addr,
 		"Time": now.UTC().Format("2006-01-02 15:04 UTC"), "SecondStep": boolWord(stepped),
 	})
-	return true, s.d.Store.AppendAudit(ctx, ev)
+	return true, false, s.d.Store.AppendAudit(ctx, ev)
 }
+
+// knownDeviceRefresh is how stale a known device's last sighting may be
+// before a sign-in from it records a fresh one.
+const knownDeviceRefresh = 24 * time.Hour
 
 // newDeviceStep reports the holder's switch that a new device needs the
 // second step of login. A failed read is logged and answers yes: the step

@@ -138,7 +138,7 @@ func (s *Service) Login(ctx context.Context, req LoginRequest) (LoginResult, err
 	devKey := s.deviceKey(req.Browser, req.Client.Addr)
 	stepNew := !acct.Protection.Login && devKey != "" && s.newDeviceStep(ctx, acct.ID)
 	trusted := s.trusted(ctx, acct.ID, req.DeviceToken)
-	isNew, err := s.seeDevice(ctx, acct, devKey, req.Client, (acct.Protection.Login || stepNew) && !trusted)
+	isNew, recent, err := s.seeDevice(ctx, acct, devKey, req.Client, (acct.Protection.Login || stepNew) && !trusted)
 	if err != nil {
 		s.refund(ctx, idKey, s.cfg.Lockout, now)
 		return LoginResult{}, err
@@ -168,7 +168,7 @@ func (s *Service) Login(ctx context.Context, req LoginRequest) (LoginResult, err
 	}
 	// The attempt is given back in the transaction that opens the session.
 	res, err := s.openSession(ctx, acct, false, req.Client, &refundOf{key: idKey, reservedAt: now})
-	if err == nil {
+	if err == nil && !recent {
 		s.rememberDevice(ctx, acct.ID, devKey)
 	}
 	return res, err
