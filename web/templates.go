@@ -6,6 +6,7 @@ import (
 	"html/template"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/custos/custos"
@@ -138,23 +139,6 @@ func (f formErrors) Field(name string) string {
 // Any reports whether the form has a problem.
 func (f formErrors) Any() bool { return len(f.list) > 0 }
 
-// mustParsePages parses every page once per language.
-func mustParsePages() map[string]map[string]*template.Template {
-	out := make(map[string]map[string]*template.Template)
-	for _, lang := range message.Languages() {
-		cat := message.For(lang)
-		base := template.Must(template.New("layout.html").Funcs(funcs(cat)).
-			ParseFS(templateFS, "templates/layout.html"))
-		set := make(map[string]*template.Template, len(pageNames))
-		for _, name := range pageNames {
-			set[name] = template.Must(template.Must(base.Clone()).
-				ParseFS(templateFS, "templates/"+name+".html"))
-		}
-		out[lang] = set
-	}
-	return out
-}
-
 // funcs are the template functions bound to one catalogue.
 func funcs(cat message.Catalogue) template.FuncMap {
 	return template.FuncMap{
@@ -214,32 +198,69 @@ func funcs(cat message.Catalogue) template.FuncMap {
 	}
 }
 
-// addPageSet parses a group of pages once per language into wb.pages:
+// addPageSet adds a group of pages, for every language, to wb.pages:
 // each of names over the layout and the group's shared parts (a file
 // that redefines "layout", as the staff console's does, may be among
 // them), with the group's own template functions when extra is not nil.
-// It panics when a template does not parse: they are embedded, so that
-// is a build mistake.
+//
+// Nothing is parsed here: a page's templates are parsed the first time
+// it is shown in a language, so a server holds the pages and languages
+// it serves, not all 70-odd pages in every language (about 15 MiB), and
+// an API-only deployment holds none. A template that does not parse
+// panics then (they are embedded: that is a build mistake, and
+// TestEveryPageParses finds it first).
 func (wb *Web) addPageSet(parts []string, names []string, extra func(message.Catalogue) template.FuncMap) {
 	for _, lang := range message.Languages() {
-		cat := message.For(lang)
-		base := template.New("layout.html").Funcs(funcs(cat))
-		if extra != nil {
-			base = base.Funcs(extra(cat))
-		}
-		base = template.Must(base.ParseFS(templateFS, "templates/layout.html"))
-		for _, part := range parts {
-			base = template.Must(base.ParseFS(templateFS, "templates/"+part))
-		}
+		base := &pageBase{parse: func() *template.Template {
+			cat := message.For(lang)
+			base := template.New("layout.html").Funcs(funcs(cat))
+			if extra != nil {
+				base = base.Funcs(extra(cat))
+			}
+			base = template.Must(base.ParseFS(templateFS, "templates/layout.html"))
+			for _, part := range parts {
+				base = template.Must(base.ParseFS(templateFS, "templates/"+part))
+			}
+			return base
+		}}
 		set := wb.pages[lang]
 		if set == nil {
-			set = make(map[string]*template.Template)
+			set = make(map[string]*lazyPage)
 			wb.pages[lang] = set
 		}
 		for _, name := range names {
-			set[name] = template.Must(template.Must(base.Clone()).ParseFS(templateFS, "templates/"+name+".html"))
+			set[name] = &lazyPage{base: base, file: "templates/" + name + ".html"}
 		}
 	}
+}
+
+// pageBase is the layout and shared parts of one group of pages in one
+// language, parsed once, cloned for each page.
+type pageBase struct {
+	once  sync.Once
+	parse func() *template.Template
+	mu    sync.Mutex // Clone is not meant to race itself
+	t     *template.Template
+}
+
+func (b *pageBase) clone() *template.Template {
+	b.once.Do(func() { b.t = b.parse() })
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return template.Must(b.t.Clone())
+}
+
+// lazyPage is one page in one language, parsed on first use.
+type lazyPage struct {
+	once sync.Once
+	base *pageBase
+	file string
+	t    *template.Template
+}
+
+func (p *lazyPage) get() *template.Template {
+	p.once.Do(func() { p.t = template.Must(p.base.clone().ParseFS(templateFS, p.file)) })
+	return p.t
 }
 
 // isRoot reports whether the signed-in account is a root (not a

@@ -4,7 +4,10 @@ import (
 	"io/fs"
 	"regexp"
 	"slices"
+	"strings"
 	"testing"
+
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/custos/custos/message"
 )
@@ -78,6 +81,44 @@ func TestCatalogueHasEveryKeyUsed(t *testing.T) {
 		slices.Sort(missing)
 		if len(missing) > 0 {
 			t.Errorf("catalogue %s lacks keys the pages use: %q", lang, missing)
+		}
+	}
+}
+
+// TestEveryPageParses parses every page of every group in every language,
+// as the first showing of each would (pages are parsed lazily), and finds
+// every page file in exactly one group: a page no group names would never
+// be shown.
+func TestEveryPageParses(t *testing.T) {
+	wb := New(Deps{Metrics: prometheus.NewRegistry()})
+	wb.addCollabPages()
+	wb.addSubUserPages()
+	wb.addStaffPages()
+	parts := map[string]bool{"layout": true, "staff_layout": true, "collab_parts": true, "subuser_parts": true}
+	files, err := fs.Glob(templateFS, "templates/*.html")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, lang := range message.Languages() {
+		for _, f := range files {
+			name := strings.TrimSuffix(strings.TrimPrefix(f, "templates/"), ".html")
+			if parts[name] {
+				continue
+			}
+			if wb.pages[lang][name] == nil {
+				t.Errorf("%s: page %s is in no page set", lang, name)
+				continue
+			}
+			func() {
+				defer func() {
+					if r := recover(); r != nil {
+						t.Errorf("%s: page %s does not parse: %v", lang, name, r)
+					}
+				}()
+				if tmpl := wb.template(lang, name); tmpl == nil || tmpl.Lookup("layout") == nil {
+					t.Errorf("%s: page %s has no layout", lang, name)
+				}
+			}()
 		}
 	}
 }

@@ -84,19 +84,19 @@ type Web struct {
 	clock      custos.Clock
 	readOutbox func() ([]OutboxMessage, error)
 	cookie     cookieConfig
-	pages      map[string]map[string]*template.Template // language → page → template
+	pages      map[string]map[string]*lazyPage // language → page → template
 	logins     *prometheus.CounterVec
 
 	returnHosts []string // Deps.ReturnHosts (returnto.go)
 }
 
-// New returns the pages, parsing every template once. It panics when a
-// template does not parse: they are embedded, so that is a build mistake.
+// New returns the pages; each page's templates are parsed the first time
+// it is shown in a language (addPageSet).
 func New(d Deps) *Web {
 	if d.Clock == nil {
 		d.Clock = custos.SystemClock{}
 	}
-	return &Web{
+	wb := &Web{
 		auth:       d.Auth,
 		mfa:        d.MFA,
 		binding:    d.Binding,
@@ -110,11 +110,13 @@ func New(d Deps) *Web {
 		clock:      d.Clock,
 		readOutbox: d.Outbox,
 		cookie:     newCookieConfig(d.SecureCookies),
-		pages:      mustParsePages(),
+		pages:      make(map[string]map[string]*lazyPage),
 		logins:     newLoginCounter(d.Metrics),
 
 		returnHosts: d.ReturnHosts,
 	}
+	wb.addPageSet(nil, pageNames, nil)
+	return wb
 }
 
 // Register adds the pages to mux. It registers only method-qualified
@@ -310,7 +312,11 @@ func (wb *Web) template(lang, name string) *template.Template {
 	if !ok {
 		set = wb.pages[message.DefaultLanguage]
 	}
-	return set[name]
+	p := set[name]
+	if p == nil {
+		return nil
+	}
+	return p.get()
 }
 
 func writeHTML(w http.ResponseWriter, status int, body []byte) {
