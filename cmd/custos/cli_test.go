@@ -117,6 +117,7 @@ func TestCLIStrict(t *testing.T) {
 		}{
 			{[]string{"--hash-workers", "many"}, "-hash-workers"},
 			{[]string{"--memory-limit", "lots"}, "--memory-limit"},
+			{[]string{"--max-connections", "-1"}, "--max-connections"},
 			{[]string{"serve", "--no-such-flag"}, "-no-such-flag"},
 			{[]string{"migrate", "--no-such-flag"}, "-no-such-flag"},
 			{[]string{"admin", "--no-such-flag", "account", "kim@example.com"}, "-no-such-flag"},

@@ -110,6 +110,10 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer) in
 		fmt.Fprintln(stderr, "custos:", err) // checked before anything is made
 		return 2
 	}
+	if o.maxConnections < 0 {
+		fmt.Fprintln(stderr, "custos: --max-connections: must not be negative")
+		return 2
+	}
 	cfg, err := buildConfig(o, cmd, custos.SystemRandom)
 	if err != nil {
 		fmt.Fprintln(stderr, "custos:", err)
@@ -134,7 +138,7 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer) in
 		if limit, _ := memoryLimit(o.memoryLimit, cfg.Argon2, cfg.HashWorkers); o.memoryLimit != "auto" || os.Getenv("GOMEMLIMIT") == "" {
 			debug.SetMemoryLimit(limit)
 		}
-		err = serve(ctx, cfg, o.addr, o.metricsAddr)
+		err = serve(ctx, cfg, o.addr, o.metricsAddr, o.maxConnections)
 	}
 	if err != nil {
 		fmt.Fprintln(stderr, "custos:", err)
@@ -203,16 +207,20 @@ func migrate(ctx context.Context, cfg app.Config) error {
 	return nil
 }
 
-func serve(ctx context.Context, cfg app.Config, addr, metricsAddr string) error {
+func serve(ctx context.Context, cfg app.Config, addr, metricsAddr string, maxConns int) error {
 	a, err := app.Build(ctx, cfg)
 	if err != nil {
 		return err
 	}
 	defer a.Close()
-	ln, err := net.Listen("tcp", addr)
+	raw, err := net.Listen("tcp", addr)
 	if err != nil {
 		return fmt.Errorf("--addr: %v", err)
 	}
+	if maxConns <= 0 {
+		maxConns = defaultMaxConnections()
+	}
+	ln := newConnGate(raw, maxConns)
 	var metricsLn net.Listener
 	if metricsAddr != "" {
 		if metricsLn, err = net.Listen("tcp", metricsAddr); err != nil {
@@ -234,6 +242,7 @@ func serve(ctx context.Context, cfg app.Config, addr, metricsAddr string) error 
 		WriteTimeout:      60 * time.Second,
 		IdleTimeout:       120 * time.Second,
 		ErrorLog:          slog.NewLogLogger(cfg.Logger.Handler(), slog.LevelWarn),
+		ConnState:         ln.track,
 	}
 	go sweepSessions(ctx, a, cfg)
 	go executeTickets(ctx, a, cfg)
