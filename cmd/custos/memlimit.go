@@ -10,15 +10,16 @@ import (
 	"github.com/custos/custos/password"
 )
 
-// memoryBase is what the server holds besides its password hashes: the
-// runtime, the templates and catalogues, the database pools, the
-// connections and goroutines of a burst of requests.
-const memoryBase = 40 << 20
+// memoryBase is what the server holds besides its hash workers' work
+// areas: the runtime, the catalogues, the templates of the pages in use,
+// the database pools, and the requests of as many connections as
+// --max-connections lets in (about 45 KiB each while they wait).
+const memoryBase = 32 << 20
 
 // memoryLimit turns --memory-limit into the Go runtime's soft memory limit
-// in bytes: "auto" makes room for every hash worker's argon2id memory
-// (one computation each, and a quarter more for the one being collected
-// while the next starts) plus memoryBase; "off" sets none (math.MaxInt64);
+// in bytes: "auto" makes room for every hash worker's argon2id work area
+// (each worker keeps its own, so they are live heap, not garbage) plus
+// memoryBase; "off" sets none (math.MaxInt64);
 // otherwise a size: a whole number of bytes, or with a KiB, MiB or GiB
 // suffix (K, M, G alike). The collector works harder as the heap nears the
 // limit, so a burst of logins queues for the hash workers without the
@@ -30,7 +31,7 @@ func memoryLimit(spec string, p password.Params, workers int) (int64, error) {
 			workers = runtime.NumCPU()
 		}
 		perHash := int64(p.Memory) << 10
-		return memoryBase + int64(workers)*perHash*5/4, nil
+		return memoryBase + int64(workers)*perHash, nil
 	case "off":
 		return math.MaxInt64, nil
 	default:

@@ -16,8 +16,8 @@ func TestMemoryLimit(t *testing.T) {
 		workers int
 		want    int64
 	}{
-		{"auto", 2, memoryBase + 2*perHash*5/4},
-		{"", 4, memoryBase + 4*perHash*5/4},
+		{"auto", 2, memoryBase + 2*perHash},
+		{"", 4, memoryBase + 4*perHash},
 		{"off", 2, math.MaxInt64},
 		{"96MiB", 2, 96 << 20},
 		{"96M", 2, 96 << 20},
