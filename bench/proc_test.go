@@ -264,18 +264,27 @@ func (p *proc) cpu() time.Duration {
 	return time.Duration(u+s) * 10 * time.Millisecond
 }
 
-// rawEnv, when set to "N DURATION", makes the test binary a raw argon2id
-// process instead (rawChild): the reference BenchmarkLimits compares the
-// server with runs, like the server, in a process of its own, so the
-// kernel schedules both sides alike.
+// rawEnv, when set to "N DURATION IMPL", makes the test binary a raw
+// argon2id process instead (rawChild): the reference BenchmarkLimits
+// compares the server with runs, like the server, in a process of its own,
+// so the kernel schedules both sides alike.
 const rawEnv = "CUSTOS_BENCH_RAW"
 
-// rawChild hashes at DefaultParams on N goroutines for DURATION and prints
-// "count elapsed-ns cpu-ns".
+// The argon2id implementations the raw reference is measured with; the
+// faster of the two is the physical limit.
+const (
+	implXCrypto = "x-crypto" // golang.org/x/crypto/argon2.IDKey
+	implCustos  = "custos"   // package password's, over a worker's reused work area
+)
+
+var rawImpls = []string{implXCrypto, implCustos}
+
+// rawChild hashes at DefaultParams on N goroutines for DURATION with IMPL
+// and prints "count elapsed-ns cpu-ns".
 func rawChild(spec string) int {
 	var n int
-	var period string
-	if _, err := fmt.Sscan(spec, &n, &period); err != nil {
+	var period, impl string
+	if _, err := fmt.Sscan(spec, &n, &period, &impl); err != nil {
 		fmt.Fprintln(os.Stderr, rawEnv, err)
 		return 2
 	}
@@ -283,10 +292,22 @@ func rawChild(spec string) int {
 	// (it would take "3s" for 3ns): parse the text as a duration.
 	d, err := time.ParseDuration(period)
 	if err != nil || n < 1 || d <= 0 {
-		fmt.Fprintln(os.Stderr, rawEnv, "wants \"N DURATION\", got", spec, err)
+		fmt.Fprintln(os.Stderr, rawEnv, "wants \"N DURATION IMPL\", got", spec, err)
 		return 2
 	}
-	f := rawOp(password.DefaultParams)
+	var f op
+	switch impl {
+	case implXCrypto:
+		f = rawOp(password.DefaultParams)
+	case implCustos:
+		// The server's own path without the server: one computation per
+		// goroutine at once, each on a worker's kept work area.
+		h := password.NewHasher(password.DefaultParams, n, rand.Reader)
+		f = func(int) error { return h.VerifyDummy(context.Background(), benchPassword) }
+	default:
+		fmt.Fprintln(os.Stderr, rawEnv, "unknown implementation", impl)
+		return 2
+	}
 	runEach(n, f) // warm: the heap grows once, as the server's has
 	cpu0, _, _ := usage()
 	// Every goroutine hashes at least once, however late a busy machine
@@ -315,23 +336,24 @@ func rawChild(spec string) int {
 	return 0
 }
 
-// measureRaw runs rawChild with n goroutines for d and adds its result.
-func (s *side) measureRaw(d time.Duration, n int) error {
+// measureRaw runs rawChild with n goroutines for d on impl and adds its
+// result.
+func (s *side) measureRaw(d time.Duration, n int, impl string) error {
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
 	// The Go runtime's defaults (no GOMEMLIMIT): raw argon2id at its
-	// fastest is the physical limit. Under the server's memory limit it
+	// fastest is the physical limit. Under a memory limit x/crypto's
 	// collects, and faults its fresh 19 MiB back in, far more often, and
 	// would flatter the server.
 	cmd.Env = append(slices.DeleteFunc(os.Environ(), func(kv string) bool {
 		return strings.HasPrefix(kv, "GOMEMLIMIT=") || strings.HasPrefix(kv, "GOGC=")
-	}), fmt.Sprintf("%s=%d %s", rawEnv, n, d))
+	}), fmt.Sprintf("%s=%d %s %s", rawEnv, n, d, impl))
 	out, err := cmd.Output()
 	if err != nil {
-		return fmt.Errorf("raw argon2id process: %v", err)
+		return fmt.Errorf("raw argon2id process (%s): %v", impl, err)
 	}
 	var count, elapsed, cpu int64
 	if _, err := fmt.Sscan(string(out), &count, &elapsed, &cpu); err != nil {
-		return fmt.Errorf("raw argon2id process: %q: %v", out, err)
+		return fmt.Errorf("raw argon2id process (%s): %q: %v", impl, out, err)
 	}
 	s.count += count
 	s.elapsed += time.Duration(elapsed)
