@@ -11,7 +11,9 @@
 //     against the real custos binary built from ./cmd/custos and started
 //     as a child process on a free loopback port (so its VmHWM/VmRSS are
 //     its own, not the load generator's): logins ÷ raw argon2id at 2 and 8
-//     clients (raw in a process of its own, under the same memory limit),
+//     clients (raw in a process of its own with the runtime's defaults,
+//     with x/crypto's argon2id and with package password's, the faster
+//     being the reference),
 //     the server's peak RSS at 8 clients and during a burst of 1,000
 //     simultaneous logins (one per account; all should answer 200), session
 //     checks at 32 clients with their p99, and the server's CPU per login
