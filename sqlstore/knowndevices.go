@@ -16,9 +16,9 @@ var _ custos.KnownDeviceStore = (*DB)(nil)
 // after since, and whether the account has any such device.
 func (db *DB) KnownDevice(ctx context.Context, accountID, key string, since time.Time) (known, any bool, err error) {
 	var hits, all int
-	err = db.r.QueryRowContext(ctx, db.q(
+	err = db.hotRow(ctx,
 		"SELECT COALESCE(SUM(CASE WHEN device_key = ? THEN 1 ELSE 0 END), 0), COUNT(*) "+
-			"FROM known_devices WHERE account_id = ? AND last_seen_at > ?"),
+			"FROM known_devices WHERE account_id = ? AND last_seen_at > ?",
 		key, accountID, millis(since)).Scan(&hits, &all)
 	if err != nil {
 		return false, false, fmt.Errorf("sqlstore: known device: %w", err)
@@ -52,7 +52,7 @@ func (db *DB) RememberDevice(ctx context.Context, d custos.KnownDevice, forgetBe
 // NewDeviceStep reads the account's switch; false for an unknown account.
 func (db *DB) NewDeviceStep(ctx context.Context, accountID string) (bool, error) {
 	var on bool
-	err := db.r.QueryRowContext(ctx, db.q("SELECT new_device_step FROM accounts WHERE id = ?"), accountID).Scan(&on)
+	err := db.hotRow(ctx, "SELECT new_device_step FROM accounts WHERE id = ?", accountID).Scan(&on)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
 		return false, nil
