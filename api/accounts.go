@@ -117,11 +117,7 @@ func (a *API) writeLogin(w http.ResponseWriter, res auth.LoginResult) error {
 	})
 }
 
-func (a *API) getSession(w http.ResponseWriter, r *http.Request, sess custos.Session) error {
-	p, err := a.auth.PrincipalOf(r.Context(), sess)
-	if err != nil {
-		return err
-	}
+func (a *API) getSession(w http.ResponseWriter, r *http.Request, sess custos.Session, p auth.Principal) error {
 	principal := map[string]any{"type": p.Type, "account_id": p.AccountID, "root_account_id": p.RootAccountID, "user_name": nil}
 	if p.UserName != "" {
 		principal["user_name"] = p.UserName
