@@ -25,3 +25,13 @@ type Session struct {
 	// CollaborationStore.SetSessionActing.
 	ActingRootAccountID string
 }
+
+// SessionOwner is what checking a session needs of the account it belongs
+// to, read with the session in one lookup (SessionStore.
+// SessionWithOwnerByTokenHash): the account's kind and, for a sub-user,
+// its root and user name.
+type SessionOwner struct {
+	Kind          AccountKind
+	RootAccountID string // a sub-user's root account; "" for any other kind
+	UserName      string // a sub-user's user name; "" for any other kind
+}

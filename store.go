@@ -90,6 +90,11 @@ type SessionStore interface {
 	CreateSessionWithCounter(ctx context.Context, s Session, ev AuditEvent, counterKey string, fn func(Counter) (Counter, error)) error
 	// SessionByTokenHash returns the session or ENotFound.
 	SessionByTokenHash(ctx context.Context, tokenHash []byte) (Session, error)
+	// SessionWithOwnerByTokenHash is SessionByTokenHash and what the
+	// session's account is (SessionOwner) in one read: ENotFound when there
+	// is no such session. A sub-user's owner whose settings are missing has
+	// an empty RootAccountID.
+	SessionWithOwnerByTokenHash(ctx context.Context, tokenHash []byte) (Session, SessionOwner, error)
 	// TouchSession sets LastSeenAt; ENotFound if the session is gone.
 	TouchSession(ctx context.Context, id string, at time.Time) error
 	// SetSessionVerified sets the end of the session's operation-protection

@@ -117,23 +117,40 @@ func (a *API) writeLogin(w http.ResponseWriter, res auth.LoginResult) error {
 	})
 }
 
-func (a *API) getSession(w http.ResponseWriter, r *http.Request, sess custos.Session) error {
-	p, err := a.auth.PrincipalOf(r.Context(), sess)
-	if err != nil {
-		return err
+// sessionJSON is the answer of GET /api/v1/session. Its members are in
+// the order encoding/json writes a map's (by name), as the answer was
+// first written; a struct encodes without a map's allocations and sorting.
+type sessionJSON struct {
+	AccountID       string        `json:"account_id"`
+	AuthenticatedAt string        `json:"authenticated_at"`
+	ExpiresAt       string        `json:"expires_at"`
+	Principal       principalJSON `json:"principal"`
+	SecondFactor    bool          `json:"second_factor"`
+	VerifiedUntil   *string       `json:"verified_until"` // null when no window is open
+}
+
+type principalJSON struct {
+	AccountID     string  `json:"account_id"`
+	RootAccountID string  `json:"root_account_id"`
+	Type          string  `json:"type"`
+	UserName      *string `json:"user_name"` // null but for a sub-user
+}
+
+func (a *API) getSession(w http.ResponseWriter, r *http.Request, sess custos.Session, p auth.Principal) error {
+	out := sessionJSON{
+		AccountID:       sess.AccountID,
+		AuthenticatedAt: rfc3339(sess.AuthenticatedAt),
+		ExpiresAt:       rfc3339(a.auth.ExpiresAt(sess)),
+		Principal:       principalJSON{AccountID: p.AccountID, RootAccountID: p.RootAccountID, Type: p.Type},
+		SecondFactor:    sess.SecondFactor,
 	}
-	principal := map[string]any{"type": p.Type, "account_id": p.AccountID, "root_account_id": p.RootAccountID, "user_name": nil}
 	if p.UserName != "" {
-		principal["user_name"] = p.UserName
+		out.Principal.UserName = &p.UserName
 	}
-	return writeJSON(w, http.StatusOK, map[string]any{
-		"account_id":       sess.AccountID,
-		"authenticated_at": rfc3339(sess.AuthenticatedAt),
-		"second_factor":    sess.SecondFactor,
-		"verified_until":   optionalTime(sess.VerifiedUntil, a.clock.Now()),
-		"expires_at":       rfc3339(a.auth.ExpiresAt(sess)),
-		"principal":        principal,
-	})
+	if until, ok := optionalTime(sess.VerifiedUntil, a.clock.Now()).(string); ok {
+		out.VerifiedUntil = &until
+	}
+	return writeJSON(w, http.StatusOK, out)
 }
 
 func (a *API) deleteSession(w http.ResponseWriter, r *http.Request, sess custos.Session) error {

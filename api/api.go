@@ -109,7 +109,7 @@ func Routes() []Route {
 		{"POST", "/api/v1/signup", func(a *API) http.Handler { return a.handle(a.signup) }},
 		{"POST", "/api/v1/signup/verify", func(a *API) http.Handler { return a.handle(a.signupVerify) }},
 		{"POST", "/api/v1/login", func(a *API) http.Handler { return a.handle(a.login) }},
-		{"GET", "/api/v1/session", func(a *API) http.Handler { return a.authed(a.getSession) }},
+		{"GET", "/api/v1/session", func(a *API) http.Handler { return a.authedPrincipal(a.getSession) }},
 		{"DELETE", "/api/v1/session", func(a *API) http.Handler { return a.authed(a.deleteSession) }},
 		{"GET", "/api/v1/sessions", func(a *API) http.Handler { return a.authed(a.listSessions) }},
 		{"DELETE", "/api/v1/sessions/{id}", func(a *API) http.Handler { return a.authed(a.revokeSession) }},
@@ -242,6 +242,24 @@ func (a *API) authed(h authedFunc) http.Handler {
 			return err
 		}
 		return h(w, r, sess)
+	})
+}
+
+type principalFunc func(w http.ResponseWriter, r *http.Request, sess custos.Session, p auth.Principal) error
+
+// authedPrincipal is authed for a handler that also needs who the session
+// is: the session and its principal come from one store read.
+func (a *API) authedPrincipal(h principalFunc) http.Handler {
+	return a.handle(func(w http.ResponseWriter, r *http.Request) error {
+		scheme, token, _ := strings.Cut(r.Header.Get("Authorization"), " ")
+		if !strings.EqualFold(scheme, "Bearer") || token == "" {
+			return custos.Fail(custos.EUnauthenticated, "api.bearer")
+		}
+		sess, p, err := a.auth.AuthenticatePrincipal(r.Context(), strings.TrimSpace(token))
+		if err != nil {
+			return err
+		}
+		return h(w, r, sess, p)
 	})
 }
 

@@ -115,5 +115,9 @@ func (a *API) switchAccount(w http.ResponseWriter, r *http.Request, sess custos.
 	if req.RootAccountID == sess.AccountID {
 		sess.ActingRootAccountID = ""
 	}
-	return a.getSession(w, r, sess)
+	p, err := a.auth.PrincipalOf(r.Context(), sess)
+	if err != nil {
+		return err
+	}
+	return a.getSession(w, r, sess, p)
 }

@@ -54,15 +54,11 @@ const maxOriginalURL = 2048
 // writes only when the last-seen time has gone stale) and the principal.
 func (a *API) forwardAuth(w http.ResponseWriter, r *http.Request) error {
 	w.Header().Set("Cache-Control", "no-store")
-	sess, err := a.auth.Authenticate(r.Context(), a.requestToken(r))
+	sess, p, err := a.auth.AuthenticatePrincipal(r.Context(), a.requestToken(r))
 	if err != nil {
 		if custos.IsCode(err, custos.EUnauthenticated) && a.loginURL != "" {
 			w.Header().Set(HeaderLogin, a.loginFor(r.Header.Get(HeaderOriginalURL)))
 		}
-		return err
-	}
-	p, err := a.auth.PrincipalOf(r.Context(), sess)
-	if err != nil {
 		return err
 	}
 	h := w.Header()

@@ -177,9 +177,23 @@ func onField(e *custos.Error, path string) *custos.Error {
 	return e.OnField(path)
 }
 
+// jsonHeaderValues are the headers of every JSON answer, each a
+// one-element slice made once (as server's securityHeaderValues): setting
+// one costs no allocation, and an Add on the key appends to a fresh copy,
+// the slice being full.
+var jsonHeaderValues = [...]struct {
+	key string
+	val []string
+}{
+	{"Content-Type", []string{"application/json; charset=utf-8"}},
+	{"Cache-Control", []string{"no-store"}},
+}
+
 func writeJSON(w http.ResponseWriter, status int, v any) error {
-	w.Header().Set("Content-Type", "application/json; charset=utf-8")
-	w.Header().Set("Cache-Control", "no-store")
+	h := w.Header()
+	for _, kv := range jsonHeaderValues {
+		h[kv.key] = kv.val // keys already canonical
+	}
 	w.WriteHeader(status)
 	return json.NewEncoder(w).Encode(v)
 }

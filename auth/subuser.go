@@ -329,3 +329,19 @@ func (s *Service) PrincipalOf(ctx context.Context, sess custos.Session) (Princip
 	}
 	return Principal{Type: "sub_user", AccountID: acct.ID, RootAccountID: su.RootAccountID, UserName: su.UserName}, nil
 }
+
+// principal is PrincipalOf from what SessionWithOwnerByTokenHash read
+// with the session; a sub-user without its settings is ENotFound, as
+// SubUserByID answers PrincipalOf.
+func principal(sess custos.Session, owner custos.SessionOwner) (Principal, error) {
+	if sess.ActingRootAccountID != "" {
+		return Principal{Type: "collaborator", AccountID: sess.AccountID, RootAccountID: sess.ActingRootAccountID}, nil
+	}
+	if owner.Kind != custos.KindSubUser {
+		return Principal{Type: "root", AccountID: sess.AccountID, RootAccountID: sess.AccountID}, nil
+	}
+	if owner.RootAccountID == "" {
+		return Principal{}, custos.Errorf(custos.ENotFound, "sub-user not found")
+	}
+	return Principal{Type: "sub_user", AccountID: sess.AccountID, RootAccountID: owner.RootAccountID, UserName: owner.UserName}, nil
+}

@@ -47,6 +47,7 @@ type DB struct {
 	outbox  Outbox     // nil until SetOutbox
 	obs     *observers // nil until Observe
 	stmts   sync.Map   // query → *sql.Stmt on r, for readRow (stmtcache.go)
+	rebinds sync.Map   // query → db.q(query), for readRow on PostgreSQL
 	// webhooks writes security-webhook jobs; nil until SetWebhookOutbox.
 	webhooks WebhookOutbox
 }

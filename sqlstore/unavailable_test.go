@@ -16,7 +16,7 @@ import (
 )
 
 // TestOutageIsUnavailable: once the database's address answers no more,
-// every statement — plain, in a transaction, a ping — fails with
+// every statement — plain, in a transaction, a ping, a hot read — fails with
 // custos.EUnavailable, and works again when it is back.
 func TestOutageIsUnavailable(t *testing.T) {
 	if len(testdb.Dialects()) < 2 {
@@ -44,6 +44,9 @@ func TestOutageIsUnavailable(t *testing.T) {
 		name string
 		run  func() error
 	}{
+		// First, on the pool's connection that was cut: a hot read goes
+		// to pgx straight (readRow), past outageConn.
+		{"hot read", func() error { _, err := db.AccountByID(ctx, "acct-any"); return err }},
 		{"exec", func() error { _, err := w.ExecContext(ctx, "SELECT 1"); return err }},
 		{"query", func() error { return w.QueryRowContext(ctx, "SELECT 1").Scan(&n) }},
 		{"transaction", func() error {

@@ -398,3 +398,62 @@ func testCreateSessionWithCounter(t *testing.T, s custos.Store) {
 	wantCode(t, "CreateSessionWithCounter(duplicate token)", err, custos.EConflict)
 	wantCounter(t, s, key, custos.Counter{Start: t0, Failures: 2})
 }
+
+// testSessionWithOwner checks SessionWithOwnerByTokenHash reads the
+// session as SessionByTokenHash does, with what its account is, and
+// refuses a token once its session has ended.
+func testSessionWithOwner(t *testing.T, s custos.Store) {
+	ctx := t.Context()
+	root := mustCreateAccount(t, s, "acct-owner-root")
+	sub, _ := mustCreateSubUser(t, s, "su-owner", root.ID, "alice")
+	other := mustCreateAccount(t, s, "acct-owner-other")
+	rootSess := newSession("sess-owner-root", root.ID)
+	rootSess.SecondFactor = true
+	rootSess.VerifiedUntil = t0.Add(5 * time.Minute)
+	subSess := newSession("sess-owner-sub", sub.ID)
+	acting := newSession("sess-owner-acting", other.ID)
+	acting.ActingRootAccountID = root.ID
+	tests := []struct {
+		name    string
+		session custos.Session
+		want    custos.SessionOwner
+	}{
+		{"a root account's", rootSess, custos.SessionOwner{Kind: custos.KindPersonal}},
+		{"a sub-user's", subSess, custos.SessionOwner{Kind: custos.KindSubUser, RootAccountID: root.ID, UserName: "alice"}},
+		{"working in another root's account", acting, custos.SessionOwner{Kind: custos.KindPersonal}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if err := s.CreateSession(ctx, tc.session, newEvent("ev-login-"+tc.session.ID, tc.session.AccountID, custos.EventLoginSuccess, t0)); err != nil {
+				t.Fatalf("CreateSession: %v", err)
+			}
+			got, owner, err := s.SessionWithOwnerByTokenHash(ctx, tc.session.TokenHash)
+			if err != nil {
+				t.Fatalf("SessionWithOwnerByTokenHash: %v", err)
+			}
+			if diff := cmp.Diff(tc.session, got, opts); diff != "" {
+				t.Errorf("SessionWithOwnerByTokenHash session (-want +got):\n%s", diff)
+			}
+			if owner != tc.want {
+				t.Errorf("SessionWithOwnerByTokenHash owner = %+v, want %+v", owner, tc.want)
+			}
+			plain, err := s.SessionByTokenHash(ctx, tc.session.TokenHash)
+			if err != nil {
+				t.Fatalf("SessionByTokenHash: %v", err)
+			}
+			if diff := cmp.Diff(plain, got, opts); diff != "" {
+				t.Errorf("SessionWithOwnerByTokenHash and SessionByTokenHash differ (-plain +with owner):\n%s", diff)
+			}
+		})
+	}
+	_, _, err := s.SessionWithOwnerByTokenHash(ctx, hash("never issued"))
+	wantCode(t, "SessionWithOwnerByTokenHash(unknown)", err, custos.ENotFound)
+	if err := s.DeleteSession(ctx, sub.ID, subSess.ID, newEvent("ev-logout-owner", sub.ID, custos.EventLogout, t0.Add(time.Minute))); err != nil {
+		t.Fatalf("DeleteSession: %v", err)
+	}
+	_, _, err = s.SessionWithOwnerByTokenHash(ctx, subSess.TokenHash)
+	wantCode(t, "SessionWithOwnerByTokenHash(ended session)", err, custos.ENotFound)
+	if _, _, err := s.SessionWithOwnerByTokenHash(ctx, rootSess.TokenHash); err != nil {
+		t.Errorf("SessionWithOwnerByTokenHash(the root's session, still live): %v", err)
+	}
+}

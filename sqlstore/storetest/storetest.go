@@ -28,6 +28,7 @@ func Run(t *testing.T, open func(t *testing.T) custos.Store) {
 		{"SetPasswordHash", testSetPasswordHash},
 		{"CreateSession/RoundTrip", testCreateSession},
 		{"CreateSession/Errors", testCreateSessionErrors},
+		{"SessionWithOwner", testSessionWithOwner},
 		{"TouchSession", testTouchSession},
 		{"DeleteSession", testDeleteSession},
 		{"ListSessions", testListSessions},
