@@ -97,7 +97,8 @@ func TestMetricsElsewhere(t *testing.T) {
 }
 
 // TestRequestLogLevels: static files, health checks and scrapes log their
-// request line at debug; a page at info; a failing quiet route at info.
+// request line at debug, and so do successful session checks; a page at
+// info; a failing quiet route at info.
 func TestRequestLogLevels(t *testing.T) {
 	var buf bytes.Buffer
 	logger := slog.New(slog.NewJSONHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
@@ -114,6 +115,8 @@ func TestRequestLogLevels(t *testing.T) {
 		{"/metrics", "127.0.0.1:1", 200, "DEBUG"},
 		{"/metrics", "192.0.2.1:1", 404, "INFO"},
 		{"/page", "127.0.0.1:1", 200, "INFO"},
+		{"/api/v1/session", "127.0.0.1:1", 200, "DEBUG"},
+		{"/api/v1/session", "192.0.2.1:1", 401, "INFO"},
 	} {
 		buf.Reset()
 		if status, _ := get(h, tt.path, tt.remote); status != tt.status {
@@ -137,6 +140,11 @@ type routesWithStatic struct{}
 
 func (routesWithStatic) Register(mux *http.ServeMux) {
 	mux.HandleFunc("GET /page", func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("page")) })
+	mux.HandleFunc("GET /api/v1/session", func(w http.ResponseWriter, r *http.Request) {
+		if !strings.HasPrefix(r.RemoteAddr, "127.0.0.1:") {
+			w.WriteHeader(http.StatusUnauthorized)
+		}
+	})
 	mux.HandleFunc("GET /static/", func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path != "/static/app.css" {
 			http.NotFound(w, r)
