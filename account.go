@@ -41,6 +41,11 @@ type Account struct {
 	// TimeZone is the IANA name of the zone the holder reads times in
 	// ("Asia/Shanghai"), "" for UTC (AccountStore.SetTimeZone).
 	TimeZone string
+	// NewDeviceStep is the holder's switch that a sign-in from a new
+	// device needs the second step of login even without login protection
+	// (KnownDeviceStore.SetNewDeviceStep), read with the account so that a
+	// login costs no separate read for it.
+	NewDeviceStep bool
 }
 
 // EInvalidTimeZone is the error code of a time zone that is not an IANA

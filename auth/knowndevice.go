@@ -81,18 +81,6 @@ func (s *Service) seeDevice(ctx context.Context, acct custos.Account, key string
 // before a sign-in from it records a fresh one.
 const knownDeviceRefresh = 24 * time.Hour
 
-// newDeviceStep reports the holder's switch that a new device needs the
-// second step of login. A failed read is logged and answers yes: the step
-// is the safe side.
-func (s *Service) newDeviceStep(ctx context.Context, accountID string) bool {
-	on, err := s.d.Store.NewDeviceStep(ctx, accountID)
-	if err != nil {
-		s.d.Logger.WarnContext(ctx, "reading the new-device switch failed", "err", err)
-		return true
-	}
-	return on
-}
-
 // rememberDevice records that a session opened from the device key names,
 // forgetting the account's devices unused for custos.KnownDeviceTTL. It is
 // best effort: a failure is logged, and the next sign-in from the device

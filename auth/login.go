@@ -136,7 +136,7 @@ func (s *Service) Login(ctx context.Context, req LoginRequest) (LoginResult, err
 	// A new device is told to every channel; with the holder's switch on,
 	// it needs the second step even without login protection.
 	devKey := s.deviceKey(req.Browser, req.Client.Addr)
-	stepNew := !acct.Protection.Login && devKey != "" && s.newDeviceStep(ctx, acct.ID)
+	stepNew := !acct.Protection.Login && devKey != "" && acct.NewDeviceStep
 	trusted := s.trusted(ctx, acct.ID, req.DeviceToken)
 	isNew, recent, err := s.seeDevice(ctx, acct, devKey, req.Client, (acct.Protection.Login || stepNew) && !trusted)
 	if err != nil {

@@ -15,7 +15,7 @@ const accountColumns = "id, kind, email, password_hash, created_at, login_protec
 
 // accountSelectColumns are what scanAccount reads: the inserted columns
 // and the ones that start at their default.
-const accountSelectColumns = accountColumns + ", time_zone"
+const accountSelectColumns = accountColumns + ", time_zone, new_device_step"
 
 // CreateAccount inserts a and ev in one transaction; EEmailTaken if the
 // email is used, EConflict if the id (of the account or the event) is.
@@ -186,7 +186,7 @@ func scanAccount(row scanner) (custos.Account, error) {
 	)
 	if err := row.Scan(&a.ID, &kind, &a.Email, &a.PasswordHash, &created,
 		&a.Protection.Login, &a.Protection.Operation, &a.Phone, &a.SecureEmail, &a.PasswordVersion,
-		&a.Protection.LoginMethod, &a.Protection.OperationMethod, &a.Language, &a.TimeZone); err != nil {
+		&a.Protection.LoginMethod, &a.Protection.OperationMethod, &a.Language, &a.TimeZone, &a.NewDeviceStep); err != nil {
 		return custos.Account{}, err
 	}
 	a.Kind = custos.AccountKind(kind)

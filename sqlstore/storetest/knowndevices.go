@@ -109,6 +109,12 @@ func testNewDeviceStep(t *testing.T, s custos.Store) {
 		if on, err := s.NewDeviceStep(ctx, a.ID); err != nil || on != want {
 			t.Fatalf("NewDeviceStep = %v, %v; want %v", on, err, want)
 		}
+		// A login reads the switch with the account, by either key.
+		byID, err1 := s.AccountByID(ctx, a.ID)
+		byEmail, err2 := s.AccountByEmail(ctx, a.Email)
+		if err1 != nil || err2 != nil || byID.NewDeviceStep != want || byEmail.NewDeviceStep != want {
+			t.Fatalf("the account read with the switch %v: by id %v (%v), by email %v (%v)", want, byID.NewDeviceStep, err1, byEmail.NewDeviceStep, err2)
+		}
 	}
 	if on, _ := s.NewDeviceStep(ctx, "acct-nds-other"); on {
 		t.Error("the switch reached another account")
