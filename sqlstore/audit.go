@@ -41,9 +41,20 @@ func (db *DB) insertAudit(ctx context.Context, ex execer, ev custos.AuditEvent) 
 		}
 		detail = string(b)
 	}
-	_, err := ex.ExecContext(ctx, db.q(
-		"INSERT INTO audit_events ("+auditColumns+") VALUES (?, ?, ?, ?, ?, ?, ?, ?)"),
-		ev.ID, millis(ev.At), ev.AccountID, ev.Type, ev.Identifier, ev.RemoteAddr, ev.UserAgent, detail)
+	const insert = "INSERT INTO audit_events (" + auditColumns + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+	args := []any{ev.ID, millis(ev.At), ev.AccountID, ev.Type, ev.Identifier, ev.RemoteAddr, ev.UserAgent, detail}
+	tx, inTx := ex.(*sql.Tx)
+	var hooks []custos.Webhook
+	var err error
+	if inTx && hasWebhookKind(ev) && db.dialect == DialectPostgres {
+		// The event and the hooks that may want it in one round trip: a
+		// data-modifying WITH runs whether or not the query reads it. Each
+		// round trip costs a busy PostgreSQL server its own CPU, and every
+		// login writes an event of a kind hooks may take.
+		hooks, err = db.queryWebhooks(ctx, tx, "WITH ev AS ("+insert+") ", args...)
+	} else {
+		_, err = ex.ExecContext(ctx, db.q(insert), args...)
+	}
 	if err != nil {
 		if v, _ := classify(err, "audit_events", "id"); v == uniqueViolation {
 			return custos.Errorf(custos.EConflict, "audit event %q already exists", ev.ID)
@@ -54,11 +65,15 @@ func (db *DB) insertAudit(ctx context.Context, ex execer, ev custos.AuditEvent) 
 	if len(ev.Notify) == 0 && !hasWebhookKind(ev) {
 		return nil
 	}
-	tx, ok := ex.(*sql.Tx)
-	if !ok {
+	if !inTx {
 		return errors.New("sqlstore: an audit event's messages and webhooks need a transaction")
 	}
-	if err := db.writeWebhooks(ctx, tx, ev); err != nil {
+	if hooks == nil {
+		if hooks, err = db.listWebhooks(ctx, tx); err != nil {
+			return err
+		}
+	}
+	if err := db.writeWebhooks(ctx, tx, ev, hooks); err != nil {
 		return err
 	}
 	return db.writeOutbox(ctx, tx, ev.Notify)

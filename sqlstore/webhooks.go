@@ -66,7 +66,14 @@ func (db *DB) ListWebhooks(ctx context.Context) ([]custos.Webhook, error) {
 }
 
 func (db *DB) listWebhooks(ctx context.Context, q querier) ([]custos.Webhook, error) {
-	rows, err := q.QueryContext(ctx, "SELECT "+webhookColumns+" FROM webhooks ORDER BY created_at, id")
+	return db.queryWebhooks(ctx, q, "")
+}
+
+// queryWebhooks reads every hook, oldest first, with prefix (a WITH
+// clause, and args for its placeholders) before the SELECT. It never
+// returns a nil slice without an error.
+func (db *DB) queryWebhooks(ctx context.Context, q querier, prefix string, args ...any) ([]custos.Webhook, error) {
+	rows, err := q.QueryContext(ctx, db.q(prefix+"SELECT "+webhookColumns+" FROM webhooks ORDER BY created_at, id"), args...)
 	if err != nil {
 		return nil, fmt.Errorf("sqlstore: list webhooks: %w", err)
 	}
@@ -174,20 +181,16 @@ func (db *DB) DeleteWebhookDeliveries(ctx context.Context, before time.Time) (in
 	return n, nil
 }
 
-// writeWebhooks writes, in tx, a delivery job of ev for each hook
+// writeWebhooks writes, in tx, a delivery job of ev for each of hooks
 // subscribed to its kind (none when no hook is told of it). Without a
 // webhook outbox it fails when a hook wants the event, so an event is
-// never dropped quietly. The hooks are read in tx: a hook added after the
+// never dropped quietly. The hooks were read in tx: a hook added after the
 // change committed never hears of it; one added while it is in flight
 // may or may not.
-func (db *DB) writeWebhooks(ctx context.Context, tx *sql.Tx, ev custos.AuditEvent) error {
+func (db *DB) writeWebhooks(ctx context.Context, tx *sql.Tx, ev custos.AuditEvent, hooks []custos.Webhook) error {
 	we, ok := custos.NewWebhookEvent(ev)
 	if !ok {
 		return nil
-	}
-	hooks, err := db.listWebhooks(ctx, tx)
-	if err != nil {
-		return err
 	}
 	var ids []string
 	for _, h := range hooks {
