@@ -18,7 +18,7 @@ import (
 // bothStores runs f on SQLite and on PostgreSQL (when the test database is
 // reachable; in CI it must be).
 func bothStores(t *testing.T, f func(t *testing.T, dialect string)) {
-	for _, d := range []string{"sqlite", "postgres"} {
+	for _, d := range testdb.Dialects() {
 		t.Run(d, func(t *testing.T) {
 			t.Parallel()
 			f(t, d)

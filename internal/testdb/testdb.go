@@ -70,7 +70,9 @@ func DSN(t testing.TB, dialect string) string {
 	case sqlstore.DialectPostgres:
 		base := os.Getenv(EnvPostgres)
 		if base == "" {
-			t.Fatalf("testdb: dialect postgres needs %s", EnvPostgres)
+			// On a machine without PostgreSQL the test skips; CI sets
+			// the variable (.ci/run), so there nothing skips.
+			t.Skipf("testdb: PostgreSQL not configured: set %s to run this test", EnvPostgres)
 		}
 		return freshSchema(t, base)
 	}
