@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"runtime"
 	"sync"
+	"time"
 )
 
 // defaultMaxConnections is --max-connections when it is 0: enough
@@ -17,9 +18,13 @@ func defaultMaxConnections() int { return max(256, 64*runtime.NumCPU()) }
 // connection past the bound is not accepted yet: it waits in the kernel's
 // listen queue, costing the process nothing, until one closes. An idle
 // keep-alive connection (between two requests) gives its place up: when
-// every place is taken, the gate closes one that is idle rather than make
-// a new connection wait for it, so browsers holding connections open
-// never lock out a request. So a burst of a thousand logins queues at the
+// every place is taken, the gate closes the one idle longest rather than
+// make a new connection wait for it, so browsers holding connections open
+// never lock out a request. Only one idle for minIdle or more: a client
+// that just got its answer may be sending its next request on the same
+// connection, and a POST on a connection closed under it fails without a
+// retry. Clients reuse their most recent connection first, so the longest
+// idle is the least likely to be in use. So a burst of a thousand logins queues at the
 // door instead of growing a goroutine, buffers and a request each inside.
 type connGate struct {
 	net.Listener
@@ -29,12 +34,16 @@ type connGate struct {
 	once   sync.Once
 
 	mu   sync.Mutex
-	idle map[*gatedConn]struct{}
+	idle map[*gatedConn]time.Time // since when
 }
+
+// minIdle is how long a connection must have been idle before the gate
+// closes it to make room.
+const minIdle = 250 * time.Millisecond
 
 func newConnGate(ln net.Listener, n int) *connGate {
 	return &connGate{Listener: ln, places: make(chan struct{}, n), idled: make(chan struct{}, 1),
-		done: make(chan struct{}), idle: make(map[*gatedConn]struct{})}
+		done: make(chan struct{}), idle: make(map[*gatedConn]time.Time)}
 }
 
 // Accept takes the next connection, then waits for a place for it (one
@@ -54,16 +63,27 @@ func (g *connGate) Accept() (net.Conn, error) {
 			continue
 		default:
 		}
-		if g.closeIdle() {
+		closed, wait := g.closeIdle()
+		if closed {
 			continue // its place is free now
+		}
+		var ripe <-chan time.Time // the longest idle reaches minIdle
+		var t *time.Timer
+		if wait > 0 {
+			t = time.NewTimer(wait)
+			ripe = t.C
 		}
 		select {
 		case g.places <- struct{}{}:
 			taken = true
 		case <-g.idled:
+		case <-ripe:
 		case <-g.done:
 			c.Close()
 			return nil, net.ErrClosed
+		}
+		if t != nil {
+			t.Stop()
 		}
 	}
 	return &gatedConn{Conn: c, g: g}, nil
@@ -84,7 +104,7 @@ func (g *connGate) track(c net.Conn, state http.ConnState) {
 	}
 	g.mu.Lock()
 	if state == http.StateIdle {
-		g.idle[gc] = struct{}{}
+		g.idle[gc] = time.Now()
 	} else {
 		delete(g.idle, gc)
 	}
@@ -97,22 +117,30 @@ func (g *connGate) track(c net.Conn, state http.ConnState) {
 	}
 }
 
-// closeIdle closes one idle connection, if there is one, which gives its
-// place back at once.
-func (g *connGate) closeIdle() bool {
+// closeIdle closes the connection idle longest, which gives its place
+// back at once, if it has been idle for minIdle; otherwise it reports how
+// long until it will have been (0 when none is idle).
+func (g *connGate) closeIdle() (closed bool, wait time.Duration) {
 	g.mu.Lock()
 	var victim *gatedConn
-	for c := range g.idle {
-		victim = c
-		break
+	var since time.Time
+	for c, t := range g.idle {
+		if victim == nil || t.Before(since) {
+			victim, since = c, t
+		}
+	}
+	if victim == nil {
+		g.mu.Unlock()
+		return false, 0
+	}
+	if age := time.Since(since); age < minIdle {
+		g.mu.Unlock()
+		return false, minIdle - age
 	}
 	delete(g.idle, victim)
 	g.mu.Unlock()
-	if victim == nil {
-		return false
-	}
 	victim.Close()
-	return true
+	return true, 0
 }
 
 // gatedConn gives its place back when it closes, once.

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"io"
 	"net"
 	"net/http"
@@ -127,5 +128,60 @@ func TestConnGateActiveHoldsItsPlace(t *testing.T) {
 	}
 	if err := <-second; err != nil {
 		t.Fatalf("second: %v", err)
+	}
+}
+
+// TestConnGateClosesTheLongestIdle: with both places held by idle
+// connections, a new client gets in by the close of the one idle longer,
+// and only once it has been idle for minIdle; the other stays open.
+func TestConnGateClosesTheLongestIdle(t *testing.T) {
+	raw, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	gate := newConnGate(raw, 2)
+	var mu sync.Mutex
+	closed := map[string]bool{}
+	srv := &http.Server{Handler: http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}),
+		ConnState: func(c net.Conn, s http.ConnState) {
+			gate.track(c, s)
+			if s == http.StateClosed {
+				mu.Lock()
+				closed[c.RemoteAddr().String()] = true
+				mu.Unlock()
+			}
+		}}
+	go srv.Serve(gate)
+	t.Cleanup(func() { srv.Close() })
+	url := "http://" + raw.Addr().String()
+	// each client's connection, as the server sees its remote address
+	local := func(c *http.Client) string {
+		t.Helper()
+		var addr string
+		tr := c.Transport.(*http.Transport)
+		tr.DialContext = func(ctx context.Context, network, a string) (net.Conn, error) {
+			conn, err := (&net.Dialer{}).DialContext(ctx, network, a)
+			if err == nil {
+				addr = conn.LocalAddr().String()
+			}
+			return conn, err
+		}
+		if err := get(c, url); err != nil {
+			t.Fatal(err)
+		}
+		return addr
+	}
+	older := local(&http.Client{Transport: &http.Transport{}, Timeout: 10 * time.Second})
+	time.Sleep(50 * time.Millisecond)
+	newer := local(&http.Client{Transport: &http.Transport{}, Timeout: 10 * time.Second})
+	start := time.Now()
+	local(&http.Client{Transport: &http.Transport{}, Timeout: 10 * time.Second})
+	if waited := time.Since(start); waited < minIdle-60*time.Millisecond {
+		t.Errorf("the third client got in after %v: an idle connection was closed before minIdle (%v)", waited, minIdle)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if !closed[older] || closed[newer] {
+		t.Errorf("closed: the older %v, the newer %v; want the older only", closed[older], closed[newer])
 	}
 }
