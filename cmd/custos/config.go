@@ -60,7 +60,7 @@ func newFlagSet(name string, o *options) *flag.FlagSet {
 	fs.StringVar(&o.argon2, "argon2", password.DefaultParams.String(), "argon2id memory KiB,time,threads")
 	fs.IntVar(&o.hashWorkers, "hash-workers", 0, "password hashes run at once (default one per core)")
 	fs.IntVar(&o.maxConnections, "max-connections", 0, "connections served at once; more wait to be accepted, and idle keep-alive ones are closed to make room (default 64 per core, at least 256)")
-	fs.StringVar(&o.memoryLimit, "memory-limit", "auto", "Go runtime soft memory limit: auto (the hash workers' argon2id work areas plus 32MiB), off, or a size such as 256MiB")
+	fs.StringVar(&o.memoryLimit, "memory-limit", "auto", "Go runtime soft memory limit: auto (the hash workers' argon2id work areas plus 26MiB), off, or a size such as 256MiB")
 	fs.StringVar(&o.trustedProxies, "trusted-proxies", "", "comma-separated proxy addresses/CIDRs whose X-Forwarded-For is believed")
 	fs.DurationVar(&o.sessionIdle, "session-idle", auth.DefaultConfig.SessionIdle, "a session unused this long ends")
 	fs.DurationVar(&o.sessionLifetime, "session-lifetime", auth.DefaultConfig.SessionLifetime, "a session ends this long after sign-in")

@@ -14,7 +14,7 @@ import (
 // areas: the runtime, the catalogues, the templates of the pages in use,
 // the database pools, and the requests of as many connections as
 // --max-connections lets in (about 45 KiB each while they wait).
-const memoryBase = 32 << 20
+const memoryBase = 26 << 20
 
 // memoryLimit turns --memory-limit into the Go runtime's soft memory limit
 // in bytes: "auto" makes room for every hash worker's argon2id work area
