@@ -228,16 +228,26 @@ func (a *API) handle(h handlerFunc) http.Handler {
 	})
 }
 
+// bearerToken is the token of r's "Authorization: Bearer …" header, ""
+// when it has none.
+func bearerToken(r *http.Request) string {
+	scheme, token, _ := strings.Cut(r.Header.Get("Authorization"), " ")
+	if !strings.EqualFold(scheme, "Bearer") {
+		return ""
+	}
+	return strings.TrimSpace(token)
+}
+
 type authedFunc func(w http.ResponseWriter, r *http.Request, sess custos.Session) error
 
 // authed requires a live session named by the Authorization bearer token.
 func (a *API) authed(h authedFunc) http.Handler {
 	return a.handle(func(w http.ResponseWriter, r *http.Request) error {
-		scheme, token, _ := strings.Cut(r.Header.Get("Authorization"), " ")
-		if !strings.EqualFold(scheme, "Bearer") || token == "" {
+		token := bearerToken(r)
+		if token == "" {
 			return custos.Fail(custos.EUnauthenticated, "api.bearer")
 		}
-		sess, err := a.auth.Authenticate(r.Context(), strings.TrimSpace(token))
+		sess, err := a.auth.Authenticate(r.Context(), token)
 		if err != nil {
 			return err
 		}
@@ -251,11 +261,11 @@ type principalFunc func(w http.ResponseWriter, r *http.Request, sess custos.Sess
 // is: the session and its principal come from one store read.
 func (a *API) authedPrincipal(h principalFunc) http.Handler {
 	return a.handle(func(w http.ResponseWriter, r *http.Request) error {
-		scheme, token, _ := strings.Cut(r.Header.Get("Authorization"), " ")
-		if !strings.EqualFold(scheme, "Bearer") || token == "" {
+		token := bearerToken(r)
+		if token == "" {
 			return custos.Fail(custos.EUnauthenticated, "api.bearer")
 		}
-		sess, p, err := a.auth.AuthenticatePrincipal(r.Context(), strings.TrimSpace(token))
+		sess, p, err := a.auth.AuthenticatePrincipal(r.Context(), token)
 		if err != nil {
 			return err
 		}

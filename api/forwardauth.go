@@ -4,7 +4,6 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
-	"strings"
 
 	"github.com/custos/custos"
 )
@@ -80,9 +79,8 @@ func (a *API) forwardAuth(w http.ResponseWriter, r *http.Request) error {
 // requestToken is the session token of r: the bearer token when the
 // request carries one, or else the pages' session cookie ("" for none).
 func (a *API) requestToken(r *http.Request) string {
-	scheme, token, _ := strings.Cut(r.Header.Get("Authorization"), " ")
-	if strings.EqualFold(scheme, "Bearer") && strings.TrimSpace(token) != "" {
-		return strings.TrimSpace(token)
+	if token := bearerToken(r); token != "" {
+		return token
 	}
 	if a.sessionCookie == "" {
 		return ""

@@ -3,7 +3,6 @@ package api
 import (
 	"net/http"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/custos/custos"
@@ -18,11 +17,11 @@ type staffAuthedFunc func(w http.ResponseWriter, r *http.Request, st custos.Staf
 func (a *API) staffAuthed(h staffAuthedFunc) http.Handler {
 	return a.handle(func(w http.ResponseWriter, r *http.Request) error {
 		w.Header().Set("Cache-Control", "no-store")
-		scheme, token, _ := strings.Cut(r.Header.Get("Authorization"), " ")
-		if !strings.EqualFold(scheme, "Bearer") || token == "" {
+		token := bearerToken(r)
+		if token == "" {
 			return custos.Fail(custos.EUnauthenticated, "api.staff_bearer")
 		}
-		st, sess, err := a.staff.Authenticate(r.Context(), strings.TrimSpace(token))
+		st, sess, err := a.staff.Authenticate(r.Context(), token)
 		if err != nil {
 			return err
 		}
