@@ -39,42 +39,48 @@ func networkPrefix(addr string) string {
 	return p.String()
 }
 
+// seenRecently reports a device the account signed in from within
+// knownDeviceRefresh: remembering it again would only move its last
+// sighting on by less than a day against a window of months, so the
+// session opens without that write, and seeDevice need not look (a
+// sign-in's usual case costs this one read, and no transaction).
+func (s *Service) seenRecently(ctx context.Context, accountID, key string) (bool, error) {
+	if key == "" {
+		return false, nil
+	}
+	recent, _, err := s.d.Store.KnownDevice(ctx, accountID, key, s.d.Clock.Now().Add(-knownDeviceRefresh))
+	return recent, err
+}
+
 // seeDevice answers whether a right password came from a device new to the
 // account — one it has not signed in from within custos.KnownDeviceTTL —
 // and, when it is new and the account has signed in before (its first
 // sign-in after sign-up is not news), records that with the notice to
 // every channel, in one write. Nothing is remembered here: a device
 // becomes known only when a session opens from it (rememberDevice), so a
-// thief who stops at the second step stays on a new device.
-//
-// recent reports a device seen within knownDeviceRefresh: remembering it
-// again would only move its last sighting on by less than a day against
-// a window of months, so the session opens without that write (a
-// sign-in's usual case costs one read here, and no transaction).
-func (s *Service) seeDevice(ctx context.Context, acct custos.Account, key string, c Client, stepped bool) (isNew, recent bool, err error) {
+// thief who stops at the second step stays on a new device. The login
+// asks only for a device not seen recently (seenRecently).
+func (s *Service) seeDevice(ctx context.Context, acct custos.Account, key string, c Client, stepped bool) (isNew bool, err error) {
 	if key == "" {
-		return false, false, nil
+		return false, nil
 	}
 	now := s.d.Clock.Now()
-	if recent, _, err = s.d.Store.KnownDevice(ctx, acct.ID, key, now.Add(-knownDeviceRefresh)); err != nil || recent {
-		return false, recent, err
-	}
 	known, any, err := s.d.Store.KnownDevice(ctx, acct.ID, key, now.Add(-custos.KnownDeviceTTL))
 	if err != nil || known || !any {
-		return false, false, err
+		return false, err
 	}
 	ev, err := s.event(custos.EventNewDevice, acct.ID, "", c, map[string]string{
 		"network": networkPrefix(c.Addr), "second_step": boolWord(stepped),
 	})
 	if err != nil {
-		return false, false, err
+		return false, err
 	}
 	browser, system := deviceWords(c.UserAgent)
 	ev.Notify = custos.Notices(acct, custos.MsgNewDeviceLogin, map[string]string{
 		"Browser": browser, "System": system, "Address": c.Addr,
 		"Time": now.UTC().Format("2006-01-02 15:04 UTC"), "SecondStep": boolWord(stepped),
 	})
-	return true, false, s.d.Store.AppendAudit(ctx, ev)
+	return true, s.d.Store.AppendAudit(ctx, ev)
 }
 
 // knownDeviceRefresh is how stale a known device's last sighting may be

@@ -6,6 +6,7 @@ import (
 	"net/netip"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/custos/custos"
@@ -64,12 +65,22 @@ func (s *Service) ExpiresAt(sess custos.Session) time.Time {
 // Login checks a password and opens a session, under the login-security
 // rule (R4) for the identifier and the throttle for the client's address.
 //
-// Each attempt is counted before its password is checked and refunded if
-// the password is right, so concurrent attempts on any number of replicas
-// never check more passwords than the rule allows. An attempt the rule
-// refuses (captcha needed, locked, throttled) is not counted, checks no
-// password, and is paced to take as long as one that did. A wrong password
-// and an unknown email answer alike.
+// Each attempt is counted before its password's verdict is used and
+// refunded if the password is right, so concurrent attempts on any number
+// of replicas never learn more passwords than the rule allows. An attempt
+// the rule refuses (captcha needed, locked, throttled) is not counted,
+// checks no password, and is paced to take as long as one that did. A
+// wrong password and an unknown email answer alike.
+//
+// The argon2id computation, nearly all of a login's time, runs while the
+// attempt is being counted rather than after (pendingCheck): its result
+// is read only once the count has committed, and it starts only when the
+// counters just read allow the attempt, so a locked identifier or a
+// throttled address costs no computation (a race with the lock costs at
+// most the computations already under way; queued ones are cancelled).
+// The account's device reads overlap it too, so a login waits for the
+// database only to read the counters before the computation and to open
+// its session after it.
 func (s *Service) Login(ctx context.Context, req LoginRequest) (LoginResult, error) {
 	id := req.ID
 	if id.IsZero() || len(id.Value) > 254 || len(req.Password) > maxPasswordBytes {
@@ -85,6 +96,8 @@ func (s *Service) Login(ctx context.Context, req LoginRequest) (LoginResult, err
 	}
 	now := s.d.Clock.Now()
 	srcKey, idKey := sourceKey(req.Client.Addr), s.d.LoginKeys.Counter(id)
+	check := s.beginCheck(ctx, id, req.Password)
+	defer check.abandon()
 
 	// The per-address throttle counts only wrong passwords (checked before,
 	// counted after): people behind one address log in at once all day,
@@ -97,8 +110,28 @@ func (s *Service) Login(ctx context.Context, req LoginRequest) (LoginResult, err
 		return LoginResult{}, s.refuse(ctx, v, until, id, req, "source")
 	}
 	// The identifier's rule is exact: the attempt is counted before its
-	// password is checked.
-	v, counted, until, err := s.reserve(ctx, idKey, s.policyFor(ctx, id), now, solved)
+	// password's verdict is read. Its counter as it stands says whether
+	// the computation is worth starting meanwhile; this process's other
+	// attempts on it wait meanwhile, so what it says holds unless another
+	// replica counts the last allowed attempt in between (then the
+	// computation under way is wasted, and its verdict never read).
+	policy := s.policyFor(ctx, id)
+	unlock, err := s.counting.lock(ctx, idKey)
+	if err != nil {
+		return LoginResult{}, err
+	}
+	cur, err := s.d.Store.GetCounter(ctx, idKey)
+	if err != nil {
+		unlock()
+		return LoginResult{}, err
+	}
+	if v, _, until := policy.Reserve(cur, now, solved); v != lockout.Allow {
+		unlock()
+		return LoginResult{}, s.refuse(ctx, v, until, id, req, "identifier")
+	}
+	check.compute()
+	v, counted, until, err := s.reserve(ctx, idKey, policy, now, solved)
+	unlock()
 	if err != nil {
 		return LoginResult{}, err
 	}
@@ -106,7 +139,16 @@ func (s *Service) Login(ctx context.Context, req LoginRequest) (LoginResult, err
 		return LoginResult{}, s.refuse(ctx, v, until, id, req, "identifier")
 	}
 
-	acct, ok, err := s.checkPassword(ctx, id, req.Password)
+	// Counted: what the login reads next is read while the password is
+	// computed.
+	devKey := s.deviceKey(req.Browser, req.Client.Addr)
+	var trusted, recent bool
+	var recentErr error
+	if acct, err := check.account(); err == nil && acct.ID != "" {
+		trusted = s.trusted(ctx, acct.ID, req.DeviceToken)
+		recent, recentErr = s.seenRecently(ctx, acct.ID, devKey)
+	}
+	acct, ok, rehash, err := check.result()
 	if err != nil {
 		// Nothing was learnt about the password: give the attempt back.
 		s.refund(ctx, idKey, s.cfg.Lockout, now)
@@ -117,6 +159,9 @@ func (s *Service) Login(ctx context.Context, req LoginRequest) (LoginResult, err
 			return LoginResult{}, err
 		}
 		return LoginResult{}, s.loginFailed(ctx, acct, id, counted, req.Client)
+	}
+	if rehash {
+		s.rehash(ctx, acct, req.Password)
 	}
 	step := ""
 	if acct.IsSubUser() {
@@ -135,10 +180,11 @@ func (s *Service) Login(ctx context.Context, req LoginRequest) (LoginResult, err
 	}
 	// A new device is told to every channel; with the holder's switch on,
 	// it needs the second step even without login protection.
-	devKey := s.deviceKey(req.Browser, req.Client.Addr)
 	stepNew := !acct.Protection.Login && devKey != "" && acct.NewDeviceStep
-	trusted := s.trusted(ctx, acct.ID, req.DeviceToken)
-	isNew, recent, err := s.seeDevice(ctx, acct, devKey, req.Client, (acct.Protection.Login || stepNew) && !trusted)
+	isNew := false
+	if err = recentErr; err == nil && !recent {
+		isNew, err = s.seeDevice(ctx, acct, devKey, req.Client, (acct.Protection.Login || stepNew) && !trusted)
+	}
 	if err != nil {
 		s.refund(ctx, idKey, s.cfg.Lockout, now)
 		return LoginResult{}, err
@@ -174,6 +220,131 @@ func (s *Service) Login(ctx context.Context, req LoginRequest) (LoginResult, err
 	return res, err
 }
 
+// keyLocks is a lock per key, held by few at once: an entry lives while
+// someone holds or waits for it.
+type keyLocks struct {
+	mu sync.Mutex
+	m  map[string]*keyLock
+}
+
+type keyLock struct {
+	ch   chan struct{} // holds a value while locked
+	refs int           // holders and waiters
+}
+
+// lock waits for key's lock (or for ctx to end) and returns its unlock.
+func (k *keyLocks) lock(ctx context.Context, key string) (func(), error) {
+	k.mu.Lock()
+	if k.m == nil {
+		k.m = map[string]*keyLock{}
+	}
+	l := k.m[key]
+	if l == nil {
+		l = &keyLock{ch: make(chan struct{}, 1)}
+		k.m[key] = l
+	}
+	l.refs++
+	k.mu.Unlock()
+	release := func() {
+		k.mu.Lock()
+		if l.refs--; l.refs == 0 {
+			delete(k.m, key)
+		}
+		k.mu.Unlock()
+	}
+	select {
+	case l.ch <- struct{}{}:
+	case <-ctx.Done():
+		release()
+		return nil, ctx.Err()
+	}
+	return func() { <-l.ch; release() }, nil
+}
+
+// pendingCheck is one login's password check, begun before its attempt is
+// counted: it looks the account up at once, computes argon2id once told
+// to (compute), and its verdict is read (result) only after the count.
+// abandon, deferred by the login, releases it whatever happened: a check
+// never told to compute computes nothing, and one still waiting for a
+// worker gives up its place.
+type pendingCheck struct {
+	go_      chan bool     // one value: compute or not
+	lookedUp chan struct{} // closed once acct and lookupErr are set
+	done     chan struct{} // closed once ok, rehash and err are set
+	cancel   context.CancelFunc
+	once     bool
+
+	acct       custos.Account
+	lookupErr  error
+	ok, rehash bool
+	err        error
+}
+
+func (s *Service) beginCheck(ctx context.Context, id custos.LoginID, pw string) *pendingCheck {
+	ctx, cancel := context.WithCancel(ctx)
+	c := &pendingCheck{go_: make(chan bool, 1), lookedUp: make(chan struct{}), done: make(chan struct{}), cancel: cancel}
+	go func() {
+		defer close(c.done)
+		acct, err := s.accountByLogin(ctx, id)
+		found := err == nil
+		if custos.IsCode(err, custos.ENotFound) {
+			acct, err = custos.Account{}, nil
+		}
+		c.acct, c.lookupErr = acct, err
+		close(c.lookedUp)
+		if !<-c.go_ {
+			c.err = errors.New("auth: password check abandoned")
+			return
+		}
+		switch {
+		case err != nil:
+			c.err = err
+		case !found || strings.HasPrefix(acct.PasswordHash, "!"):
+			// No account, or password login disabled until a reset ("it
+			// wasn't me"): a wrong password's answer after a wrong
+			// password's work.
+			c.err = s.d.Hasher.VerifyDummy(ctx, pw)
+		default:
+			c.ok, c.rehash, c.err = s.d.Hasher.Verify(ctx, pw, acct.PasswordHash)
+		}
+	}()
+	return c
+}
+
+// compute lets the check compute (once the account is looked up).
+func (c *pendingCheck) compute() {
+	if !c.once {
+		c.once = true
+		c.go_ <- true
+	}
+}
+
+// abandon stops a check not yet computing, or not yet given a worker.
+func (c *pendingCheck) abandon() {
+	if !c.once {
+		c.once = true
+		c.go_ <- false
+	}
+	c.cancel()
+}
+
+// account waits for the lookup: the identifier's account, the zero
+// Account when there is none.
+func (c *pendingCheck) account() (custos.Account, error) {
+	<-c.lookedUp
+	return c.acct, c.lookupErr
+}
+
+// result waits for the verdict. acct is the zero Account when the
+// identifier names none.
+func (c *pendingCheck) result() (acct custos.Account, ok, rehash bool, err error) {
+	<-c.done
+	if c.err != nil {
+		return custos.Account{}, false, false, c.err
+	}
+	return c.acct, c.ok, c.rehash, nil
+}
+
 // refundOf names an attempt to give back when a session opens.
 type refundOf struct {
 	key        string
@@ -192,31 +363,6 @@ func (s *Service) accountByLogin(ctx context.Context, id custos.LoginID) (custos
 	default:
 		return custos.Account{}, custos.Errorf(custos.ENotFound, "no account for a %s login", id.Kind)
 	}
-}
-
-// checkPassword verifies pw for the identifier's account, or runs a dummy
-// verification when there is none. acct is the zero Account then.
-func (s *Service) checkPassword(ctx context.Context, id custos.LoginID, pw string) (custos.Account, bool, error) {
-	acct, err := s.accountByLogin(ctx, id)
-	if custos.IsCode(err, custos.ENotFound) {
-		return custos.Account{}, false, s.d.Hasher.VerifyDummy(ctx, pw)
-	}
-	if err != nil {
-		return custos.Account{}, false, err
-	}
-	if strings.HasPrefix(acct.PasswordHash, "!") {
-		// Password login is disabled until a reset ("it wasn't me"): the
-		// answer is a wrong password's, after a wrong password's work.
-		return acct, false, s.d.Hasher.VerifyDummy(ctx, pw)
-	}
-	ok, rehash, err := s.d.Hasher.Verify(ctx, pw, acct.PasswordHash)
-	if err != nil {
-		return custos.Account{}, false, err
-	}
-	if ok && rehash {
-		s.rehash(ctx, acct, pw)
-	}
-	return acct, ok, nil
 }
 
 // errNotAllowed aborts a counter update whose attempt the rule refused, so
