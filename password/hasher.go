@@ -26,7 +26,6 @@ type Hasher struct {
 	// is taking a worker.
 	workers chan *argon2id.Memory
 	dummy   decoded // VerifyDummy's target, shaped like a real hash
-	threads computeThreads
 
 	waiting  atomic.Int64
 	inFlight atomic.Int64
@@ -55,7 +54,6 @@ func NewHasher(p Params, workers int, rnd io.Reader) *Hasher {
 		params:  p,
 		rnd:     rnd,
 		workers: make(chan *argon2id.Memory, workers),
-		threads: computeThreads{idle: make(chan func())},
 		// The dummy's salt and key need not be secret or random: its
 		// answer is thrown away. Only its cost matters, and that is set by
 		// the params and sizes, which are those of a fresh hash.
@@ -69,7 +67,7 @@ func NewHasher(p Params, workers int, rnd io.Reader) *Hasher {
 	// The calibration is the first worker's first computation: its work
 	// area is made once, here, and kept.
 	mem := <-h.workers
-	h.threads.run(func() { _ = h.dummy.check(mem, "calibration") })
+	_ = h.dummy.check(mem, "calibration")
 	h.workers <- mem
 	h.typical.Store(int64(time.Since(start)))
 	return h
@@ -118,8 +116,7 @@ func (h *Hasher) Hash(ctx context.Context, pw string) (string, error) {
 	if _, err := io.ReadFull(h.rnd, salt); err != nil {
 		return "", fmt.Errorf("password: reading salt: %w", err)
 	}
-	var key []byte
-	h.threads.run(func() { key = derive(mem, pw, h.params, salt, keyLen) })
+	key := derive(mem, pw, h.params, salt, keyLen)
 	h.hashes.Add(1)
 	return encode(h.params, salt, key), nil
 }
@@ -158,7 +155,7 @@ func (h *Hasher) run(ctx context.Context, f func(*argon2id.Memory)) error {
 	}
 	defer h.release(mem)
 	start := time.Now()
-	h.threads.run(func() { f(mem) })
+	f(mem)
 	h.observe(time.Since(start))
 	h.hashes.Add(1)
 	return nil

@@ -20,7 +20,6 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
-	"runtime"
 	"runtime/debug"
 	"strings"
 	"syscall"
@@ -138,9 +137,6 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer) in
 		// Checked above. GOMEMLIMIT, when set, wins over "auto".
 		if limit, _ := memoryLimit(o.memoryLimit, cfg.Argon2, cfg.HashWorkers); o.memoryLimit != "auto" || os.Getenv("GOMEMLIMIT") == "" {
 			debug.SetMemoryLimit(limit)
-		}
-		if os.Getenv("GOMAXPROCS") == "" {
-			runtime.GOMAXPROCS(serveProcs(runtime.GOMAXPROCS(0), cfg.HashWorkers))
 		}
 		err = serve(ctx, cfg, o.addr, o.metricsAddr, o.maxConnections)
 	}

@@ -56,17 +56,3 @@ func memoryLimit(spec string, p password.Params, workers int) (int64, error) {
 		return n * unit, nil
 	}
 }
-
-// serveProcs is the GOMAXPROCS the server runs with: the runtime's own
-// (the cores it may use) plus one per hash worker. A worker computing
-// argon2id holds a P for its 20 ms; with only one P per core, every
-// request arriving while all workers compute would wait for one to
-// finish. With the extra Ps it runs at once, and the kernel, which runs
-// the computations at a lower priority (package password), gives it the
-// core first. GOMAXPROCS in the environment wins.
-func serveProcs(procs, workers int) int {
-	if workers <= 0 {
-		workers = runtime.NumCPU()
-	}
-	return procs + workers
-}

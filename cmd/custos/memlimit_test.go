@@ -2,7 +2,6 @@ package main
 
 import (
 	"math"
-	"runtime"
 	"strings"
 	"testing"
 
@@ -35,16 +34,5 @@ func TestMemoryLimit(t *testing.T) {
 		if _, err := memoryLimit(bad, p, 2); err == nil || !strings.Contains(err.Error(), "--memory-limit") {
 			t.Errorf("memoryLimit(%q) = %v, want an error naming --memory-limit", bad, err)
 		}
-	}
-}
-
-// TestServeProcs: a P per core for requests, plus one per hash worker
-// (one per core when the flag leaves it to the cores).
-func TestServeProcs(t *testing.T) {
-	if got := serveProcs(2, 3); got != 5 {
-		t.Errorf("serveProcs(2, 3) = %d, want 5", got)
-	}
-	if got, want := serveProcs(4, 0), 4+runtime.NumCPU(); got != want {
-		t.Errorf("serveProcs(4, 0) = %d, want %d", got, want)
 	}
 }
