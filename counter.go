@@ -24,6 +24,13 @@ type CounterStore interface {
 	// result deletes the row. It returns the value as stored (UTC, whole
 	// milliseconds).
 	UpdateCounter(ctx context.Context, key string, fn func(Counter) (Counter, error)) (Counter, error)
+	// SwapCounter stores next if the counter still is old (as stored: the
+	// zero Counter when there is none), in one statement holding no lock
+	// past it, and reports whether it did; next is returned as stored. A
+	// zero next deletes the row. It is UpdateCounter for a caller that has
+	// just read the counter: under contention the swap fails, and the
+	// caller reads again or falls back to UpdateCounter.
+	SwapCounter(ctx context.Context, key string, old, next Counter) (stored Counter, swapped bool, err error)
 	// GetCounter returns the counter (the zero Counter when there is none).
 	GetCounter(ctx context.Context, key string) (Counter, error)
 	// ResetCounter deletes the counter and writes ev (a staff unlock);

@@ -86,8 +86,11 @@ type SessionStore interface {
 	// CreateSession(s, ev) in one transaction (a successful login gives its
 	// counted attempt back and opens its session with one commit). An
 	// error from fn, or a refused session (EConflict for a stale
-	// PasswordVersion, as CreateSession), changes neither.
-	CreateSessionWithCounter(ctx context.Context, s Session, ev AuditEvent, counterKey string, fn func(Counter) (Counter, error)) error
+	// PasswordVersion, as CreateSession), changes neither. expect is the
+	// counter as the caller last stored it (the zero Counter: unknown):
+	// while the counter still is that, fn is applied to it without
+	// locking and reading it first, so fn must be pure.
+	CreateSessionWithCounter(ctx context.Context, s Session, ev AuditEvent, counterKey string, expect Counter, fn func(Counter) (Counter, error)) error
 	// SessionByTokenHash returns the session or ENotFound.
 	SessionByTokenHash(ctx context.Context, tokenHash []byte) (Session, error)
 	// SessionWithOwnerByTokenHash is SessionByTokenHash and what the

@@ -238,7 +238,7 @@ func TestSessionUnderTheOldPasswordIsRefused(t *testing.T) {
 		if !custos.IsCode(err, custos.EConflict) {
 			t.Fatalf("CreateSession under the old version: %v, want %s", err, custos.EConflict)
 		}
-		err = store.CreateSessionWithCounter(ctx, session("ses-window-2"), login("ses-window-2"), key,
+		err = store.CreateSessionWithCounter(ctx, session("ses-window-2"), login("ses-window-2"), key, custos.Counter{},
 			func(custos.Counter) (custos.Counter, error) { return custos.Counter{}, nil })
 		if !custos.IsCode(err, custos.EConflict) {
 			t.Fatalf("CreateSessionWithCounter under the old version: %v, want %s", err, custos.EConflict)

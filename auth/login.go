@@ -6,7 +6,6 @@ import (
 	"net/netip"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/custos/custos"
@@ -65,22 +64,18 @@ func (s *Service) ExpiresAt(sess custos.Session) time.Time {
 // Login checks a password and opens a session, under the login-security
 // rule (R4) for the identifier and the throttle for the client's address.
 //
-// Each attempt is counted before its password's verdict is used and
-// refunded if the password is right, so concurrent attempts on any number
-// of replicas never learn more passwords than the rule allows. An attempt
-// the rule refuses (captcha needed, locked, throttled) is not counted,
-// checks no password, and is paced to take as long as one that did. A
-// wrong password and an unknown email answer alike.
+// Each attempt is counted before its password is checked and refunded if
+// the password is right, so concurrent attempts on any number of replicas
+// never check more passwords than the rule allows. An attempt the rule
+// refuses (captcha needed, locked, throttled) is not counted, checks no
+// password, and is paced to take as long as one that did. A wrong password
+// and an unknown email answer alike.
 //
-// The argon2id computation, nearly all of a login's time, runs while the
-// attempt is being counted rather than after (pendingCheck): its result
-// is read only once the count has committed, and it starts only when the
-// counters just read allow the attempt, so a locked identifier or a
-// throttled address costs no computation (a race with the lock costs at
-// most the computations already under way; queued ones are cancelled).
-// The account's device reads overlap it too, so a login waits for the
-// database only to read the counters before the computation and to open
-// its session after it.
+// What a login only reads overlaps: the account is looked up while the
+// counters are read and the attempt counted (pendingCheck), and its
+// devices are read while the password is computed. So a login waits on
+// the database for two reads and one write before its argon2id, and for
+// the session's transaction after it.
 func (s *Service) Login(ctx context.Context, req LoginRequest) (LoginResult, error) {
 	id := req.ID
 	if id.IsZero() || len(id.Value) > 254 || len(req.Password) > maxPasswordBytes {
@@ -110,34 +105,22 @@ func (s *Service) Login(ctx context.Context, req LoginRequest) (LoginResult, err
 		return LoginResult{}, s.refuse(ctx, v, until, id, req, "source")
 	}
 	// The identifier's rule is exact: the attempt is counted before its
-	// password's verdict is read. Its counter as it stands says whether
-	// the computation is worth starting meanwhile; this process's other
-	// attempts on it wait meanwhile, so what it says holds unless another
-	// replica counts the last allowed attempt in between (then the
-	// computation under way is wasted, and its verdict never read).
+	// password is checked, by one conditional write from the counter as
+	// just read (a transaction holding its row when another attempt
+	// counted in between).
 	policy := s.policyFor(ctx, id)
-	unlock, err := s.counting.lock(ctx, idKey)
-	if err != nil {
-		return LoginResult{}, err
-	}
 	cur, err := s.d.Store.GetCounter(ctx, idKey)
 	if err != nil {
-		unlock()
 		return LoginResult{}, err
 	}
-	if v, _, until := policy.Reserve(cur, now, solved); v != lockout.Allow {
-		unlock()
-		return LoginResult{}, s.refuse(ctx, v, until, id, req, "identifier")
-	}
-	check.compute()
-	v, counted, until, err := s.reserve(ctx, idKey, policy, now, solved)
-	unlock()
+	v, counted, until, err := s.reserveFrom(ctx, idKey, cur, policy, now, solved)
 	if err != nil {
 		return LoginResult{}, err
 	}
 	if v != lockout.Allow {
 		return LoginResult{}, s.refuse(ctx, v, until, id, req, "identifier")
 	}
+	check.compute()
 
 	// Counted: what the login reads next is read while the password is
 	// computed.
@@ -213,60 +196,18 @@ func (s *Service) Login(ctx context.Context, req LoginRequest) (LoginResult, err
 		return s.beginStep(ctx, acct, id, step, nil, "")
 	}
 	// The attempt is given back in the transaction that opens the session.
-	res, err := s.openSession(ctx, acct, false, req.Client, &refundOf{key: idKey, reservedAt: now})
+	res, err := s.openSession(ctx, acct, false, req.Client, &refundOf{key: idKey, reservedAt: now, counted: counted})
 	if err == nil && !recent {
 		s.rememberDevice(ctx, acct.ID, devKey)
 	}
 	return res, err
 }
 
-// keyLocks is a lock per key, held by few at once: an entry lives while
-// someone holds or waits for it.
-type keyLocks struct {
-	mu sync.Mutex
-	m  map[string]*keyLock
-}
-
-type keyLock struct {
-	ch   chan struct{} // holds a value while locked
-	refs int           // holders and waiters
-}
-
-// lock waits for key's lock (or for ctx to end) and returns its unlock.
-func (k *keyLocks) lock(ctx context.Context, key string) (func(), error) {
-	k.mu.Lock()
-	if k.m == nil {
-		k.m = map[string]*keyLock{}
-	}
-	l := k.m[key]
-	if l == nil {
-		l = &keyLock{ch: make(chan struct{}, 1)}
-		k.m[key] = l
-	}
-	l.refs++
-	k.mu.Unlock()
-	release := func() {
-		k.mu.Lock()
-		if l.refs--; l.refs == 0 {
-			delete(k.m, key)
-		}
-		k.mu.Unlock()
-	}
-	select {
-	case l.ch <- struct{}{}:
-	case <-ctx.Done():
-		release()
-		return nil, ctx.Err()
-	}
-	return func() { <-l.ch; release() }, nil
-}
-
 // pendingCheck is one login's password check, begun before its attempt is
-// counted: it looks the account up at once, computes argon2id once told
-// to (compute), and its verdict is read (result) only after the count.
-// abandon, deferred by the login, releases it whatever happened: a check
-// never told to compute computes nothing, and one still waiting for a
-// worker gives up its place.
+// counted: it looks the account up at once, and computes argon2id only
+// once told to (compute), after the count. abandon, deferred by the
+// login, releases it whatever happened: a check never told to compute
+// computes nothing, and one still waiting for a worker gives up its place.
 type pendingCheck struct {
 	go_      chan bool     // one value: compute or not
 	lookedUp chan struct{} // closed once acct and lookupErr are set
@@ -349,6 +290,7 @@ func (c *pendingCheck) result() (acct custos.Account, ok, rehash bool, err error
 type refundOf struct {
 	key        string
 	reservedAt time.Time
+	counted    custos.Counter // the counter as the reservation stored it
 }
 
 // accountByLogin returns the account a login identifier names, or
@@ -385,6 +327,24 @@ func (s *Service) reserve(ctx context.Context, key string, p lockout.Policy, now
 		return verdict, custos.Counter{}, until, nil
 	}
 	return verdict, c, until, err
+}
+
+// reserveFrom is reserve for a caller that has just read the counter as
+// cur: one swap from cur (a single write, no transaction held), and only
+// when another attempt changed the counter since, reserve.
+func (s *Service) reserveFrom(ctx context.Context, key string, cur custos.Counter, p lockout.Policy, now time.Time, solved bool) (lockout.Verdict, custos.Counter, time.Time, error) {
+	v, next, until := p.Reserve(cur, now, solved)
+	if v != lockout.Allow {
+		return v, custos.Counter{}, until, nil
+	}
+	stored, swapped, err := s.d.Store.SwapCounter(ctx, key, cur, next)
+	if err != nil {
+		return v, custos.Counter{}, until, err
+	}
+	if swapped {
+		return v, stored, until, nil
+	}
+	return s.reserve(ctx, key, p, now, solved)
 }
 
 // countSource counts a wrong password against the client's address.
@@ -624,7 +584,7 @@ func (s *Service) openVerifiedSession(ctx context.Context, acct custos.Account, 
 		return LoginResult{}, err
 	}
 	if refund != nil {
-		err = s.d.Store.CreateSessionWithCounter(ctx, sess, ev, refund.key, func(cur custos.Counter) (custos.Counter, error) {
+		err = s.d.Store.CreateSessionWithCounter(ctx, sess, ev, refund.key, refund.counted, func(cur custos.Counter) (custos.Counter, error) {
 			return s.cfg.Lockout.Refund(cur, now, refund.reservedAt), nil
 		})
 	} else {

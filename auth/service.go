@@ -131,9 +131,6 @@ type Service struct {
 	// zones caches the loaded time zones by name (Zone): every signed-in
 	// page needs one, and loading parses the zone's data each time.
 	zones sync.Map
-	// counting serialises one identifier's attempts in this process
-	// from reading its counter to counting the attempt (Login).
-	counting keyLocks
 }
 
 // New returns a Service. Every field of d is required.

@@ -78,6 +78,63 @@ func (db *DB) updateCounterTx(ctx context.Context, tx *sql.Tx, key string, fn fu
 	return next, nil
 }
 
+// SwapCounter stores next if the counter still is old, in one
+// autocommitted statement: an insert that does nothing on a conflict when
+// old is zero (no row), else an update or delete whose condition is old's
+// every column, null-safe. On PostgreSQL a concurrent update of the row
+// makes it wait and then test the row as that update left it (READ
+// COMMITTED re-evaluates the condition), so of any number of swaps from
+// one value at most one succeeds; on SQLite writes run one at a time.
+func (db *DB) SwapCounter(ctx context.Context, key string, old, next custos.Counter) (custos.Counter, bool, error) {
+	return db.swapCounter(ctx, db.w, key, old, next)
+}
+
+// swapCounter is SwapCounter through ex: the writer pool, or a
+// transaction (where the row, once swapped, stays locked to the commit).
+func (db *DB) swapCounter(ctx context.Context, ex execer, key string, old, next custos.Counter) (custos.Counter, bool, error) {
+	old, next = storedCounter(old), storedCounter(next)
+	is := " IS "
+	if db.dialect == DialectPostgres {
+		is = " IS NOT DISTINCT FROM "
+	}
+	match := "key = ? AND start" + is + "? AND failures = ? AND locked_until" + is + "?"
+	var (
+		res sql.Result
+		err error
+	)
+	switch {
+	case old == (custos.Counter{}) && next == (custos.Counter{}):
+		var one int
+		err := ex.QueryRowContext(ctx, db.q("SELECT 1 FROM counters WHERE key = ?"), key).Scan(&one)
+		if errors.Is(err, sql.ErrNoRows) {
+			return next, true, nil
+		}
+		if err != nil {
+			return custos.Counter{}, false, fmt.Errorf("sqlstore: swap counter: %w", err)
+		}
+		return custos.Counter{}, false, nil
+	case old == (custos.Counter{}):
+		res, err = ex.ExecContext(ctx, db.q(
+			"INSERT INTO counters (key, start, failures, locked_until) VALUES (?, ?, ?, ?) ON CONFLICT (key) DO NOTHING"),
+			key, optMillis(next.Start), next.Failures, optMillis(next.LockedUntil))
+	case next == (custos.Counter{}):
+		res, err = ex.ExecContext(ctx, db.q("DELETE FROM counters WHERE "+match),
+			key, optMillis(old.Start), old.Failures, optMillis(old.LockedUntil))
+	default:
+		res, err = ex.ExecContext(ctx, db.q("UPDATE counters SET start = ?, failures = ?, locked_until = ? WHERE "+match),
+			optMillis(next.Start), next.Failures, optMillis(next.LockedUntil),
+			key, optMillis(old.Start), old.Failures, optMillis(old.LockedUntil))
+	}
+	if err != nil {
+		return custos.Counter{}, false, fmt.Errorf("sqlstore: swap counter: %w", err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return custos.Counter{}, false, fmt.Errorf("sqlstore: swap counter: %w", err)
+	}
+	return next, n == 1, nil
+}
+
 // GetCounter returns the counter, or the zero Counter when there is none.
 func (db *DB) GetCounter(ctx context.Context, key string) (custos.Counter, error) {
 	c, err := scanCounter(db.hotRow(ctx, "SELECT "+counterColumns+" FROM counters WHERE key = ?", key))

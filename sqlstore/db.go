@@ -300,6 +300,7 @@ func (db *DB) inTxWith(ctx context.Context, opts *sql.TxOptions, fn func(tx *sql
 // execer is what a *sql.DB and a *sql.Tx have in common for writes.
 type execer interface {
 	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
 }
 
 // affected returns how many rows the write whose results it is given

@@ -19,10 +19,7 @@ const sessionColumns = "id, token_hash, account_id, created_at, authenticated_at
 // token hash is taken (or ev's id); ENotFound if the account does not exist.
 func (db *DB) CreateSession(ctx context.Context, s custos.Session, ev custos.AuditEvent) error {
 	return db.inTxWith(ctx, db.readCommitted(), func(tx *sql.Tx) error {
-		if err := db.checkPasswordVersion(ctx, tx, s); err != nil {
-			return err
-		}
-		if err := db.insertSession(ctx, tx, s); err != nil {
+		if err := db.insertSessionChecked(ctx, tx, s); err != nil {
 			return err
 		}
 		return db.insertAudit(ctx, tx, ev)
@@ -32,21 +29,66 @@ func (db *DB) CreateSession(ctx context.Context, s custos.Session, ev custos.Aud
 // CreateSessionWithCounter is UpdateCounter(counterKey, fn) and
 // CreateSession(s, ev) in one transaction; fn's error or a refused session
 // (a stale password version among them) leaves both as they were. The
-// version is checked first, so the account's row is locked before the
-// counter's, in the order ResetPassword takes them (no deadlock).
-func (db *DB) CreateSessionWithCounter(ctx context.Context, s custos.Session, ev custos.AuditEvent, counterKey string, fn func(custos.Counter) (custos.Counter, error)) error {
+// session is inserted first, reading the account's row FOR SHARE, so the
+// account's row is locked before the counter's, in the order
+// ResetPassword takes them (no deadlock). With expect (the counter as the
+// caller last stored it) fn is applied to it and swapped in (one
+// statement); only when the counter changed since is it locked, read and
+// applied to again.
+func (db *DB) CreateSessionWithCounter(ctx context.Context, s custos.Session, ev custos.AuditEvent, counterKey string, expect custos.Counter, fn func(custos.Counter) (custos.Counter, error)) error {
 	return db.inTxWith(ctx, db.readCommitted(), func(tx *sql.Tx) error {
-		if err := db.checkPasswordVersion(ctx, tx, s); err != nil {
+		if err := db.insertSessionChecked(ctx, tx, s); err != nil {
 			return err
 		}
-		if _, err := db.updateCounterTx(ctx, tx, counterKey, fn); err != nil {
-			return err
+		swapped := false
+		if expect = storedCounter(expect); expect != (custos.Counter{}) {
+			next, err := fn(expect)
+			if err != nil {
+				return err
+			}
+			if _, swapped, err = db.swapCounter(ctx, tx, counterKey, expect, next); err != nil {
+				return err
+			}
 		}
-		if err := db.insertSession(ctx, tx, s); err != nil {
-			return err
+		if !swapped {
+			if _, err := db.updateCounterTx(ctx, tx, counterKey, fn); err != nil {
+				return err
+			}
 		}
 		return db.insertAudit(ctx, tx, ev)
 	})
+}
+
+// insertSessionChecked inserts s inside tx only if its password version
+// is the account's, in one statement: the row comes from the account's,
+// read FOR SHARE on PostgreSQL (see checkPasswordVersion). When nothing
+// was inserted, the account is read again to tell a stale version
+// (EConflict) from a missing account (ENotFound).
+func (db *DB) insertSessionChecked(ctx context.Context, tx *sql.Tx, s custos.Session) error {
+	query := "INSERT INTO sessions (" + sessionColumns + ") SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ? " +
+		"FROM accounts WHERE id = ? AND password_version = ?"
+	if db.dialect == DialectPostgres {
+		query += " FOR SHARE"
+	}
+	res, err := tx.ExecContext(ctx, db.q(query),
+		s.ID, s.TokenHash, s.AccountID, millis(s.CreatedAt), millis(s.AuthenticatedAt),
+		millis(s.LastSeenAt), millis(s.ExpiresAt), s.SecondFactor, optMillis(s.VerifiedUntil),
+		s.RemoteAddr, s.UserAgent, s.PasswordVersion, s.ActingRootAccountID,
+		s.AccountID, s.PasswordVersion)
+	if err != nil {
+		return sessionInsertError(err, s)
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return fmt.Errorf("sqlstore: create session: %w", err)
+	} else if n == 1 {
+		return nil
+	}
+	if err := db.checkPasswordVersion(ctx, tx, s); err != nil {
+		return err
+	}
+	// The version matched when read again: it changed and changed back
+	// between the two reads, which a version that only grows cannot.
+	return fmt.Errorf("sqlstore: create session: account %q's password version moved under the insert", s.AccountID)
 }
 
 // checkPasswordVersion refuses, inside tx, a session whose password version
@@ -75,22 +117,15 @@ func (db *DB) checkPasswordVersion(ctx context.Context, tx *sql.Tx, s custos.Ses
 	return nil
 }
 
-func (db *DB) insertSession(ctx context.Context, tx *sql.Tx, s custos.Session) error {
-	_, err := tx.ExecContext(ctx, db.q(
-		"INSERT INTO sessions ("+sessionColumns+") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"),
-		s.ID, s.TokenHash, s.AccountID, millis(s.CreatedAt), millis(s.AuthenticatedAt),
-		millis(s.LastSeenAt), millis(s.ExpiresAt), s.SecondFactor, optMillis(s.VerifiedUntil),
-		s.RemoteAddr, s.UserAgent, s.PasswordVersion, s.ActingRootAccountID)
-	if err != nil {
-		switch v, _ := classify(err, "sessions", "token_hash"); v {
-		case uniqueViolation:
-			return custos.Errorf(custos.EConflict, "session %q or its token already exists", s.ID)
-		case foreignKeyViolation:
-			return custos.Errorf(custos.ENotFound, "account not found")
-		}
-		return fmt.Errorf("sqlstore: create session: %w", err)
+// sessionInsertError names an insert's failure.
+func sessionInsertError(err error, s custos.Session) error {
+	switch v, _ := classify(err, "sessions", "token_hash"); v {
+	case uniqueViolation:
+		return custos.Errorf(custos.EConflict, "session %q or its token already exists", s.ID)
+	case foreignKeyViolation:
+		return custos.Errorf(custos.ENotFound, "account not found")
 	}
-	return nil
+	return fmt.Errorf("sqlstore: create session: %w", err)
 }
 
 // SessionByTokenHash returns the session or ENotFound. It does not judge

@@ -377,7 +377,7 @@ func auditedChanges() []auditedChange {
 				mustSetCounter(t, s, "id:"+p, custos.Counter{Start: t0, Failures: 3})
 			},
 			change: func(ctx context.Context, s custos.Store, p string, ev custos.AuditEvent) error {
-				return s.CreateSessionWithCounter(ctx, newSession(p+"-sess", p), ev, "id:"+p,
+				return s.CreateSessionWithCounter(ctx, newSession(p+"-sess", p), ev, "id:"+p, custos.Counter{},
 					func(c custos.Counter) (custos.Counter, error) {
 						c.Failures--
 						return c, nil

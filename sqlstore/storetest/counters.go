@@ -286,6 +286,137 @@ func CounterRaces(t *testing.T, stores ...custos.CounterStore) {
 		}
 		wantCounter(t, stores[0], "id:toggle@example.test", custos.Counter{})
 	})
+	t.Run("Swap", func(t *testing.T) { swapRaces(t, stores) })
+}
+
+// testSwapCounter: a swap stores its value only over the one it names
+// (none, for the zero Counter), returns it as stored, and leaves the
+// counter alone otherwise.
+func testSwapCounter(t *testing.T, s custos.Store) {
+	ctx := t.Context()
+	const key = "id:swap@example.test"
+	east := time.FixedZone("UTC+8", 8*3600)
+	first := custos.Counter{Start: t0.In(east).Add(1500 * time.Microsecond), Failures: 1}
+	stored, ok, err := s.SwapCounter(ctx, key, custos.Counter{}, first)
+	if err != nil || !ok {
+		t.Fatalf("SwapCounter(none → first) = %v, %v; want swapped", ok, err)
+	}
+	want := custos.Counter{Start: t0.Add(time.Millisecond), Failures: 1}
+	if diff := cmp.Diff(want, stored); diff != "" {
+		t.Errorf("SwapCounter returned (-want +got):\n%s", diff)
+	}
+	wantUTC(t, "SwapCounter", stored)
+	wantCounter(t, s, key, want)
+
+	// From none again: there is one now.
+	if _, ok, err := s.SwapCounter(ctx, key, custos.Counter{}, custos.Counter{Failures: 7}); err != nil || ok {
+		t.Errorf("SwapCounter(none → …) over a counter = %v, %v; want not swapped", ok, err)
+	}
+	// From a value it no longer has, column by column.
+	for _, stale := range []custos.Counter{
+		{Start: t0.Add(time.Millisecond), Failures: 2},
+		{Start: t0, Failures: 1},
+		{Failures: 1},
+		{Start: t0.Add(time.Millisecond), Failures: 1, LockedUntil: t0},
+	} {
+		if _, ok, err := s.SwapCounter(ctx, key, stale, custos.Counter{Failures: 9}); err != nil || ok {
+			t.Errorf("SwapCounter(%+v → …) = %v, %v; want not swapped", stale, ok, err)
+		}
+		if _, ok, err := s.SwapCounter(ctx, key, stale, custos.Counter{}); err != nil || ok {
+			t.Errorf("SwapCounter(%+v → none) = %v, %v; want not swapped", stale, ok, err)
+		}
+	}
+	wantCounter(t, s, key, want)
+
+	// From the value as it was given (stored, it is the same): an update.
+	locked := custos.Counter{Start: t0.Add(time.Millisecond), Failures: 2, LockedUntil: t0.Add(time.Hour)}
+	if _, ok, err := s.SwapCounter(ctx, key, first, locked); err != nil || !ok {
+		t.Fatalf("SwapCounter(first → locked) = %v, %v; want swapped", ok, err)
+	}
+	wantCounter(t, s, key, locked)
+	// To none: the row goes.
+	if _, ok, err := s.SwapCounter(ctx, key, locked, custos.Counter{}); err != nil || !ok {
+		t.Fatalf("SwapCounter(locked → none) = %v, %v; want swapped", ok, err)
+	}
+	wantCounter(t, s, key, custos.Counter{})
+	if _, ok, err := s.SwapCounter(ctx, key, locked, custos.Counter{Failures: 1}); err != nil || ok {
+		t.Errorf("SwapCounter(locked → …) with no counter = %v, %v; want not swapped", ok, err)
+	}
+	// None to none: true while there is none.
+	if _, ok, err := s.SwapCounter(ctx, key, custos.Counter{}, custos.Counter{}); err != nil || !ok {
+		t.Errorf("SwapCounter(none → none) = %v, %v; want swapped", ok, err)
+	}
+	wantCounter(t, s, key, custos.Counter{})
+}
+
+// swapRaces sets Racers goroutines at once on one counter with
+// SwapCounter, spread over stores: from one value read by all, exactly
+// one swap wins; incrementing with read-and-swap until it takes, every
+// racer's value is one more than another's and none is lost.
+func swapRaces(t *testing.T, stores []custos.CounterStore) {
+	t.Run("OneWinner", func(t *testing.T) {
+		const key = "id:swap-one@example.test"
+		mustSetCounter(t, stores[0], key, custos.Counter{Start: t0, Failures: 3})
+		old := custos.Counter{Start: t0, Failures: 3}
+		var mu sync.Mutex
+		won := 0
+		racers(stores, func(i int, s custos.CounterStore) {
+			_, ok, err := s.SwapCounter(t.Context(), key, old, custos.Counter{Start: t0, Failures: 4 + i})
+			if err != nil {
+				t.Errorf("racer %d: %v", i, err)
+			}
+			if ok {
+				mu.Lock()
+				won++
+				mu.Unlock()
+			}
+		})
+		if won != 1 {
+			t.Errorf("%d swaps from one value took, want 1", won)
+		}
+	})
+	t.Run("Increment", func(t *testing.T) {
+		const key = "src:198.51.100.2"
+		seen := make([]int, Racers)
+		racers(stores, func(i int, s custos.CounterStore) {
+			for {
+				cur, err := s.GetCounter(t.Context(), key)
+				if err != nil {
+					t.Errorf("racer %d: %v", i, err)
+					return
+				}
+				next := cur
+				next.Failures++
+				stored, ok, err := s.SwapCounter(t.Context(), key, cur, next)
+				if err != nil {
+					t.Errorf("racer %d: %v", i, err)
+					return
+				}
+				if ok {
+					seen[i] = stored.Failures
+					return
+				}
+			}
+		})
+		wantSerial(t, seen, Racers)
+		wantCounter(t, stores[0], key, custos.Counter{Failures: Racers})
+	})
+}
+
+// racers runs f from Racers goroutines released together, racer i with
+// stores[i%len(stores)].
+func racers(stores []custos.CounterStore, f func(i int, s custos.CounterStore)) {
+	start := make(chan struct{})
+	var wg sync.WaitGroup
+	for i := range Racers {
+		s := stores[i%len(stores)]
+		wg.Go(func() {
+			<-start
+			f(i, s)
+		})
+	}
+	close(start)
+	wg.Wait()
 }
 
 // race calls UpdateCounter(key, fn) from Racers goroutines released

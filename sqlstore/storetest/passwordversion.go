@@ -191,7 +191,7 @@ func testCreateSessionPasswordVersion(t *testing.T, s custos.Store) {
 			ev := newEvent("ev-"+sess.ID, a.ID, custos.EventLoginSuccess, t0.Add(2*time.Minute))
 			var created error
 			if tc.counter {
-				created = s.CreateSessionWithCounter(ctx, sess, ev, key, refund)
+				created = s.CreateSessionWithCounter(ctx, sess, ev, key, custos.Counter{}, refund)
 			} else {
 				created = s.CreateSession(ctx, sess, ev)
 			}
@@ -215,7 +215,7 @@ func testCreateSessionPasswordVersion(t *testing.T, s custos.Store) {
 	withCounter := newSession("spv-v1-counter", a.ID)
 	withCounter.PasswordVersion = 1
 	withCounter.CreatedAt = t0.Add(time.Second)
-	if err := s.CreateSessionWithCounter(ctx, withCounter, newEvent("ev-spv-v1-counter", a.ID, custos.EventLoginSuccess, t0), key, refund); err != nil {
+	if err := s.CreateSessionWithCounter(ctx, withCounter, newEvent("ev-spv-v1-counter", a.ID, custos.EventLoginSuccess, t0), key, custos.Counter{}, refund); err != nil {
 		t.Fatalf("CreateSessionWithCounter(version 1): %v", err)
 	}
 	wantCounter(t, s, key, custos.Counter{Start: t0, Failures: 1})
@@ -275,7 +275,7 @@ func PasswordVersionRaces(t *testing.T, stores ...custos.Store) {
 				if i%2 == 0 {
 					errs[i] = s.CreateSession(ctx, sess, ev)
 				} else {
-					errs[i] = s.CreateSessionWithCounter(ctx, sess, ev, key, refund)
+					errs[i] = s.CreateSessionWithCounter(ctx, sess, ev, key, custos.Counter{}, refund)
 				}
 			})
 		}

@@ -372,7 +372,7 @@ func testCreateSessionWithCounter(t *testing.T, s custos.Store) {
 		return c, nil
 	}
 	sess := newSession("sess-swc", a.ID)
-	if err := s.CreateSessionWithCounter(ctx, sess, newEvent("ev-swc", a.ID, custos.EventLoginSuccess, t0), key, refund); err != nil {
+	if err := s.CreateSessionWithCounter(ctx, sess, newEvent("ev-swc", a.ID, custos.EventLoginSuccess, t0), key, custos.Counter{}, refund); err != nil {
 		t.Fatalf("CreateSessionWithCounter: %v", err)
 	}
 	if _, err := s.SessionByTokenHash(ctx, sess.TokenHash); err != nil {
@@ -383,7 +383,7 @@ func testCreateSessionWithCounter(t *testing.T, s custos.Store) {
 	// fn's error changes nothing.
 	boom := custos.Errorf(custos.EConflict, "boom")
 	other := newSession("sess-swc-2", a.ID)
-	err := s.CreateSessionWithCounter(ctx, other, newEvent("ev-swc-2", a.ID, custos.EventLoginSuccess, t0), key,
+	err := s.CreateSessionWithCounter(ctx, other, newEvent("ev-swc-2", a.ID, custos.EventLoginSuccess, t0), key, custos.Counter{},
 		func(custos.Counter) (custos.Counter, error) { return custos.Counter{}, boom })
 	if err != boom {
 		t.Fatalf("fn's error = %v, want it unchanged", err)
@@ -394,9 +394,52 @@ func testCreateSessionWithCounter(t *testing.T, s custos.Store) {
 	// A refused session leaves the counter as it was.
 	dup := sess
 	dup.ID = "sess-swc-3"
-	err = s.CreateSessionWithCounter(ctx, dup, newEvent("ev-swc-3", a.ID, custos.EventLoginSuccess, t0), key, refund)
+	err = s.CreateSessionWithCounter(ctx, dup, newEvent("ev-swc-3", a.ID, custos.EventLoginSuccess, t0), key, custos.Counter{}, refund)
 	wantCode(t, "CreateSessionWithCounter(duplicate token)", err, custos.EConflict)
 	wantCounter(t, s, key, custos.Counter{Start: t0, Failures: 2})
+
+	// Expecting the counter as it is: fn applies to it.
+	seen := map[int]bool{}
+	counting := func(c custos.Counter) (custos.Counter, error) {
+		seen[c.Failures] = true
+		return refund(c)
+	}
+	fourth := newSession("sess-swc-4", a.ID)
+	if err := s.CreateSessionWithCounter(ctx, fourth, newEvent("ev-swc-4", a.ID, custos.EventLoginSuccess, t0), key,
+		custos.Counter{Start: t0, Failures: 2}, counting); err != nil {
+		t.Fatalf("CreateSessionWithCounter(expecting the counter): %v", err)
+	}
+	wantCounter(t, s, key, custos.Counter{Start: t0, Failures: 1})
+	// Expecting what it no longer is (another attempt counted since): fn
+	// applies to what it is, not to what was expected.
+	mustSetCounter(t, s, key, custos.Counter{Start: t0, Failures: 5})
+	clear(seen)
+	fifth := newSession("sess-swc-5", a.ID)
+	if err := s.CreateSessionWithCounter(ctx, fifth, newEvent("ev-swc-5", a.ID, custos.EventLoginSuccess, t0), key,
+		custos.Counter{Start: t0, Failures: 1}, counting); err != nil {
+		t.Fatalf("CreateSessionWithCounter(expecting a stale counter): %v", err)
+	}
+	wantCounter(t, s, key, custos.Counter{Start: t0, Failures: 4})
+	if !seen[5] {
+		t.Errorf("fn saw %v, want the counter as it was (5 failures) among them", seen)
+	}
+	for _, id := range []*custos.Session{&fourth, &fifth} {
+		if _, err := s.SessionByTokenHash(ctx, id.TokenHash); err != nil {
+			t.Errorf("session %s not created: %v", id.ID, err)
+		}
+	}
+	// A stale password version still refuses, expecting or not.
+	stale := newSession("sess-swc-6", a.ID)
+	stale.PasswordVersion++
+	err = s.CreateSessionWithCounter(ctx, stale, newEvent("ev-swc-6", a.ID, custos.EventLoginSuccess, t0), key,
+		custos.Counter{Start: t0, Failures: 4}, refund)
+	wantCode(t, "CreateSessionWithCounter(stale password version)", err, custos.EConflict)
+	wantCounter(t, s, key, custos.Counter{Start: t0, Failures: 4})
+	gone := newSession("sess-swc-7", "acct-swc-missing")
+	err = s.CreateSessionWithCounter(ctx, gone, newEvent("ev-swc-7", "", custos.EventLoginSuccess, t0), key,
+		custos.Counter{Start: t0, Failures: 4}, refund)
+	wantCode(t, "CreateSessionWithCounter(no account)", err, custos.ENotFound)
+	wantCounter(t, s, key, custos.Counter{Start: t0, Failures: 4})
 }
 
 // testSessionWithOwner checks SessionWithOwnerByTokenHash reads the

@@ -45,6 +45,7 @@ func Run(t *testing.T, open func(t *testing.T) custos.Store) {
 		{"UpdateCounter/FnError", testCounterFnError},
 		{"UpdateCounter/ZeroDeletes", testCounterZeroDeletes},
 		{"UpdateCounter/Races", testCounterRaces},
+		{"SwapCounter", testSwapCounter},
 		{"ResetCounter", testResetCounter},
 		{"Captcha/RoundTrip", testCaptchaRoundTrip},
 		{"Captcha/Expiry", testCaptchaExpiry},
