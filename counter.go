@@ -33,6 +33,9 @@ type CounterStore interface {
 	SwapCounter(ctx context.Context, key string, old, next Counter) (stored Counter, swapped bool, err error)
 	// GetCounter returns the counter (the zero Counter when there is none).
 	GetCounter(ctx context.Context, key string) (Counter, error)
+	// GetCounters is GetCounter of two keys in one read (a login reads its
+	// address's counter and its identifier's together).
+	GetCounters(ctx context.Context, a, b string) (Counter, Counter, error)
 	// ResetCounter deletes the counter and writes ev (a staff unlock);
 	// EConflict if ev's id is taken, and then the counter stays.
 	ResetCounter(ctx context.Context, key string, ev AuditEvent) error

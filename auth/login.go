@@ -74,8 +74,8 @@ func (s *Service) ExpiresAt(sess custos.Session) time.Time {
 // What a login only reads overlaps: the account is looked up while the
 // counters are read and the attempt counted (pendingCheck), and its
 // devices are read while the password is computed. So a login waits on
-// the database for two reads and one write before its argon2id, and for
-// the session's transaction after it.
+// the database for one read (both its counters) and one write before its
+// argon2id, and for the session's transaction after it.
 func (s *Service) Login(ctx context.Context, req LoginRequest) (LoginResult, error) {
 	id := req.ID
 	if id.IsZero() || len(id.Value) > 254 || len(req.Password) > maxPasswordBytes {
@@ -97,7 +97,7 @@ func (s *Service) Login(ctx context.Context, req LoginRequest) (LoginResult, err
 	// The per-address throttle counts only wrong passwords (checked before,
 	// counted after): people behind one address log in at once all day,
 	// and their attempts in flight must not hold each other up.
-	src, err := s.d.Store.GetCounter(ctx, srcKey)
+	src, cur, err := s.d.Store.GetCounters(ctx, srcKey, idKey)
 	if err != nil {
 		return LoginResult{}, err
 	}
@@ -109,10 +109,6 @@ func (s *Service) Login(ctx context.Context, req LoginRequest) (LoginResult, err
 	// just read (a transaction holding its row when another attempt
 	// counted in between).
 	policy := s.policyFor(ctx, id)
-	cur, err := s.d.Store.GetCounter(ctx, idKey)
-	if err != nil {
-		return LoginResult{}, err
-	}
 	v, counted, until, err := s.reserveFrom(ctx, idKey, cur, policy, now, solved)
 	if err != nil {
 		return LoginResult{}, err

@@ -289,6 +289,34 @@ func CounterRaces(t *testing.T, stores ...custos.CounterStore) {
 	t.Run("Swap", func(t *testing.T) { swapRaces(t, stores) })
 }
 
+// testGetCounters: two counters in one read, each as GetCounter reads
+// it, the zero Counter for a key with none, and one key twice alike.
+func testGetCounters(t *testing.T, s custos.Store) {
+	ctx := t.Context()
+	const a, b = "src:203.0.113.9", "id:pair@example.test"
+	set := custos.Counter{Start: t0, Failures: 4, LockedUntil: t0.Add(time.Hour)}
+	check := func(what, ka, kb string, wantA, wantB custos.Counter) {
+		t.Helper()
+		gotA, gotB, err := s.GetCounters(ctx, ka, kb)
+		if err != nil {
+			t.Fatalf("GetCounters(%s): %v", what, err)
+		}
+		if diff := cmp.Diff([]custos.Counter{wantA, wantB}, []custos.Counter{gotA, gotB}); diff != "" {
+			t.Errorf("GetCounters(%s) (-want +got):\n%s", what, diff)
+		}
+		wantUTC(t, "GetCounters("+what+")", gotA)
+		wantUTC(t, "GetCounters("+what+")", gotB)
+	}
+	check("neither", a, b, custos.Counter{}, custos.Counter{})
+	mustSetCounter(t, s, b, set)
+	check("the second", a, b, custos.Counter{}, set)
+	check("the first", b, a, set, custos.Counter{})
+	only := custos.Counter{Failures: 1}
+	mustSetCounter(t, s, a, only)
+	check("both", a, b, only, set)
+	check("one twice", b, b, set, set)
+}
+
 // testSwapCounter: a swap stores its value only over the one it names
 // (none, for the zero Counter), returns it as stored, and leaves the
 // counter alone otherwise.

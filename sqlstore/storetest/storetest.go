@@ -46,6 +46,7 @@ func Run(t *testing.T, open func(t *testing.T) custos.Store) {
 		{"UpdateCounter/ZeroDeletes", testCounterZeroDeletes},
 		{"UpdateCounter/Races", testCounterRaces},
 		{"SwapCounter", testSwapCounter},
+		{"GetCounters", testGetCounters},
 		{"ResetCounter", testResetCounter},
 		{"Captcha/RoundTrip", testCaptchaRoundTrip},
 		{"Captcha/Expiry", testCaptchaExpiry},
