@@ -454,17 +454,9 @@ func race(t *testing.T, stores []custos.CounterStore, key string, fn func(custos
 	t.Helper()
 	results := make([]custos.Counter, Racers)
 	errs := make([]error, Racers)
-	start := make(chan struct{})
-	var wg sync.WaitGroup
-	for i := range Racers {
-		s := stores[i%len(stores)]
-		wg.Go(func() {
-			<-start
-			results[i], errs[i] = s.UpdateCounter(t.Context(), key, fn)
-		})
-	}
-	close(start)
-	wg.Wait()
+	racers(stores, func(i int, s custos.CounterStore) {
+		results[i], errs[i] = s.UpdateCounter(t.Context(), key, fn)
+	})
 	return results, errs
 }
 
