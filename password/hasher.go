@@ -30,6 +30,7 @@ type Hasher struct {
 	waiting  atomic.Int64
 	inFlight atomic.Int64
 	hashes   atomic.Uint64
+	computed atomic.Int64 // nanoseconds spent computing, all workers together
 	// typical is a moving average of one computation's duration in
 	// nanoseconds, for Pace. It measures the machine, not a rule, so it
 	// reads the wall clock rather than an injected Clock.
@@ -103,6 +104,11 @@ func (h *Hasher) InFlight() int { return int(h.inFlight.Load()) }
 // computing. Tests use it to prove that no password was checked.
 func (h *Hasher) Hashes() uint64 { return h.hashes.Load() }
 
+// Computing returns the time spent computing argon2id so far, all workers
+// together, over the Hashes computations: their ratio is what one costs in
+// this process, beside whatever else it does.
+func (h *Hasher) Computing() time.Duration { return time.Duration(h.computed.Load()) }
+
 // Hash is the package-level Hash with the Hasher's params and random
 // source, run on a worker. The salt is read while holding the worker. It
 // returns ctx.Err() when ctx ends before a worker is free.
@@ -116,7 +122,9 @@ func (h *Hasher) Hash(ctx context.Context, pw string) (string, error) {
 	if _, err := io.ReadFull(h.rnd, salt); err != nil {
 		return "", fmt.Errorf("password: reading salt: %w", err)
 	}
+	start := time.Now()
 	key := derive(mem, pw, h.params, salt, keyLen)
+	h.computed.Add(int64(time.Since(start)))
 	h.hashes.Add(1)
 	return encode(h.params, salt, key), nil
 }
@@ -156,7 +164,9 @@ func (h *Hasher) run(ctx context.Context, f func(*argon2id.Memory)) error {
 	defer h.release(mem)
 	start := time.Now()
 	f(mem)
-	h.observe(time.Since(start))
+	d := time.Since(start)
+	h.observe(d)
+	h.computed.Add(int64(d))
 	h.hashes.Add(1)
 	return nil
 }

@@ -17,6 +17,10 @@ func TestHasherRoundTrip(t *testing.T) {
 	if h.Params() != tiny {
 		t.Fatalf("Params() = %+v, want %+v", h.Params(), tiny)
 	}
+	if got := h.Computing(); got != 0 {
+		t.Errorf("Computing() = %v before any computation (the calibration is not counted); want 0", got)
+	}
+	start := time.Now()
 	ctx := context.Background()
 	enc, err := h.Hash(ctx, "correct horse battery staple")
 	if err != nil {
@@ -49,6 +53,9 @@ func TestHasherRoundTrip(t *testing.T) {
 	}
 	if got := h.Hashes(); got != 4 {
 		t.Errorf("Hashes() = %d after Hash, 2 Verify and VerifyDummy; want 4", got)
+	}
+	if got := h.Computing(); got <= 0 || got > time.Since(start) {
+		t.Errorf("Computing() = %v after 4 computations in %v; want more than 0, at most that", got, time.Since(start))
 	}
 	if q, f := h.QueueDepth(), h.InFlight(); q != 0 || f != 0 {
 		t.Errorf("idle Hasher: QueueDepth %d, InFlight %d; want 0, 0", q, f)

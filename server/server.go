@@ -254,9 +254,10 @@ type metrics struct {
 
 // HashStats is the load of the password hasher (password.Hasher).
 type HashStats interface {
-	QueueDepth() int // hashes waiting for a worker
-	InFlight() int   // hashes running now
-	Hashes() uint64  // argon2id computations done
+	QueueDepth() int          // hashes waiting for a worker
+	InFlight() int            // hashes running now
+	Hashes() uint64           // argon2id computations done
+	Computing() time.Duration // time spent in them, all workers together
 }
 
 func newMetrics(reg prometheus.Registerer, hasher HashStats) *metrics {
@@ -281,6 +282,9 @@ func newMetrics(reg prometheus.Registerer, hasher HashStats) *metrics {
 			prometheus.NewCounterFunc(prometheus.CounterOpts{
 				Name: "custos_password_hashes_total", Help: "argon2id computations done (hashes, verifications, dummy verifications).",
 			}, func() float64 { return float64(hasher.Hashes()) }),
+			prometheus.NewCounterFunc(prometheus.CounterOpts{
+				Name: "custos_password_hash_seconds_total", Help: "Time spent computing argon2id, all workers together (÷ custos_password_hashes_total: one computation's cost here).",
+			}, func() float64 { return hasher.Computing().Seconds() }),
 		)
 	}
 	return m
