@@ -30,22 +30,12 @@ func (db *DB) AppendAudit(ctx context.Context, ev custos.AuditEvent) error {
 // transaction, so the change, its record, its messages and its webhook
 // deliveries commit together or not at all.
 func (db *DB) insertAudit(ctx context.Context, ex execer, ev custos.AuditEvent) error {
-	if ev.ID == "" {
-		return errors.New("sqlstore: audit event has no ID")
+	insert, args, err := auditInsert(ev)
+	if err != nil {
+		return err
 	}
-	var detail any // NULL when there is none, so nil and empty read back as nil
-	if len(ev.Detail) > 0 {
-		b, err := json.Marshal(ev.Detail)
-		if err != nil {
-			return fmt.Errorf("sqlstore: audit detail: %w", err)
-		}
-		detail = string(b)
-	}
-	const insert = "INSERT INTO audit_events (" + auditColumns + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
-	args := []any{ev.ID, millis(ev.At), ev.AccountID, ev.Type, ev.Identifier, ev.RemoteAddr, ev.UserAgent, detail}
 	tx, inTx := ex.(*sql.Tx)
 	var hooks []custos.Webhook
-	var err error
 	if inTx && hasWebhookKind(ev) && db.dialect == DialectPostgres {
 		// The event and the hooks that may want it in one round trip: a
 		// data-modifying WITH runs whether or not the query reads it. Each
@@ -53,22 +43,54 @@ func (db *DB) insertAudit(ctx context.Context, ex execer, ev custos.AuditEvent) 
 		// login writes an event of a kind hooks may take.
 		hooks, err = db.queryWebhooks(ctx, tx, "WITH ev AS ("+insert+") ", args...)
 	} else {
-		_, err = ex.ExecContext(ctx, db.q(insert), args...)
+		_, err = db.execHot(ctx, ex, insert, args...)
 	}
 	if err != nil {
-		if v, _ := classify(err, "audit_events", "id"); v == uniqueViolation {
-			return custos.Errorf(custos.EConflict, "audit event %q already exists", ev.ID)
-		}
-		return fmt.Errorf("sqlstore: append audit: %w", err)
+		return auditInsertError(err, ev)
 	}
+	return db.audited(ctx, ex, ev, hooks)
+}
+
+// auditInsert is the statement inserting ev, and its arguments.
+func auditInsert(ev custos.AuditEvent) (string, []any, error) {
+	if ev.ID == "" {
+		return "", nil, errors.New("sqlstore: audit event has no ID")
+	}
+	var detail any // NULL when there is none, so nil and empty read back as nil
+	if len(ev.Detail) > 0 {
+		b, err := json.Marshal(ev.Detail)
+		if err != nil {
+			return "", nil, fmt.Errorf("sqlstore: audit detail: %w", err)
+		}
+		detail = string(b)
+	}
+	return "INSERT INTO audit_events (" + auditColumns + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+		[]any{ev.ID, millis(ev.At), ev.AccountID, ev.Type, ev.Identifier, ev.RemoteAddr, ev.UserAgent, detail}, nil
+}
+
+// auditInsertError names an event's insert's failure.
+func auditInsertError(err error, ev custos.AuditEvent) error {
+	if v, _ := classify(err, "audit_events", "id"); v == uniqueViolation {
+		return custos.Errorf(custos.EConflict, "audit event %q already exists", ev.ID)
+	}
+	return fmt.Errorf("sqlstore: append audit: %w", err)
+}
+
+// audited finishes ev once it is inserted through ex: the observer is to
+// hear of it, and its messages and the jobs of the webhooks that want it
+// are written in the same transaction. hooks are the webhooks when read
+// with the insert; nil: they are read here, if needed.
+func (db *DB) audited(ctx context.Context, ex execer, ev custos.AuditEvent, hooks []custos.Webhook) error {
 	db.heardAudit(ctx, ex, ev)
 	if len(ev.Notify) == 0 && !hasWebhookKind(ev) {
 		return nil
 	}
+	tx, inTx := ex.(*sql.Tx)
 	if !inTx {
 		return errors.New("sqlstore: an audit event's messages and webhooks need a transaction")
 	}
 	if hooks == nil {
+		var err error
 		if hooks, err = db.listWebhooks(ctx, tx); err != nil {
 			return err
 		}

@@ -93,11 +93,6 @@ func (db *DB) SwapCounter(ctx context.Context, key string, old, next custos.Coun
 // transaction (where the row, once swapped, stays locked to the commit).
 func (db *DB) swapCounter(ctx context.Context, ex execer, key string, old, next custos.Counter) (custos.Counter, bool, error) {
 	old, next = storedCounter(old), storedCounter(next)
-	is := " IS "
-	if db.dialect == DialectPostgres {
-		is = " IS NOT DISTINCT FROM "
-	}
-	match := "key = ? AND start" + is + "? AND failures = ? AND locked_until" + is + "?"
 	var (
 		res sql.Result
 		err error
@@ -114,16 +109,12 @@ func (db *DB) swapCounter(ctx context.Context, ex execer, key string, old, next 
 		}
 		return custos.Counter{}, false, nil
 	case old == (custos.Counter{}):
-		res, err = ex.ExecContext(ctx, db.q(
-			"INSERT INTO counters (key, start, failures, locked_until) VALUES (?, ?, ?, ?) ON CONFLICT (key) DO NOTHING"),
+		res, err = db.execHot(ctx, ex,
+			"INSERT INTO counters (key, start, failures, locked_until) VALUES (?, ?, ?, ?) ON CONFLICT (key) DO NOTHING",
 			key, optMillis(next.Start), next.Failures, optMillis(next.LockedUntil))
-	case next == (custos.Counter{}):
-		res, err = ex.ExecContext(ctx, db.q("DELETE FROM counters WHERE "+match),
-			key, optMillis(old.Start), old.Failures, optMillis(old.LockedUntil))
 	default:
-		res, err = ex.ExecContext(ctx, db.q("UPDATE counters SET start = ?, failures = ?, locked_until = ? WHERE "+match),
-			optMillis(next.Start), next.Failures, optMillis(next.LockedUntil),
-			key, optMillis(old.Start), old.Failures, optMillis(old.LockedUntil))
+		query, args := db.swapFrom(key, old, next)
+		res, err = db.execHot(ctx, ex, query, args...)
 	}
 	if err != nil {
 		return custos.Counter{}, false, fmt.Errorf("sqlstore: swap counter: %w", err)
@@ -133,6 +124,24 @@ func (db *DB) swapCounter(ctx context.Context, ex execer, key string, old, next 
 		return custos.Counter{}, false, fmt.Errorf("sqlstore: swap counter: %w", err)
 	}
 	return next, n == 1, nil
+}
+
+// swapFrom is the statement (and its arguments) that replaces the stored
+// counter under key with next only if it is still old, which is not the
+// zero Counter: an UPDATE, or a DELETE when next is the zero Counter (not
+// stored). Its WHERE clause comes last, for a caller to add to.
+func (db *DB) swapFrom(key string, old, next custos.Counter) (string, []any) {
+	is := " IS "
+	if db.dialect == DialectPostgres {
+		is = " IS NOT DISTINCT FROM "
+	}
+	match := "key = ? AND start" + is + "? AND failures = ? AND locked_until" + is + "?"
+	args := []any{key, optMillis(old.Start), old.Failures, optMillis(old.LockedUntil)}
+	if next == (custos.Counter{}) {
+		return "DELETE FROM counters WHERE " + match, args
+	}
+	return "UPDATE counters SET start = ?, failures = ?, locked_until = ? WHERE " + match,
+		append([]any{optMillis(next.Start), next.Failures, optMillis(next.LockedUntil)}, args...)
 }
 
 // GetCounters returns the counters under a and b (the zero Counter for

@@ -54,6 +54,8 @@ type DB struct {
 	outbox  Outbox     // nil until SetOutbox
 	obs     *observers // nil until Observe
 	stmts   sync.Map   // query → *sql.Stmt on r, for readRow (stmtcache.go)
+	wstmts  sync.Map   // query → *sql.Stmt on w, for execHot and queryHot (SQLite)
+	warming sync.Map   // query → true once its preparing on w has begun
 	rebinds sync.Map   // query → db.q(query), for readRow on PostgreSQL
 	// webhooks writes security-webhook jobs; nil until SetWebhookOutbox.
 	webhooks WebhookOutbox

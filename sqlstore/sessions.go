@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/custos/custos"
+	"github.com/jackc/pgx/v5/pgconn"
 )
 
 const sessionColumns = "id, token_hash, account_id, created_at, authenticated_at, last_seen_at, " +
@@ -19,6 +20,10 @@ const sessionColumns = "id, token_hash, account_id, created_at, authenticated_at
 // token hash is taken (or ev's id); ENotFound if the account does not exist.
 func (db *DB) CreateSession(ctx context.Context, s custos.Session, ev custos.AuditEvent) error {
 	return db.inTxWith(ctx, db.readCommitted(), func(tx *sql.Tx) error {
+		if db.dialect == DialectPostgres {
+			_, err := db.openSessionPostgres(ctx, tx, s, ev, "", nil)
+			return err
+		}
 		if err := db.insertSessionChecked(ctx, tx, s); err != nil {
 			return err
 		}
@@ -37,17 +42,33 @@ func (db *DB) CreateSession(ctx context.Context, s custos.Session, ev custos.Aud
 // applied to again.
 func (db *DB) CreateSessionWithCounter(ctx context.Context, s custos.Session, ev custos.AuditEvent, counterKey string, expect custos.Counter, fn func(custos.Counter) (custos.Counter, error)) error {
 	return db.inTxWith(ctx, db.readCommitted(), func(tx *sql.Tx) error {
-		if err := db.insertSessionChecked(ctx, tx, s); err != nil {
-			return err
-		}
-		swapped := false
+		var next custos.Counter
 		if expect = storedCounter(expect); expect != (custos.Counter{}) {
-			next, err := fn(expect)
-			if err != nil {
+			var err error
+			if next, err = fn(expect); err != nil {
 				return err
 			}
-			if _, swapped, err = db.swapCounter(ctx, tx, counterKey, expect, next); err != nil {
+		}
+		swapped := false
+		if db.dialect == DialectPostgres {
+			var swap string
+			var args []any
+			if expect != (custos.Counter{}) {
+				swap, args = db.swapFrom(counterKey, expect, storedCounter(next))
+			}
+			var err error
+			if swapped, err = db.openSessionPostgres(ctx, tx, s, ev, swap, args); err != nil {
 				return err
+			}
+		} else {
+			if err := db.insertSessionChecked(ctx, tx, s); err != nil {
+				return err
+			}
+			if expect != (custos.Counter{}) {
+				var err error
+				if _, swapped, err = db.swapCounter(ctx, tx, counterKey, expect, next); err != nil {
+					return err
+				}
 			}
 		}
 		if !swapped {
@@ -55,8 +76,85 @@ func (db *DB) CreateSessionWithCounter(ctx context.Context, s custos.Session, ev
 				return err
 			}
 		}
+		if db.dialect == DialectPostgres {
+			return nil // the event went with the session
+		}
 		return db.insertAudit(ctx, tx, ev)
 	})
+}
+
+// openSessionPostgres inserts s (checked as insertSessionChecked does), ev
+// and, with swap (a statement of swapFrom, and its arguments), the
+// counter's swap inside tx in one statement of data-modifying WITH
+// clauses, each conditional on the session's row: one round trip where
+// there were three, each costing a busy PostgreSQL server its own CPU.
+// The statement also reads the webhooks that may want ev. swapped says
+// whether the counter was swapped; the caller locks and updates it when
+// not. The account's row is read FOR SHARE before the counter's is
+// written, in the order ResetPassword takes them.
+func (db *DB) openSessionPostgres(ctx context.Context, tx *sql.Tx, s custos.Session, ev custos.AuditEvent, swap string, swapArgs []any) (swapped bool, err error) {
+	query, args := db.sessionInsert(s)
+	_, auditArgs, err := auditInsert(ev)
+	if err != nil {
+		return false, err
+	}
+	q := "WITH s AS (" + query + " RETURNING 1)"
+	counted := "0"
+	if swap != "" {
+		q += ", c AS (" + swap + " AND EXISTS (SELECT 1 FROM s) RETURNING 1)"
+		args = append(args, swapArgs...)
+		counted = "(SELECT count(*) FROM c)"
+	}
+	q += ", e AS (INSERT INTO audit_events (" + auditColumns + ") SELECT ?, ?, ?, ?, ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM s))"
+	args = append(args, auditArgs...)
+	wanted := "false"
+	if hasWebhookKind(ev) {
+		wanted = "EXISTS (SELECT 1 FROM s)"
+	}
+	// One row at least (the hooks joined to a row of nothing), carrying
+	// the counts.
+	q += " SELECT (SELECT count(*) FROM s), " + counted + ", w.id, w.url, w.events, w.secret, w.created_at" +
+		" FROM (SELECT 1) AS one LEFT JOIN webhooks w ON " + wanted + " ORDER BY w.created_at, w.id"
+	rows, err := tx.QueryContext(ctx, db.q(q), args...)
+	if err != nil {
+		return false, openSessionError(err, s, ev)
+	}
+	defer rows.Close()
+	inserted := false
+	hooks := []custos.Webhook{}
+	for rows.Next() {
+		var (
+			ns, nc          int64
+			id, url, events sql.NullString
+			secret          []byte
+			at              sql.NullInt64
+		)
+		if err := rows.Scan(&ns, &nc, &id, &url, &events, &secret, &at); err != nil {
+			return false, fmt.Errorf("sqlstore: create session: %w", err)
+		}
+		inserted, swapped = ns == 1, nc == 1
+		if id.Valid {
+			hooks = append(hooks, webhookOf(id.String, url.String, events.String, secret, at.Int64))
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return false, openSessionError(err, s, ev)
+	}
+	rows.Close()
+	if !inserted {
+		return false, db.refusedSession(ctx, tx, s)
+	}
+	return swapped, db.audited(ctx, tx, ev, hooks)
+}
+
+// openSessionError names openSessionPostgres's statement's failure: the
+// event's insert's, or the session's.
+func openSessionError(err error, s custos.Session, ev custos.AuditEvent) error {
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) && pe.TableName == "audit_events" {
+		return auditInsertError(err, ev)
+	}
+	return sessionInsertError(err, s)
 }
 
 // insertSessionChecked inserts s inside tx only if its password version
@@ -65,16 +163,8 @@ func (db *DB) CreateSessionWithCounter(ctx context.Context, s custos.Session, ev
 // was inserted, the account is read again to tell a stale version
 // (EConflict) from a missing account (ENotFound).
 func (db *DB) insertSessionChecked(ctx context.Context, tx *sql.Tx, s custos.Session) error {
-	query := "INSERT INTO sessions (" + sessionColumns + ") SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ? " +
-		"FROM accounts WHERE id = ? AND password_version = ?"
-	if db.dialect == DialectPostgres {
-		query += " FOR SHARE"
-	}
-	res, err := tx.ExecContext(ctx, db.q(query),
-		s.ID, s.TokenHash, s.AccountID, millis(s.CreatedAt), millis(s.AuthenticatedAt),
-		millis(s.LastSeenAt), millis(s.ExpiresAt), s.SecondFactor, optMillis(s.VerifiedUntil),
-		s.RemoteAddr, s.UserAgent, s.PasswordVersion, s.ActingRootAccountID,
-		s.AccountID, s.PasswordVersion)
+	query, args := db.sessionInsert(s)
+	res, err := db.execHot(ctx, tx, query, args...)
 	if err != nil {
 		return sessionInsertError(err, s)
 	}
@@ -83,6 +173,25 @@ func (db *DB) insertSessionChecked(ctx context.Context, tx *sql.Tx, s custos.Ses
 	} else if n == 1 {
 		return nil
 	}
+	return db.refusedSession(ctx, tx, s)
+}
+
+// sessionInsert is insertSessionChecked's statement and its arguments.
+func (db *DB) sessionInsert(s custos.Session) (string, []any) {
+	query := "INSERT INTO sessions (" + sessionColumns + ") SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ? " +
+		"FROM accounts WHERE id = ? AND password_version = ?"
+	if db.dialect == DialectPostgres {
+		query += " FOR SHARE"
+	}
+	return query, []any{s.ID, s.TokenHash, s.AccountID, millis(s.CreatedAt), millis(s.AuthenticatedAt),
+		millis(s.LastSeenAt), millis(s.ExpiresAt), s.SecondFactor, optMillis(s.VerifiedUntil),
+		s.RemoteAddr, s.UserAgent, s.PasswordVersion, s.ActingRootAccountID,
+		s.AccountID, s.PasswordVersion}
+}
+
+// refusedSession says why the insert of s from its account's row inserted
+// nothing: a stale version (EConflict) or a missing account (ENotFound).
+func (db *DB) refusedSession(ctx context.Context, tx *sql.Tx, s custos.Session) error {
 	if err := db.checkPasswordVersion(ctx, tx, s); err != nil {
 		return err
 	}

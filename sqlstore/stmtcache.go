@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"sync"
 
 	"github.com/jackc/pgx/v5/stdlib"
 )
@@ -82,18 +83,103 @@ func (db *DB) rebound(query string) string {
 // first time. The set of queries is fixed in the code, so the cache is
 // bounded by it.
 func (db *DB) prepared(ctx context.Context, query string) (*sql.Stmt, error) {
-	if st, ok := db.stmts.Load(query); ok {
+	return prepareOnce(ctx, db.r, &db.stmts, db.q(query), query)
+}
+
+// prepareOnce returns query (text, once rebound) prepared on pool,
+// cached in cache.
+func prepareOnce(ctx context.Context, pool *sql.DB, cache *sync.Map, text, query string) (*sql.Stmt, error) {
+	if st, ok := cache.Load(query); ok {
 		return st.(*sql.Stmt), nil
 	}
-	st, err := db.r.PrepareContext(ctx, db.q(query))
+	st, err := pool.PrepareContext(ctx, text)
 	if err != nil {
 		return nil, err
 	}
-	if prev, loaded := db.stmts.LoadOrStore(query, st); loaded {
+	if prev, loaded := cache.LoadOrStore(query, st); loaded {
 		st.Close()
 		return prev.(*sql.Stmt), nil
 	}
 	return st, nil
+}
+
+// execHot is ex.ExecContext(ctx, db.q(query), args...) for a write every
+// login makes (counting the attempt, opening the session, its event). On
+// SQLite it runs a statement prepared once on the write connection: under
+// load, with argon2id having swept the caches, parsing these few
+// statements cost a login as much CPU as running them. ex is the writer
+// pool or one of its transactions; PostgreSQL's driver caches its
+// statements itself.
+func (db *DB) execHot(ctx context.Context, ex execer, query string, args ...any) (sql.Result, error) {
+	if db.dialect == DialectSQLite {
+		switch ex := ex.(type) {
+		case *sql.Tx:
+			if st := db.hotStmt(ctx, query, true); st != nil {
+				res, err := ex.StmtContext(ctx, st).ExecContext(ctx, args...)
+				return res, preparedErr(ctx, err)
+			}
+		case *sql.DB:
+			if ex == db.w {
+				if st := db.hotStmt(ctx, query, false); st != nil {
+					res, err := st.ExecContext(ctx, args...)
+					return res, preparedErr(ctx, err)
+				}
+			}
+		}
+	}
+	return ex.ExecContext(ctx, db.q(query), args...)
+}
+
+// queryHot is execHot for a query in a transaction of the writer (never
+// of the reader pool: a statement of one pool cannot run in another's
+// transaction).
+func (db *DB) queryHot(ctx context.Context, q querier, query string, args ...any) (*sql.Rows, error) {
+	if tx, ok := q.(*sql.Tx); ok && db.dialect == DialectSQLite {
+		if st := db.hotStmt(ctx, query, true); st != nil {
+			rows, err := tx.StmtContext(ctx, st).QueryContext(ctx, args...)
+			return rows, preparedErr(ctx, err)
+		}
+	}
+	return q.QueryContext(ctx, db.q(query), args...)
+}
+
+// hotStmt returns query prepared on the SQLite writer, or nil when it is
+// not (yet). Inside a transaction (inTx) the writer's one connection is
+// the transaction's, and preparing on the pool would wait for it forever:
+// the statement is then prepared in the background, once the connection
+// is free, and this and any other call in the meantime run it the plain
+// way.
+func (db *DB) hotStmt(ctx context.Context, query string, inTx bool) *sql.Stmt {
+	if st, ok := db.wstmts.Load(query); ok {
+		return st.(*sql.Stmt)
+	}
+	if !inTx {
+		st, err := prepareOnce(ctx, db.w, &db.wstmts, query, query)
+		if err != nil {
+			return nil
+		}
+		return st
+	}
+	if _, started := db.warming.LoadOrStore(query, true); !started {
+		go func() {
+			if _, err := prepareOnce(context.Background(), db.w, &db.wstmts, query, query); err != nil {
+				db.warming.Delete(query) // a later transaction tries again
+			}
+		}()
+	}
+	return nil
+}
+
+// preparedErr names an outage as outageConn does: a prepared statement's
+// errors come from the driver's statement, which it does not wrap.
+func preparedErr(ctx context.Context, err error) error {
+	if err == nil || ctx.Err() != nil || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return err
+	}
+	if isOutage(err) {
+		return unavailable(err)
+	}
+	return err
 }
 
 // hotRow is a row to scan once through readRow, for the scan helpers

@@ -73,7 +73,7 @@ func (db *DB) listWebhooks(ctx context.Context, q querier) ([]custos.Webhook, er
 // clause, and args for its placeholders) before the SELECT. It never
 // returns a nil slice without an error.
 func (db *DB) queryWebhooks(ctx context.Context, q querier, prefix string, args ...any) ([]custos.Webhook, error) {
-	rows, err := q.QueryContext(ctx, db.q(prefix+"SELECT "+webhookColumns+" FROM webhooks ORDER BY created_at, id"), args...)
+	rows, err := db.queryHot(ctx, q, prefix+"SELECT "+webhookColumns+" FROM webhooks ORDER BY created_at, id", args...)
 	if err != nil {
 		return nil, fmt.Errorf("sqlstore: list webhooks: %w", err)
 	}
@@ -94,16 +94,19 @@ func (db *DB) queryWebhooks(ctx context.Context, q querier, prefix string, args 
 
 func scanWebhook(row scanner) (custos.Webhook, error) {
 	var (
-		h      custos.Webhook
-		events string
-		at     int64
+		id, url, events string
+		secret          []byte
+		at              int64
 	)
-	if err := row.Scan(&h.ID, &h.URL, &events, &h.Secret, &at); err != nil {
+	if err := row.Scan(&id, &url, &events, &secret, &at); err != nil {
 		return custos.Webhook{}, err
 	}
-	h.Events = strings.Split(events, ",")
-	h.CreatedAt = fromMillis(at)
-	return h, nil
+	return webhookOf(id, url, events, secret, at), nil
+}
+
+// webhookOf is the hook a row of webhookColumns holds.
+func webhookOf(id, url, events string, secret []byte, createdAt int64) custos.Webhook {
+	return custos.Webhook{ID: id, URL: url, Events: strings.Split(events, ","), Secret: secret, CreatedAt: fromMillis(createdAt)}
 }
 
 // DeleteWebhook removes the hook and its delivery log; ENotFound if there
