@@ -16,8 +16,9 @@
 //     being the reference),
 //     the server's peak RSS at 8 clients and during a burst of 1,000
 //     simultaneous logins (one per account; all should answer 200), session
-//     checks at 32 clients with their p99, and the server's CPU per login
-//     and per session check. It ends with one "summary" line per store,
+//     checks at 32 clients with their p99, the server's CPU per login
+//     and per session check, and one argon2id computation's time inside
+//     the server beside raw's (hash-slowdown). It ends with one "summary" line per store,
 //     each figure beside its goal. See its doc comment for the flags.
 //   - BenchmarkLogin/store=S/clients=N: full HTTP POST /api/v1/login with
 //     the right password over real TCP (the testserver's httptest

@@ -61,6 +61,12 @@ const (
 //     account, arrive at once; every one must answer 200.
 //   - session-req/s, session-p99-ms: GET /api/v1/session with a bearer
 //     token from -limits.session-clients clients (32) for -limits.session.
+//   - server-ms/hash-Nc, hash-slowdown-Nc: one argon2id computation's time
+//     inside the server during the login slices (its own counters,
+//     custos_password_hash_seconds_total ÷ custos_password_hashes_total),
+//     and that ÷ raw's at GOMAXPROCS goroutines (the server computes at
+//     most one per core): above 1, argon2id itself ran slower
+//     in the server than alone (caches, cores shared with the rest).
 //   - server-cpu-ms/login: the server's own CPU time per login at 8 clients
 //     (read from /proc), beside raw-cpu-ms/hash.
 //
@@ -87,6 +93,10 @@ func BenchmarkLimits(b *testing.B) {
 				login     side
 				rssMiB    float64
 				serverCPU time.Duration
+				// hashes and hashing: the server's own argon2id
+				// computations during the login slices, and their time.
+				hashes  float64
+				hashing time.Duration
 			}
 			res := map[int]*result{}
 			var burstMiB float64
@@ -114,10 +124,20 @@ func BenchmarkLimits(b *testing.B) {
 						if err := runEach(n, login); err != nil {
 							b.Fatal(err)
 						}
+						h0, t0, err := p.hashing()
+						if err != nil {
+							b.Fatal(err)
+						}
 						peak := p.trackPeak()
 						cpu0 := p.cpu()
 						count, elapsed, err := runFor(slice, n, login)
 						r.serverCPU += p.cpu() - cpu0
+						h1, t1, herr := p.hashing()
+						if herr != nil {
+							b.Fatal(herr)
+						}
+						r.hashes += h1 - h0
+						r.hashing += t1 - t0
 						r.rssMiB = max(r.rssMiB, peak.MiB())
 						if err != nil {
 							b.Fatal(err)
@@ -149,6 +169,16 @@ func BenchmarkLimits(b *testing.B) {
 				b.ReportMetric(ratio, fmt.Sprintf("ratio-%dc", n))
 				b.ReportMetric(r.login.perSecond()/peak.perSecond(), fmt.Sprintf("ratio-vs-peak-%dc", n))
 				b.ReportMetric(r.rssMiB, fmt.Sprintf("rss-%dc-MiB", n))
+				// One computation's time in the server beside raw's at one
+				// goroutine per core (the server computes at most one per
+				// core): above 1, argon2id itself runs slower in the
+				// server than alone.
+				if r.hashes > 0 && peak.count > 0 {
+					inServer := r.hashing.Seconds() * 1e3 / r.hashes
+					alone := peak.elapsed.Seconds() * 1e3 * float64(cores) / float64(peak.count)
+					b.ReportMetric(inServer, fmt.Sprintf("server-ms/hash-%dc", n))
+					b.ReportMetric(inServer/alone, fmt.Sprintf("hash-slowdown-%dc", n))
+				}
 				cpuRatio := 0.0
 				if r.login.count > 0 {
 					perLogin := float64(r.serverCPU) / 1e6 / float64(r.login.count)

@@ -245,6 +245,43 @@ func (r *rssPeak) MiB() float64 {
 	return float64(kib) / 1024
 }
 
+// hashing reads the server's argon2id counters from /metrics: the
+// computations done so far and the time spent in them.
+func (p *proc) hashing() (count float64, spent time.Duration, err error) {
+	resp, err := http.Get(p.URL + "/metrics")
+	if err != nil {
+		return 0, 0, err
+	}
+	defer resp.Body.Close()
+	var secs float64
+	found := 0
+	sc := bufio.NewScanner(resp.Body)
+	for sc.Scan() {
+		name, v, ok := strings.Cut(sc.Text(), " ")
+		if !ok {
+			continue
+		}
+		switch name {
+		case "custos_password_hashes_total":
+			count, err = strconv.ParseFloat(v, 64)
+			found++
+		case "custos_password_hash_seconds_total":
+			secs, err = strconv.ParseFloat(v, 64)
+			found++
+		}
+		if err != nil {
+			return 0, 0, fmt.Errorf("/metrics: %s: %v", name, err)
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return 0, 0, err
+	}
+	if found != 2 {
+		return 0, 0, fmt.Errorf("/metrics: %d of the 2 argon2id counters", found)
+	}
+	return count, time.Duration(secs * float64(time.Second)), nil
+}
+
 // cpu returns the server's CPU time so far (user and system).
 func (p *proc) cpu() time.Duration {
 	raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", p.pid))
