@@ -102,7 +102,7 @@ func (s *Service) Login(ctx context.Context, req LoginRequest) (LoginResult, err
 		return LoginResult{}, err
 	}
 	if v, until := s.cfg.Source.Check(src, now, solved); v != lockout.Allow {
-		return LoginResult{}, s.refuse(ctx, v, until, id, req, "source")
+		return LoginResult{}, s.refuse(ctx, v, until, id, req, "source", check)
 	}
 	// The identifier's rule is exact: the attempt is counted before its
 	// password is checked, by one conditional write from the counter as
@@ -114,7 +114,7 @@ func (s *Service) Login(ctx context.Context, req LoginRequest) (LoginResult, err
 		return LoginResult{}, err
 	}
 	if v != lockout.Allow {
-		return LoginResult{}, s.refuse(ctx, v, until, id, req, "identifier")
+		return LoginResult{}, s.refuse(ctx, v, until, id, req, "identifier", check)
 	}
 	check.compute()
 
@@ -205,7 +205,7 @@ func (s *Service) Login(ctx context.Context, req LoginRequest) (LoginResult, err
 // login, releases it whatever happened: a check never told to compute
 // computes nothing, and one still waiting for a worker gives up its place.
 type pendingCheck struct {
-	go_      chan bool     // one value: compute or not
+	decide   chan bool     // one value: compute or not
 	lookedUp chan struct{} // closed once acct and lookupErr are set
 	done     chan struct{} // closed once ok, rehash and err are set
 	cancel   context.CancelFunc
@@ -219,7 +219,7 @@ type pendingCheck struct {
 
 func (s *Service) beginCheck(ctx context.Context, id custos.LoginID, pw string) *pendingCheck {
 	ctx, cancel := context.WithCancel(ctx)
-	c := &pendingCheck{go_: make(chan bool, 1), lookedUp: make(chan struct{}), done: make(chan struct{}), cancel: cancel}
+	c := &pendingCheck{decide: make(chan bool, 1), lookedUp: make(chan struct{}), done: make(chan struct{}), cancel: cancel}
 	go func() {
 		defer close(c.done)
 		acct, err := s.accountByLogin(ctx, id)
@@ -229,7 +229,7 @@ func (s *Service) beginCheck(ctx context.Context, id custos.LoginID, pw string) 
 		}
 		c.acct, c.lookupErr = acct, err
 		close(c.lookedUp)
-		if !<-c.go_ {
+		if !<-c.decide {
 			c.err = errors.New("auth: password check abandoned")
 			return
 		}
@@ -252,7 +252,7 @@ func (s *Service) beginCheck(ctx context.Context, id custos.LoginID, pw string) 
 func (c *pendingCheck) compute() {
 	if !c.once {
 		c.once = true
-		c.go_ <- true
+		c.decide <- true
 	}
 }
 
@@ -260,7 +260,7 @@ func (c *pendingCheck) compute() {
 func (c *pendingCheck) abandon() {
 	if !c.once {
 		c.once = true
-		c.go_ <- false
+		c.decide <- false
 	}
 	c.cancel()
 }
@@ -366,8 +366,9 @@ func (s *Service) refund(ctx context.Context, key string, p lockout.Policy, rese
 }
 
 // refuse answers an attempt the rule turned away before its password was
-// checked, after pacing it like a checked one.
-func (s *Service) refuse(ctx context.Context, v lockout.Verdict, until time.Time, id custos.LoginID, req LoginRequest, by string) error {
+// checked, after pacing it like a checked one. check is the attempt's
+// password check, never told to compute: its lookup names the account.
+func (s *Service) refuse(ctx context.Context, v lockout.Verdict, until time.Time, id custos.LoginID, req LoginRequest, by string, check *pendingCheck) error {
 	if err := s.d.Hasher.Pace(ctx); err != nil {
 		return err
 	}
@@ -376,8 +377,8 @@ func (s *Service) refuse(ctx context.Context, v lockout.Verdict, until time.Time
 		reason = "locked"
 	}
 	// The holder's activity shows refused attempts on their account too.
-	acct, err := s.accountByLogin(ctx, id)
-	if err != nil && !custos.IsCode(err, custos.ENotFound) {
+	acct, err := check.account()
+	if err != nil {
 		return err
 	}
 	ev, err := s.event(custos.EventLoginRefused, acct.ID, auditIdentifier(acct, id), req.Client, map[string]string{"reason": reason, "by": by})
