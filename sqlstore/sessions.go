@@ -19,6 +19,9 @@ const sessionColumns = "id, token_hash, account_id, created_at, authenticated_at
 // s.PasswordVersion is not the account's password_version, or if the id or
 // token hash is taken (or ev's id); ENotFound if the account does not exist.
 func (db *DB) CreateSession(ctx context.Context, s custos.Session, ev custos.AuditEvent) error {
+	if done, err := db.openSessionAtOnce(ctx, s, ev, "", nil); done || err != nil {
+		return err
+	}
 	return db.inTxWith(ctx, db.readCommitted(), func(tx *sql.Tx) error {
 		if db.dialect == DialectPostgres {
 			_, err := db.openSessionPostgres(ctx, tx, s, ev, "", nil)
@@ -39,25 +42,31 @@ func (db *DB) CreateSession(ctx context.Context, s custos.Session, ev custos.Aud
 // ResetPassword takes them (no deadlock). With expect (the counter as the
 // caller last stored it) fn is applied to it and swapped in (one
 // statement); only when the counter changed since is it locked, read and
-// applied to again.
+// applied to again. On PostgreSQL the usual case is one statement outside
+// a transaction (openSessionAtOnce).
 func (db *DB) CreateSessionWithCounter(ctx context.Context, s custos.Session, ev custos.AuditEvent, counterKey string, expect custos.Counter, fn func(custos.Counter) (custos.Counter, error)) error {
-	return db.inTxWith(ctx, db.readCommitted(), func(tx *sql.Tx) error {
-		var next custos.Counter
-		if expect = storedCounter(expect); expect != (custos.Counter{}) {
-			var err error
-			if next, err = fn(expect); err != nil {
+	var next custos.Counter
+	var swap string // PostgreSQL's swap statement, and its arguments
+	var swapArgs []any
+	if expect = storedCounter(expect); expect != (custos.Counter{}) {
+		var err error
+		if next, err = fn(expect); err != nil {
+			return err
+		}
+		if db.dialect == DialectPostgres {
+			// The usual sign-in: the counter as counted, swapped for
+			// its refund in the session's own statement.
+			swap, swapArgs = db.swapFrom(counterKey, expect, storedCounter(next))
+			if done, err := db.openSessionAtOnce(ctx, s, ev, swap, swapArgs); done || err != nil {
 				return err
 			}
 		}
+	}
+	return db.inTxWith(ctx, db.readCommitted(), func(tx *sql.Tx) error {
 		swapped := false
 		if db.dialect == DialectPostgres {
-			var swap string
-			var args []any
-			if expect != (custos.Counter{}) {
-				swap, args = db.swapFrom(counterKey, expect, storedCounter(next))
-			}
 			var err error
-			if swapped, err = db.openSessionPostgres(ctx, tx, s, ev, swap, args); err != nil {
+			if swapped, err = db.openSessionPostgres(ctx, tx, s, ev, swap, swapArgs); err != nil {
 				return err
 			}
 		} else {
@@ -93,20 +102,10 @@ func (db *DB) CreateSessionWithCounter(ctx context.Context, s custos.Session, ev
 // not. The account's row is read FOR SHARE before the counter's is
 // written, in the order ResetPassword takes them.
 func (db *DB) openSessionPostgres(ctx context.Context, tx *sql.Tx, s custos.Session, ev custos.AuditEvent, swap string, swapArgs []any) (swapped bool, err error) {
-	query, args := db.sessionInsert(s)
-	_, auditArgs, err := auditInsert(ev)
+	q, counted, args, err := db.sessionWrites(s, ev, swap, swapArgs)
 	if err != nil {
 		return false, err
 	}
-	q := "WITH s AS (" + query + " RETURNING 1)"
-	counted := "0"
-	if swap != "" {
-		q += ", c AS (" + swap + " AND EXISTS (SELECT 1 FROM s) RETURNING 1)"
-		args = append(args, swapArgs...)
-		counted = "(SELECT count(*) FROM c)"
-	}
-	q += ", e AS (INSERT INTO audit_events (" + auditColumns + ") SELECT ?, ?, ?, ?, ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM s))"
-	args = append(args, auditArgs...)
 	wanted := "false"
 	if hasWebhookKind(ev) {
 		wanted = "EXISTS (SELECT 1 FROM s)"
@@ -145,6 +144,68 @@ func (db *DB) openSessionPostgres(ctx context.Context, tx *sql.Tx, s custos.Sess
 		return false, db.refusedSession(ctx, tx, s)
 	}
 	return swapped, db.audited(ctx, tx, ev, hooks)
+}
+
+// sessionWrites is the WITH clauses of openSessionPostgres's and
+// openSessionAtOnce's statement, and their arguments: s inserted from its
+// account's row (s), then, each only if it was, the counter swapped by swap
+// (c) and ev (e). counted counts the swapped rows ("0" without swap).
+func (db *DB) sessionWrites(s custos.Session, ev custos.AuditEvent, swap string, swapArgs []any) (q, counted string, args []any, err error) {
+	query, args := db.sessionInsert(s)
+	_, auditArgs, err := auditInsert(ev)
+	if err != nil {
+		return "", "", nil, err
+	}
+	q = "WITH s AS (" + query + " RETURNING 1)"
+	counted = "0"
+	if swap != "" {
+		q += ", c AS (" + swap + " AND EXISTS (SELECT 1 FROM s) RETURNING 1)"
+		args = append(args, swapArgs...)
+		counted = "(SELECT count(*) FROM c)"
+	}
+	q += ", e AS (INSERT INTO audit_events (" + auditColumns + ") SELECT ?, ?, ?, ?, ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM s))"
+	return q, counted, append(args, auditArgs...), nil
+}
+
+// abortCode is the SQLSTATE of custos_abort (migration 0016).
+const abortCode = "CU001"
+
+// openSessionAtOnce opens a sign-in's session on PostgreSQL in one
+// statement outside any transaction, so in one round trip with its
+// commit, where a transaction costs three (begin, statement, commit). It
+// writes everything or nothing: the statement is its own transaction, and
+// custos_abort fails it, undoing what it wrote, unless the session was
+// inserted, the counter swapped (with swap) and no webhook may want ev
+// (their jobs are written by the transaction). done is false when it
+// wrote nothing and the caller is to open the session in a transaction
+// (which also tells why a session was refused), and always on SQLite,
+// whose transactions cost no round trips, and for an event with messages.
+func (db *DB) openSessionAtOnce(ctx context.Context, s custos.Session, ev custos.AuditEvent, swap string, swapArgs []any) (done bool, err error) {
+	if db.dialect != DialectPostgres || len(ev.Notify) > 0 {
+		return false, nil
+	}
+	q, counted, args, err := db.sessionWrites(s, ev, swap, swapArgs)
+	if err != nil {
+		return false, err
+	}
+	complete := "(SELECT count(*) FROM s) = 1"
+	if swap != "" {
+		complete += " AND " + counted + " = 1"
+	}
+	if hasWebhookKind(ev) {
+		complete += " AND NOT EXISTS (SELECT 1 FROM webhooks)"
+	}
+	q += " SELECT CASE WHEN " + complete + " THEN 1 ELSE custos_abort('the session needs a transaction') END"
+	var one int64
+	if err := db.w.QueryRowContext(ctx, db.q(q), args...).Scan(&one); err != nil {
+		var pe *pgconn.PgError
+		if errors.As(err, &pe) && pe.Code == abortCode {
+			return false, nil
+		}
+		return false, openSessionError(err, s, ev)
+	}
+	db.heardAudit(ctx, db.w, ev)
+	return true, nil
 }
 
 // openSessionError names openSessionPostgres's statement's failure: the
