@@ -17,9 +17,9 @@ import (
 )
 
 var (
-	limitsPeriod = flag.Duration("limits.period", 12*time.Second,
+	limitsPeriod = flag.Duration("limits.period", 36*time.Second,
 		"how long BenchmarkLimits measures each of raw argon2id and logins, per client count")
-	limitsRounds = flag.Int("limits.rounds", 4,
+	limitsRounds = flag.Int("limits.rounds", 12,
 		"in how many alternating slices BenchmarkLimits splits -limits.period")
 	burstSize = flag.Int("limits.burst", 1000,
 		"how many simultaneous logins BenchmarkLimits sends in its burst")
@@ -97,6 +97,9 @@ func BenchmarkLimits(b *testing.B) {
 				// computations during the login slices, and their time.
 				hashes  float64
 				hashing time.Duration
+				// pgCPU and clientCPU: PostgreSQL's CPU (all its
+				// processes) and this process's during the login slices.
+				pgCPU, clientCPU time.Duration
 			}
 			res := map[int]*result{}
 			var burstMiB float64
@@ -129,9 +132,16 @@ func BenchmarkLimits(b *testing.B) {
 							b.Fatal(err)
 						}
 						peak := p.trackPeak()
-						cpu0 := p.cpu()
+						cpu0, pg0, busy0 := p.cpu(), commandCPU("postgres"), machineBusy()
+						self0, _, _ := usage()
 						count, elapsed, err := runFor(slice, n, login)
 						r.serverCPU += p.cpu() - cpu0
+						r.login.machine += machineBusy() - busy0
+						if dialect == "postgres" {
+							r.pgCPU += commandCPU("postgres") - pg0
+						}
+						self1, _, _ := usage()
+						r.clientCPU += self1 - self0
 						h1, t1, herr := p.hashing()
 						if herr != nil {
 							b.Fatal(herr)
@@ -186,9 +196,27 @@ func BenchmarkLimits(b *testing.B) {
 					b.ReportMetric(perLogin, fmt.Sprintf("server-cpu-ms/login-%dc", n))
 					b.ReportMetric(cpuRatio, fmt.Sprintf("cpu-ratio-%dc", n))
 				}
-				line += fmt.Sprintf(" logins÷raw %dc %.3f (%.1f÷%.1f/s; vs peak %.3f, CPU %.3f) %s;", n, ratio,
+				// The machine's side: logins ÷ raw is the CPU ceiling
+				// (raw's machine CPU per hash ÷ a login's, everything
+				// around its hash included) times how busy the cores were
+				// during the logins ÷ during raw.
+				var ceiling float64
+				if r.login.count > 0 && raw.machine > 0 && r.login.machine > 0 {
+					ceiling = raw.machinePerOp() / r.login.machinePerOp()
+					perLogin := func(d time.Duration) float64 { return float64(d) / 1e6 / float64(r.login.count) }
+					b.ReportMetric(raw.machinePerOp(), fmt.Sprintf("machine-cpu-ms/hash-%dc", n))
+					b.ReportMetric(r.login.machinePerOp(), fmt.Sprintf("machine-cpu-ms/login-%dc", n))
+					if dialect == "postgres" {
+						b.ReportMetric(perLogin(r.pgCPU), fmt.Sprintf("pg-cpu-ms/login-%dc", n))
+					}
+					b.ReportMetric(perLogin(r.clientCPU), fmt.Sprintf("client-cpu-ms/login-%dc", n))
+					b.ReportMetric(ceiling, fmt.Sprintf("cpu-ceiling-%dc", n))
+					b.ReportMetric(r.login.busy(cores), fmt.Sprintf("busy-login-%dc", n))
+					b.ReportMetric(raw.busy(cores), fmt.Sprintf("busy-raw-%dc", n))
+				}
+				line += fmt.Sprintf(" logins÷raw %dc %.3f (%.1f÷%.1f/s; vs peak %.3f, CPU %.3f; machine: ceiling %.3f × busy %.3f÷%.3f) %s;", n, ratio,
 					r.login.perSecond(), raw.perSecond(), r.login.perSecond()/peak.perSecond(), cpuRatio,
-					mark(ratio >= goalRatio))
+					ceiling, r.login.busy(cores), raw.busy(cores), mark(ratio >= goalRatio))
 			}
 			if r, ok := res[cores]; ok {
 				for _, impl := range rawImpls {

@@ -128,6 +128,9 @@ type side struct {
 	cpu     time.Duration
 	faults  int64
 	noUsage bool // usage was unknown at least once
+	// machine is what all cores spent busy during the slices
+	// (machineBusy), whoever spent it; BenchmarkLimits fills it in.
+	machine time.Duration
 }
 
 // measure runs f on n goroutines for d, after one unmeasured call per
@@ -154,3 +157,13 @@ func (s side) cpuPerOp() float64 {
 }
 
 func (s side) faultsPerOp() float64 { return float64(s.faults) / float64(s.count) }
+
+// machinePerOp is the machine's busy CPU per operation, in milliseconds.
+func (s side) machinePerOp() float64 {
+	return float64(s.machine) / float64(time.Millisecond) / float64(s.count)
+}
+
+// busy is the share of the cores' time they spent busy during the slices.
+func (s side) busy(cores int) float64 {
+	return float64(s.machine) / float64(s.elapsed) / float64(cores)
+}

@@ -2,7 +2,6 @@ package bench_test
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"crypto/rand"
 	"fmt"
@@ -205,8 +204,10 @@ func (p *proc) status(field string) int64 {
 
 // rssPeak tracks the server's peak resident memory over a span: the
 // kernel's high-water mark (VmHWM, reset at the start through
-// /proc/PID/clear_refs) and, should the reset be refused, the highest
-// VmRSS sampled every 5 ms.
+// /proc/PID/clear_refs) or, should the reset be refused, the highest
+// VmRSS sampled every 5 ms. The kernel's mark is exact and costs nothing
+// meanwhile; the sampler would cost the load generator CPU on the cores
+// the server is measured on, so it runs only when it is needed.
 type rssPeak struct {
 	p       *proc
 	stop    chan struct{}
@@ -218,6 +219,10 @@ type rssPeak struct {
 func (p *proc) trackPeak() *rssPeak {
 	r := &rssPeak{p: p, stop: make(chan struct{}), done: make(chan struct{})}
 	r.reset = os.WriteFile(fmt.Sprintf("/proc/%d/clear_refs", p.pid), []byte("5"), 0) == nil
+	if r.reset {
+		close(r.done)
+		return r
+	}
 	go func() {
 		defer close(r.done)
 		t := time.NewTicker(5 * time.Millisecond)
@@ -236,7 +241,9 @@ func (p *proc) trackPeak() *rssPeak {
 
 // MiB stops the tracking and returns the peak in MiB.
 func (r *rssPeak) MiB() float64 {
-	close(r.stop)
+	if !r.reset {
+		close(r.stop)
+	}
 	<-r.done
 	kib := r.sampled
 	if r.reset {
@@ -288,17 +295,7 @@ func (p *proc) cpu() time.Duration {
 	if err != nil {
 		return 0
 	}
-	// Fields after the command name in parentheses; utime and stime are
-	// the 14th and 15th fields overall, in clock ticks (100 per second on
-	// Linux).
-	i := bytes.LastIndexByte(raw, ')')
-	f := strings.Fields(string(raw[i+1:]))
-	if len(f) < 13 {
-		return 0
-	}
-	u, _ := strconv.ParseInt(f[11], 10, 64)
-	s, _ := strconv.ParseInt(f[12], 10, 64)
-	return time.Duration(u+s) * 10 * time.Millisecond
+	return processCPU(raw)
 }
 
 // rawEnv, when set to "N DURATION IMPL", makes the test binary a raw
@@ -317,7 +314,8 @@ const (
 var rawImpls = []string{implXCrypto, implCustos}
 
 // rawChild hashes at DefaultParams on N goroutines for DURATION with IMPL
-// and prints "count elapsed-ns cpu-ns".
+// and prints "count elapsed-ns cpu-ns machine-busy-ns", the last being
+// what all cores spent busy meanwhile (machineBusy), this process or not.
 func rawChild(spec string) int {
 	var n int
 	var period, impl string
@@ -347,6 +345,7 @@ func rawChild(spec string) int {
 	}
 	runEach(n, f) // warm: the heap grows once, as the server's has
 	cpu0, _, _ := usage()
+	busy0 := machineBusy()
 	// Every goroutine hashes at least once, however late a busy machine
 	// starts it; the hash under way at the deadline is counted.
 	var count atomic.Int64
@@ -369,7 +368,8 @@ func rawChild(spec string) int {
 	elapsed := time.Since(start)
 	timer.Stop()
 	cpu1, _, _ := usage()
-	fmt.Printf("%d %d %d\n", count.Load(), int64(elapsed), int64(cpu1-cpu0))
+	busy := machineBusy() - busy0
+	fmt.Printf("%d %d %d %d\n", count.Load(), int64(elapsed), int64(cpu1-cpu0), int64(busy))
 	return 0
 }
 
@@ -388,12 +388,13 @@ func (s *side) measureRaw(d time.Duration, n int, impl string) error {
 	if err != nil {
 		return fmt.Errorf("raw argon2id process (%s): %v", impl, err)
 	}
-	var count, elapsed, cpu int64
-	if _, err := fmt.Sscan(string(out), &count, &elapsed, &cpu); err != nil {
+	var count, elapsed, cpu, busy int64
+	if _, err := fmt.Sscan(string(out), &count, &elapsed, &cpu, &busy); err != nil {
 		return fmt.Errorf("raw argon2id process (%s): %q: %v", impl, out, err)
 	}
 	s.count += count
 	s.elapsed += time.Duration(elapsed)
 	s.cpu += time.Duration(cpu)
+	s.machine += time.Duration(busy)
 	return nil
 }
