@@ -18,7 +18,11 @@
 //     simultaneous logins (one per account; all should answer 200), session
 //     checks at 32 clients with their p99, the server's CPU per login
 //     and per session check, and one argon2id computation's time inside
-//     the server beside raw's (hash-slowdown). It ends with one "summary" line per store,
+//     the server beside raw's (hash-slowdown), and where the whole
+//     machine's CPU went per login (server, PostgreSQL, this load
+//     generator; cpu-ceiling, the best logins ÷ raw that CPU allows, and
+//     how busy the cores were on each side). It ends with one "summary"
+//     line per store,
 //     each figure beside its goal. See its doc comment for the flags.
 //   - BenchmarkLogin/store=S/clients=N: full HTTP POST /api/v1/login with
 //     the right password over real TCP (the testserver's httptest
