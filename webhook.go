@@ -163,15 +163,19 @@ type WebhookDelivery struct {
 // change whose audit event has a webhook kind (NewWebhookEvent) writes one
 // delivery job per hook subscribed to it, in the change's own transaction.
 type WebhookStore interface {
-	// CreateWebhook registers h; EConflict if its id is taken.
-	CreateWebhook(ctx context.Context, h Webhook) error
+	// CreateWebhook registers h and writes ev (its entry in the staff
+	// audit trail) in one transaction; EConflict if the hook's id or the
+	// event's is taken, and then neither is written.
+	CreateWebhook(ctx context.Context, h Webhook, ev StaffEvent) error
 	// WebhookByID returns the hook or ENotFound.
 	WebhookByID(ctx context.Context, id string) (Webhook, error)
 	// ListWebhooks returns every hook, oldest first.
 	ListWebhooks(ctx context.Context) ([]Webhook, error)
-	// DeleteWebhook removes the hook and its delivery log; ENotFound if
-	// there is none. Its waiting deliveries are dropped when next tried.
-	DeleteWebhook(ctx context.Context, id string) error
+	// DeleteWebhook removes the hook and its delivery log and writes ev
+	// (its entry in the staff audit trail) in one transaction; ENotFound
+	// if there is none, and then nothing is written. Its waiting
+	// deliveries are dropped when next tried.
+	DeleteWebhook(ctx context.Context, id string, ev StaffEvent) error
 	// RecordWebhookDelivery appends one attempt to the hook's log; ENotFound
 	// if the hook is gone.
 	RecordWebhookDelivery(ctx context.Context, d WebhookDelivery) error

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"net/url"
 	"strings"
 	"time"
 
@@ -44,9 +45,18 @@ type NewWebhook struct {
 	AllowHTTP bool
 }
 
+// The staff audit trail's actions for a security webhook added or removed.
+const (
+	ActionWebhookAdd    = "webhook.add"
+	ActionWebhookRemove = "webhook.remove"
+)
+
 // AddWebhook checks nw and registers it, its secret sealed under keys,
-// and returns the hook (whose Secret is sealed).
-func AddWebhook(ctx context.Context, store custos.WebhookStore, keys *keyring.Ring, rnd io.Reader, clock custos.Clock, nw NewWebhook) (custos.Webhook, error) {
+// with its entry in the staff audit trail (ActionWebhookAdd, by: where it
+// was done from), and returns the hook (whose Secret is sealed). A hook
+// receives every subscribed account's security events, so who added one,
+// and when, is kept as a staff action is.
+func AddWebhook(ctx context.Context, store custos.WebhookStore, keys *keyring.Ring, rnd io.Reader, clock custos.Clock, by custos.Client, nw NewWebhook) (custos.Webhook, error) {
 	if err := notify.CheckEventURL(nw.URL, nw.AllowHTTP); err != nil {
 		return custos.Webhook{}, err
 	}
@@ -66,8 +76,50 @@ func AddWebhook(ctx context.Context, store custos.WebhookStore, keys *keyring.Ri
 		return custos.Webhook{}, fmt.Errorf("sealing the secret: %w", err)
 	}
 	h := custos.Webhook{ID: id, URL: nw.URL, Events: events, Secret: sealed, CreatedAt: clock.Now()}
-	if err := store.CreateWebhook(ctx, h); err != nil {
+	ev, err := webhookEvent(rnd, h.CreatedAt, by, ActionWebhookAdd, h.ID,
+		map[string]string{"url": WebhookDisplayURL(h.URL), "events": strings.Join(h.Events, ",")})
+	if err != nil {
+		return custos.Webhook{}, err
+	}
+	if err := store.CreateWebhook(ctx, h, ev); err != nil {
 		return custos.Webhook{}, err
 	}
 	return h, nil
+}
+
+// RemoveWebhook removes the hook id and its delivery log, with its entry
+// in the staff audit trail (ActionWebhookRemove); ENotFound if there is
+// none.
+func RemoveWebhook(ctx context.Context, store custos.WebhookStore, rnd io.Reader, clock custos.Clock, by custos.Client, id string) error {
+	h, err := store.WebhookByID(ctx, id)
+	if err != nil {
+		return err
+	}
+	ev, err := webhookEvent(rnd, clock.Now(), by, ActionWebhookRemove, h.ID,
+		map[string]string{"url": WebhookDisplayURL(h.URL), "events": strings.Join(h.Events, ",")})
+	if err != nil {
+		return err
+	}
+	return store.DeleteWebhook(ctx, h.ID, ev)
+}
+
+// webhookEvent is the staff audit trail's entry for action on the hook
+// id, done from by (the command line has no staff member).
+func webhookEvent(rnd io.Reader, at time.Time, by custos.Client, action, id string, detail map[string]string) (custos.StaffEvent, error) {
+	evID, err := custos.NewID(rnd, "sev")
+	if err != nil {
+		return custos.StaffEvent{}, err
+	}
+	return custos.StaffEvent{ID: evID, At: at, Action: action, Target: id,
+		RemoteAddr: by.Addr, UserAgent: by.UserAgent, Detail: detail}, nil
+}
+
+// WebhookDisplayURL is a hook's URL without its query or user info, which
+// may hold a receiver's token: what lists and the audit trail show.
+func WebhookDisplayURL(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "(malformed)"
+	}
+	return (&url.URL{Scheme: u.Scheme, Host: u.Host, Path: u.Path}).String()
 }

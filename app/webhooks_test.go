@@ -4,6 +4,7 @@ import (
 	"crypto/rand"
 	"encoding/json"
 	"io"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -48,7 +49,7 @@ func TestWebhookNeverDelaysTheLogin(t *testing.T) {
 
 	const pw = "correct horse battery staple"
 	acct := env.SignUp(t, "holder@example.com", pw)
-	h, err := app.AddWebhook(t.Context(), env.App.Store, env.Keys, rand.Reader, env.Clock,
+	h, err := app.AddWebhook(t.Context(), env.App.Store, env.Keys, rand.Reader, env.Clock, operator,
 		app.NewWebhook{URL: srv.URL + "/custos", Secret: secret, Events: []string{custos.WebhookLogin}})
 	if err != nil {
 		t.Fatalf("AddWebhook: %v", err)
@@ -105,7 +106,7 @@ func TestAddWebhookRefuses(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := app.AddWebhook(t.Context(), env.App.Store, env.Keys, rand.Reader, env.Clock, tc.nw)
+			_, err := app.AddWebhook(t.Context(), env.App.Store, env.Keys, rand.Reader, env.Clock, operator, tc.nw)
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Errorf("AddWebhook = %v, want an error saying %q", err, tc.want)
 			}
@@ -114,12 +115,67 @@ func TestAddWebhookRefuses(t *testing.T) {
 	if hooks, err := env.App.Store.ListWebhooks(t.Context()); err != nil || len(hooks) != 0 {
 		t.Errorf("ListWebhooks = %+v, %v; want none registered", hooks, err)
 	}
+	if evs, err := env.App.Store.ListStaffEvents(t.Context(), custos.StaffEventFilter{}); err != nil || len(evs) != 0 {
+		t.Errorf("staff events %+v, %v; want none for hooks refused", evs, err)
+	}
 	nw := app.NewWebhook{URL: "http://hooks.example.com/x", Secret: long, Events: []string{"all"}, AllowHTTP: true}
-	h, err := app.AddWebhook(t.Context(), env.App.Store, env.Keys, rand.Reader, env.Clock, nw)
+	h, err := app.AddWebhook(t.Context(), env.App.Store, env.Keys, rand.Reader, env.Clock, operator, nw)
 	if err != nil {
 		t.Fatalf("AddWebhook with AllowHTTP: %v", err)
 	}
 	if len(h.Events) != len(custos.WebhookKinds) {
 		t.Errorf("events %v, want every kind for all", h.Events)
+	}
+}
+
+// operator is where the tests' admin commands act from.
+var operator = custos.Client{Addr: "command line", UserAgent: "ops-test"}
+
+// TestWebhookChangesAudited: adding and removing a hook each leave their
+// entry in the staff audit trail (who, from where, which hook, its URL
+// without the token its query or user info may hold); removing one that
+// is not there leaves none.
+func TestWebhookChangesAudited(t *testing.T) {
+	env := testserver.Start(t, testserver.Options{})
+	ctx := t.Context()
+	start := env.Clock.Now()
+	h, err := app.AddWebhook(ctx, env.App.Store, env.Keys, rand.Reader, env.Clock, operator, app.NewWebhook{
+		URL: "https://receiver:s3cret@hooks.example.com/custos?token=t0ps3cret", Secret: []byte("a secret long enough to sign with"),
+		Events: []string{custos.WebhookLock, custos.WebhookMFA}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	env.Clock.Advance(time.Minute)
+	if err := app.RemoveWebhook(ctx, env.App.Store, rand.Reader, env.Clock, operator, h.ID); err != nil {
+		t.Fatalf("RemoveWebhook: %v", err)
+	}
+	if _, err := env.App.Store.WebhookByID(ctx, h.ID); !custos.IsCode(err, custos.ENotFound) {
+		t.Errorf("WebhookByID after RemoveWebhook: %v, want ENotFound", err)
+	}
+	if err := app.RemoveWebhook(ctx, env.App.Store, rand.Reader, env.Clock, operator, h.ID); !custos.IsCode(err, custos.ENotFound) {
+		t.Errorf("RemoveWebhook again: %v, want ENotFound", err)
+	}
+	evs, err := env.App.Store.ListStaffEvents(ctx, custos.StaffEventFilter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(evs) != 2 {
+		t.Fatalf("staff events %+v, want the add and the one removal", evs)
+	}
+	detail := map[string]string{"url": "https://hooks.example.com/custos", "events": "lock,mfa"}
+	for i, want := range []struct {
+		action string
+		at     time.Time
+	}{{app.ActionWebhookRemove, start.Add(time.Minute)}, {app.ActionWebhookAdd, start}} {
+		ev := evs[i]
+		if ev.Action != want.action || ev.Target != h.ID || ev.StaffID != "" || !ev.At.Equal(want.at) ||
+			ev.RemoteAddr != operator.Addr || ev.UserAgent != operator.UserAgent || !maps.Equal(ev.Detail, detail) {
+			t.Errorf("staff event %d = %+v, want %s of %s at %v by %+v with %v", i, ev, want.action, h.ID, want.at, operator, detail)
+		}
+		for _, v := range ev.Detail {
+			if strings.Contains(v, "s3cret") {
+				t.Errorf("staff event %d keeps the URL's secret: %v", i, ev.Detail)
+			}
+		}
 	}
 }

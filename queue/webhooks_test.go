@@ -164,7 +164,8 @@ func drainHooks(t *testing.T, q *queue.Queue) {
 func addHook(t *testing.T, store *sqlstore.DB, ring hookRing, id, url string, kinds ...string) {
 	t.Helper()
 	if err := store.CreateWebhook(t.Context(), custos.Webhook{ID: id, URL: url, Events: kinds,
-		Secret: ring.seal(t, hookSecret), CreatedAt: testclock.Start}); err != nil {
+		Secret: ring.seal(t, hookSecret), CreatedAt: testclock.Start},
+		custos.StaffEvent{ID: "sev-add-" + id, At: testclock.Start, Action: "webhook.add", Target: id}); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -433,7 +434,8 @@ func TestWebhookRemovedHookDropped(t *testing.T) {
 	if err := store.AppendAudit(t.Context(), securityEvent("evt_undo", custos.EventUndo)); err != nil {
 		t.Fatal(err)
 	}
-	if err := store.DeleteWebhook(t.Context(), "whk_1"); err != nil {
+	if err := store.DeleteWebhook(t.Context(), "whk_1",
+		custos.StaffEvent{ID: "sev-remove-whk_1", At: testclock.Start, Action: "webhook.remove", Target: "whk_1"}); err != nil {
 		t.Fatal(err)
 	}
 	startQueue(t, q)

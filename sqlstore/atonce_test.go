@@ -83,7 +83,7 @@ func TestOpenSessionAtOnce(t *testing.T) {
 	// A webhook may want the event: its job goes in a transaction, so nothing.
 	hook := custos.Webhook{ID: "hook-once", URL: "https://hooks.example.test/", Events: []string{custos.WebhookLogin},
 		Secret: []byte("sealed"), CreatedAt: at}
-	if err := db.CreateWebhook(ctx, hook); err != nil {
+	if err := db.CreateWebhook(ctx, hook, custos.StaffEvent{ID: "sev-hook-add", At: at, Action: "webhook.add", Target: hook.ID}); err != nil {
 		t.Fatal(err)
 	}
 	hooked := session("ses-hooked", 0)
@@ -91,7 +91,7 @@ func TestOpenSessionAtOnce(t *testing.T) {
 		t.Fatalf("webhook: done %v, %v; want false, nil", done, err)
 	}
 	nothing("webhook", hooked, "ev-hooked")
-	if err := db.DeleteWebhook(ctx, hook.ID); err != nil {
+	if err := db.DeleteWebhook(ctx, hook.ID, custos.StaffEvent{ID: "sev-hook-remove", At: at, Action: "webhook.remove", Target: hook.ID}); err != nil {
 		t.Fatal(err)
 	}
 

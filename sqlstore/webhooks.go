@@ -24,8 +24,9 @@ func (db *DB) SetWebhookOutbox(out WebhookOutbox) { db.webhooks = out }
 
 const webhookColumns = "id, url, events, secret, created_at"
 
-// CreateWebhook registers h; EConflict if its id is taken.
-func (db *DB) CreateWebhook(ctx context.Context, h custos.Webhook) error {
+// CreateWebhook registers h and writes ev in one transaction; EConflict
+// if the hook's id or the event's is taken (nothing is written).
+func (db *DB) CreateWebhook(ctx context.Context, h custos.Webhook, ev custos.StaffEvent) error {
 	switch {
 	case h.ID == "" || h.URL == "" || len(h.Events) == 0:
 		return errors.New("sqlstore: a webhook needs an id, a URL and events")
@@ -37,15 +38,17 @@ func (db *DB) CreateWebhook(ctx context.Context, h custos.Webhook) error {
 			return fmt.Errorf("sqlstore: webhook event kind %q", k)
 		}
 	}
-	_, err := db.w.ExecContext(ctx, db.q("INSERT INTO webhooks ("+webhookColumns+") VALUES (?, ?, ?, ?, ?)"),
-		h.ID, h.URL, strings.Join(h.Events, ","), h.Secret, millis(h.CreatedAt))
-	if err != nil {
-		if v, _ := classify(err, "webhooks", "id"); v == uniqueViolation {
-			return custos.Errorf(custos.EConflict, "webhook %q already exists", h.ID)
+	return db.inTx(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, db.q("INSERT INTO webhooks ("+webhookColumns+") VALUES (?, ?, ?, ?, ?)"),
+			h.ID, h.URL, strings.Join(h.Events, ","), h.Secret, millis(h.CreatedAt))
+		if err != nil {
+			if v, _ := classify(err, "webhooks", "id"); v == uniqueViolation {
+				return custos.Errorf(custos.EConflict, "webhook %q already exists", h.ID)
+			}
+			return fmt.Errorf("sqlstore: create webhook: %w", err)
 		}
-		return fmt.Errorf("sqlstore: create webhook: %w", err)
-	}
-	return nil
+		return db.insertStaffEvent(ctx, tx, ev)
+	})
 }
 
 // WebhookByID returns the hook or ENotFound.
@@ -109,17 +112,19 @@ func webhookOf(id, url, events string, secret []byte, createdAt int64) custos.We
 	return custos.Webhook{ID: id, URL: url, Events: strings.Split(events, ","), Secret: secret, CreatedAt: fromMillis(createdAt)}
 }
 
-// DeleteWebhook removes the hook and its delivery log; ENotFound if there
-// is none.
-func (db *DB) DeleteWebhook(ctx context.Context, id string) error {
-	n, err := affected(db.w.ExecContext(ctx, db.q("DELETE FROM webhooks WHERE id = ?"), id))
-	if err != nil {
-		return fmt.Errorf("sqlstore: delete webhook: %w", err)
-	}
-	if n == 0 {
-		return custos.Errorf(custos.ENotFound, "webhook %q not found", id)
-	}
-	return nil
+// DeleteWebhook removes the hook and its delivery log and writes ev in one
+// transaction; ENotFound if there is none (nothing is written).
+func (db *DB) DeleteWebhook(ctx context.Context, id string, ev custos.StaffEvent) error {
+	return db.inTx(ctx, func(tx *sql.Tx) error {
+		n, err := affected(tx.ExecContext(ctx, db.q("DELETE FROM webhooks WHERE id = ?"), id))
+		if err != nil {
+			return fmt.Errorf("sqlstore: delete webhook: %w", err)
+		}
+		if n == 0 {
+			return custos.Errorf(custos.ENotFound, "webhook %q not found", id)
+		}
+		return db.insertStaffEvent(ctx, tx, ev)
+	})
 }
 
 // RecordWebhookDelivery appends one attempt to the hook's log; ENotFound

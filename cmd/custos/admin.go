@@ -465,7 +465,7 @@ func adminStaff(ctx context.Context, cfg app.Config, verb, email string, role cu
 		return err
 	}
 	defer a.Close()
-	cli := staff.Actor{Client: custos.Client{Addr: "command line", UserAgent: cliUser()}}
+	cli := staff.Actor{Client: cliClient()}
 	switch verb {
 	case "add":
 		url, err := a.Staff.Add(ctx, cli, email, role)
@@ -501,6 +501,10 @@ func adminStaff(ctx context.Context, cfg app.Config, verb, email string, role cu
 	}
 	return nil
 }
+
+// cliClient is where an admin command acts from, for the staff audit
+// trail: the command line, and the operator's name.
+func cliClient() custos.Client { return custos.Client{Addr: "command line", UserAgent: cliUser()} }
 
 // cliUser names the operator in the staff audit trail.
 func cliUser() string {

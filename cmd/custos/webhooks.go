@@ -7,7 +7,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"net/url"
 	"os"
 	"strings"
 	"text/tabwriter"
@@ -84,13 +83,13 @@ func addWebhookCommand(fs *flag.FlagSet) func([]string) (adminJob, error) {
 				return err
 			}
 			defer db.Close()
-			h, err := app.AddWebhook(ctx, db, cfg.Keys, cfg.Rand, cfg.Clock, app.NewWebhook{
+			h, err := app.AddWebhook(ctx, db, cfg.Keys, cfg.Rand, cfg.Clock, cliClient(), app.NewWebhook{
 				URL: args[0], Secret: secret, Events: kinds, AllowHTTP: *allowHTTP || cfg.Dev,
 			})
 			if err != nil {
 				return fmt.Errorf("webhooks add: %w", err)
 			}
-			fmt.Fprintf(out, "added %s\t%s\t%s\n", h.ID, displayURL(h.URL), strings.Join(h.Events, ","))
+			fmt.Fprintf(out, "added %s\t%s\t%s\n", h.ID, app.WebhookDisplayURL(h.URL), strings.Join(h.Events, ","))
 			return nil
 		}, nil
 	}
@@ -112,16 +111,6 @@ func readSecretFile(path string) ([]byte, error) {
 	return []byte(strings.TrimRight(string(b), " \t\r\n")), nil
 }
 
-// displayURL is a hook's URL without its query or user info, which may
-// hold a receiver's token.
-func displayURL(raw string) string {
-	u, err := url.Parse(raw)
-	if err != nil {
-		return "(malformed)"
-	}
-	return (&url.URL{Scheme: u.Scheme, Host: u.Host, Path: u.Path}).String()
-}
-
 func listWebhooks(ctx context.Context, cfg app.Config, out io.Writer) error {
 	db, err := openStore(ctx, cfg)
 	if err != nil {
@@ -135,7 +124,7 @@ func listWebhooks(ctx context.Context, cfg app.Config, out io.Writer) error {
 	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "ID\tURL\tEVENTS\tADDED")
 	for _, h := range hooks {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", h.ID, displayURL(h.URL), strings.Join(h.Events, ","), h.CreatedAt.UTC().Format(time.RFC3339))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", h.ID, app.WebhookDisplayURL(h.URL), strings.Join(h.Events, ","), h.CreatedAt.UTC().Format(time.RFC3339))
 	}
 	return tw.Flush()
 }
@@ -146,7 +135,7 @@ func removeWebhook(ctx context.Context, cfg app.Config, id string, out io.Writer
 		return err
 	}
 	defer db.Close()
-	if err := db.DeleteWebhook(ctx, id); err != nil {
+	if err := app.RemoveWebhook(ctx, db, cfg.Rand, cfg.Clock, cliClient(), id); err != nil {
 		if custos.IsCode(err, custos.ENotFound) {
 			return fmt.Errorf("no webhook has the id %s (custos admin webhooks list)", id)
 		}

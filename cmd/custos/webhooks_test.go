@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/custos/custos"
 	"github.com/custos/custos/notify"
+	"github.com/custos/custos/sqlstore"
 )
 
 // TestCLIWebhooks registers a security webhook with the binary, lets a
@@ -126,5 +128,26 @@ func TestCLIWebhooks(t *testing.T) {
 	}
 	if _, stderr, code := admin("webhooks", "deliveries", id); code != 1 || !strings.Contains(stderr, "no webhook has the id") {
 		t.Errorf("deliveries of a removed hook: exit %d, %q; want 1", code, stderr)
+	}
+	// Both changes are in the staff audit trail, as from the command line;
+	// the refused second removal is not.
+	st, err := sqlstore.Open(t.Context(), "sqlite:"+filepath.Join(data, "custos.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	evs, err := st.ListStaffEvents(t.Context(), custos.StaffEventFilter{Target: id})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var actions []string
+	for _, ev := range evs {
+		actions = append(actions, ev.Action)
+		if ev.StaffID != "" || ev.RemoteAddr != "command line" || ev.UserAgent == "" {
+			t.Errorf("staff event %+v, want one from the command line naming its operator", ev)
+		}
+	}
+	if !slices.Equal(actions, []string{"webhook.remove", "webhook.add"}) {
+		t.Errorf("staff events of %s: %v, want webhook.remove then webhook.add", id, actions)
 	}
 }

@@ -54,22 +54,38 @@ func newWebhook(id string, at time.Time, events ...string) custos.Webhook {
 		Secret: []byte("sealed-" + id), CreatedAt: at}
 }
 
+// webhookAdded is the staff audit trail's entry for adding h from the
+// command line.
+func webhookAdded(h custos.Webhook) custos.StaffEvent {
+	return newStaffEvent("se-whk-add-"+h.ID, "", "webhook.add", h.ID, h.CreatedAt)
+}
+
 func mustCreateWebhook(t *testing.T, s custos.Store, h custos.Webhook) {
 	t.Helper()
-	if err := s.CreateWebhook(t.Context(), h); err != nil {
+	if err := s.CreateWebhook(t.Context(), h, webhookAdded(h)); err != nil {
 		t.Fatalf("CreateWebhook(%s): %v", h.ID, err)
 	}
 }
 
 // testWebhookRoundTrip checks hooks read back as written, list oldest
-// first, refuse a taken id, and go with their delivery log.
+// first, refuse a taken id, and go with their delivery log; each add and
+// removal writes its staff event with it, and one refused writes neither.
 func testWebhookRoundTrip(t *testing.T, s custos.Store) {
 	ctx := t.Context()
 	a := newWebhook("whk-a", t0.Add(time.Minute), custos.WebhookLock, custos.WebhookLogin)
 	b := newWebhook("whk-b", t0, custos.WebhookMFA)
 	mustCreateWebhook(t, s, a)
 	mustCreateWebhook(t, s, b)
-	wantCode(t, "CreateWebhook(taken id)", s.CreateWebhook(ctx, newWebhook("whk-a", t0, custos.WebhookLock)), custos.EConflict)
+	wantCode(t, "CreateWebhook(taken id)", s.CreateWebhook(ctx, newWebhook("whk-a", t0, custos.WebhookLock),
+		newStaffEvent("se-whk-dup", "", "webhook.add", "whk-a", t0)), custos.EConflict)
+	// A taken event id fails the hook too: the hook is never there
+	// without its entry.
+	c := newWebhook("whk-c", t0, custos.WebhookLock)
+	wantCode(t, "CreateWebhook(taken event id)", s.CreateWebhook(ctx, c, webhookAdded(a)), custos.EConflict)
+	_, err := s.WebhookByID(ctx, c.ID)
+	wantCode(t, "WebhookByID(refused with its event)", err, custos.ENotFound)
+	wantStaffEvents(t, s, custos.StaffEventFilter{Target: a.ID}, webhookAdded(a))
+	wantStaffEvents(t, s, custos.StaffEventFilter{Target: c.ID})
 	got, err := s.WebhookByID(ctx, a.ID)
 	if err != nil {
 		t.Fatalf("WebhookByID: %v", err)
@@ -135,10 +151,13 @@ func testWebhookRoundTrip(t *testing.T, s custos.Store) {
 		t.Fatalf("RecordWebhookDelivery(b): %v", err)
 	}
 
-	if err := s.DeleteWebhook(ctx, a.ID); err != nil {
+	removed := newStaffEvent("se-whk-remove-a", "", "webhook.remove", a.ID, t0.Add(2*time.Hour))
+	if err := s.DeleteWebhook(ctx, a.ID, removed); err != nil {
 		t.Fatalf("DeleteWebhook: %v", err)
 	}
-	wantCode(t, "DeleteWebhook(again)", s.DeleteWebhook(ctx, a.ID), custos.ENotFound)
+	wantCode(t, "DeleteWebhook(again)", s.DeleteWebhook(ctx, a.ID,
+		newStaffEvent("se-whk-remove-again", "", "webhook.remove", a.ID, t0.Add(3*time.Hour))), custos.ENotFound)
+	wantStaffEvents(t, s, custos.StaffEventFilter{Target: a.ID}, removed, webhookAdded(a))
 	_, err = s.WebhookByID(ctx, a.ID)
 	wantCode(t, "WebhookByID(deleted)", err, custos.ENotFound)
 	if log, err := s.WebhookDeliveries(ctx, a.ID, 10); err != nil || len(log) != 0 {
@@ -213,7 +232,7 @@ func testWebhookJobs(t *testing.T, s custos.Store) {
 		t.Errorf("after a refused event with a taken id: %d jobs of %s, want the 2 of the lock", len(got), lock.ID)
 	}
 	// A hook removed hears nothing more.
-	if err := s.DeleteWebhook(ctx, "whk-both"); err != nil {
+	if err := s.DeleteWebhook(ctx, "whk-both", newStaffEvent("se-whk-remove-both", "", "webhook.remove", "whk-both", t0)); err != nil {
 		t.Fatal(err)
 	}
 	again := newEvent("ev-wh-lock-2", "wh-acct", custos.EventLoginLocked, t0)
