@@ -76,8 +76,7 @@ func AddWebhook(ctx context.Context, store custos.WebhookStore, keys *keyring.Ri
 		return custos.Webhook{}, fmt.Errorf("sealing the secret: %w", err)
 	}
 	h := custos.Webhook{ID: id, URL: nw.URL, Events: events, Secret: sealed, CreatedAt: clock.Now()}
-	ev, err := webhookEvent(rnd, h.CreatedAt, by, ActionWebhookAdd, h.ID,
-		map[string]string{"url": WebhookDisplayURL(h.URL), "events": strings.Join(h.Events, ",")})
+	ev, err := webhookEvent(rnd, h.CreatedAt, by, ActionWebhookAdd, h)
 	if err != nil {
 		return custos.Webhook{}, err
 	}
@@ -95,23 +94,24 @@ func RemoveWebhook(ctx context.Context, store custos.WebhookStore, rnd io.Reader
 	if err != nil {
 		return err
 	}
-	ev, err := webhookEvent(rnd, clock.Now(), by, ActionWebhookRemove, h.ID,
-		map[string]string{"url": WebhookDisplayURL(h.URL), "events": strings.Join(h.Events, ",")})
+	ev, err := webhookEvent(rnd, clock.Now(), by, ActionWebhookRemove, h)
 	if err != nil {
 		return err
 	}
 	return store.DeleteWebhook(ctx, h.ID, ev)
 }
 
-// webhookEvent is the staff audit trail's entry for action on the hook
-// id, done from by (the command line has no staff member).
-func webhookEvent(rnd io.Reader, at time.Time, by custos.Client, action, id string, detail map[string]string) (custos.StaffEvent, error) {
+// webhookEvent is the staff audit trail's entry for action on the hook h,
+// done from by (the command line has no staff member): the hook's id, its
+// URL as lists show it and its kinds.
+func webhookEvent(rnd io.Reader, at time.Time, by custos.Client, action string, h custos.Webhook) (custos.StaffEvent, error) {
 	evID, err := custos.NewID(rnd, "sev")
 	if err != nil {
 		return custos.StaffEvent{}, err
 	}
-	return custos.StaffEvent{ID: evID, At: at, Action: action, Target: id,
-		RemoteAddr: by.Addr, UserAgent: by.UserAgent, Detail: detail}, nil
+	return custos.StaffEvent{ID: evID, At: at, Action: action, Target: h.ID,
+		RemoteAddr: by.Addr, UserAgent: by.UserAgent,
+		Detail: map[string]string{"url": WebhookDisplayURL(h.URL), "events": strings.Join(h.Events, ",")}}, nil
 }
 
 // WebhookDisplayURL is a hook's URL without its query or user info, which

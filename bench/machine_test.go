@@ -29,6 +29,11 @@ func machineBusy() time.Duration {
 	if err != nil {
 		return 0
 	}
+	return busyOf(raw)
+}
+
+// busyOf reads the busy time from the text of /proc/stat.
+func busyOf(raw []byte) time.Duration {
 	line, _, _ := bytes.Cut(raw, []byte("\n"))
 	f := strings.Fields(string(line))
 	if len(f) < 8 || f[0] != "cpu" {
